@@ -1,0 +1,72 @@
+# hactl: make build | test | demo | ...   (make help lists the targets)
+SHELL       := /bin/bash
+GO          ?= go
+PREFIX      ?= /usr/local
+DESTDIR     ?=
+VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT      ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+LDFLAGS     := -s -w -X github.com/hactl/hactl/pkg/version.Version=$(VERSION) -X github.com/hactl/hactl/pkg/version.Commit=$(COMMIT)
+FUZZTIME    ?= 10s
+TEST_TIMEOUT ?= 15m
+NETNS_MARK  := $(shell mktemp -u /tmp/hactl-netns.XXXXXX)
+
+.PHONY: help build test test-unit test-e2e fuzz bench demo completions docs lint install clean deps cross
+
+help: ## list the targets
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
+
+build: ## build ./hactl
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o hactl ./cmd/hactl
+
+deps: ## install the Debian packages the end-to-end tests need (root), or name them
+	@scripts/deps.sh
+
+test: deps ## unit and end-to-end tests (root runs the network tests; CI=true makes skips fail)
+	@scripts/netns-guard.sh before $(NETNS_MARK)
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+	@scripts/netns-guard.sh after $(NETNS_MARK)
+
+test-unit: ## unit tests only (no root, no network namespaces)
+	$(GO) test -short -count=1 ./...
+
+test-e2e: deps ## end-to-end tests only (TestE2E*, root)
+	@scripts/netns-guard.sh before $(NETNS_MARK)
+	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) -run 'E2E' ./...
+	@scripts/netns-guard.sh after $(NETNS_MARK)
+
+fuzz: ## run every fuzz target for FUZZTIME (default 10s) each
+	@FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
+
+bench: ## Go benchmarks
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+demo: build deps ## a 3-node lab in network namespaces: status, ssh, teardown (root)
+	@HACTL=./hactl scripts/demo.sh
+
+completions: ## regenerate completions/ (bash, zsh, fish, powershell)
+	$(GO) run ./cmd/hactl-docs -completions completions
+
+docs: ## regenerate docs/man (man pages) and docs/cli (markdown reference)
+	$(GO) run ./cmd/hactl-docs -man docs/man -markdown docs/cli
+
+lint: ## gofmt, go vet, staticcheck
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt would change: $$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+
+cross: ## the operator commands build for macOS and linux/arm64
+	GOOS=darwin GOARCH=arm64 $(GO) build -o /dev/null ./cmd/hactl
+	GOOS=linux GOARCH=arm64 $(GO) build -o /dev/null ./cmd/hactl
+
+install: build ## install the binary, man pages and completions under PREFIX
+	install -D -m 0755 hactl $(DESTDIR)$(PREFIX)/bin/hactl
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0644 docs/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -D -m 0644 completions/hactl.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/hactl
+	install -D -m 0644 completions/_hactl $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_hactl
+	install -D -m 0644 completions/hactl.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/hactl.fish
+
+clean: ## remove build outputs
+	rm -f hactl

@@ -1,0 +1,247 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+
+	"github.com/hactl/hactl/pkg/netlab"
+	"github.com/spf13/cobra"
+)
+
+// LabOptions are the inputs of the `hactl lab` commands.
+type LabOptions struct {
+	IO     *IOStreams
+	Global *GlobalOptions
+	Name   string
+	Nodes  int
+	Root   string
+	All    bool
+	Host   string
+	Argv   []string
+}
+
+func newCmdLab(f *Factory) *cobra.Command {
+	opts := &LabOptions{IO: f.IO, Global: f.Global}
+	cmd := &cobra.Command{
+		Use:   "lab",
+		Short: "A demo cluster in network namespaces on this host (root)",
+		Long: `Build a cluster of nodes in Linux network namespaces on this host, for
+trying hactl without servers. Each node gets a port on a private bridge,
+IPv4 and IPv6 addresses, and its own OpenSSH sshd. An operator namespace
+reaches the nodes; lab up writes an ssh_config and an inventory that the
+operator commands accept as they are. Nothing is changed in this host's own
+network namespace. Needs root.`,
+		Example: `  hactl lab up --nodes 3
+  hactl lab status
+  hactl lab exec node1 -- ip -br addr
+  hactl lab exec op -- ssh -F /run/hactl-lab/demo/ssh_config node2 hostname
+  hactl lab down`,
+		Args: cobra.NoArgs,
+	}
+	cmd.PersistentFlags().StringVar(&opts.Name, "name", "demo", "lab name (1-12 lowercase letters and digits)")
+	cmd.PersistentFlags().StringVar(&opts.Root, "lab-root", netlab.DefaultRoot, "directory that holds the labs' files")
+	_ = cmd.PersistentFlags().MarkHidden("lab-root")
+
+	up := &cobra.Command{
+		Use:   "up [--nodes N] [--name NAME]",
+		Short: "Build a lab and start sshd on every node",
+		Example: `  hactl lab up
+  hactl lab up --nodes 5 --name big`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runLabUp(cmd.Context(), opts) },
+	}
+	up.Flags().IntVar(&opts.Nodes, "nodes", 3, "number of nodes")
+
+	down := &cobra.Command{
+		Use:   "down [--name NAME | --all]",
+		Short: "Remove a lab: its processes, namespaces and files",
+		Example: `  hactl lab down
+  hactl lab down --all   # every hactl lab on this host, leftovers of crashed runs included`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runLabDown(cmd.Context(), opts) },
+	}
+	down.Flags().BoolVar(&opts.All, "all", false, "remove every hactl lab on this host")
+
+	status := &cobra.Command{
+		Use:     "status [--name NAME]",
+		Short:   "Show a lab's hosts, addresses and whether they are up",
+		Example: "  hactl lab status\n  hactl lab status -o json",
+		Args:    cobra.NoArgs,
+		RunE:    func(cmd *cobra.Command, _ []string) error { return runLabStatus(cmd.Context(), opts) },
+	}
+
+	execCmd := &cobra.Command{
+		Use:   "exec NODE -- CMD [ARG...]",
+		Short: "Run a command inside a lab node (or op, the operator namespace)",
+		Example: `  hactl lab exec node1 -- ip addr show eth0
+  hactl lab exec op -- ping -c1 10.77.0.12`,
+		Args: cobra.MinimumNArgs(2),
+		ValidArgsFunction: func(_ *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
+			if len(args) > 0 {
+				return nil, cobra.ShellCompDirectiveDefault
+			}
+			l, err := netlab.Load(opts.Root, opts.Name)
+			if err != nil {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			var names []string
+			for _, h := range l.Hosts() {
+				names = append(names, h.Name)
+			}
+			return names, cobra.ShellCompDirectiveNoFileComp
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if cmd.ArgsLenAtDash() != 1 {
+				return errors.New("lab exec: write the command after --, as in: hactl lab exec node1 -- ip addr")
+			}
+			opts.Host, opts.Argv = args[0], args[1:]
+			return runLabExec(cmd.Context(), opts)
+		},
+	}
+	cmd.AddCommand(up, down, status, execCmd)
+	return cmd
+}
+
+func requireLabHost() error {
+	if runtime.GOOS != "linux" {
+		return netlab.ErrUnsupported
+	}
+	if os.Geteuid() != 0 {
+		return errors.New("hactl lab needs root (it creates network namespaces); run it with sudo")
+	}
+	return nil
+}
+
+func runLabUp(ctx context.Context, o *LabOptions) error {
+	if err := requireLabHost(); err != nil {
+		return err
+	}
+	var log *slog.Logger
+	if o.Global.Verbose {
+		log = slog.New(slog.NewTextHandler(o.IO.ErrOut, nil))
+	}
+	fmt.Fprintf(o.IO.ErrOut, "building lab %s with %d nodes...\n", o.Name, o.Nodes)
+	l, err := netlab.Up(ctx, netlab.Config{Name: o.Name, Nodes: o.Nodes, Root: o.Root, SSH: true, Persistent: true, Logger: log})
+	if err != nil {
+		return err
+	}
+	if o.Global.JSON() {
+		return writeJSON(o.IO, l.Status())
+	}
+	w := o.IO.Out
+	fmt.Fprintf(w, "lab %s is up: %d nodes on %s and %s\n\n", l.Name, len(l.Nodes), l.Subnet4, l.Subnet6)
+	if err := labTable(o.IO, l.Status()); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, `
+Files:
+  ssh_config   %s
+  known_hosts  %s
+  identity     %s
+  inventory    %s
+
+The nodes are reachable from the operator namespace (%s):
+  hactl lab exec op -- ssh -F %s node1 ip -br addr
+  hactl lab exec op -- hactl status --inventory %s
+Tear it down with: hactl lab down --name %s
+`, l.SSHConfig, l.KnownHosts, l.Identity, l.Inventory, l.Operator.Netns, l.SSHConfig, l.Inventory, l.Name)
+	return nil
+}
+
+func runLabDown(_ context.Context, o *LabOptions) error {
+	if err := requireLabHost(); err != nil {
+		return err
+	}
+	names := []string{o.Name}
+	if o.All {
+		names = netlab.LabNames()
+	}
+	var errs error
+	for _, n := range names {
+		if err := netlab.Destroy(o.Root, n); err != nil {
+			errs = errors.Join(errs, fmt.Errorf("lab %s: %w", n, err))
+			continue
+		}
+		fmt.Fprintf(o.IO.ErrOut, "lab %s removed\n", n)
+	}
+	return errs
+}
+
+func runLabStatus(_ context.Context, o *LabOptions) error {
+	if err := requireLabHost(); err != nil {
+		return err
+	}
+	l, err := netlab.Load(o.Root, o.Name)
+	if err != nil {
+		return err
+	}
+	st := l.Status()
+	if o.Global.JSON() {
+		if err := writeJSON(o.IO, st); err != nil {
+			return err
+		}
+	} else if err := labTable(o.IO, st); err != nil {
+		return err
+	}
+	if !st.Healthy {
+		return WithExit(ExitUnreachable, fmt.Errorf("lab %s is not healthy: some namespace or sshd is gone (rebuild: hactl lab down --name %s; hactl lab up --name %s)", l.Name, l.Name, l.Name))
+	}
+	return nil
+}
+
+func labTable(io *IOStreams, st netlab.LabStatus) error {
+	t := newTable(io.Out, "HOST", "NETNS", "IPV4", "IPV6", "SSHD")
+	for _, hs := range st.Hosts {
+		sshd := "-"
+		switch {
+		case !hs.NetnsExists:
+			sshd = "netns missing"
+		case hs.Host.SSHDPID != 0 && hs.SSHDRunning:
+			sshd = fmt.Sprintf("running (pid %d)", hs.Host.SSHDPID)
+		case hs.Host.SSHDPID != 0:
+			sshd = "stopped"
+		}
+		if err := t.Append(hs.Host.Name, hs.Host.Netns, hs.Host.Addr4.String(), hs.Host.Addr6.String(), sshd); err != nil {
+			return err
+		}
+	}
+	return t.Render()
+}
+
+func runLabExec(ctx context.Context, o *LabOptions) error {
+	if err := requireLabHost(); err != nil {
+		return err
+	}
+	l, err := netlab.Load(o.Root, o.Name)
+	if err != nil {
+		return err
+	}
+	h, err := l.Host(o.Host)
+	if err != nil {
+		return err
+	}
+	cmd := h.Command(ctx, o.Argv...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = o.IO.In, o.IO.Out, o.IO.ErrOut
+	cmd.Env = append(os.Environ(), "HACTL_LAB="+l.Name, "HACTL_LAB_NODE="+h.Name)
+	if err := cmd.Run(); err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return WithExit(ee.ExitCode(), nil)
+		}
+		return fmt.Errorf("%s: %s: %w", h.Name, strings.Join(o.Argv, " "), err)
+	}
+	return nil
+}
+
+func writeJSON(io *IOStreams, v any) error {
+	enc := json.NewEncoder(io.Out)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
