@@ -2,8 +2,16 @@ package cli
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/hactl/hactl/pkg/config"
 )
 
 // ConfigCheckOptions are the inputs of `hactl config check`.
@@ -15,6 +23,8 @@ type ConfigCheckOptions struct {
 	Live   bool
 	// Defaults are the paths tried when File is empty.
 	Defaults []string
+	// Host answers the host-dependent checks; nil means this host.
+	Host config.HostChecker
 }
 
 // ConfigShowOptions are the inputs of `hactl config show`.
@@ -23,6 +33,42 @@ type ConfigShowOptions struct {
 	Global   *GlobalOptions
 	File     string
 	Defaults []string
+}
+
+// configFile returns file, or the first of defaults that exists.
+func configFile(file string, defaults []string) (string, error) {
+	if file != "" {
+		return file, nil
+	}
+	for _, p := range defaults {
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return "", err
+		}
+	}
+	return "", fmt.Errorf("no configuration file given and none of %s exists", strings.Join(defaults, ", "))
+}
+
+// loadConfig reads and validates a configuration file, with the host
+// checks when host is not nil.
+func loadConfig(file string, host config.HostChecker) (*config.Config, config.Diagnostics, error) {
+	cfg, diags, err := config.Load(file, config.LoadOptions{})
+	if err != nil {
+		return nil, nil, err
+	}
+	if host != nil {
+		diags = append(diags, config.Check(cfg, host)...).SortByFiles(cfg.Files)
+	}
+	return cfg, diags, nil
+}
+
+// countWord formats "1 error" or "2 errors".
+func countWord(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return strconv.Itoa(n) + " " + word + "s"
 }
 
 func newCmdConfig(f *Factory) *cobra.Command {
@@ -50,6 +96,10 @@ func newCmdConfigCheck(f *Factory) *cobra.Command {
 file:line:col: message. Sections outside hactl's VRRP subset (virtual_server,
 checkers, static routes...) are checked for syntax and listed once as ignored.
 
+Host-dependent checks (interfaces exist, scripts exist and are not writable by
+others) are warnings unless --strict is given. With -o json the verdict and
+every diagnostic are printed on stdout as one document (see docs/json.md).
+
 Exit codes: 0 valid (warnings go to stderr); 1 invalid.`,
 		Example: `  # An existing keepalived config, unchanged
   hactl config check /etc/keepalived/keepalived.conf
@@ -73,8 +123,16 @@ func newCmdConfigShow(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "show [FILE]",
 		Short: "Show the resolved config with defaults filled in",
+		Long: `Parse FILE (default /etc/hactl/hactl.conf, then
+/etc/keepalived/keepalived.conf) and print the model hactl resolves from it:
+one row per vrrp_instance, or with -o json every setting with keepalived's
+defaults filled in and its corrections applied (see docs/json.md). Warnings
+go to stderr; an invalid config prints its errors and exits 1.`,
 		Example: `  hactl config show /etc/keepalived/keepalived.conf
-  hactl config show -o json | jq '.instances[].priority'`,
+  hactl config show -o json | jq '.instances[].priority'
+
+  # Warnings and errors go to stderr; -o json prints the model only when valid
+  hactl config show -o json /etc/keepalived/keepalived.conf 2>/dev/null`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
@@ -86,10 +144,100 @@ func newCmdConfigShow(f *Factory) *cobra.Command {
 	return cmd
 }
 
-func runConfigCheck(_ context.Context, _ *ConfigCheckOptions) error {
-	return notImplemented("config check")
+// configCheckResult is the JSON document of `config check -o json`.
+type configCheckResult struct {
+	File        string             `json:"file"`
+	Valid       bool               `json:"valid"`
+	Errors      int                `json:"errors"`
+	Warnings    int                `json:"warnings"`
+	Instances   int                `json:"instances"`
+	Diagnostics config.Diagnostics `json:"diagnostics"`
 }
 
-func runConfigShow(_ context.Context, _ *ConfigShowOptions) error {
-	return notImplemented("config show")
+func runConfigCheck(_ context.Context, opts *ConfigCheckOptions) error {
+	if opts.Live {
+		return notImplemented("config check --live")
+	}
+	file, err := configFile(opts.File, opts.Defaults)
+	if err != nil {
+		return err
+	}
+	host := opts.Host
+	if host == nil {
+		host = config.OSHost{}
+	}
+	cfg, diags, err := loadConfig(file, host)
+	if err != nil {
+		return err
+	}
+	if opts.Strict {
+		diags = diags.Strict()
+	}
+	res := configCheckResult{
+		File: file, Valid: !diags.HasErrors(), Errors: len(diags.Errors()), Warnings: len(diags.Warnings()),
+		Instances: len(cfg.Instances), Diagnostics: diags,
+	}
+	if res.Diagnostics == nil {
+		res.Diagnostics = config.Diagnostics{}
+	}
+	if opts.Global != nil && opts.Global.JSON() {
+		if err := writeJSON(opts.IO, res); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprint(opts.IO.ErrOut, diags.String())
+		if res.Valid {
+			fmt.Fprintf(opts.IO.Out, "%s: valid, %s, %s\n", file, countWord(res.Instances, "instance"), countWord(res.Warnings, "warning"))
+		} else {
+			fmt.Fprintf(opts.IO.ErrOut, "%s: invalid, %s, %s\n", file, countWord(res.Errors, "error"), countWord(res.Warnings, "warning"))
+		}
+	}
+	if !res.Valid {
+		return &ExitError{Code: ExitFailure}
+	}
+	return nil
+}
+
+func runConfigShow(_ context.Context, opts *ConfigShowOptions) error {
+	file, err := configFile(opts.File, opts.Defaults)
+	if err != nil {
+		return err
+	}
+	cfg, diags, err := loadConfig(file, nil)
+	if err != nil {
+		return err
+	}
+	fmt.Fprint(opts.IO.ErrOut, diags.String())
+	if diags.HasErrors() {
+		fmt.Fprintf(opts.IO.ErrOut, "%s: invalid, %s; run hactl config check\n", file, countWord(len(diags.Errors()), "error"))
+		return &ExitError{Code: ExitFailure}
+	}
+	if opts.Global != nil && opts.Global.JSON() {
+		return writeJSON(opts.IO, cfg)
+	}
+	tb := newTable(opts.IO.Out, "INSTANCE", "INTERFACE", "VRID", "FAMILY", "VERSION", "STATE", "PRIORITY", "ADVERT", "PREEMPT", "MODE", "VIPS")
+	for _, in := range cfg.Instances {
+		mode := "multicast " + in.McastGroup.String()
+		if in.Unicast {
+			mode = "unicast " + countWord(len(in.UnicastPeers), "peer")
+		}
+		var vips []string
+		for _, v := range in.VIPs {
+			vips = append(vips, v.Prefix.String())
+		}
+		if n := len(in.ExcludedVIPs); n > 0 {
+			vips = append(vips, fmt.Sprintf("(+%d excluded)", n))
+		}
+		preempt := "yes"
+		if !in.Preempt {
+			preempt = "no"
+		} else if in.PreemptDelay > 0 {
+			preempt = "after " + in.PreemptDelay.String()
+		}
+		if err := tb.Append(in.Name, in.Interface, strconv.Itoa(in.VRID), string(in.Family), strconv.Itoa(in.Version),
+			string(in.State), strconv.Itoa(in.Priority), in.AdvertInt.String(), preempt, mode, strings.Join(vips, " ")); err != nil {
+			return err
+		}
+	}
+	return tb.Render()
 }

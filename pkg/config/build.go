@@ -1,0 +1,282 @@
+package config
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// builder turns the block tree into the typed model.
+type builder struct {
+	diag    *diagSink
+	cfg     *Config
+	global  globalDraft
+	scripts map[string]*Script
+	tfiles  map[string]*TrackFile
+	insts   []*instDraft
+	groups  []*groupDraft
+	// scriptsUsed is set when any script or notify command is configured.
+	scriptsUsed bool
+	firstScript Pos
+	// invalid names vrrp_script and track_file blocks dropped for errors,
+	// so that references to them do not repeat the error.
+	invalid map[string]bool
+}
+
+// handler handles one keyword inside a block.
+type handler func(s *Statement)
+
+// blockSpec describes the keywords of one kind of block.
+type blockSpec struct {
+	name     string             // for messages: "global_defs", "vrrp_instance VI_1"
+	handlers map[string]handler // keywords hactl uses
+	ignored  map[string]bool    // keepalived keywords hactl skips
+	// deprecated maps old spellings to the keyword to use instead.
+	deprecated map[string]string
+}
+
+func newBuilder(diag *diagSink) *builder {
+	return &builder{
+		diag:    diag,
+		cfg:     &Config{},
+		global:  globalDraft{g: defaultGlobals()},
+		scripts: map[string]*Script{},
+		tfiles:  map[string]*TrackFile{},
+		invalid: map[string]bool{},
+	}
+}
+
+// rootIgnored are top-level sections outside the VRRP subset: parsed for
+// syntax, then skipped.
+var rootIgnored = set(
+	"virtual_server", "virtual_server_group", "static_ipaddress", "static_routes",
+	"static_rules", "bfd_instance", "SSL", "linkbeat_interfaces",
+	"interface_up_down_delays", "track_group", "garp_group", "vrrp_track_process",
+	"net_namespace", "net_namespace_ipvs", "namespace_with_ipsets", "use_pid_dir",
+	"instance", "child_wait_time", "linkbeat_use_polling",
+)
+
+func set(words ...string) map[string]bool {
+	m := make(map[string]bool, len(words))
+	for _, w := range words {
+		m[w] = true
+	}
+	return m
+}
+
+// build walks the top-level statements.
+func (b *builder) build(top []*Statement) {
+	for _, s := range top {
+		switch s.Keyword {
+		case "global_defs":
+			if b.needBlock(s) {
+				b.walk(s.Block, b.globalSpec())
+			}
+		case "vrrp_script":
+			b.vrrpScript(s)
+		case "track_file", "vrrp_track_file":
+			if s.Keyword == "vrrp_track_file" {
+				b.diag.warnf(s.Pos, "vrrp_track_file is deprecated; use track_file")
+			}
+			b.trackFile(s)
+		case "vrrp_instance":
+			b.instance(s)
+		case "vrrp_sync_group":
+			b.syncGroup(s)
+		default:
+			if rootIgnored[s.Keyword] {
+				b.ignore(s)
+				continue
+			}
+			b.unknown(s, "at top level")
+		}
+	}
+}
+
+// walk dispatches the statements of a block to the spec's handlers.
+func (b *builder) walk(stmts []*Statement, spec blockSpec) {
+	for _, s := range stmts {
+		if h, ok := spec.handlers[s.Keyword]; ok {
+			h(s)
+			continue
+		}
+		if repl, ok := spec.deprecated[s.Keyword]; ok {
+			b.diag.warnf(s.Pos, "%s is deprecated; use %s", s.Keyword, repl)
+			if h, ok := spec.handlers[repl]; ok {
+				h(s)
+			}
+			continue
+		}
+		if spec.ignored[s.Keyword] {
+			b.ignore(s)
+			continue
+		}
+		b.unknown(s, "in "+spec.name)
+	}
+}
+
+func (b *builder) unknown(s *Statement, where string) {
+	b.diag.errorf(s.Pos, "unknown keyword %q %s", s.Keyword, where)
+}
+
+// ignore records a keyword or section hactl skips.
+func (b *builder) ignore(s *Statement) {
+	b.cfg.Ignored = append(b.cfg.Ignored, Ignored{Keyword: s.Keyword, Pos: s.Pos})
+}
+
+// reportIgnored emits the single warning that lists what was skipped.
+func (b *builder) reportIgnored() {
+	if len(b.cfg.Ignored) == 0 {
+		return
+	}
+	count := map[string]int{}
+	var order []string
+	for _, ig := range b.cfg.Ignored {
+		if count[ig.Keyword] == 0 {
+			order = append(order, ig.Keyword)
+		}
+		count[ig.Keyword]++
+	}
+	sort.Strings(order)
+	parts := make([]string, len(order))
+	for i, k := range order {
+		parts[i] = k
+		if count[k] > 1 {
+			parts[i] = fmt.Sprintf("%s (%d)", k, count[k])
+		}
+	}
+	b.diag.warnf(b.cfg.Ignored[0].Pos, "hactl ignores what is outside its VRRP subset: %s", strings.Join(parts, ", "))
+}
+
+// needBlock checks that s has a block.
+func (b *builder) needBlock(s *Statement) bool {
+	if !s.HasBlock {
+		b.diag.errorf(s.Pos, "%s needs a '{' block", s.Keyword)
+		return false
+	}
+	return true
+}
+
+// noBlock reports a block given to a keyword that takes none.
+func (b *builder) noBlock(s *Statement) bool {
+	if s.HasBlock {
+		b.diag.errorf(s.Open, "%s does not take a '{' block", s.Keyword)
+		return false
+	}
+	return true
+}
+
+// nargs checks that s has between lo and hi arguments (hi < 0: no upper
+// bound) and no block.
+func (b *builder) nargs(s *Statement, lo, hi int) bool {
+	if !b.noBlock(s) {
+		return false
+	}
+	n := len(s.Args)
+	switch {
+	case n < lo && lo == 1:
+		b.diag.errorf(s.Pos, "%s needs a value", s.Keyword)
+		return false
+	case n < lo:
+		b.diag.errorf(s.Pos, "%s needs %d values", s.Keyword, lo)
+		return false
+	case hi >= 0 && n > hi:
+		b.diag.errorf(s.Args[hi].Pos, "%s: unexpected %q", s.Keyword, s.Args[hi].Text)
+		return false
+	}
+	return true
+}
+
+// flag handles a keyword without arguments, or with an optional <BOOL>.
+func (b *builder) flag(s *Statement, dst *bool) bool {
+	if !b.nargs(s, 0, 1) {
+		return false
+	}
+	if len(s.Args) == 0 {
+		*dst = true
+		return true
+	}
+	v, err := parseBool(s.Args[0].Text)
+	if err != nil {
+		b.diag.errorf(s.Args[0].Pos, "%s: %v", s.Keyword, err)
+		return false
+	}
+	*dst = v
+	return true
+}
+
+// name checks the single name argument of a named section.
+func (b *builder) sectionName(s *Statement) (string, bool) {
+	if len(s.Args) != 1 {
+		if len(s.Args) == 0 {
+			b.diag.errorf(s.Pos, "%s needs a name", s.Keyword)
+		} else {
+			b.diag.errorf(s.Args[1].Pos, "%s takes one name, not %d words", s.Keyword, len(s.Args))
+		}
+		if s.HasBlock {
+			return "", false
+		}
+	}
+	if !b.needBlock(s) || len(s.Args) == 0 {
+		return "", false
+	}
+	return s.Args[0].Text, true
+}
+
+// valueLines returns the lines of a value block (virtual_ipaddress { ... })
+// as word lists. keepalived also accepts the block's first line on the
+// keyword's line after '{', which the tree already puts inside the block.
+func (b *builder) valueLines(s *Statement) [][]Arg {
+	if len(s.Args) > 0 {
+		b.diag.errorf(s.Args[0].Pos, "%s: unexpected %q before '{'", s.Keyword, s.Args[0].Text)
+	}
+	if !b.needBlock(s) {
+		return nil
+	}
+	var out [][]Arg
+	for _, c := range s.Block {
+		if c.HasBlock {
+			b.diag.errorf(c.Open, "unexpected '{' inside %s", s.Keyword)
+		}
+		out = append(out, c.Words())
+	}
+	return out
+}
+
+// command reads a script keyword: keepalived takes the first word as the
+// command line (split again, honouring quotes) and the next two as user and
+// group.
+func (b *builder) command(s *Statement, allowUser bool) (*Command, bool) {
+	max := 1
+	if allowUser {
+		max = 3
+	}
+	if !b.nargs(s, 1, max) {
+		return nil, false
+	}
+	args, ok := splitWords(s.Args[0].Text)
+	if !ok {
+		b.diag.errorf(s.Args[0].Pos, "%s: unterminated quote in command %q", s.Keyword, s.Args[0].Text)
+		return nil, false
+	}
+	if len(args) == 0 || args[0] == "" {
+		b.diag.errorf(s.Args[0].Pos, "%s: empty command", s.Keyword)
+		return nil, false
+	}
+	c := &Command{Args: args, Pos: s.Args[0].Pos}
+	if len(s.Args) > 1 {
+		c.User = s.Args[1].Text
+	}
+	if len(s.Args) > 2 {
+		c.Group = s.Args[2].Text
+	}
+	b.noteScript(s.Pos)
+	return c, true
+}
+
+func (b *builder) noteScript(p Pos) {
+	if !b.scriptsUsed {
+		b.scriptsUsed = true
+		b.firstScript = p
+	}
+}

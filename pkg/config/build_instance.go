@@ -1,0 +1,356 @@
+package config
+
+import (
+	"math"
+	"net/netip"
+	"time"
+)
+
+// instDraft is a vrrp_instance as written, before defaults.
+type instDraft struct {
+	in  *Instance
+	pos Pos
+
+	state, priority, version, advert Pos // where set; zero when not
+	advertInt                        time.Duration
+	vrid                             Pos
+	iface                            Pos
+	nopreempt, preemptDelay          Pos
+	accept                           *bool
+	strict                           *bool
+	unicastKw                        Pos // first unicast_* keyword
+	srcIP                            Pos
+	mcastDst                         netip.Addr
+	mcastDstPos                      Pos
+	auth                             Pos
+	authType                         string
+	authTypePos                      Pos
+	vipLease                         *time.Duration
+	vipLeasePos                      Pos
+	garpSet                          map[string]bool
+	scriptRefs, fileRefs             []refDraft
+}
+
+// refDraft is a track_script or track_file line.
+type refDraft struct {
+	name      string
+	weight    *int
+	reverse   *bool
+	pos       Pos
+	weightPos Pos
+}
+
+// instanceIgnored are keepalived's vrrp_instance keywords hactl skips.
+var instanceIgnored = set(
+	"use_vmac_addr", "vmac_xmit_base", "use_ipvlan", "unicast_fault_no_peer",
+	"check_unicast_src", "old_unicast_checksum", "native_ipv6", "vrf", "track_process",
+	"track_bfd", "track_src_ip", "unicast_ttl", "promote_secondaries", "linkbeat_use_polling",
+	"virtual_rules", "skip_check_adv_addr", "debug", "notify_deleted",
+	"notify_master_rx_lower_pri", "smtp_alert", "notify_priority_changes",
+	"lvs_sync_daemon_interface", "down_timer_adverts", "garp_extra_if", "vmac_garp_intvl",
+	"lower_prio_no_advert", "higher_prio_send_advert", "kernel_rx_buf_size",
+)
+
+func (b *builder) instance(s *Statement) {
+	name, ok := b.sectionName(s)
+	if !ok {
+		return
+	}
+	for _, o := range b.insts {
+		if o.in.Name == name {
+			b.diag.errorf(s.Args[0].Pos, "vrrp_instance %s is already defined at %s", name, o.pos)
+			return
+		}
+	}
+	d := &instDraft{in: &Instance{Name: name, Pos: s.Pos}, pos: s.Pos, garpSet: map[string]bool{}}
+	b.insts = append(b.insts, d)
+	b.walk(s.Block, b.instanceSpec(d))
+}
+
+func (b *builder) instanceSpec(d *instDraft) blockSpec {
+	in := d.in
+	garp := func(kw string, f func(s *Statement)) handler {
+		return func(s *Statement) {
+			f(s)
+			d.garpSet[kw] = true
+		}
+	}
+	h := map[string]handler{
+		"interface": func(s *Statement) {
+			if !b.nargs(s, 1, 1) {
+				return
+			}
+			if !validIfName(s.Args[0].Text) {
+				b.diag.errorf(s.Args[0].Pos, "interface name %q is invalid or longer than 15 bytes", s.Args[0].Text)
+				return
+			}
+			in.Interface, d.iface, in.InterfacePos = s.Args[0].Text, s.Pos, s.Pos
+		},
+		"state": func(s *Statement) {
+			if !b.nargs(s, 1, 1) {
+				return
+			}
+			switch v := s.Args[0].Text; v {
+			case "MASTER", "BACKUP":
+				if v == "BACKUP" && in.State == StateMaster {
+					b.diag.warnf(s.Pos, "state previously set to MASTER; ignoring BACKUP")
+					return
+				}
+				in.State, d.state = State(v), s.Pos
+			default:
+				b.diag.errorf(s.Args[0].Pos, "state must be MASTER or BACKUP, not %q", v)
+			}
+		},
+		"virtual_router_id": func(s *Statement) {
+			if !b.nargs(s, 1, 1) {
+				return
+			}
+			d.vrid = s.Pos // given, even if invalid: no "required" error too
+			v, err := parseUint(s.Args[0].Text, 1, 255)
+			if err != nil {
+				b.diag.errorf(s.Args[0].Pos, "virtual_router_id %q is not valid; it must be between 1 and 255", s.Args[0].Text)
+				return
+			}
+			in.VRID, d.vrid = int(v), s.Pos
+		},
+		"priority": func(s *Statement) {
+			if !b.nargs(s, 1, 1) {
+				return
+			}
+			v, err := parseUint(s.Args[0].Text, 1, 255)
+			if err != nil {
+				b.diag.errorf(s.Args[0].Pos, "priority %q is not valid; it must be between 1 and 255", s.Args[0].Text)
+				return
+			}
+			in.Priority, d.priority = int(v), s.Pos
+		},
+		"version": func(s *Statement) {
+			if !b.nargs(s, 1, 1) {
+				return
+			}
+			v, err := parseInt(s.Args[0].Text, 2, 3)
+			if err != nil {
+				b.diag.errorf(s.Args[0].Pos, "version must be 2 or 3, not %q", s.Args[0].Text)
+				return
+			}
+			in.Version, d.version = int(v), s.Pos
+		},
+		"advert_int": func(s *Statement) {
+			if b.seconds(s, &d.advertInt, 10*time.Millisecond, 255*time.Second) {
+				d.advert = s.Args[0].Pos
+			}
+		},
+		"nopreempt": func(s *Statement) {
+			if b.nargs(s, 0, 0) {
+				d.nopreempt = s.Pos
+			}
+		},
+		"preempt": func(s *Statement) {
+			if b.nargs(s, 0, 0) {
+				d.nopreempt = Pos{}
+			}
+		},
+		"preempt_delay": func(s *Statement) {
+			if b.seconds(s, &in.PreemptDelay, 0, 1000*time.Second) {
+				d.preemptDelay = s.Pos
+			}
+		},
+		"accept":      func(s *Statement) { b.boolPtr(s, &d.accept, true) },
+		"no_accept":   func(s *Statement) { b.boolPtr(s, &d.accept, false) },
+		"strict_mode": func(s *Statement) { b.strictMode(s, d) },
+		"mcast_src_ip": func(s *Statement) {
+			b.srcIP(s, d)
+		},
+		"unicast_src_ip": func(s *Statement) {
+			if d.unicastKw == (Pos{}) {
+				d.unicastKw = s.Pos
+			}
+			b.srcIP(s, d)
+		},
+		"mcast_dst_ip": func(s *Statement) {
+			if !b.nargs(s, 1, 1) {
+				return
+			}
+			a, err := parseAddr(s.Args[0].Text)
+			switch {
+			case err != nil:
+				b.diag.errorf(s.Args[0].Pos, "mcast_dst_ip: %v", err)
+			case a.Is4() && !a.IsMulticast(), a.Is6() && !a.IsLinkLocalMulticast():
+				b.diag.errorf(s.Args[0].Pos, "mcast_dst_ip %s is not a (link-local) multicast address", a)
+			default:
+				d.mcastDst, d.mcastDstPos = a, s.Args[0].Pos
+			}
+		},
+		"unicast_peer": func(s *Statement) {
+			if d.unicastKw == (Pos{}) {
+				d.unicastKw = s.Pos
+			}
+			for _, line := range b.valueLines(s) {
+				if p, ok := b.unicastPeer(line); ok {
+					in.UnicastPeers = append(in.UnicastPeers, p)
+				}
+			}
+		},
+		"authentication": func(s *Statement) { b.authentication(s, d) },
+		"virtual_ipaddress": func(s *Statement) {
+			for _, line := range b.valueLines(s) {
+				if v, ok := b.vip(line); ok {
+					in.VIPs = append(in.VIPs, v)
+				}
+			}
+		},
+		"virtual_ipaddress_excluded": func(s *Statement) {
+			for _, line := range b.valueLines(s) {
+				if v, ok := b.vip(line); ok {
+					in.ExcludedVIPs = append(in.ExcludedVIPs, v)
+				}
+			}
+		},
+		"virtual_routes": func(s *Statement) {
+			for _, line := range b.valueLines(s) {
+				if r, ok := b.route(line); ok {
+					in.Routes = append(in.Routes, r)
+				}
+			}
+		},
+		"track_interface": func(s *Statement) {
+			in.TrackInterfaces = append(in.TrackInterfaces, b.trackInterfaces(s, in.TrackInterfaces)...)
+		},
+		"track_script": func(s *Statement) { d.scriptRefs = append(d.scriptRefs, b.trackRefs(s)...) },
+		"track_file":   func(s *Statement) { d.fileRefs = append(d.fileRefs, b.trackRefs(s)...) },
+		"dont_track_primary": func(s *Statement) {
+			if b.nargs(s, 0, 0) {
+				in.DontTrackPrimary = true
+			}
+		},
+		"notify_master": func(s *Statement) { b.notify(s, &in.Notify.Master) },
+		"notify_backup": func(s *Statement) { b.notify(s, &in.Notify.Backup) },
+		"notify_fault":  func(s *Statement) { b.notify(s, &in.Notify.Fault) },
+		"notify_stop":   func(s *Statement) { b.notify(s, &in.Notify.Stop) },
+		"notify":        func(s *Statement) { b.notify(s, &in.Notify.Any) },
+		"garp_master_delay": garp("delay", func(s *Statement) {
+			b.secondsInt(s, &in.GARP.MasterDelay, 0, maxDelaySeconds)
+		}),
+		"garp_master_repeat": garp("repeat", func(s *Statement) { b.repeat(s, &in.GARP.MasterRepeat) }),
+		"garp_master_refresh": garp("refresh", func(s *Statement) {
+			b.secondsInt(s, &in.GARP.MasterRefresh, 0, math.MaxUint32)
+		}),
+		"garp_master_refresh_repeat": garp("refresh_repeat", func(s *Statement) {
+			b.repeat(s, &in.GARP.MasterRefreshRepeat)
+		}),
+		"garp_lower_prio_delay": garp("lower_delay", func(s *Statement) {
+			b.secondsInt(s, &in.GARP.LowerPrioDelay, 0, maxDelaySeconds)
+		}),
+		"garp_lower_prio_repeat": garp("lower_repeat", func(s *Statement) {
+			b.uintInto(s, &in.GARP.LowerPrioRepeat, 0, math.MaxInt32)
+		}),
+		"use_vmac": func(s *Statement) {
+			if !b.nargs(s, 0, 2) {
+				return
+			}
+			in.UseVMAC = true
+			for _, a := range s.Args {
+				if validIfName(a.Text) {
+					in.VMACName = a.Text
+				} else if _, err := parseMAC(a.Text); err != nil {
+					b.diag.errorf(a.Pos, "use_vmac: %q is neither an interface name nor a MAC address", a.Text)
+				} else {
+					b.ignore(&Statement{Keyword: "use_vmac MAC", Pos: a.Pos})
+				}
+			}
+		},
+		// hactl's own keywords.
+		"notify_master_dir": func(s *Statement) {
+			if b.nargs(s, 1, 1) {
+				in.NotifyMasterDir = s.Args[0].Text
+				b.noteScript(s.Pos)
+			}
+		},
+		"vip_lease": func(s *Statement) {
+			var v time.Duration
+			if b.seconds(s, &v, 0, maxVIPLease) {
+				d.vipLease, d.vipLeasePos = &v, s.Args[0].Pos
+			}
+		},
+	}
+	return blockSpec{
+		name:     "vrrp_instance " + in.Name,
+		handlers: h,
+		ignored:  instanceIgnored,
+	}
+}
+
+func (b *builder) boolPtr(s *Statement, dst **bool, v bool) {
+	if b.nargs(s, 0, 0) {
+		*dst = &v
+	}
+}
+
+func (b *builder) strictMode(s *Statement, d *instDraft) {
+	v := false
+	if b.flag(s, &v) {
+		d.strict = &v
+	}
+}
+
+func (b *builder) srcIP(s *Statement, d *instDraft) {
+	if !b.nargs(s, 1, 1) {
+		return
+	}
+	a, err := parseAddr(s.Args[0].Text)
+	if err != nil {
+		b.diag.errorf(s.Args[0].Pos, "%s: %v", s.Keyword, err)
+		return
+	}
+	d.in.SrcIP, d.srcIP = a, s.Args[0].Pos
+}
+
+func (b *builder) notify(s *Statement, dst **Command) {
+	if *dst != nil {
+		b.diag.errorf(s.Pos, "%s is already set", s.Keyword)
+		return
+	}
+	if c, ok := b.command(s, true); ok {
+		*dst = c
+	}
+}
+
+func (b *builder) authentication(s *Statement, d *instDraft) {
+	if !b.needBlock(s) {
+		return
+	}
+	d.auth = s.Pos
+	if d.in.Auth == nil {
+		d.in.Auth = &Auth{}
+	}
+	for _, c := range s.Block {
+		switch c.Keyword {
+		case "auth_type":
+			if !b.nargs(c, 1, 1) {
+				continue
+			}
+			switch c.Args[0].Text {
+			case "PASS":
+				d.authType, d.authTypePos = "PASS", c.Args[0].Pos
+			case "AH":
+				d.authTypePos = c.Args[0].Pos
+				b.diag.errorf(c.Args[0].Pos, "auth_type AH is not supported by hactl; use PASS or, better, no authentication")
+			default:
+				d.authTypePos = c.Args[0].Pos
+				b.diag.errorf(c.Args[0].Pos, "unknown auth_type %q (want PASS)", c.Args[0].Text)
+			}
+		case "auth_pass":
+			if !b.nargs(c, 1, 1) {
+				continue
+			}
+			p := c.Args[0].Text
+			if len(p) > 8 {
+				b.diag.warnf(c.Args[0].Pos, "auth_pass is longer than 8 characters; truncated to %q", p[:8])
+				p = p[:8]
+			}
+			d.in.Auth.Password = p
+		default:
+			b.unknown(c, "in authentication")
+		}
+	}
+}

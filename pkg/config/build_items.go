@@ -1,0 +1,325 @@
+package config
+
+import (
+	"fmt"
+	"math"
+	"net"
+	"net/netip"
+	"slices"
+	"strings"
+)
+
+// vipFlags are VIP options without a value, kept in VIP.Options.
+var vipFlags = set("home", "noprefixroute", "autojoin", "mngtmpaddr", "use_vmac")
+
+// scopeNames are the route scopes "ip" knows by name.
+var scopeNames = set("global", "universe", "site", "link", "host", "nowhere")
+
+// vip reads one line of virtual_ipaddress(_excluded):
+// ADDR[/LEN] [dev DEV] [brd ADDR|+|-] [scope SCOPE] [label LABEL] [peer ADDR] ...
+func (b *builder) vip(words []Arg) (VIP, bool) {
+	first := words[0]
+	pfx, err := parsePrefix(first.Text)
+	if err != nil {
+		b.diag.errorf(first.Pos, "virtual address: %v", err)
+		return VIP{}, false
+	}
+	v := VIP{Prefix: pfx, Pos: first.Pos}
+	is6 := pfx.Addr().Is6()
+	brd := ""
+	var brdPos Pos
+	ok := true
+	for i := 1; i < len(words); i++ {
+		w := words[i]
+		needValue := func() (Arg, bool) {
+			if i+1 >= len(words) {
+				b.diag.errorf(w.Pos, "%s needs a value for address %s", w.Text, first.Text)
+				ok = false
+				return Arg{}, false
+			}
+			i++
+			return words[i], true
+		}
+		switch w.Text {
+		case "dev":
+			a, has := needValue()
+			if !has {
+				break
+			}
+			if v.Dev != "" {
+				b.diag.errorf(a.Pos, "dev is given twice for address %s", first.Text)
+				ok = false
+			} else if !validIfName(a.Text) {
+				b.diag.errorf(a.Pos, "interface name %q is invalid", a.Text)
+				ok = false
+			}
+			v.Dev = a.Text
+		case "scope":
+			a, has := needValue()
+			if !has {
+				break
+			}
+			if _, err := parseUint(a.Text, 0, 255); err != nil && !scopeNames[a.Text] {
+				b.diag.errorf(a.Pos, "invalid scope %q for address %s", a.Text, first.Text)
+				ok = false
+			} else if is6 {
+				b.diag.warnf(a.Pos, "scope cannot be set on an IPv6 address (%s); ignored", first.Text)
+			} else {
+				v.Scope = a.Text
+			}
+		case "brd", "broadcast":
+			a, has := needValue()
+			if !has {
+				break
+			}
+			if is6 {
+				b.diag.errorf(w.Pos, "an IPv6 address (%s) cannot have a broadcast address", first.Text)
+				ok = false
+				break
+			}
+			brd, brdPos = a.Text, a.Pos
+		case "label":
+			a, has := needValue()
+			if !has {
+				break
+			}
+			switch {
+			case len(a.Text) >= 16:
+				b.diag.errorf(a.Pos, "label %q is longer than 15 bytes", a.Text)
+				ok = false
+			case is6:
+				b.diag.warnf(a.Pos, "labels cannot be set on IPv6 addresses (%s); ignored", first.Text)
+			default:
+				v.Label = a.Text
+			}
+		case "peer":
+			a, has := needValue()
+			if !has {
+				break
+			}
+			p, err := parsePrefix(a.Text)
+			switch {
+			case err != nil:
+				b.diag.errorf(a.Pos, "invalid peer address %q", a.Text)
+				ok = false
+			case p.Addr().Is6() != is6:
+				b.diag.errorf(a.Pos, "peer address %s is not of the address's family", a.Text)
+				ok = false
+			case v.Peer.IsValid():
+				b.diag.errorf(a.Pos, "a peer is already given for %s", first.Text)
+				ok = false
+			default:
+				v.Peer = p.Addr()
+				v.Prefix = netip.PrefixFrom(v.Prefix.Addr(), p.Bits())
+			}
+		case "preferred_lft":
+			a, has := needValue()
+			if !has {
+				break
+			}
+			var lft uint32 = math.MaxUint32
+			if a.Text != "forever" {
+				n, err := parseUint(a.Text, 0, math.MaxUint32)
+				if err != nil {
+					b.diag.errorf(a.Pos, "preferred_lft: %v", err)
+					ok = false
+					break
+				}
+				lft = uint32(n)
+			}
+			v.PreferredLft = &lft
+		case "no_track":
+			v.NoTrack = true
+		case "-nodad":
+			v.NoDAD = true
+		default:
+			if vipFlags[w.Text] {
+				v.Options = append(v.Options, w.Text)
+				continue
+			}
+			b.diag.errorf(w.Pos, "unknown option %q for address %s", w.Text, first.Text)
+			ok = false
+		}
+	}
+	if brd != "" && ok {
+		switch {
+		case v.Peer.IsValid():
+			b.diag.warnf(brdPos, "broadcast and peer cannot both be given; broadcast ignored")
+		case brd == "+" || brd == "-":
+			if v.Prefix.Bits() > 30 {
+				b.diag.errorf(brdPos, "prefix length /%d is too long for a broadcast address", v.Prefix.Bits())
+				ok = false
+				break
+			}
+			v.Broadcast = broadcastOf(v.Prefix, brd == "+")
+		default:
+			a, err := parseAddr(brd)
+			if err != nil || !a.Is4() {
+				b.diag.errorf(brdPos, "invalid broadcast address %q", brd)
+				ok = false
+				break
+			}
+			v.Broadcast = a
+		}
+	}
+	return v, ok
+}
+
+// broadcastOf computes the all-ones (or, with ones false, all-zeros)
+// host address of an IPv4 prefix.
+func broadcastOf(p netip.Prefix, ones bool) netip.Addr {
+	a := p.Addr().As4()
+	mask := net.CIDRMask(p.Bits(), 32)
+	for i := range a {
+		if ones {
+			a[i] |= ^mask[i]
+		} else {
+			a[i] &= mask[i]
+		}
+	}
+	return netip.AddrFrom4(a)
+}
+
+// unicastPeer reads "ADDR [min_ttl N] [max_ttl N]".
+func (b *builder) unicastPeer(words []Arg) (UnicastPeer, bool) {
+	a, err := parseAddr(words[0].Text)
+	if err != nil {
+		b.diag.errorf(words[0].Pos, "unicast_peer: %v", err)
+		return UnicastPeer{}, false
+	}
+	p := UnicastPeer{Addr: a, MinTTL: 0, MaxTTL: 255, Pos: words[0].Pos}
+	for i := 1; i < len(words); i += 2 {
+		w := words[i]
+		if w.Text != "min_ttl" && w.Text != "max_ttl" {
+			b.diag.errorf(w.Pos, "unknown unicast_peer option %q", w.Text)
+			return p, false
+		}
+		if i+1 >= len(words) {
+			b.diag.errorf(w.Pos, "%s needs a value", w.Text)
+			return p, false
+		}
+		n, err := parseUint(words[i+1].Text, 0, 255)
+		if err != nil {
+			b.diag.errorf(words[i+1].Pos, "%s: %v", w.Text, err)
+			return p, false
+		}
+		if w.Text == "min_ttl" {
+			p.MinTTL = int(n)
+		} else {
+			p.MaxTTL = int(n)
+		}
+	}
+	if p.MinTTL > p.MaxTTL {
+		b.diag.warnf(words[0].Pos, "unicast_peer %s: min_ttl %d > max_ttl %d, every advert will be dropped", a, p.MinTTL, p.MaxTTL)
+	}
+	return p, true
+}
+
+// trackInterfaces reads a track_interface block: "IFNAME [weight N [reverse]]".
+func (b *builder) trackInterfaces(s *Statement, have []TrackInterface) []TrackInterface {
+	var out []TrackInterface
+	for _, line := range b.valueLines(s) {
+		name := line[0]
+		if !validIfName(name.Text) {
+			b.diag.errorf(name.Pos, "track_interface: invalid interface name %q", name.Text)
+			continue
+		}
+		dup := false
+		for _, t := range append(slices.Clone(have), out...) {
+			if t.Name == name.Text {
+				b.diag.warnf(name.Pos, "duplicate track_interface %s; ignored", name.Text)
+				dup = true
+			}
+		}
+		if dup {
+			continue
+		}
+		r, ok := b.weightOpts("track_interface "+name.Text, line[1:], true)
+		if !ok {
+			continue
+		}
+		t := TrackInterface{Name: name.Text, Pos: name.Pos}
+		if r.weight != nil {
+			t.Weight = *r.weight
+		}
+		if r.reverse != nil {
+			t.Reverse = *r.reverse
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+// trackRefs reads a track_script or track_file block: "NAME [weight N [reverse|noreverse]]".
+func (b *builder) trackRefs(s *Statement) []refDraft {
+	var out []refDraft
+	for _, line := range b.valueLines(s) {
+		r, ok := b.weightOpts(s.Keyword+" "+line[0].Text, line[1:], s.Keyword != "track_file")
+		if !ok {
+			continue
+		}
+		r.name, r.pos = line[0].Text, line[0].Pos
+		out = append(out, r)
+	}
+	return out
+}
+
+// weightOpts reads "[weight N [reverse|noreverse]]" with N in [-254, 254].
+// For interfaces and scripts keepalived turns ±254 into ±253 (a tracker
+// may not by itself take a priority to 0 or 255); hactl does the same
+// with a warning when clamp is set. Track files keep ±254, the weight
+// multiplies the file's value.
+func (b *builder) weightOpts(what string, words []Arg, clamp bool) (refDraft, bool) {
+	const limit = 254
+	var r refDraft
+	if len(words) == 0 {
+		return r, true
+	}
+	if words[0].Text != "weight" {
+		b.diag.errorf(words[0].Pos, "%s: unknown option %q (want weight)", what, words[0].Text)
+		return r, false
+	}
+	if len(words) < 2 {
+		b.diag.errorf(words[0].Pos, "%s: weight needs a value", what)
+		return r, false
+	}
+	n, err := parseInt(words[1].Text, -limit, limit)
+	if err != nil {
+		b.diag.errorf(words[1].Pos, "%s: weight: %v", what, err)
+		return r, false
+	}
+	if clamp && (n == 254 || n == -254) {
+		b.diag.warnf(words[1].Pos, "%s: weight %d is out of range; using %d", what, n, n/254*253)
+		n = n / 254 * 253
+	}
+	w := int(n)
+	r.weight, r.weightPos = &w, words[1].Pos
+	if len(words) > 2 {
+		switch words[2].Text {
+		case "reverse", "noreverse":
+			rev := words[2].Text == "reverse"
+			r.reverse = &rev
+		default:
+			b.diag.errorf(words[2].Pos, "%s: unknown weight option %q (want reverse)", what, words[2].Text)
+			return r, false
+		}
+	}
+	if len(words) > 3 {
+		b.diag.errorf(words[3].Pos, "%s: unexpected %q", what, words[3].Text)
+		return r, false
+	}
+	return r, true
+}
+
+// parseMAC accepts a MAC address as use_vmac does (six, or five with the
+// VRID as the last octet, hex octets separated by ':').
+func parseMAC(s string) (net.HardwareAddr, error) {
+	if strings.Count(s, ":") == 4 {
+		s += ":00"
+	}
+	hw, err := net.ParseMAC(s)
+	if err != nil || len(hw) != 6 {
+		return nil, fmt.Errorf("invalid MAC address %q", s)
+	}
+	return hw, nil
+}

@@ -1,0 +1,362 @@
+package config
+
+import (
+	"math"
+	"time"
+)
+
+// routeTypes are the route types keepalived accepts in place of unicast.
+var routeTypes = set("unicast", "blackhole", "unreachable", "prohibit", "throw",
+	"local", "broadcast", "anycast", "multicast", "nat")
+
+// routeValued are route keywords followed by one value; "lock" may come
+// between the metric keywords and their value.
+var routeValued = set("from", "tos", "dsfield", "protocol", "encap", "expires",
+	"mtu", "hoplimit", "advmss", "rtt", "rttvar", "reordering", "window", "cwnd",
+	"ssthresh", "realms", "rto_min", "initcwnd", "initrwnd", "features", "quickack",
+	"congctl", "pref", "ttl-propagate", "fastopen_no_cookie", "or", "vrf", "as")
+
+// routeFlags are route keywords without a value.
+var routeFlags = set("onlink", "add", "prepend", "append", "inet", "inet6")
+
+// route reads one virtual_routes line, in "ip route" syntax.
+func (b *builder) route(words []Arg) (Route, bool) {
+	r := Route{Pos: words[0].Pos}
+	haveDest := false
+	for i := 0; i < len(words); i++ {
+		w := words[i]
+		value := func() (Arg, bool) {
+			if i+1 >= len(words) {
+				b.diag.errorf(w.Pos, "virtual_routes: %s needs a value", w.Text)
+				return Arg{}, false
+			}
+			i++
+			if words[i].Text == "lock" && i+1 < len(words) {
+				i++
+			}
+			return words[i], true
+		}
+		addr := func(kw string) (Arg, bool) {
+			a, ok := value()
+			if !ok {
+				return a, false
+			}
+			if _, err := parseAddr(a.Text); err != nil {
+				b.diag.errorf(a.Pos, "virtual_routes: %s: %v", kw, err)
+				return a, false
+			}
+			return a, true
+		}
+		switch {
+		case w.Text == "src":
+			a, ok := addr("src")
+			if !ok {
+				return r, false
+			}
+			r.Src, _ = parseAddr(a.Text)
+		case w.Text == "via" || w.Text == "gw":
+			if w.Text == "gw" {
+				b.diag.warnf(w.Pos, "virtual_routes: gw is deprecated; use via")
+			}
+			if i+1 < len(words) && (words[i+1].Text == "inet" || words[i+1].Text == "inet6") {
+				i++
+			}
+			a, ok := addr("via")
+			if !ok {
+				return r, false
+			}
+			r.Via, _ = parseAddr(a.Text)
+		case w.Text == "dev" || w.Text == "oif":
+			a, ok := value()
+			if !ok {
+				return r, false
+			}
+			r.Dev = a.Text
+		case w.Text == "scope":
+			a, ok := value()
+			if !ok {
+				return r, false
+			}
+			r.Scope = a.Text
+		case w.Text == "table":
+			a, ok := value()
+			if !ok {
+				return r, false
+			}
+			r.Table = a.Text
+		case w.Text == "metric" || w.Text == "priority" || w.Text == "preference":
+			a, ok := value()
+			if !ok {
+				return r, false
+			}
+			n, err := parseUint(a.Text, 0, math.MaxUint32)
+			if err != nil {
+				b.diag.errorf(a.Pos, "virtual_routes: %s: %v", w.Text, err)
+				return r, false
+			}
+			m := uint32(n)
+			r.Metric = &m
+		case w.Text == "no_track":
+			r.NoTrack = true
+		case w.Text == "to":
+			// "to" introduces the destination.
+		case w.Text == "nexthop":
+			// Multipath: kept as written for the daemon.
+			for ; i < len(words); i++ {
+				r.Options = append(r.Options, words[i].Text)
+			}
+		case routeValued[w.Text]:
+			a, ok := value()
+			if !ok {
+				return r, false
+			}
+			r.Options = append(r.Options, w.Text, a.Text)
+		case routeFlags[w.Text]:
+			r.Options = append(r.Options, w.Text)
+		case routeTypes[w.Text] && !haveDest && r.Type == "":
+			if w.Text != "unicast" {
+				r.Type = w.Text
+			}
+		case !haveDest:
+			text := w.Text
+			if text == "default" || text == "all" {
+				text = "0.0.0.0/0"
+			}
+			p, err := parsePrefix(text)
+			if err != nil {
+				b.diag.errorf(w.Pos, "virtual_routes: unknown keyword or invalid destination %q", w.Text)
+				return r, false
+			}
+			r.Dest, haveDest = p, true
+		default:
+			b.diag.errorf(w.Pos, "virtual_routes: unknown keyword %q", w.Text)
+			return r, false
+		}
+	}
+	if !haveDest {
+		b.diag.errorf(words[0].Pos, "virtual_routes: no destination given")
+		return r, false
+	}
+	return r, true
+}
+
+// scriptIgnored are vrrp_script keywords hactl skips (none today).
+var scriptIgnored = set()
+
+func (b *builder) vrrpScript(s *Statement) {
+	name, ok := b.sectionName(s)
+	if !ok {
+		return
+	}
+	if o, dup := b.scripts[name]; dup {
+		b.diag.errorf(s.Args[0].Pos, "vrrp_script %s is already defined at %s", name, o.Pos)
+		return
+	}
+	sc := &Script{Name: name, Pos: s.Pos, Interval: time.Second, Rise: 1, Fall: 1}
+	hasScript := false
+	h := map[string]handler{
+		"script": func(c *Statement) {
+			if hasScript {
+				b.diag.errorf(c.Pos, "script is already set for vrrp_script %s", name)
+				return
+			}
+			if len(c.Args) > 1 {
+				b.diag.warnf(c.Args[1].Pos, "script: words after the command are ignored, as keepalived does; quote the command line to pass arguments")
+				c = &Statement{Keyword: c.Keyword, Pos: c.Pos, Args: c.Args[:1], HasBlock: c.HasBlock, Open: c.Open}
+			}
+			if cmd, ok := b.command(c, false); ok {
+				sc.Command, hasScript = *cmd, true
+			}
+		},
+		"interval": func(c *Statement) { b.scriptSeconds(c, &sc.Interval) },
+		"timeout":  func(c *Statement) { b.scriptSeconds(c, &sc.Timeout) },
+		"weight": func(c *Statement) {
+			if !b.nargs(c, 1, 2) {
+				return
+			}
+			n, err := parseInt(c.Args[0].Text, -253, 253)
+			if err != nil {
+				b.diag.errorf(c.Args[0].Pos, "vrrp_script %s: weight must be between -253 and 253: %v", name, err)
+				return
+			}
+			sc.Weight = int(n)
+			if len(c.Args) > 1 {
+				if c.Args[1].Text != "reverse" {
+					b.diag.errorf(c.Args[1].Pos, "vrrp_script %s: unknown weight option %q (want reverse)", name, c.Args[1].Text)
+					return
+				}
+				sc.WeightReverse = true
+			}
+		},
+		"rise": func(c *Statement) { b.uintInto(c, &sc.Rise, 1, math.MaxInt32) },
+		"fall": func(c *Statement) { b.uintInto(c, &sc.Fall, 1, math.MaxInt32) },
+		"user": func(c *Statement) {
+			if b.nargs(c, 1, 2) {
+				sc.Command.User = c.Args[0].Text
+				if len(c.Args) > 1 {
+					sc.Command.Group = c.Args[1].Text
+				}
+			}
+		},
+		"init_fail": func(c *Statement) {
+			if b.nargs(c, 0, 0) {
+				sc.InitFail = true
+			}
+		},
+	}
+	b.walk(s.Block, blockSpec{name: "vrrp_script " + name, handlers: h, ignored: scriptIgnored})
+	if !hasScript {
+		b.diag.errorf(s.Pos, "vrrp_script %s has no script", name)
+		b.invalid[name] = true
+		return
+	}
+	b.scripts[name] = sc
+	b.cfg.Scripts = append(b.cfg.Scripts, sc)
+}
+
+// scriptSeconds reads a whole number of seconds; 0 becomes 1 as in
+// keepalived.
+func (b *builder) scriptSeconds(s *Statement, dst *time.Duration) {
+	if !b.nargs(s, 1, 1) {
+		return
+	}
+	n, err := parseUint(s.Args[0].Text, 0, maxDelaySeconds)
+	if err != nil {
+		b.diag.errorf(s.Args[0].Pos, "%s: %v", s.Keyword, err)
+		return
+	}
+	if n == 0 {
+		b.diag.warnf(s.Args[0].Pos, "%s must be greater than 0; using 1", s.Keyword)
+		n = 1
+	}
+	*dst = time.Duration(n) * time.Second
+}
+
+func (b *builder) trackFile(s *Statement) {
+	name, ok := b.sectionName(s)
+	if !ok {
+		return
+	}
+	if o, dup := b.tfiles[name]; dup {
+		b.diag.errorf(s.Args[0].Pos, "track_file %s is already defined at %s", name, o.Pos)
+		return
+	}
+	tf := &TrackFile{Name: name, Pos: s.Pos, Weight: 1}
+	h := map[string]handler{
+		"file": func(c *Statement) {
+			if !b.nargs(c, 1, 1) {
+				return
+			}
+			if tf.File != "" {
+				b.diag.errorf(c.Pos, "file is already set for track_file %s", name)
+				return
+			}
+			tf.File = c.Args[0].Text
+		},
+		"weight": func(c *Statement) {
+			if !b.nargs(c, 1, 2) {
+				return
+			}
+			n, err := parseInt(c.Args[0].Text, -254, 254)
+			if err != nil {
+				b.diag.errorf(c.Args[0].Pos, "track_file %s: weight must be between -254 and 254: %v", name, err)
+				return
+			}
+			tf.Weight = int(n)
+			if len(c.Args) > 1 {
+				if c.Args[1].Text != "reverse" {
+					b.diag.errorf(c.Args[1].Pos, "track_file %s: unknown weight option %q (want reverse)", name, c.Args[1].Text)
+					return
+				}
+				tf.WeightReverse = true
+			}
+		},
+		"init_file": func(c *Statement) {
+			if !b.noBlock(c) {
+				return
+			}
+			tf.InitFile = true
+			for _, a := range c.Args {
+				if a.Text == "overwrite" {
+					tf.Overwrite = true
+					continue
+				}
+				n, err := parseInt(a.Text, -254, 254)
+				if err != nil {
+					b.diag.errorf(a.Pos, "track_file %s: init_file: want a value in [-254, 254] or overwrite, not %q", name, a.Text)
+					continue
+				}
+				tf.InitValue = int(n)
+			}
+		},
+	}
+	b.walk(s.Block, blockSpec{name: "track_file " + name, handlers: h})
+	if tf.File == "" {
+		b.diag.errorf(s.Pos, "track_file %s has no file", name)
+		b.invalid[name] = true
+		return
+	}
+	b.tfiles[name] = tf
+	b.cfg.TrackFiles = append(b.cfg.TrackFiles, tf)
+}
+
+// groupDraft is a vrrp_sync_group before its references are resolved.
+type groupDraft struct {
+	g          *SyncGroup
+	members    []Arg
+	scriptRefs []refDraft
+	fileRefs   []refDraft
+}
+
+// syncGroupIgnored are vrrp_sync_group keywords hactl skips.
+var syncGroupIgnored = set("track_process", "track_bfd", "smtp_alert", "notify_priority_changes")
+
+func (b *builder) syncGroup(s *Statement) {
+	name, ok := b.sectionName(s)
+	if !ok {
+		return
+	}
+	for _, o := range b.groups {
+		if o.g.Name == name {
+			b.diag.errorf(s.Args[0].Pos, "vrrp_sync_group %s is already defined at %s", name, o.g.Pos)
+			return
+		}
+	}
+	gd := &groupDraft{g: &SyncGroup{Name: name, Pos: s.Pos}}
+	g := gd.g
+	hasGroup := false
+	h := map[string]handler{
+		"group": func(c *Statement) {
+			if hasGroup {
+				b.diag.errorf(c.Pos, "group is already given for vrrp_sync_group %s", name)
+				return
+			}
+			hasGroup = true
+			for _, line := range b.valueLines(c) {
+				gd.members = append(gd.members, line...)
+			}
+		},
+		"notify_master": func(c *Statement) { b.notify(c, &g.Notify.Master) },
+		"notify_backup": func(c *Statement) { b.notify(c, &g.Notify.Backup) },
+		"notify_fault":  func(c *Statement) { b.notify(c, &g.Notify.Fault) },
+		"notify_stop":   func(c *Statement) { b.notify(c, &g.Notify.Stop) },
+		"notify":        func(c *Statement) { b.notify(c, &g.Notify.Any) },
+		"track_interface": func(c *Statement) {
+			g.TrackInterfaces = append(g.TrackInterfaces, b.trackInterfaces(c, g.TrackInterfaces)...)
+		},
+		"track_script": func(c *Statement) { gd.scriptRefs = append(gd.scriptRefs, b.trackRefs(c)...) },
+		"track_file":   func(c *Statement) { gd.fileRefs = append(gd.fileRefs, b.trackRefs(c)...) },
+		"sync_group_tracking_weight": func(c *Statement) {
+			if b.nargs(c, 0, 0) {
+				g.TrackingWeight = true
+			}
+		},
+	}
+	spec := blockSpec{name: "vrrp_sync_group " + name, handlers: h, ignored: syncGroupIgnored,
+		deprecated: map[string]string{"global_tracking": "sync_group_tracking_weight"}}
+	b.walk(s.Block, spec)
+	if len(gd.members) == 0 {
+		b.diag.errorf(s.Pos, "vrrp_sync_group %s has no group { ... } of instances", name)
+	}
+	b.groups = append(b.groups, gd)
+}

@@ -1,0 +1,129 @@
+package config
+
+import (
+	"encoding/json"
+	"io/fs"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+type fakeInfo struct {
+	name string
+	mode fs.FileMode
+}
+
+func (f fakeInfo) Name() string       { return f.name }
+func (f fakeInfo) Size() int64        { return 0 }
+func (f fakeInfo) Mode() fs.FileMode  { return f.mode }
+func (f fakeInfo) ModTime() time.Time { return time.Time{} }
+func (f fakeInfo) IsDir() bool        { return f.mode.IsDir() }
+func (f fakeInfo) Sys() any           { return nil }
+
+// fakeHost is a HostChecker with a fixed set of interfaces and files.
+type fakeHost struct {
+	ifaces map[string]bool
+	files  map[string]fs.FileMode
+	path   map[string]string
+}
+
+func (h fakeHost) InterfaceExists(n string) bool { return h.ifaces[n] }
+
+func (h fakeHost) Stat(p string) (fs.FileInfo, error) {
+	if m, ok := h.files[p]; ok {
+		return fakeInfo{p, m}, nil
+	}
+	return nil, &fs.PathError{Op: "stat", Path: p, Err: fs.ErrNotExist}
+}
+
+func (h fakeHost) LookPath(n string) (string, error) {
+	if p, ok := h.path[n]; ok {
+		return p, nil
+	}
+	return "", os.ErrNotExist
+}
+
+func TestCheck(t *testing.T) {
+	src := `global_defs {
+  enable_script_security
+}
+vrrp_script ok {
+  script "/usr/bin/ok arg"
+}
+vrrp_script open {
+  script /opt/x/open.sh
+}
+vrrp_script gone {
+  script /nowhere/gone.sh
+}
+vrrp_script bypath {
+  script "pidof sshd"
+}
+vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 1
+  track_interface {
+    eth9
+  }
+  notify_master /tmp/evil.sh
+  virtual_ipaddress {
+    192.0.2.1 dev eth8
+  }
+}
+`
+	cfg, diags := parseString(t, src)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	host := fakeHost{
+		ifaces: map[string]bool{"eth0": true},
+		files: map[string]fs.FileMode{
+			"/usr/bin/ok": 0o755, "/usr/bin": fs.ModeDir | 0o755, "/usr": fs.ModeDir | 0o755, "/": fs.ModeDir | 0o755,
+			"/opt/x/open.sh": 0o757, "/opt/x": fs.ModeDir | 0o755, "/opt": fs.ModeDir | 0o755,
+			"/tmp/evil.sh": 0o755, "/tmp": fs.ModeDir | fs.ModeSticky | 0o777,
+			"/usr/bin/pidof": 0o755,
+		},
+		path: map[string]string{"pidof": "/usr/bin/pidof"},
+	}
+	got := Check(cfg, host)
+	want := []string{
+		"test.conf:8:10: warning: script /opt/x/open.sh is writable by others",
+		"test.conf:11:10: warning: script /nowhere/gone.sh does not exist",
+		"test.conf:20:5: warning: (VI_1) track_interface eth9 does not exist on this host",
+		"test.conf:24:5: warning: (VI_1) address 192.0.2.1/32 dev eth8 does not exist on this host",
+	}
+	var lines []string
+	for _, d := range got {
+		if !d.HostDependent {
+			t.Errorf("not host-dependent: %v", d)
+		}
+		lines = append(lines, d.String())
+	}
+	if strings.Join(lines, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got:\n%s\nwant:\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
+	}
+	if !got.Strict().HasErrors() || got.HasErrors() {
+		t.Error("Strict must turn host-dependent warnings into errors")
+	}
+}
+
+func TestJSON(t *testing.T) {
+	cfg, diags := parseString(t, withInst("  version 3\n  advert_int 0.5\n  preempt_delay 3\n  vip_lease 4\n"))
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	b, err := jsonMarshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	for _, want := range []string{`"advert_int_ms":500`, `"preempt_delay_ms":3000`, `"vip_lease_ms":4000`, `"virtual_router_id":51`,
+		`"address":"192.0.2.10/24"`, `"master_delay_ms":5000`, `"vrrp_mcast_group4":"224.0.0.18"`, `"instances":[`} {
+		if !strings.Contains(s, want) {
+			t.Errorf("JSON lacks %s:\n%s", want, s)
+		}
+	}
+}
+
+func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }

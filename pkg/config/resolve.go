@@ -1,0 +1,435 @@
+package config
+
+import (
+	"net/netip"
+	"time"
+)
+
+// Defaults hactl uses where keepalived has none.
+const (
+	DefaultStateFile     = "/run/hactl/state"
+	DefaultControlSocket = "/run/hactl/hactl.sock"
+)
+
+// keepalived's defaults.
+var (
+	DefaultMcastGroup4 = netip.MustParseAddr("224.0.0.18")
+	DefaultMcastGroup6 = netip.MustParseAddr("ff02::12")
+)
+
+const (
+	defaultPriority   = 100
+	ownerPriority     = 255
+	defaultAdvertInt  = time.Second
+	defaultMTU        = 1500
+	maxAdvertAddrs    = 255
+	v3MaxAdvertInt    = 4095 * 10 * time.Millisecond
+	v2AdvertIntMaxSec = 255
+)
+
+// defaultGlobals returns global_defs as they are before any keyword.
+func defaultGlobals() GlobalDefs {
+	return GlobalDefs{
+		VRRPVersion: 2,
+		McastGroup4: DefaultMcastGroup4,
+		McastGroup6: DefaultMcastGroup6,
+		GARP: GARP{
+			MasterDelay:         5 * time.Second,
+			MasterRepeat:        5,
+			MasterRefreshRepeat: 1,
+		},
+	}
+}
+
+// resolve fills in defaults and runs the checks that need the whole file.
+func (b *builder) resolve() {
+	g := &b.global.g
+	if _, ok := b.global.set["vrrp_garp_lower_prio_delay"]; !ok {
+		g.GARP.LowerPrioDelay = g.GARP.MasterDelay
+	}
+	if _, ok := b.global.set["vrrp_garp_lower_prio_repeat"]; !ok {
+		g.GARP.LowerPrioRepeat = g.GARP.MasterRepeat
+	}
+	if g.StateFile == "" {
+		g.StateFile = DefaultStateFile
+	}
+	if g.ControlSocket == "" {
+		g.ControlSocket = DefaultControlSocket
+	}
+	b.cfg.Global = *g
+	for _, sc := range b.cfg.Scripts {
+		if sc.Timeout == 0 {
+			sc.Timeout = sc.Interval
+		}
+	}
+	for _, d := range b.insts {
+		b.resolveInstance(d)
+		b.cfg.Instances = append(b.cfg.Instances, d.in)
+	}
+	b.checkVRIDs()
+	b.resolveGroups()
+	if b.scriptsUsed && !g.EnableScriptSecurity {
+		b.diag.warnf(b.firstScript, "scripts are configured but enable_script_security is not set in global_defs (keepalived reports this as a security violation)")
+	}
+	b.reportIgnored()
+}
+
+func (b *builder) resolveInstance(d *instDraft) {
+	in := d.in
+	g := b.cfg.Global
+	in.Strict = g.Strict
+	if d.strict != nil {
+		in.Strict = *d.strict
+	}
+	b.resolveFamily(d)
+
+	// Version.
+	if in.Version == 0 {
+		in.Version = g.VRRPVersion
+		if in.Family == FamilyIPv6 {
+			in.Version = 3
+		}
+	} else if in.Family == FamilyIPv6 && in.Version == 2 {
+		b.diag.warnf(d.version, "(%s) VRRP version 2 does not support IPv6; using version 3", in.Name)
+		in.Version = 3
+	}
+
+	if d.vrid == (Pos{}) {
+		b.diag.errorf(d.pos, "(%s) virtual_router_id is required", in.Name)
+	}
+
+	// Unicast.
+	in.Unicast = len(in.UnicastPeers) > 0
+	if d.unicastKw != (Pos{}) && !in.Unicast {
+		b.diag.warnf(d.unicastKw, "(%s) a unicast keyword is given without unicast_peer; using multicast (deprecated in keepalived)", in.Name)
+	}
+	if in.Interface == "" && !(in.Unicast && in.SrcIP.IsValid()) {
+		b.diag.errorf(d.pos, "(%s) interface is required (unicast instances may give unicast_src_ip instead)", in.Name)
+	}
+	if in.Interface == "" && in.SrcIP.IsValid() && in.SrcIP.Is6() && in.SrcIP.IsLinkLocalUnicast() {
+		b.diag.errorf(d.srcIP, "(%s) a link-local unicast_src_ip needs an interface", in.Name)
+	}
+	if in.Strict && in.Unicast {
+		b.diag.warnf(d.unicastKw, "(%s) unicast peers are not allowed in strict mode on multicast-capable interfaces", in.Name)
+	}
+	if !in.Unicast {
+		in.McastGroup = g.McastGroup4
+		if in.Family == FamilyIPv6 {
+			in.McastGroup = g.McastGroup6
+		}
+		if d.mcastDst.IsValid() {
+			in.McastGroup = d.mcastDst
+		}
+	} else if d.mcastDst.IsValid() {
+		b.diag.warnf(d.mcastDstPos, "(%s) mcast_dst_ip is ignored with unicast peers", in.Name)
+	}
+
+	// VIPs.
+	if len(in.VIPs) == 0 {
+		if in.Version == 3 || in.Strict {
+			b.diag.errorf(d.pos, "(%s) no virtual_ipaddress; at least one is required", in.Name)
+		} else {
+			b.diag.warnf(d.pos, "(%s) no virtual_ipaddress; at least one is sensible", in.Name)
+		}
+	}
+	if in.Family == FamilyIPv6 && !in.Unicast && len(in.VIPs) > 0 && in.Strict &&
+		!in.VIPs[0].Prefix.Addr().IsLinkLocalUnicast() {
+		b.diag.warnf(in.VIPs[0].Pos, "(%s) in strict mode the first IPv6 virtual address must be link-local", in.Name)
+	}
+	if max := maxVIPs(in); len(in.VIPs) > max {
+		b.diag.warnf(in.VIPs[max].Pos, "(%s) %d virtual addresses do not fit in an advertisement (at most %d); the rest move to virtual_ipaddress_excluded",
+			in.Name, len(in.VIPs), max)
+		in.ExcludedVIPs = append(append([]VIP(nil), in.VIPs[max:]...), in.ExcludedVIPs...)
+		in.VIPs = in.VIPs[:max]
+	}
+
+	// Priority and state.
+	if d.priority == (Pos{}) {
+		in.Priority = defaultPriority
+		if in.State == StateMaster {
+			in.Priority = ownerPriority
+		}
+	}
+	if in.State == "" {
+		in.State = StateBackup
+		if in.Priority == ownerPriority {
+			in.State = StateMaster
+		}
+	} else if in.Strict && (in.State == StateMaster) != (in.Priority == ownerPriority) {
+		b.diag.warnf(d.state, "(%s) in strict mode state MASTER goes with priority 255 only; state set from the priority", in.Name)
+		in.State = StateBackup
+		if in.Priority == ownerPriority {
+			in.State = StateMaster
+		}
+	}
+
+	b.resolveAuth(d)
+
+	// Preemption.
+	in.Preempt = true
+	if d.nopreempt != (Pos{}) {
+		switch {
+		case in.Priority == ownerPriority:
+			b.diag.warnf(d.nopreempt, "(%s) nopreempt does not go with priority 255; ignored", in.Name)
+		case in.State == StateMaster:
+			b.diag.warnf(d.nopreempt, "(%s) nopreempt does not work with state MASTER; ignored (use state BACKUP on every node)", in.Name)
+		default:
+			in.Preempt = false
+		}
+	}
+	if in.PreemptDelay > 0 {
+		switch {
+		case in.State == StateMaster:
+			b.diag.warnf(d.preemptDelay, "(%s) preempt_delay does not work with state MASTER; ignored", in.Name)
+			in.PreemptDelay = 0
+		case in.Strict:
+			b.diag.warnf(d.preemptDelay, "(%s) preempt_delay is not allowed in strict mode; ignored", in.Name)
+			in.PreemptDelay = 0
+		case !in.Preempt:
+			b.diag.warnf(d.preemptDelay, "(%s) preempt_delay does not go with nopreempt; ignored", in.Name)
+			in.PreemptDelay = 0
+		}
+	}
+
+	// Accept mode.
+	if d.accept != nil {
+		in.Accept = *d.accept
+	} else {
+		in.Accept = in.Priority == ownerPriority || !in.Strict
+	}
+	if in.Accept && in.Priority != ownerPriority && in.Strict && in.Version == 2 {
+		b.diag.warnf(d.pos, "(%s) accept mode with VRRP version 2 does not comply with RFC 3768 in strict mode; disabled", in.Name)
+		in.Accept = false
+	}
+
+	b.resolveGARP(d)
+	b.resolveAdvert(d)
+	for _, r := range in.Routes {
+		if r.Dev == "" && !r.NoTrack {
+			b.diag.warnf(r.Pos, "(%s) virtual route %s has no dev, so it cannot be tracked (add dev or no_track)", in.Name, r.Dest)
+		}
+	}
+
+	// Trackers.
+	in.TrackScripts = b.resolveRefs(in.Name, "track_script", d.scriptRefs, func(n string) (int, bool, bool) {
+		sc, ok := b.scripts[n]
+		if !ok {
+			return 0, false, false
+		}
+		return sc.Weight, sc.WeightReverse, true
+	})
+	in.TrackFiles = b.resolveRefs(in.Name, "track_file", d.fileRefs, func(n string) (int, bool, bool) {
+		tf, ok := b.tfiles[n]
+		if !ok {
+			return 0, false, false
+		}
+		return tf.Weight, tf.WeightReverse, true
+	})
+
+	// hactl's own keywords.
+	if in.NotifyMasterDir == "" {
+		in.NotifyMasterDir = g.NotifyMasterDir
+	}
+	in.VIPLease = g.VIPLease
+	where := d.pos
+	if d.vipLease != nil {
+		in.VIPLease, where = *d.vipLease, d.vipLeasePos
+	}
+	if in.VIPLease > 0 && in.VIPLease < 3*in.AdvertInt {
+		b.diag.warnf(where, "(%s) vip_lease %s is shorter than three advert intervals (%s); VIPs may expire between renewals",
+			in.Name, in.VIPLease, 3*in.AdvertInt)
+	}
+}
+
+// resolveFamily sets the instance's family from its first VIP, else its
+// source address, unicast peer or multicast destination, and reports
+// addresses of the other family.
+func (b *builder) resolveFamily(d *instDraft) {
+	in := d.in
+	switch {
+	case len(in.VIPs) > 0:
+		in.Family = familyOf(in.VIPs[0].Prefix.Addr())
+	case in.SrcIP.IsValid():
+		in.Family = familyOf(in.SrcIP)
+	case len(in.UnicastPeers) > 0:
+		in.Family = familyOf(in.UnicastPeers[0].Addr)
+	case d.mcastDst.IsValid():
+		in.Family = familyOf(d.mcastDst)
+	default:
+		in.Family = FamilyIPv4
+	}
+	var vips []VIP
+	for _, v := range in.VIPs {
+		if familyOf(v.Prefix.Addr()) != in.Family {
+			b.diag.errorf(v.Pos, "(%s) %s: every virtual_ipaddress must be of one address family (%s here); put the others in virtual_ipaddress_excluded or another instance",
+				in.Name, v.Prefix, familyName(in.Family))
+			continue
+		}
+		vips = append(vips, v)
+	}
+	in.VIPs = vips
+	if in.SrcIP.IsValid() && familyOf(in.SrcIP) != in.Family {
+		b.diag.errorf(d.srcIP, "(%s) source address %s is not of the instance's family (%s)", in.Name, in.SrcIP, familyName(in.Family))
+		in.SrcIP = netip.Addr{}
+	}
+	var peers []UnicastPeer
+	for _, p := range in.UnicastPeers {
+		if familyOf(p.Addr) != in.Family {
+			b.diag.errorf(p.Pos, "(%s) unicast_peer %s is not of the instance's family (%s)", in.Name, p.Addr, familyName(in.Family))
+			continue
+		}
+		peers = append(peers, p)
+	}
+	in.UnicastPeers = peers
+	if d.mcastDst.IsValid() && familyOf(d.mcastDst) != in.Family {
+		b.diag.errorf(d.mcastDstPos, "(%s) mcast_dst_ip %s is not of the instance's family (%s)", in.Name, d.mcastDst, familyName(in.Family))
+		d.mcastDst = netip.Addr{}
+	}
+}
+
+// maxVIPs is how many addresses fit in one advertisement on a 1500-byte
+// MTU, as keepalived computes it.
+func maxVIPs(in *Instance) int {
+	const ether, vrrpHdr = 14, 8
+	var n int
+	if in.Family == FamilyIPv6 {
+		n = (defaultMTU - ether - 40 - vrrpHdr) / 16
+	} else {
+		hdr := ether + 20 + vrrpHdr
+		if in.Version == 2 {
+			hdr += 8 // authentication data
+		}
+		n = (defaultMTU - hdr) / 4
+	}
+	return min(n, maxAdvertAddrs)
+}
+
+func (b *builder) resolveAuth(d *instDraft) {
+	in := d.in
+	if in.Auth == nil {
+		return
+	}
+	switch {
+	case d.authType == "":
+		if d.authTypePos == (Pos{}) && d.in.Auth.Password != "" {
+			b.diag.warnf(d.auth, "(%s) authentication without auth_type; ignored", in.Name)
+		}
+		in.Auth = nil
+	case in.Strict:
+		b.diag.warnf(d.auth, "(%s) strict mode does not support authentication; ignored", in.Name)
+		in.Auth = nil
+	case in.Version == 3:
+		b.diag.warnf(d.auth, "(%s) VRRP version 3 does not support authentication; ignored", in.Name)
+		in.Auth = nil
+	case in.Auth.Password == "":
+		b.diag.warnf(d.auth, "(%s) authentication without auth_pass; ignored", in.Name)
+		in.Auth = nil
+	default:
+		in.Auth.Type = d.authType
+	}
+}
+
+func (b *builder) resolveGARP(d *instDraft) {
+	in := d.in
+	g := b.cfg.Global.GARP
+	set := d.garpSet
+	if !set["delay"] {
+		in.GARP.MasterDelay = g.MasterDelay
+	}
+	if !set["repeat"] {
+		in.GARP.MasterRepeat = g.MasterRepeat
+	}
+	if !set["refresh"] {
+		in.GARP.MasterRefresh = g.MasterRefresh
+	}
+	if !set["refresh_repeat"] {
+		in.GARP.MasterRefreshRepeat = g.MasterRefreshRepeat
+	}
+	switch {
+	case !set["lower_delay"] && in.Strict:
+		in.GARP.LowerPrioDelay = 0
+	case !set["lower_delay"]:
+		in.GARP.LowerPrioDelay = g.LowerPrioDelay
+	case in.Strict && in.GARP.LowerPrioDelay != 0:
+		b.diag.warnf(d.pos, "(%s) strict mode requires garp_lower_prio_delay 0; reset", in.Name)
+		in.GARP.LowerPrioDelay = 0
+	}
+	switch {
+	case !set["lower_repeat"] && in.Strict:
+		in.GARP.LowerPrioRepeat = 0
+	case !set["lower_repeat"]:
+		in.GARP.LowerPrioRepeat = g.LowerPrioRepeat
+	case in.Strict && in.GARP.LowerPrioRepeat != 0:
+		b.diag.warnf(d.pos, "(%s) strict mode requires garp_lower_prio_repeat 0; reset", in.Name)
+		in.GARP.LowerPrioRepeat = 0
+	}
+}
+
+// resolveAdvert applies keepalived's rounding: whole seconds for VRRPv2,
+// centiseconds (at most 40.95 s) for VRRPv3.
+func (b *builder) resolveAdvert(d *instDraft) {
+	in := d.in
+	in.AdvertInt = defaultAdvertInt
+	if d.advert == (Pos{}) {
+		return
+	}
+	a := d.advertInt
+	if in.Version == 2 {
+		if a%time.Second != 0 {
+			r := (a + time.Second/2).Truncate(time.Second)
+			if r == 0 {
+				r = time.Second
+			}
+			b.diag.warnf(d.advert, "(%s) VRRPv2 advert_int %s must be whole seconds; rounded to %s", in.Name, fmtSeconds(a), fmtSeconds(r))
+			a = r
+		}
+	} else {
+		const centi = 10 * time.Millisecond
+		if a > v3MaxAdvertInt {
+			b.diag.warnf(d.advert, "(%s) VRRPv3 advert_int %s is above 40.95; using 40.95", in.Name, fmtSeconds(a))
+			a = v3MaxAdvertInt
+		} else if a%centi != 0 {
+			r := (a + centi/2).Truncate(centi)
+			if r == 0 {
+				r = centi
+			}
+			b.diag.warnf(d.advert, "(%s) VRRPv3 advert_int %s must be in units of 0.01; rounded to %s", in.Name, fmtSeconds(a), fmtSeconds(r))
+			a = r
+		}
+	}
+	in.AdvertInt = a
+}
+
+// resolveRefs checks track_script/track_file names and applies weight
+// overrides.
+func (b *builder) resolveRefs(owner, kw string, refs []refDraft, lookup func(string) (int, bool, bool)) []TrackRef {
+	var out []TrackRef
+	seen := map[string]bool{}
+	for _, r := range refs {
+		w, rev, ok := lookup(r.name)
+		if !ok && b.invalid[r.name] {
+			continue // the definition's own error says enough
+		}
+		if !ok {
+			what := "vrrp_script"
+			if kw == "track_file" {
+				what = "track_file block"
+			}
+			b.diag.errorf(r.pos, "(%s) %s %s: no %s of that name is defined", owner, kw, r.name, what)
+			continue
+		}
+		if seen[r.name] {
+			b.diag.warnf(r.pos, "(%s) duplicate %s %s; ignored", owner, kw, r.name)
+			continue
+		}
+		seen[r.name] = true
+		if r.weight != nil {
+			w = *r.weight
+		}
+		if r.reverse != nil {
+			rev = *r.reverse
+		}
+		out = append(out, TrackRef{Name: r.name, Weight: w, Reverse: rev, Pos: r.pos})
+	}
+	return out
+}
