@@ -92,7 +92,34 @@ func (l *Lab) buildNetwork() error {
 			return fmt.Errorf("%s: %w", h.Name, err)
 		}
 	}
-	return nil
+	return l.waitPortsUp(bh)
+}
+
+// waitPortsUp returns once every bridge port is operationally up. The
+// kernel tells the bridge of a veth's carrier through linkwatch, which may
+// lag by up to a second; until then the port drops frames, and a test's
+// first packets would vanish.
+func (l *Lab) waitPortsUp(bh *netlink.Handle) error {
+	start := time.Now()
+	var down []string
+	for range 150 { // at most 3 s
+		down = down[:0]
+		for _, h := range l.Hosts() {
+			link, err := bh.LinkByName("p-" + h.Name)
+			if err != nil {
+				return err
+			}
+			if link.Attrs().OperState != netlink.OperUp {
+				down = append(down, link.Attrs().Name)
+			}
+		}
+		if len(down) == 0 {
+			l.log.Debug("bridge ports up", "after", time.Since(start))
+			return nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return fmt.Errorf("bridge ports still down after %v: %v", time.Since(start).Round(time.Millisecond), down)
 }
 
 // addHost creates the host's namespace and its veth pair: the bridge end
@@ -123,6 +150,14 @@ func (l *Lab) addHost(bh *netlink.Handle, bridge *netlink.Bridge, h *Host) error
 	eth, err := hh.LinkByName("eth0")
 	if err != nil {
 		return err
+	}
+	// No DAD on the lab's links: the link-local address would otherwise be
+	// tentative (unusable as a source, e.g. for VRRPv3 over IPv6) for a
+	// second or two after the link comes up.
+	if err := h.Do(func() error {
+		return os.WriteFile("/proc/sys/net/ipv6/conf/eth0/accept_dad", []byte("0"), 0o644)
+	}); err != nil {
+		return fmt.Errorf("disable DAD: %w", err)
 	}
 	for _, a := range []*netlink.Addr{
 		{IPNet: &net.IPNet{IP: h.Addr4.AsSlice(), Mask: net.CIDRMask(l.Subnet4.Bits(), 32)}},

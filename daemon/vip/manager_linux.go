@@ -1,0 +1,126 @@
+//go:build linux
+
+package vip
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"syscall"
+
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// Manager changes addresses in the network namespace it was created in.
+type Manager struct {
+	h   *netlink.Handle
+	log *slog.Logger
+}
+
+// New returns a Manager for the calling thread's network namespace.
+func New(log *slog.Logger) (*Manager, error) {
+	h, err := netlink.NewHandle(unix.NETLINK_ROUTE)
+	if err != nil {
+		return nil, fmt.Errorf("netlink: %w", err)
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Manager{h: h, log: log}, nil
+}
+
+// Close releases the netlink socket.
+func (m *Manager) Close() { m.h.Close() }
+
+func (m *Manager) link(v VIP) (netlink.Link, error) {
+	l, err := m.h.LinkByName(v.Dev)
+	if err != nil {
+		return nil, fmt.Errorf("vip %s: interface %s: %w", v.Prefix, v.Dev, err)
+	}
+	return l, nil
+}
+
+func (m *Manager) addr(v VIP, lease Lifetime) *netlink.Addr {
+	a := &netlink.Addr{
+		IPNet: &net.IPNet{IP: v.Prefix.Addr().AsSlice(), Mask: net.CIDRMask(v.Prefix.Bits(), v.Prefix.Addr().BitLen())},
+		Label: v.Label,
+		Scope: int(v.Scope),
+	}
+	if v.Broadcast.IsValid() {
+		a.Broadcast = v.Broadcast.AsSlice()
+	}
+	if v.Prefix.Addr().Is6() {
+		// A VIP moves between hosts by design; DAD would hold it tentative
+		// (unusable) for a second after every takeover.
+		a.Flags = unix.IFA_F_NODAD
+	}
+	if s := lease.seconds(); s > 0 {
+		a.ValidLft, a.PreferedLft = s, s
+	}
+	return a
+}
+
+// Add puts the VIP on its interface with the given lease (0: permanent).
+// An address already there gets the new lease.
+func (m *Manager) Add(v VIP, lease Lifetime) error {
+	l, err := m.link(v)
+	if err != nil {
+		return err
+	}
+	if err := m.h.AddrReplace(l, m.addr(v, lease)); err != nil {
+		return fmt.Errorf("vip %s: add: %w", v, err)
+	}
+	m.log.Debug("vip added", "vip", v.String(), "lease_s", lease.seconds())
+	return nil
+}
+
+// Refresh renews the VIP's lease; it re-adds an address the kernel has
+// already expired.
+func (m *Manager) Refresh(v VIP, lease Lifetime) error { return m.Add(v, lease) }
+
+// Remove takes the VIP off its interface. An address already gone is not
+// an error.
+func (m *Manager) Remove(v VIP) error {
+	l, err := m.link(v)
+	if err != nil {
+		return err
+	}
+	err = m.h.AddrDel(l, m.addr(v, 0))
+	if err != nil && !errors.Is(err, syscall.EADDRNOTAVAIL) && !errors.Is(err, syscall.ENOENT) {
+		return fmt.Errorf("vip %s: remove: %w", v, err)
+	}
+	if err == nil {
+		m.log.Debug("vip removed", "vip", v.String())
+	}
+	return nil
+}
+
+// Present reports whether the VIP's address is on its interface (any
+// prefix length), and its remaining valid lifetime in seconds when leased
+// (0: permanent).
+func (m *Manager) Present(v VIP) (bool, int, error) {
+	l, err := m.link(v)
+	if err != nil {
+		return false, 0, err
+	}
+	fam := netlink.FAMILY_V4
+	if v.Prefix.Addr().Is6() {
+		fam = netlink.FAMILY_V6
+	}
+	addrs, err := m.h.AddrList(l, fam)
+	if err != nil {
+		return false, 0, err
+	}
+	want := v.Prefix.Addr().AsSlice()
+	for _, a := range addrs {
+		if a.IP.Equal(want) {
+			if a.ValidLft == 0 || uint32(a.ValidLft) == 0xffffffff {
+				return true, 0, nil
+			}
+			return true, a.ValidLft, nil
+		}
+	}
+	return false, 0, nil
+}

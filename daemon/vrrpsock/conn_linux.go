@@ -1,0 +1,178 @@
+//go:build linux
+
+package vrrpsock
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"strconv"
+	"syscall"
+	"time"
+
+	"golang.org/x/net/ipv4"
+	"golang.org/x/net/ipv6"
+	"golang.org/x/sys/unix"
+)
+
+// Conn is a raw VRRP socket bound to one interface and one family.
+type Conn struct {
+	ifi *net.Interface
+	is6 bool
+	raw net.PacketConn
+	p4  *ipv4.PacketConn
+	p6  *ipv6.PacketConn
+}
+
+// Listen opens the VRRP socket of family (4 or 6) on interface ifname, in
+// the calling thread's network namespace. SO_BINDTODEVICE keeps packets of
+// other interfaces out, so each interface's socket sees its own segment.
+func Listen(ifname string, family int) (*Conn, error) {
+	ifi, err := net.InterfaceByName(ifname)
+	if err != nil {
+		return nil, fmt.Errorf("vrrp socket: interface %s: %w", ifname, err)
+	}
+	network := "ip4:112"
+	if family == 6 {
+		network = "ip6:112"
+	} else if family != 4 {
+		return nil, fmt.Errorf("vrrp socket: family %d: want 4 or 6", family)
+	}
+	lc := net.ListenConfig{Control: func(_, _ string, rc syscall.RawConn) error {
+		var serr error
+		err := rc.Control(func(fd uintptr) { serr = unix.BindToDevice(int(fd), ifname) })
+		return errors.Join(err, serr)
+	}}
+	raw, err := lc.ListenPacket(context.Background(), network, "")
+	if err != nil {
+		return nil, fmt.Errorf("vrrp socket on %s (IPv%d): %w (needs root or CAP_NET_RAW)", ifname, family, err)
+	}
+	c := &Conn{ifi: ifi, is6: family == 6, raw: raw}
+	if err := c.setup(); err != nil {
+		raw.Close()
+		return nil, fmt.Errorf("vrrp socket on %s (IPv%d): %w", ifname, family, err)
+	}
+	return c, nil
+}
+
+func (c *Conn) setup() error {
+	if c.is6 {
+		c.p6 = ipv6.NewPacketConn(c.raw)
+		return errors.Join(
+			c.p6.SetControlMessage(ipv6.FlagHopLimit|ipv6.FlagDst|ipv6.FlagInterface, true),
+			c.p6.SetMulticastInterface(c.ifi),
+			c.p6.SetMulticastHopLimit(255),
+			c.p6.SetHopLimit(255),
+			c.p6.SetMulticastLoopback(false),
+		)
+	}
+	c.p4 = ipv4.NewPacketConn(c.raw)
+	return errors.Join(
+		c.p4.SetControlMessage(ipv4.FlagTTL|ipv4.FlagDst|ipv4.FlagInterface, true),
+		c.p4.SetMulticastInterface(c.ifi),
+		c.p4.SetMulticastTTL(255),
+		c.p4.SetTTL(255),
+		c.p4.SetMulticastLoopback(false),
+	)
+}
+
+// Interface is the interface the socket is bound to.
+func (c *Conn) Interface() *net.Interface { return c.ifi }
+
+// JoinGroup joins a multicast group on the socket's interface.
+func (c *Conn) JoinGroup(group netip.Addr) error {
+	g := &net.IPAddr{IP: group.AsSlice()}
+	if c.is6 {
+		return c.p6.JoinGroup(c.ifi, g)
+	}
+	return c.p4.JoinGroup(c.ifi, g)
+}
+
+// LeaveGroup leaves a multicast group.
+func (c *Conn) LeaveGroup(group netip.Addr) error {
+	g := &net.IPAddr{IP: group.AsSlice()}
+	if c.is6 {
+		return c.p6.LeaveGroup(c.ifi, g)
+	}
+	return c.p4.LeaveGroup(c.ifi, g)
+}
+
+// ReadPacket reads one packet into buf. Payload aliases buf.
+func (c *Conn) ReadPacket(buf []byte) (Packet, error) {
+	if c.is6 {
+		n, cm, src, err := c.p6.ReadFrom(buf)
+		if err != nil {
+			return Packet{}, err
+		}
+		p := Packet{Payload: buf[:n], Src: addrOf(src), TTL: -1}
+		if cm != nil {
+			p.TTL, p.Dst, p.IfIndex = cm.HopLimit, ipAddr(cm.Dst), cm.IfIndex
+		}
+		return p, nil
+	}
+	n, cm, src, err := c.p4.ReadFrom(buf)
+	if err != nil {
+		return Packet{}, err
+	}
+	payload := buf[:n]
+	// Raw IPv4 sockets deliver the IP header; strip it.
+	if n >= 20 && payload[0]>>4 == 4 {
+		hl := int(payload[0]&0x0f) * 4
+		if hl >= 20 && hl <= n {
+			payload = payload[hl:]
+		}
+	}
+	p := Packet{Payload: payload, Src: addrOf(src), TTL: -1}
+	if cm != nil {
+		p.TTL, p.Dst, p.IfIndex = cm.TTL, ipAddr(cm.Dst), cm.IfIndex
+	}
+	return p, nil
+}
+
+// WriteTo sends a VRRP message to dst (a group or a unicast peer), from src
+// when src is valid (unicast_src_ip, or the IPv6 link-local address the
+// checksum was computed with), else from the kernel's choice.
+func (c *Conn) WriteTo(payload []byte, src, dst netip.Addr) error {
+	to := &net.IPAddr{IP: dst.AsSlice()}
+	if c.is6 {
+		// Link-scoped destinations (ff02::12, fe80::) need their zone. A
+		// numeric zone, because a name would be looked up in the namespace
+		// of whichever thread sends, which need not be the socket's.
+		to.Zone = strconv.Itoa(c.ifi.Index)
+		cm := &ipv6.ControlMessage{HopLimit: 255, IfIndex: c.ifi.Index}
+		if src.IsValid() {
+			cm.Src = src.AsSlice()
+		}
+		_, err := c.p6.WriteTo(payload, cm, to)
+		return err
+	}
+	cm := &ipv4.ControlMessage{IfIndex: c.ifi.Index}
+	if src.IsValid() {
+		cm.Src = src.AsSlice()
+	}
+	_, err := c.p4.WriteTo(payload, cm, to)
+	return err
+}
+
+// SetReadDeadline bounds the next ReadPacket.
+func (c *Conn) SetReadDeadline(t time.Time) error { return c.raw.SetReadDeadline(t) }
+
+// Close closes the socket; a blocked ReadPacket returns an error.
+func (c *Conn) Close() error { return c.raw.Close() }
+
+func addrOf(a net.Addr) netip.Addr {
+	if ia, ok := a.(*net.IPAddr); ok {
+		return ipAddr(ia.IP)
+	}
+	return netip.Addr{}
+}
+
+func ipAddr(ip net.IP) netip.Addr {
+	a, ok := netip.AddrFromSlice(ip)
+	if !ok {
+		return netip.Addr{}
+	}
+	return a.Unmap()
+}

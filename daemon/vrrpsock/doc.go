@@ -1,0 +1,32 @@
+// Package vrrpsock is the daemon's wire: one raw IP socket (protocol 112)
+// per interface and address family, shared by the VRRP instances on that
+// interface. It sends with TTL / hop limit 255, joins the VRRP multicast
+// group on its interface, and hands every received packet up with what
+// validation needs and the VRRP bytes do not carry: source, destination,
+// received TTL or hop limit (from control messages) and interface. It does
+// not parse VRRP; pkg/vrrp does.
+package vrrpsock
+
+import "net/netip"
+
+// Protocol is VRRP's IP protocol number.
+const Protocol = 112
+
+// Default multicast groups (RFC 5798 §5.1.1.2, §5.1.2.2).
+var (
+	Group4 = netip.MustParseAddr("224.0.0.18")
+	Group6 = netip.MustParseAddr("ff02::12")
+)
+
+// Packet is one received VRRP message and its IP context.
+type Packet struct {
+	// Payload is the VRRP message, without the IP header. It aliases the
+	// buffer passed to ReadPacket.
+	Payload []byte
+	Src     netip.Addr
+	Dst     netip.Addr
+	// TTL is the IPv4 TTL or IPv6 hop limit the packet arrived with, or -1
+	// when the kernel did not report it.
+	TTL     int
+	IfIndex int
+}
