@@ -1,0 +1,156 @@
+package api
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Paths of the /v1 API.
+const (
+	PathStatus   = "/v1/status"
+	PathInstance = "/v1/instances/" // + NAME; + NAME + "/promote"
+	PathReload   = "/v1/reload"
+	PathMetrics  = "/metrics"
+)
+
+// VRRP states as the API spells them (keepalived's words).
+const (
+	StateInit   = "INIT"
+	StateBackup = "BACKUP"
+	StateMaster = "MASTER"
+	StateFault  = "FAULT"
+	StateStop   = "STOP"
+)
+
+// Status is the answer of GET /v1/status: the daemon and every instance.
+type Status struct {
+	Daemon    Daemon     `json:"daemon"`
+	Instances []Instance `json:"instances"`
+	// Drops counts received packets dropped, by the validation rule they
+	// failed (ttl, checksum, auth, interval, unknown_peer, malformed...).
+	Drops map[string]uint64 `json:"drops"`
+}
+
+// Daemon describes the running daemon.
+type Daemon struct {
+	Name       string    `json:"name"` // "hactl"
+	Version    string    `json:"version"`
+	PID        int       `json:"pid"`
+	Hostname   string    `json:"hostname"`
+	StartedAt  time.Time `json:"started_at"`
+	ConfigFile string    `json:"config_file"`
+	// ReloadedAt is the last successful reload; LastReloadError the last
+	// failed one (the running config was kept).
+	ReloadedAt      time.Time `json:"reloaded_at,omitzero"`
+	LastReloadError string    `json:"last_reload_error,omitempty"`
+}
+
+// Instance is one VRRP instance as the daemon runs it.
+type Instance struct {
+	Name      string `json:"name"`
+	Interface string `json:"interface"`
+	VRID      int    `json:"vrid"`
+	Family    string `json:"family"` // inet or inet6
+	Version   int    `json:"version"`
+	State     string `json:"state"`
+	// Since is when the instance entered State.
+	Since             time.Time `json:"since"`
+	BasePriority      int       `json:"base_priority"`
+	EffectivePriority int       `json:"effective_priority"`
+	AdvertIntervalMS  int64     `json:"advert_interval_ms"`
+	Preempt           bool      `json:"preempt"`
+	// VIPs are the configured addresses; Holding tells whether they are on
+	// the interface now (only in MASTER).
+	VIPs    []string `json:"vips"`
+	Holding bool     `json:"holding"`
+	// LeaseSeconds is the VIPs' kernel lifetime; 0 means permanent.
+	LeaseSeconds int `json:"lease_seconds"`
+	// Master is the master this instance last heard (or itself).
+	Master    *Peer      `json:"master,omitempty"`
+	Promotion *Promotion `json:"promotion,omitempty"`
+	Trackers  []Tracker  `json:"trackers"`
+	SyncGroup string     `json:"sync_group,omitempty"`
+	Counters  Counters   `json:"counters"`
+}
+
+// Peer is a router heard on the segment.
+type Peer struct {
+	Address  string    `json:"address"`
+	Priority int       `json:"priority"`
+	LastSeen time.Time `json:"last_seen"`
+}
+
+// Promotion is a sticky mastership override set by `hactl failover`.
+type Promotion struct {
+	Since time.Time `json:"since"`
+	// ExpiresAt is zero when the promotion lasts until cleared.
+	ExpiresAt time.Time `json:"expires_at,omitzero"`
+}
+
+// Tracker is one tracked script, interface or file of an instance.
+type Tracker struct {
+	Name   string `json:"name"`
+	Kind   string `json:"kind"` // script, interface or file
+	OK     bool   `json:"ok"`
+	Weight int    `json:"weight"`
+}
+
+// Counters are per-instance packet and transition counts.
+type Counters struct {
+	AdvertsSent     uint64 `json:"adverts_sent"`
+	AdvertsReceived uint64 `json:"adverts_received"`
+	BecameMaster    uint64 `json:"became_master"`
+	Dropped         uint64 `json:"dropped"`
+}
+
+// PromoteRequest is the body of POST /v1/instances/NAME/promote. An empty
+// body promotes until cleared.
+type PromoteRequest struct {
+	// For bounds the promotion, as a Go duration ("90s", "2h"); empty or
+	// zero means until cleared.
+	For Duration `json:"for,omitempty"`
+}
+
+// ReloadResult is the answer of POST /v1/reload.
+type ReloadResult struct {
+	Reloaded bool `json:"reloaded"`
+	// Diagnostics are the config's warnings (and errors, when refused),
+	// each "file:line:col: message".
+	Diagnostics []string `json:"diagnostics"`
+}
+
+// Error is the body of every 4xx and 5xx answer.
+type Error struct {
+	Status  int    `json:"status"`
+	Code    string `json:"code"` // bad_request, not_found, forbidden, method_not_allowed, conflict, internal
+	Message string `json:"error"`
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("%s (%d %s)", e.Message, e.Status, e.Code) }
+
+// Duration is a time.Duration that reads and writes as a Go duration
+// string in JSON ("90s"); it also reads a number of seconds.
+type Duration time.Duration
+
+// MarshalJSON writes the duration as a string.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+
+// UnmarshalJSON reads "90s" or 90 (seconds).
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		v, err := time.ParseDuration(s)
+		if err != nil {
+			return fmt.Errorf("duration %q: %w", s, err)
+		}
+		*d = Duration(v)
+		return nil
+	}
+	var secs float64
+	if err := json.Unmarshal(b, &secs); err != nil {
+		return fmt.Errorf("duration: want a string such as \"90s\" or a number of seconds")
+	}
+	*d = Duration(secs * float64(time.Second))
+	return nil
+}
