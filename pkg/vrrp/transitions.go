@@ -1,0 +1,224 @@
+package vrrp
+
+import (
+	"net/netip"
+)
+
+// onStartup implements RFC 5798 §6.4.1 (Initialize): the owner becomes
+// master at once, everyone else waits Master_Down_Interval as backup. A
+// faulted instance starts in Fault (keepalived), a promoted one as master.
+func (in *Instance) onStartup() {
+	if in.state != Initialize && in.state != Stopped {
+		return
+	}
+	in.ownerYield = false
+	in.enterRunning()
+}
+
+// enterRunning is shared by startup and leaving Fault.
+func (in *Instance) enterRunning() {
+	in.masterAdverInt = in.cfg.Interval
+	in.masterAddr, in.masterPrio = netip.Addr{}, 0
+	in.preemptArmed = false
+	switch {
+	case in.fault:
+		in.setState(Fault)
+	case in.priority() == PriorityOwner:
+		in.becomeMaster()
+	default:
+		in.enterBackup()
+	}
+}
+
+// enterBackup: RFC 5798 §6.4.1 second branch, and the tail of §6.4.3 where
+// a master steps down: Master_Down_Timer = Master_Down_Interval.
+func (in *Instance) enterBackup() {
+	in.stop(AdverTimer)
+	in.preemptArmed = false
+	in.arm(MasterDownTimer, in.masterDownInterval())
+	in.setState(Backup)
+}
+
+// becomeMaster: RFC 5798 §6.4.1 owner branch and §6.4.2 Master_Down_Timer
+// expiry: send an advert, take the VIPs, announce them, arm Adver_Timer.
+// The advert goes first so the old master can drop the VIPs before our
+// announcements arrive (keepalived orders it the same way).
+func (in *Instance) becomeMaster() {
+	in.stop(MasterDownTimer)
+	in.sendAdvert(in.priority())
+	in.emit(Action{Kind: ActionAddVIPs, Accept: in.accept()})
+	in.emit(Action{Kind: ActionAnnounce})
+	in.arm(AdverTimer, in.cfg.Interval)
+	in.masterAddr, in.masterPrio = in.cfg.Primary, in.priority()
+	in.masterAdverInt = in.cfg.Interval
+	in.setState(Master)
+}
+
+// leaveMaster drops the VIPs; prio0 sends the priority-0 advert first
+// (RFC 5798 §6.4.3 Shutdown).
+func (in *Instance) leaveMaster(prio0 bool) {
+	in.stop(AdverTimer)
+	if prio0 {
+		in.sendAdvert(PriorityStop)
+	}
+	in.emit(Action{Kind: ActionRemoveVIPs})
+}
+
+// onShutdown: RFC 5798 §6.4.2/§6.4.3 Shutdown events.
+func (in *Instance) onShutdown() {
+	switch in.state {
+	case Master:
+		in.leaveMaster(true)
+	case Backup:
+		in.stop(MasterDownTimer)
+	}
+	in.setState(Stopped)
+}
+
+// onTimer dispatches a current (non-stale) timer expiry.
+func (in *Instance) onTimer(k TimerKind, gen uint64) {
+	if k != AdverTimer && k != MasterDownTimer || gen == 0 || in.timerGen[k] != gen {
+		return // stale or unknown: harmless by design
+	}
+	in.timerGen[k] = 0
+	switch {
+	case k == AdverTimer && in.state == Master:
+		// RFC 5798 §6.4.3: Adver_Timer fired: send, reset.
+		in.sendAdvert(in.priority())
+		in.arm(AdverTimer, in.cfg.Interval)
+	case k == MasterDownTimer && in.state == Backup:
+		// RFC 5798 §6.4.2: Master_Down_Timer fired: become master. A
+		// yielding owner has heard no other 255 for a whole interval.
+		in.ownerYield = false
+		in.becomeMaster()
+	}
+}
+
+// onAdvert dispatches a received advertisement.
+func (in *Instance) onAdvert(src netip.Addr, a *Advertisement) {
+	src = src.Unmap()
+	if a == nil || a.VRID != in.cfg.VRID || a.Version != in.cfg.Version || src == in.cfg.Primary {
+		return
+	}
+	switch in.state {
+	case Backup:
+		in.backupRx(src, a)
+	case Master:
+		in.masterRx(src, a)
+	}
+}
+
+// backupRx implements RFC 5798 §6.4.2 "If an ADVERTISEMENT is received".
+func (in *Instance) backupRx(src netip.Addr, a *Advertisement) {
+	if a.Priority == PriorityStop {
+		// The master resigned: wait only Skew_Time. A priority 0 from a
+		// router other than the master we follow is stale (a delayed or
+		// duplicated resignation arriving after the successor spoke) and
+		// acting on it would make us a needless second master.
+		if !in.masterAddr.IsValid() || src == in.masterAddr {
+			in.arm(MasterDownTimer, in.skew())
+		}
+		return
+	}
+	if in.ownerYield && a.Priority < PriorityOwner {
+		in.ownerYield = false // the other 255 is gone
+	}
+	mine := in.priority()
+	lower := a.Priority < mine
+	if lower && !in.override && in.cfg.PreemptDelay > 0 && !in.preemptArmed {
+		in.preemptArmed, in.preemptAt = true, in.now+in.cfg.PreemptDelay
+	}
+	delaying := in.preemptArmed && in.now < in.preemptAt
+	if !lower {
+		in.preemptArmed = false
+	}
+	in.masterAddr, in.masterPrio = src, a.Priority
+	if lower && !in.cfg.NoPreempt && !delaying || in.override {
+		return // Preempt_Mode and a lower priority: discard; our timer runs out.
+	}
+	if in.cfg.Version == Version3 {
+		in.masterAdverInt = a.Interval // adopt the master's interval
+	}
+	in.arm(MasterDownTimer, in.masterDownInterval())
+}
+
+// masterRx implements RFC 5798 §6.4.3 "If an ADVERTISEMENT is received".
+func (in *Instance) masterRx(src netip.Addr, a *Advertisement) {
+	if a.Priority == PriorityStop {
+		// Another router resigned: answer at once so backups see us.
+		in.sendAdvert(in.priority())
+		in.arm(AdverTimer, in.cfg.Interval)
+		return
+	}
+	if !in.yieldsTo(src, a.Priority) {
+		// keepalived: answer a lower-priority master at once (RFC: discard).
+		// A promoted master hearing another 255 does not answer: two
+		// overrides would otherwise answer each other without end.
+		if a.Priority < in.priority() || !in.override {
+			in.sendAdvert(in.priority())
+		}
+		return
+	}
+	if in.cfg.Version == Version3 {
+		in.masterAdverInt = a.Interval
+	}
+	in.leaveMaster(false)
+	in.enterBackup()
+	in.masterAddr, in.masterPrio = src, a.Priority
+}
+
+// yieldsTo is the election of RFC 5798 §6.4.3: the higher priority wins,
+// then the higher primary address. A promoted instance never yields; an
+// owner yields to any other 255 (see Instance).
+func (in *Instance) yieldsTo(src netip.Addr, prio uint8) bool {
+	if in.override {
+		return false
+	}
+	mine := in.priority()
+	if prio == PriorityOwner && mine == PriorityOwner {
+		in.ownerYield = true
+		return true
+	}
+	return prio > mine || prio == mine && src.Compare(in.cfg.Primary) > 0
+}
+
+// onTrack applies a tracker update: fault transitions and priority changes.
+func (in *Instance) onTrack(weight int, fault bool) {
+	oldPrio, wasFault := in.priority(), in.fault
+	in.weight, in.fault = weight, fault
+	switch {
+	case fault && !wasFault:
+		switch in.state {
+		case Master:
+			in.leaveMaster(true)
+			in.setState(Fault)
+		case Backup:
+			in.stop(MasterDownTimer)
+			in.setState(Fault)
+		}
+	case !fault && wasFault && in.state == Fault:
+		in.enterRunning()
+	case in.state == Master && in.priority() != oldPrio:
+		in.sendAdvert(in.priority())
+		in.arm(AdverTimer, in.cfg.Interval)
+		in.masterPrio = in.priority()
+	}
+}
+
+// onPromote sets or clears the sticky override.
+func (in *Instance) onPromote(on bool) {
+	if in.override == on {
+		return
+	}
+	in.override = on
+	switch in.state {
+	case Backup:
+		if on {
+			in.becomeMaster()
+		}
+	case Master:
+		in.sendAdvert(in.priority())
+		in.arm(AdverTimer, in.cfg.Interval)
+		in.masterPrio = in.priority()
+	}
+}
