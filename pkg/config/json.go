@@ -30,7 +30,7 @@ func (g GlobalDefs) MarshalJSON() ([]byte, error) {
 		GNAIntervalMS  float64 `json:"vrrp_gna_interval_ms"`
 		StartupDelayMS float64 `json:"vrrp_startup_delay_ms"`
 		VIPLeaseMS     float64 `json:"vip_lease_ms"`
-	}{plain(g), ms(g.GARPInterval), ms(g.GNAInterval), ms(g.StartupDelay), ms(g.VIPLease)})
+	}{plain(g), ms(g.GARPInterval), ms(g.GNAInterval), ms(g.StartupDelay), leaseMS(g.VIPLease)})
 }
 
 // MarshalJSON encodes durations as *_ms numbers.
@@ -52,4 +52,12 @@ func (in Instance) MarshalJSON() ([]byte, error) {
 		PreemptDelayMS float64 `json:"preempt_delay_ms"`
 		VIPLeaseMS     float64 `json:"vip_lease_ms"`
 	}{plain(in), ms(in.AdvertInt), ms(in.PreemptDelay), ms(in.VIPLease)})
+}
+
+// leaseMS shows the automatic lease as -1.
+func leaseMS(d time.Duration) float64 {
+	if d == VIPLeaseAuto {
+		return -1
+	}
+	return ms(d)
 }

@@ -244,3 +244,23 @@ func TestAdvertRounding(t *testing.T) {
 
 // sp joins values with spaces.
 func sp(args ...any) string { return strings.TrimSpace(fmt.Sprintln(args...)) }
+
+func TestVIPLeaseAuto(t *testing.T) {
+	for _, tc := range []struct {
+		src  string
+		want time.Duration
+	}{
+		{"vrrp_instance A {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {\n 10.0.0.1\n }\n}\n", 6 * time.Second},
+		{"vrrp_instance A {\n interface eth0\n virtual_router_id 1\n version 3\n advert_int 0.1\n virtual_ipaddress {\n 10.0.0.1\n }\n}\n", 3 * time.Second},
+		{"global_defs {\n vip_lease 0\n}\nvrrp_instance A {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {\n 10.0.0.1\n }\n}\n", 0},
+		{"vrrp_instance A {\n interface eth0\n virtual_router_id 1\n vip_lease 9\n virtual_ipaddress {\n 10.0.0.1\n }\n}\n", 9 * time.Second},
+	} {
+		cfg, diags := Parse("t.conf", []byte(tc.src), LoadOptions{})
+		if diags.HasErrors() || len(cfg.Instances) != 1 {
+			t.Fatalf("%s", diags.String())
+		}
+		if got := cfg.Instances[0].VIPLease; got != tc.want {
+			t.Errorf("lease %v, want %v for:\n%s", got, tc.want, tc.src)
+		}
+	}
+}

@@ -38,7 +38,26 @@ func defaultGlobals() GlobalDefs {
 			MasterRepeat:        5,
 			MasterRefreshRepeat: 1,
 		},
+		VIPLease: VIPLeaseAuto,
 	}
+}
+
+// VIPLeaseAuto, as a global vip_lease, asks for the default lease: the
+// instance's Master_Down_Interval plus VIPLeaseMargin, rounded up to whole
+// seconds (the kernel's unit). Instances always carry the resolved value.
+const VIPLeaseAuto time.Duration = -1
+
+// VIPLeaseMargin is how long a lease outlives Master_Down_Interval: long
+// enough that a live master's renewal is never late, short enough that a
+// dead master's VIPs are gone soon after a backup has taken over.
+const VIPLeaseMargin = 2 * time.Second
+
+// autoLease is Master_Down_Interval (3 x interval + skew at this
+// priority) plus the margin, rounded up to a whole second.
+func autoLease(advert time.Duration, priority int) time.Duration {
+	skew := time.Duration(256-priority) * advert / 256
+	d := 3*advert + skew + VIPLeaseMargin
+	return (d + time.Second - 1) / time.Second * time.Second
 }
 
 // resolve fills in defaults and runs the checks that need the whole file.
@@ -234,6 +253,9 @@ func (b *builder) resolveInstance(d *instDraft) {
 	where := d.pos
 	if d.vipLease != nil {
 		in.VIPLease, where = *d.vipLease, d.vipLeasePos
+	}
+	if in.VIPLease == VIPLeaseAuto {
+		in.VIPLease = autoLease(in.AdvertInt, in.Priority)
 	}
 	if in.VIPLease > 0 && in.VIPLease < 3*in.AdvertInt {
 		b.diag.warnf(where, "(%s) vip_lease %s is shorter than three advert intervals (%s); VIPs may expire between renewals",
