@@ -1,0 +1,200 @@
+package remote
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// Command is a remote command. Set Argv (each word quoted for the remote
+// shell, so arguments arrive as given) or Script (a shell command line,
+// sent as it is).
+type Command struct {
+	Argv   []string
+	Script string
+	// Stdin feeds the command's standard input (default: empty).
+	Stdin io.Reader
+	// Combined sends stderr to Result.Stdout too, interleaved as written.
+	Combined bool
+	// NoSudo runs the command as the login user even in sudo mode.
+	NoSudo bool
+	// Timeout overrides the pool's per-call limit (for slow commands).
+	Timeout time.Duration
+}
+
+// Result is what a remote command produced.
+type Result struct {
+	// Node is the node's name.
+	Node string `json:"node"`
+	// Command is the command line sent to the remote shell.
+	Command string `json:"command"`
+	// Stdout is the standard output (with stderr when Combined).
+	Stdout []byte `json:"stdout"`
+	// Stderr is the error output (empty when Combined).
+	Stderr []byte `json:"stderr"`
+	// ExitStatus is the exit status; -1 when killed by a signal or when
+	// the command did not finish.
+	ExitStatus int `json:"exit_status"`
+	// Duration is the time from session start to exit.
+	Duration time.Duration `json:"duration_ns"`
+}
+
+// Run runs argv on the node and returns its output. It is RunCommand with
+// Command{Argv: argv}.
+func (c *Client) Run(ctx context.Context, argv ...string) (*Result, error) {
+	return c.RunCommand(ctx, Command{Argv: argv})
+}
+
+// Output runs argv and returns its standard output. A non-zero exit is an
+// error (an *ExitError inside the *NodeError) that carries stderr.
+func (c *Client) Output(ctx context.Context, argv ...string) ([]byte, error) {
+	r, err := c.RunCommand(ctx, Command{Argv: argv})
+	if r == nil {
+		return nil, err
+	}
+	return r.Stdout, err
+}
+
+// RunCommand runs cmd in a new session on the node's connection. The
+// Result is returned whenever the command started, also with an error; a
+// non-zero exit status gives an *ExitError. The call is bounded by ctx and
+// by the pool's Timeout (or cmd.Timeout); at the deadline the remote
+// command is sent SIGKILL and the session closed. (sshd refuses signals in
+// sessions without privilege separation, such as root logins: there the
+// command runs on until it ends or next writes to the closed channel.)
+func (c *Client) RunCommand(ctx context.Context, cmd Command) (*Result, error) {
+	sc, err := c.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	limit := c.pool.cfg.Timeout
+	if cmd.Timeout > 0 {
+		limit = cmd.Timeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+
+	line := c.pool.commandLine(cmd)
+	if line == "" {
+		return nil, nodeErr(c.Node.Name, errors.New("empty remote command"))
+	}
+	res := &Result{Node: c.Node.Name, Command: line, ExitStatus: -1}
+	sess, err := sc.NewSession()
+	if err != nil {
+		return nil, nodeErr(c.Node.Name, fmt.Errorf("new ssh session: %w", err))
+	}
+	defer sess.Close()
+	var stdout, stderr lockedBuffer
+	sess.Stdout = &stdout
+	sess.Stderr = &stderr
+	if cmd.Combined {
+		sess.Stderr = &stdout
+	}
+	if cmd.Stdin != nil {
+		sess.Stdin = cmd.Stdin
+	}
+
+	start := time.Now()
+	done := make(chan error, 1)
+	if err := sess.Start(line); err != nil {
+		return nil, nodeErr(c.Node.Name, fmt.Errorf("%s: %w", line, err))
+	}
+	go func() { done <- sess.Wait() }()
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		_ = sess.Signal(ssh.SIGKILL)
+		sess.Close()
+		select {
+		case <-done:
+		case <-time.After(100 * time.Millisecond): // sshd may answer the close only when the command exits
+		}
+		err = deadline(ctx, limit, line, ctx.Err())
+	}
+	res.Duration = time.Since(start)
+	res.Stdout, res.Stderr = stdout.Bytes(), stderr.Bytes()
+
+	var ee *ssh.ExitError
+	var missing *ssh.ExitMissingError
+	switch {
+	case err == nil:
+		res.ExitStatus = 0
+		return res, nil
+	case errors.As(err, &ee):
+		res.ExitStatus = ee.ExitStatus()
+		xe := &ExitError{Command: line, Status: ee.ExitStatus(), Stderr: string(res.Stderr)}
+		if ee.Signal() != "" {
+			res.ExitStatus, xe.Status, xe.Signal = -1, -1, ee.Signal()
+		}
+		if cmd.Combined {
+			xe.Stderr = string(res.Stdout)
+		}
+		return res, nodeErr(c.Node.Name, xe)
+	case errors.As(err, &missing):
+		return res, nodeErr(c.Node.Name, fmt.Errorf("%s: the server sent no exit status (connection lost?): %w", line, err))
+	}
+	return res, nodeErr(c.Node.Name, err)
+}
+
+// commandLine renders cmd for the remote shell, through sudo -n in sudo
+// mode: "sudo -n -- ip -j addr", or "sudo -n -- sh -c 'SCRIPT'".
+func (p *Pool) commandLine(cmd Command) string {
+	sudo := p.cfg.Sudo && !cmd.NoSudo
+	switch {
+	case cmd.Script != "" && sudo:
+		return ShellQuote(p.cfg.SudoCommand, "-n", "--", "sh", "-c", cmd.Script)
+	case cmd.Script != "":
+		return cmd.Script
+	case len(cmd.Argv) == 0:
+		return ""
+	case sudo:
+		return ShellQuote(append([]string{p.cfg.SudoCommand, "-n", "--"}, cmd.Argv...)...)
+	}
+	return ShellQuote(cmd.Argv...)
+}
+
+// ShellQuote joins words into a POSIX shell command line in which each word
+// stays one argument: words made only of safe characters stay bare, others
+// are single-quoted.
+func ShellQuote(words ...string) string {
+	var b strings.Builder
+	for i, w := range words {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		if w != "" && strings.Trim(w, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@%+=:,./_-") == "" {
+			b.WriteString(w)
+			continue
+		}
+		b.WriteByte('\'')
+		b.WriteString(strings.ReplaceAll(w, "'", `'\''`))
+		b.WriteByte('\'')
+	}
+	return b.String()
+}
+
+// lockedBuffer is a bytes.Buffer that two copying goroutines (stdout and
+// stderr of one session) may write at once.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) Bytes() []byte {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return bytes.Clone(b.buf.Bytes())
+}

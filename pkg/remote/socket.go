@@ -1,0 +1,83 @@
+package remote
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+)
+
+// DialSocket opens the unix socket at path on the node through the SSH
+// connection (OpenSSH's direct-streamlocal@openssh.com channel, which sshd
+// allows unless AllowStreamLocalForwarding is no). An empty path means the
+// node's Socket. The socket is opened by sshd as the login user: sudo mode
+// does not apply.
+func (c *Client) DialSocket(ctx context.Context, path string) (net.Conn, error) {
+	if path == "" {
+		path = c.Node.Socket
+	}
+	if path == "" {
+		path = DefaultSocket
+	}
+	sc, err := c.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.pool.cfg.Timeout)
+	defer cancel()
+	conn, err := sc.DialContext(ctx, "unix", path)
+	if err != nil {
+		what := "control socket " + path
+		if strings.Contains(err.Error(), "administratively prohibited") {
+			what += " (refused by sshd: is AllowStreamLocalForwarding off?)"
+		} else if strings.Contains(err.Error(), "open failed") || strings.Contains(err.Error(), "connect failed") {
+			what += " (no such socket, or not allowed for user " + c.Node.User + ": is the hactl daemon running?)"
+		}
+		return nil, nodeErr(c.Node.Name, deadline(ctx, c.pool.cfg.Timeout, what, err))
+	}
+	return conn, nil
+}
+
+// HTTPClient returns an http.Client whose every connection is a fresh
+// stream to the unix socket at path on the node (empty: the node's Socket),
+// over the pool's one SSH connection. The URL's host is ignored; use
+// "http://NODE/...". Its Timeout is the pool's per-call limit; change it on
+// the returned client for long polls. Client.Close drops its idle streams.
+func (c *Client) HTTPClient(path string) *http.Client {
+	t := &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return c.DialSocket(ctx, path)
+		},
+		MaxIdleConnsPerHost: 2,
+		IdleConnTimeout:     c.pool.cfg.Timeout * 6,
+		DisableCompression:  true, // a local socket: compression costs CPU for nothing
+	}
+	c.mu.Lock()
+	c.transports = append(c.transports, t)
+	c.mu.Unlock()
+	return &http.Client{Transport: t, Timeout: c.pool.cfg.Timeout}
+}
+
+// URL returns "http://NODE" + p, a URL for requests through HTTPClient
+// whose host part names the node in logs and errors.
+func (c *Client) URL(p string) string {
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p
+	}
+	return fmt.Sprintf("http://%s%s", hostForURL(c.Node.Name), p)
+}
+
+// hostForURL keeps a node name usable as a URL host.
+func hostForURL(name string) string {
+	var b strings.Builder
+	for _, r := range name {
+		if r < 0x80 && (r == '-' || r == '.' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			b.WriteRune(r)
+		}
+	}
+	if b.Len() == 0 {
+		return "node"
+	}
+	return b.String()
+}
