@@ -8,15 +8,18 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"sync"
 
 	"github.com/mdlayher/arp"
 	"github.com/mdlayher/ethernet"
 	"github.com/mdlayher/ndp"
 )
 
-// Announcer sends announcements on one interface. Its sockets are opened
+// Announcer sends announcements on one interface; it is safe for
+// concurrent use. Its sockets are opened
 // on first use, in the namespace of the calling thread, and kept.
 type Announcer struct {
+	mu     sync.Mutex // Announce may be called from overlapping bursts
 	ifname string
 	log    *slog.Logger
 	ifi    *net.Interface
@@ -35,6 +38,8 @@ func New(ifname string, log *slog.Logger) *Announcer {
 // Announce sends one gratuitous ARP or unsolicited NA per address. It
 // tries every address and returns the errors joined.
 func (a *Announcer) Announce(addrs []netip.Addr) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
 	var errs error
 	for _, ip := range addrs {
 		var err error
@@ -106,6 +111,8 @@ func (a *Announcer) unsolicitedNA(ip netip.Addr) error {
 
 // Close releases the sockets.
 func (a *Announcer) Close() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
 	var errs error
 	if a.arp != nil {
 		errs = errors.Join(errs, a.arp.Close())

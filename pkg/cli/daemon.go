@@ -2,7 +2,13 @@ package cli
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
+	"os/user"
+	"strconv"
 
+	"github.com/hactl/hactl/daemon"
+	"github.com/hactl/hactl/pkg/version"
 	"github.com/spf13/cobra"
 )
 
@@ -15,10 +21,13 @@ type DaemonOptions struct {
 	Socket    string
 	PIDFile   string
 	LogFormat string
+	// SocketGroup may read the control socket (name or GID); empty: root only.
+	SocketGroup string
+	Verbose     bool
 }
 
-// DefaultConfigPaths are tried in order when no config file is named.
-var defaultConfigPaths = []string{"/etc/hactl/hactl.conf", "/etc/keepalived/keepalived.conf"}
+// defaultConfigPaths are tried in order when no config file is named.
+var defaultConfigPaths = daemon.DefaultConfigPaths
 
 func newCmdDaemon(f *Factory) *cobra.Command {
 	opts := &DaemonOptions{IO: f.IO}
@@ -46,6 +55,7 @@ SIGTERM and SIGINT stop gracefully (priority-0 advertisement, VIPs removed).`,
       --state-file /run/hactl/node2.state --pid-file /run/hactl/node2.pid`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			opts.Verbose = f.Global.Verbose
 			return runDaemon(cmd.Context(), opts)
 		},
 	}
@@ -55,11 +65,48 @@ SIGTERM and SIGINT stop gracefully (priority-0 advertisement, VIPs removed).`,
 	fl.StringVar(&opts.Socket, "socket", "", "control socket (default /run/hactl/hactl.sock, or config control_socket)")
 	fl.StringVar(&opts.PIDFile, "pid-file", "/run/hactl/hactl.pid", "pid file")
 	fl.StringVar(&opts.LogFormat, "log-format", "text", "log format on stderr: text or json")
+	fl.StringVar(&opts.SocketGroup, "socket-group", "", "group (name or GID) that may read the control socket; changes stay root-only (default: root only)")
 	_ = cmd.MarkFlagFilename("config", "conf")
 	_ = cmd.RegisterFlagCompletionFunc("log-format", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 
-func runDaemon(_ context.Context, _ *DaemonOptions) error {
-	return notImplemented("daemon")
+func runDaemon(ctx context.Context, o *DaemonOptions) error {
+	level := slog.LevelInfo
+	if o.Verbose {
+		level = slog.LevelDebug
+	}
+	hopts := &slog.HandlerOptions{Level: level}
+	var log *slog.Logger
+	switch o.LogFormat {
+	case "text":
+		log = slog.New(slog.NewTextHandler(o.IO.ErrOut, hopts))
+	case "json":
+		log = slog.New(slog.NewJSONHandler(o.IO.ErrOut, hopts))
+	default:
+		return fmt.Errorf("invalid --log-format %q: want text or json", o.LogFormat)
+	}
+	gid, err := lookupGroup(o.SocketGroup)
+	if err != nil {
+		return err
+	}
+	return daemon.Run(ctx, daemon.Options{
+		ConfigFile: o.Config, StateFile: o.StateFile, Socket: o.Socket, PIDFile: o.PIDFile,
+		SocketGID: gid, Version: version.Get().Version, Log: log,
+	})
+}
+
+// lookupGroup turns a group name or number into a GID; "" is -1 (none).
+func lookupGroup(g string) (int, error) {
+	if g == "" {
+		return -1, nil
+	}
+	if n, err := strconv.Atoi(g); err == nil && n >= 0 {
+		return n, nil
+	}
+	grp, err := user.LookupGroup(g)
+	if err != nil {
+		return 0, fmt.Errorf("--socket-group %s: %w", g, err)
+	}
+	return strconv.Atoi(grp.Gid)
 }

@@ -83,12 +83,23 @@ func TestGlobalFlagsOfTheContract(t *testing.T) {
 func TestNotImplementedCommandsExit1(t *testing.T) {
 	for _, args := range [][]string{
 		{"who-owns", "vip.example.com"}, {"status"}, {"failover", "--to", "server02"}, {"restart-safe", "--dry-run"},
-		{"watch", "--interface", "eth0"}, {"daemon"},
+		{"watch", "--interface", "eth0"},
 	} {
 		code, _, stderr := run(t, nil, args...)
 		if code != ExitFailure || !strings.Contains(stderr, "not implemented yet") {
 			t.Errorf("hactl %s: exit %d, stderr %q; want 1 and 'not implemented yet'", strings.Join(args, " "), code, stderr)
 		}
+	}
+}
+
+func TestDaemonConfigErrorsExit1(t *testing.T) {
+	code, _, stderr := run(t, nil, "daemon", "-f", "/nonexistent/hactl.conf")
+	if code != ExitFailure || !strings.Contains(stderr, "/nonexistent/hactl.conf") {
+		t.Errorf("missing config: exit %d, stderr %q", code, stderr)
+	}
+	code, _, stderr = run(t, nil, "daemon", "-f", "/dev/null", "--log-format", "xml")
+	if code != ExitFailure || !strings.Contains(stderr, "--log-format") {
+		t.Errorf("bad log format: exit %d, stderr %q", code, stderr)
 	}
 }
 

@@ -1,0 +1,173 @@
+//go:build linux
+
+package daemon_test
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hactl/hactl/daemon/vip"
+	"github.com/hactl/hactl/pkg/api"
+	"github.com/hactl/hactl/pkg/netlab"
+)
+
+// hactlBin is the binary under test, built once by TestMain.
+var hactlBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "hactl-daemon-e2e-")
+	if err != nil {
+		panic(err)
+	}
+	hactlBin = filepath.Join(dir, "hactl")
+	if out, err := exec.Command("go", "build", "-o", hactlBin, "../cmd/hactl").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "building hactl: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// daemonProc is one hactl daemon running in a lab node.
+type daemonProc struct {
+	*netlab.Proc
+	node *netlab.Host
+	conf string
+}
+
+// startDaemon writes conf into the node's directory and starts hactl
+// daemon there with the node's own state file, socket and pid file.
+func startDaemon(t *testing.T, n *netlab.Host, conf string) *daemonProc {
+	t.Helper()
+	path := filepath.Join(n.Dir, "hactl.conf")
+	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, err := n.Start("daemon", hactlBin, "daemon", "-v", "-f", path,
+		"--state-file", filepath.Join(n.Dir, "state"), "--socket", n.Socket(), "--pid-file", filepath.Join(n.Dir, "hactl.pid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &daemonProc{Proc: p, node: n, conf: path}
+	t.Cleanup(func() {
+		d.Stop(3 * time.Second)
+		if t.Failed() {
+			b, _ := os.ReadFile(p.Log)
+			t.Logf("%s daemon log:\n%s", n.Name, lastLines(string(b), 40))
+		}
+	})
+	return d
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// holders watches which nodes hold an address, through netlink in each
+// node's namespace.
+type holders struct {
+	t     *testing.T
+	nodes []*netlab.Host
+	mgrs  []*vip.Manager
+	v     vip.VIP
+}
+
+func newHolders(t *testing.T, nodes []*netlab.Host, addr netip.Prefix) *holders {
+	t.Helper()
+	h := &holders{t: t, nodes: nodes, v: vip.VIP{Prefix: addr, Dev: "eth0"}}
+	for _, n := range nodes {
+		var m *vip.Manager
+		if err := n.Do(func() (err error) { m, err = vip.New(nil); return err }); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(m.Close)
+		h.mgrs = append(h.mgrs, m)
+	}
+	return h
+}
+
+// owners lists the nodes holding the address now.
+func (h *holders) owners() []string {
+	var out []string
+	for i, m := range h.mgrs {
+		if ok, _, err := m.Present(h.v); err == nil && ok {
+			out = append(out, h.nodes[i].Name)
+		}
+	}
+	return out
+}
+
+// waitOwner polls every 2 ms until exactly want holds the address (and no
+// one else), for at most limit; it returns how long that took.
+func (h *holders) waitOwner(want string, limit time.Duration) (time.Duration, error) {
+	start := time.Now()
+	var last []string
+	for time.Since(start) < limit {
+		last = h.owners()
+		if len(last) == 1 && last[0] == want {
+			return time.Since(start), nil
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	return time.Since(start), fmt.Errorf("after %v the VIP is held by %v, want only %s", limit, last, want)
+}
+
+// waitGone polls until node no longer holds the address.
+func (h *holders) waitGone(node string, limit time.Duration) (time.Duration, error) {
+	start := time.Now()
+	for time.Since(start) < limit {
+		if !contains(h.owners(), node) {
+			return time.Since(start), nil
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return limit, fmt.Errorf("%s still holds the VIP after %v", node, limit)
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// status asks a node's daemon through its control socket.
+func status(t *testing.T, n *netlab.Host) *api.Status {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	st, err := api.NewUnixClient(n.Socket()).Status(ctx)
+	if err != nil {
+		t.Fatalf("%s: status: %v", n.Name, err)
+	}
+	return st
+}
+
+// waitSocket waits until the node's daemon answers on its socket.
+func waitSocket(t *testing.T, n *netlab.Host) {
+	t.Helper()
+	for range 100 {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		_, err := api.NewUnixClient(n.Socket()).Status(ctx)
+		cancel()
+		if err == nil {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("%s: daemon socket never answered", n.Name)
+}

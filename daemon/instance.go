@@ -1,0 +1,170 @@
+package daemon
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"time"
+
+	"github.com/hactl/hactl/daemon/garp"
+	"github.com/hactl/hactl/daemon/vip"
+	"github.com/hactl/hactl/pkg/api"
+	"github.com/hactl/hactl/pkg/config"
+	"github.com/hactl/hactl/pkg/vrrp"
+)
+
+// instance is the runtime of one vrrp_instance: the state machine and what
+// the loop keeps beside it.
+type instance struct {
+	c      *config.Instance
+	m      *vrrp.Instance
+	expect vrrp.Expect
+	sock   *sock
+	// dsts are where adverts go: the group, or every unicast peer.
+	dsts []netip.Addr
+	// peers limits unicast sources; nil for multicast instances.
+	peers   map[netip.Addr]bool
+	src     netip.Addr
+	vips    []vip.VIP // VIPs and excluded VIPs, as installed
+	advert  []netip.Addr
+	lease   vip.Lifetime
+	garp    *garp.Announcer
+	timers  map[vrrp.TimerKind]*time.Timer
+	since   time.Time
+	holding bool
+	// lastRefresh is when the VIP leases were last renewed.
+	lastRefresh time.Time
+	promotion   *api.Promotion
+	promoTimer  *time.Timer
+	counters    api.Counters
+	tracker     trackState
+	// announceStop ends the current burst schedule of announcements.
+	announceStop chan struct{}
+}
+
+// trackState is the sum of the instance's tracker results.
+type trackState struct {
+	weight   int
+	fault    bool
+	trackers []api.Tracker
+}
+
+func newInstance(c *config.Instance, s *sock) (*instance, error) {
+	src, err := sourceAddr(c, s)
+	if err != nil {
+		return nil, err
+	}
+	vc := vrrp.Config{
+		VRID:         uint8(c.VRID),
+		Version:      vrrp.Version(c.Version),
+		Priority:     uint8(c.Priority),
+		Interval:     c.AdvertInt,
+		Primary:      src,
+		NoPreempt:    !c.Preempt,
+		PreemptDelay: c.PreemptDelay,
+		Accept:       c.Accept,
+	}
+	m, err := vrrp.New(vc)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", c.Name, err)
+	}
+	in := &instance{c: c, m: m, sock: s, src: src, timers: map[vrrp.TimerKind]*time.Timer{}, lease: vip.Lifetime(c.VIPLease)}
+	in.expect = vrrp.Expect{Version: vc.Version, Family: vrrp.FamilyOf(src), Interval: c.AdvertInt}
+	if c.Auth != nil {
+		pw, err := vrrp.Password(c.Auth.Password)
+		if err != nil {
+			return nil, fmt.Errorf("%s: authentication: %w", c.Name, err)
+		}
+		in.expect.AuthType, in.expect.Password = vrrp.AuthSimple, pw
+	}
+	if c.Unicast {
+		in.peers = map[netip.Addr]bool{}
+		for _, p := range c.UnicastPeers {
+			in.dsts = append(in.dsts, p.Addr)
+			in.peers[p.Addr.Unmap()] = true
+		}
+	} else {
+		in.dsts = []netip.Addr{c.McastGroup}
+	}
+	for _, list := range [][]config.VIP{c.VIPs, c.ExcludedVIPs} {
+		for _, v := range list {
+			scope, err := vip.ParseScope(v.Scope)
+			if err != nil {
+				return nil, fmt.Errorf("%s: VIP %s: %w", c.Name, v.Prefix, err)
+			}
+			dev := v.Dev
+			if dev == "" {
+				dev = c.Interface
+			}
+			in.vips = append(in.vips, vip.VIP{Prefix: v.Prefix, Dev: dev, Label: v.Label, Scope: scope, Broadcast: v.Broadcast})
+		}
+	}
+	for _, v := range c.VIPs {
+		in.advert = append(in.advert, v.Prefix.Addr())
+	}
+	return in, nil
+}
+
+// sourceAddr picks the adverts' source: unicast_src_ip / mcast_src_ip, else
+// the interface's first IPv4 address, or its IPv6 link-local address
+// (RFC 5798 §5.1.2.1).
+func sourceAddr(c *config.Instance, s *sock) (netip.Addr, error) {
+	if c.SrcIP.IsValid() {
+		return c.SrcIP.Unmap(), nil
+	}
+	addrs, err := s.ifi.Addrs()
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	for _, a := range addrs {
+		ipn, ok := a.(*net.IPNet)
+		if !ok {
+			continue
+		}
+		ip, _ := netip.AddrFromSlice(ipn.IP)
+		ip = ip.Unmap()
+		if s.family == 4 && ip.Is4() {
+			return ip, nil
+		}
+		if s.family == 6 && ip.Is6() && ip.IsLinkLocalUnicast() {
+			return ip, nil
+		}
+	}
+	return netip.Addr{}, fmt.Errorf("%s: interface %s has no %s to send adverts from (set unicast_src_ip or mcast_src_ip)", c.Name, c.Interface, map[int]string{4: "IPv4 address", 6: "IPv6 link-local address"}[s.family])
+}
+
+func apiState(s vrrp.State) string {
+	switch s {
+	case vrrp.Master:
+		return api.StateMaster
+	case vrrp.Backup:
+		return api.StateBackup
+	case vrrp.Fault:
+		return api.StateFault
+	case vrrp.Stopped:
+		return api.StateStop
+	}
+	return api.StateInit
+}
+
+// status renders the instance for the API and the state file.
+func (in *instance) status(now time.Time) api.Instance {
+	st := in.m.Status()
+	out := api.Instance{
+		Name: in.c.Name, Interface: in.c.Interface, VRID: in.c.VRID, Family: string(in.c.Family), Version: in.c.Version,
+		State: apiState(st.State), Since: in.since, BasePriority: int(st.BasePriority), EffectivePriority: int(st.EffectivePriority),
+		AdvertIntervalMS: in.c.AdvertInt.Milliseconds(), Preempt: in.c.Preempt, Holding: in.holding,
+		LeaseSeconds: int(time.Duration(in.lease) / time.Second), Promotion: in.promotion, Trackers: in.tracker.trackers,
+		SyncGroup: in.c.SyncGroup, Counters: in.counters, VIPs: []string{},
+	}
+	if out.Trackers == nil {
+		out.Trackers = []api.Tracker{}
+	}
+	for _, v := range in.vips {
+		out.VIPs = append(out.VIPs, v.Prefix.String())
+	}
+	if st.MasterAddr.IsValid() {
+		out.Master = &api.Peer{Address: st.MasterAddr.String(), Priority: int(st.MasterPriority), LastSeen: now}
+	}
+	return out
+}

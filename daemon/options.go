@@ -1,0 +1,22 @@
+package daemon
+
+import (
+	"log/slog"
+	"time"
+)
+
+// Options configure a daemon run. Empty paths fall back to the config's
+// state_file and control_socket, then to the defaults.
+type Options struct {
+	ConfigFile string
+	StateFile  string
+	Socket     string
+	PIDFile    string
+	// SocketGID lets a group read the control socket; -1 means root only.
+	SocketGID int
+	Version   string
+	Log       *slog.Logger
+	// ShutdownTimeout bounds the graceful stop (priority-0 adverts, VIPs
+	// removed, notify_stop).
+	ShutdownTimeout time.Duration
+}

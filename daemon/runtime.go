@@ -1,0 +1,326 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"sort"
+	"time"
+
+	"github.com/hactl/hactl/daemon/garp"
+	"github.com/hactl/hactl/daemon/statefile"
+	"github.com/hactl/hactl/daemon/vip"
+	"github.com/hactl/hactl/daemon/vrrpsock"
+	"github.com/hactl/hactl/pkg/api"
+	"github.com/hactl/hactl/pkg/config"
+	"github.com/hactl/hactl/pkg/vrrp"
+)
+
+// event is anything the loop handles; it runs on the loop goroutine.
+type event func(r *runtime)
+
+// sock is one raw socket and the instances that share it.
+type sock struct {
+	key    sockKey
+	ifi    *net.Interface
+	family int
+	conn   *vrrpsock.Conn
+	byVRID map[uint8]*instance
+}
+
+type sockKey struct {
+	ifname string
+	family int
+}
+
+// runtime is the loop's state. Only the loop goroutine touches it.
+type runtime struct {
+	opts      Options
+	log       *slog.Logger
+	cfg       *config.Config
+	stateFile string
+	start     time.Time
+	events    chan event
+	done      chan struct{}
+	vips      *vip.Manager
+	socks     map[sockKey]*sock
+	insts     []*instance
+	byName    map[string]*instance
+	drops     map[string]uint64
+	daemon    api.Daemon
+	promos    *promotionStore
+	// scratch is the advert decoded into, reused for every packet.
+	scratch vrrp.Advertisement
+	buf     []byte
+}
+
+// now is the protocol clock: time since start, as pkg/vrrp wants it.
+func (r *runtime) now() time.Duration { return time.Since(r.start) }
+
+// post queues an event for the loop; it gives up once the loop has ended.
+func (r *runtime) post(ev event) bool {
+	select {
+	case r.events <- ev:
+		return true
+	case <-r.done:
+		return false
+	}
+}
+
+func (r *runtime) openSockets(ctx context.Context) error {
+	for _, c := range r.cfg.Instances {
+		fam := 4
+		if c.Family == config.FamilyIPv6 {
+			fam = 6
+		}
+		key := sockKey{c.Interface, fam}
+		s, ok := r.socks[key]
+		if !ok {
+			ifi, err := net.InterfaceByName(c.Interface)
+			if err != nil {
+				return fmt.Errorf("%s: interface %s: %w", c.Name, c.Interface, err)
+			}
+			conn, err := vrrpsock.Listen(c.Interface, fam)
+			if err != nil {
+				return fmt.Errorf("%s: %w", c.Name, err)
+			}
+			s = &sock{key: key, ifi: ifi, family: fam, conn: conn, byVRID: map[uint8]*instance{}}
+			r.socks[key] = s
+			go r.readLoop(ctx, s)
+		}
+		if !c.Unicast {
+			if err := s.conn.JoinGroup(c.McastGroup); err != nil {
+				return fmt.Errorf("%s: join %s on %s: %w", c.Name, c.McastGroup, c.Interface, err)
+			}
+		}
+		in, err := newInstance(c, s)
+		if err != nil {
+			return err
+		}
+		if other, dup := s.byVRID[uint8(c.VRID)]; dup {
+			return fmt.Errorf("%s: VRID %d on %s is also used by %s", c.Name, c.VRID, c.Interface, other.c.Name)
+		}
+		s.byVRID[uint8(c.VRID)] = in
+		in.garp = garp.New(c.Interface, r.log)
+		r.insts = append(r.insts, in)
+		r.byName[c.Name] = in
+	}
+	return nil
+}
+
+// readLoop reads one socket and posts every packet to the loop.
+func (r *runtime) readLoop(ctx context.Context, s *sock) {
+	buf := make([]byte, 65536)
+	for {
+		p, err := s.conn.ReadPacket(buf)
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				return
+			}
+			r.log.Warn("vrrp socket read", "interface", s.key.ifname, "err", err)
+			time.Sleep(10 * time.Millisecond)
+			continue
+		}
+		payload := append([]byte(nil), p.Payload...)
+		p.Payload = payload
+		if !r.post(func(r *runtime) { r.receive(s, p) }) {
+			return
+		}
+	}
+}
+
+// receive validates a packet and hands it to its instance.
+func (r *runtime) receive(s *sock, p vrrpsock.Packet) {
+	a := &r.scratch
+	if err := vrrp.Decode(a, p.Payload, vrrp.PacketContext{Src: p.Src, Dst: p.Dst, TTL: p.TTL}); err != nil {
+		r.drop(nil, err, p)
+		return
+	}
+	in := s.byVRID[a.VRID]
+	if in == nil {
+		return // another router's VRID on our segment
+	}
+	if in.peers != nil && !in.peers[p.Src.Unmap()] {
+		r.countDrop(in, "unknown_peer")
+		r.log.Debug("advert from an unlisted unicast source dropped", "instance", in.c.Name, "src", p.Src)
+		return
+	}
+	if err := in.expect.Check(a, vrrp.PacketContext{Src: p.Src, Dst: p.Dst, TTL: p.TTL}); err != nil {
+		r.drop(in, err, p)
+		return
+	}
+	in.counters.AdvertsReceived++
+	r.step(in, vrrp.AdvertReceived(p.Src, a))
+}
+
+func (r *runtime) drop(in *instance, err error, p vrrpsock.Packet) {
+	reason := "malformed"
+	if rs, ok := vrrp.ReasonOf(err); ok {
+		reason = rs.Name()
+	}
+	r.countDrop(in, reason)
+	r.log.Debug("advert dropped", "src", p.Src, "reason", reason, "err", err)
+}
+
+func (r *runtime) countDrop(in *instance, reason string) {
+	r.drops[reason]++
+	if in != nil {
+		in.counters.Dropped++
+	}
+}
+
+// step feeds one event to an instance and performs its actions.
+func (r *runtime) step(in *instance, ev vrrp.Event) {
+	for _, a := range in.m.Step(r.now(), ev) {
+		r.perform(in, a)
+	}
+}
+
+func (r *runtime) perform(in *instance, a vrrp.Action) {
+	switch a.Kind {
+	case vrrp.ActionSendAdvert:
+		r.sendAdvert(in, a.Priority)
+	case vrrp.ActionAddVIPs:
+		r.addVIPs(in)
+	case vrrp.ActionRemoveVIPs:
+		r.removeVIPs(in)
+	case vrrp.ActionAnnounce:
+		r.announce(in)
+	case vrrp.ActionStateChange:
+		r.stateChanged(in, a.From, a.To)
+	case vrrp.ActionArmTimer:
+		r.arm(in, a.Timer, a.At, a.Gen)
+	case vrrp.ActionStopTimer:
+		if t := in.timers[a.Timer]; t != nil {
+			t.Stop()
+		}
+	}
+}
+
+func (r *runtime) sendAdvert(in *instance, prio uint8) {
+	adv := vrrp.Advertisement{Version: vrrp.Version(in.c.Version), VRID: uint8(in.c.VRID), Priority: prio, Interval: in.c.AdvertInt,
+		AuthType: in.expect.AuthType}
+	if adv.AuthType == vrrp.AuthSimple {
+		adv.AuthData = in.expect.Password
+	}
+	if err := adv.SetAddrs(in.advert...); err != nil {
+		r.log.Error("advert", "instance", in.c.Name, "err", err)
+		return
+	}
+	for _, dst := range in.dsts {
+		b, err := adv.Append(r.buf[:0], in.src, dst)
+		if err != nil {
+			r.log.Error("advert encode", "instance", in.c.Name, "err", err)
+			return
+		}
+		r.buf = b
+		if err := in.sock.conn.WriteTo(b, in.src, dst); err != nil {
+			r.log.Warn("advert send", "instance", in.c.Name, "dst", dst, "err", err)
+			continue
+		}
+		in.counters.AdvertsSent++
+	}
+	// A master renews its VIP leases as it advertises: a daemon that stops
+	// advertising (killed, frozen) also stops renewing.
+	if in.holding && in.lease > 0 && time.Since(in.lastRefresh) >= time.Duration(in.lease)/4 {
+		r.refreshVIPs(in)
+	}
+}
+
+func (r *runtime) addVIPs(in *instance) {
+	for _, v := range in.vips {
+		if err := r.vips.Add(v, in.lease); err != nil {
+			r.log.Error("VIP not added", "instance", in.c.Name, "err", err)
+		}
+	}
+	in.holding, in.lastRefresh = true, time.Now()
+	r.log.Info("VIPs added", "instance", in.c.Name, "vips", len(in.vips), "lease", time.Duration(in.lease))
+}
+
+func (r *runtime) refreshVIPs(in *instance) {
+	for _, v := range in.vips {
+		if err := r.vips.Refresh(v, in.lease); err != nil {
+			r.log.Error("VIP lease not renewed", "instance", in.c.Name, "err", err)
+		}
+	}
+	in.lastRefresh = time.Now()
+}
+
+func (r *runtime) removeVIPs(in *instance) {
+	for _, v := range in.vips {
+		if err := r.vips.Remove(v); err != nil {
+			r.log.Error("VIP not removed", "instance", in.c.Name, "err", err)
+		}
+	}
+	if in.holding {
+		r.log.Info("VIPs removed", "instance", in.c.Name)
+	}
+	in.holding = false
+	in.stopAnnouncing()
+}
+
+// removeLeftovers deletes configured VIPs an earlier run left on the host.
+func (r *runtime) removeLeftovers(in *instance) {
+	for _, v := range in.vips {
+		if ok, _, err := r.vips.Present(v); err == nil && ok {
+			r.log.Warn("removing a VIP left by an earlier run", "instance", in.c.Name, "vip", v.String())
+			if err := r.vips.Remove(v); err != nil {
+				r.log.Error("leftover VIP not removed", "instance", in.c.Name, "err", err)
+			}
+		}
+	}
+}
+
+func (r *runtime) arm(in *instance, k vrrp.TimerKind, at time.Duration, gen uint64) {
+	if t := in.timers[k]; t != nil {
+		t.Stop()
+	}
+	d := max(at-r.now(), 0)
+	in.timers[k] = time.AfterFunc(d, func() {
+		r.post(func(r *runtime) { r.step(in, vrrp.TimerExpired(k, gen)) })
+	})
+}
+
+func (r *runtime) stateChanged(in *instance, from, to vrrp.State) {
+	in.since = time.Now()
+	if to == vrrp.Master {
+		in.counters.BecameMaster++
+	}
+	st := in.m.Status()
+	r.log.Info("state change", "instance", in.c.Name, "from", apiState(from), "to", apiState(to), "priority", st.Priority, "master", st.MasterAddr)
+	r.writeState()
+}
+
+func (r *runtime) status() api.Status {
+	now := time.Now()
+	st := api.Status{Daemon: r.daemon, Instances: []api.Instance{}, Drops: map[string]uint64{}}
+	for k, v := range r.drops {
+		st.Drops[k] = v
+	}
+	for _, in := range r.insts {
+		st.Instances = append(st.Instances, in.status(now))
+	}
+	sort.Slice(st.Instances, func(i, j int) bool { return st.Instances[i].Name < st.Instances[j].Name })
+	return st
+}
+
+func (r *runtime) writeState() {
+	if err := statefile.Write(r.stateFile, r.status()); err != nil {
+		r.log.Error("state file", "err", err)
+	}
+}
+
+func (r *runtime) closeSockets() {
+	for _, s := range r.socks {
+		s.conn.Close()
+	}
+}
+
+// hostname is best effort: the API shows it to tell nodes apart.
+func hostname() string {
+	h, _ := os.Hostname()
+	return h
+}
