@@ -25,6 +25,8 @@ type LabOptions struct {
 	All    bool
 	Host   string
 	Argv   []string
+	// NoDaemon starts only sshd on the nodes.
+	NoDaemon bool
 }
 
 func newCmdLab(f *Factory) *cobra.Command {
@@ -51,13 +53,18 @@ network namespace. Needs root.`,
 
 	up := &cobra.Command{
 		Use:   "up [--nodes N] [--name NAME]",
-		Short: "Build a lab and start sshd on every node",
+		Short: "Build a lab: sshd and hactl daemon on every node",
+		Long: `Build a lab of N nodes in network namespaces, start sshd on each, and run
+hactl daemon on each with a generated config: one instance (VI_1, VRID 51),
+one VIP (10.77.0.100/24), priority 100 + i, so the last node becomes master.
+Each node's files (config, state, socket, logs) are in /run/hactl-lab/NAME/NODE/.`,
 		Example: `  hactl lab up
   hactl lab up --nodes 5 --name big`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runLabUp(cmd.Context(), opts) },
 	}
 	up.Flags().IntVar(&opts.Nodes, "nodes", 3, "number of nodes")
+	up.Flags().BoolVar(&opts.NoDaemon, "no-daemon", false, "start only sshd on the nodes, no hactl daemon")
 
 	down := &cobra.Command{
 		Use:   "down [--name NAME | --all]",
@@ -132,12 +139,18 @@ func runLabUp(ctx context.Context, o *LabOptions) error {
 	if err != nil {
 		return err
 	}
+	if !o.NoDaemon {
+		if err := startLabDaemons(l); err != nil {
+			_ = l.Down()
+			return fmt.Errorf("lab %s: starting the daemons: %w (lab removed)", l.Name, err)
+		}
+	}
 	if o.Global.JSON() {
 		return writeJSON(o.IO, l.Status())
 	}
 	w := o.IO.Out
 	fmt.Fprintf(w, "lab %s is up: %d nodes on %s and %s\n\n", l.Name, len(l.Nodes), l.Subnet4, l.Subnet6)
-	if err := labTable(o.IO, l.Status()); err != nil {
+	if err := labTable(ctx, o.IO, l.Status()); err != nil {
 		return err
 	}
 	fmt.Fprintf(w, `
@@ -174,7 +187,7 @@ func runLabDown(_ context.Context, o *LabOptions) error {
 	return errs
 }
 
-func runLabStatus(_ context.Context, o *LabOptions) error {
+func runLabStatus(ctx context.Context, o *LabOptions) error {
 	if err := requireLabHost(); err != nil {
 		return err
 	}
@@ -187,7 +200,7 @@ func runLabStatus(_ context.Context, o *LabOptions) error {
 		if err := writeJSON(o.IO, st); err != nil {
 			return err
 		}
-	} else if err := labTable(o.IO, st); err != nil {
+	} else if err := labTable(ctx, o.IO, st); err != nil {
 		return err
 	}
 	if !st.Healthy {
@@ -196,8 +209,8 @@ func runLabStatus(_ context.Context, o *LabOptions) error {
 	return nil
 }
 
-func labTable(io *IOStreams, st netlab.LabStatus) error {
-	t := newTable(io.Out, "HOST", "NETNS", "IPV4", "IPV6", "SSHD")
+func labTable(ctx context.Context, io *IOStreams, st netlab.LabStatus) error {
+	t := newTable(io.Out, "HOST", "NETNS", "IPV4", "IPV6", "SSHD", "VRRP")
 	for _, hs := range st.Hosts {
 		sshd := "-"
 		switch {
@@ -208,7 +221,11 @@ func labTable(io *IOStreams, st netlab.LabStatus) error {
 		case hs.Host.SSHDPID != 0:
 			sshd = "stopped"
 		}
-		if err := t.Append(hs.Host.Name, hs.Host.Netns, hs.Host.Addr4.String(), hs.Host.Addr6.String(), sshd); err != nil {
+		vrrp := "-"
+		if hs.Host != st.Lab.Operator && hs.NetnsExists {
+			vrrp = labDaemonState(ctx, hs.Host)
+		}
+		if err := t.Append(hs.Host.Name, hs.Host.Netns, hs.Host.Addr4.String(), hs.Host.Addr6.String(), sshd, vrrp); err != nil {
 			return err
 		}
 	}
