@@ -1,8 +1,9 @@
+//go:build linux
+
 package daemon
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -17,53 +18,8 @@ import (
 	"github.com/hactl/hactl/daemon/statefile"
 	"github.com/hactl/hactl/daemon/vip"
 	"github.com/hactl/hactl/pkg/api"
-	"github.com/hactl/hactl/pkg/config"
 	"github.com/hactl/hactl/pkg/vrrp"
 )
-
-// DefaultConfigPaths are tried in order when no config file is named.
-var DefaultConfigPaths = []string{"/etc/hactl/hactl.conf", "/etc/keepalived/keepalived.conf"}
-
-// ErrConfig marks a configuration that cannot run; the message lists every
-// error as file:line:col.
-var ErrConfig = errors.New("invalid configuration")
-
-// FindConfig returns file, or the first of DefaultConfigPaths that exists.
-func FindConfig(file string) (string, error) {
-	if file != "" {
-		return file, nil
-	}
-	for _, p := range DefaultConfigPaths {
-		if _, err := os.Stat(p); err == nil {
-			return p, nil
-		}
-	}
-	return "", fmt.Errorf("no configuration: none of %s exists (name one with -f)", strings.Join(DefaultConfigPaths, ", "))
-}
-
-// loadConfig reads and checks a config, logging its warnings; it fails
-// with every error listed.
-func loadConfig(path string, log *slog.Logger) (*config.Config, config.Diagnostics, error) {
-	cfg, diags, err := config.Load(path, config.LoadOptions{})
-	if err != nil {
-		return nil, nil, err
-	}
-	diags = append(diags, config.Check(cfg, config.OSHost{})...)
-	for _, d := range diags.Warnings() {
-		log.Warn("config", "diagnostic", d.String())
-	}
-	if diags.HasErrors() {
-		var msgs []string
-		for _, d := range diags.Errors() {
-			msgs = append(msgs, d.String())
-		}
-		return nil, diags, fmt.Errorf("%w:\n%s", ErrConfig, strings.Join(msgs, "\n"))
-	}
-	if len(cfg.Instances) == 0 {
-		return nil, diags, fmt.Errorf("%w: %s has no vrrp_instance", ErrConfig, path)
-	}
-	return cfg, diags, nil
-}
 
 // Run runs the daemon until ctx ends, then stops gracefully: a priority-0
 // advert from every master, VIPs removed, the socket and state files
@@ -82,7 +38,7 @@ func Run(ctx context.Context, opts Options) error {
 		return err
 	}
 	r := &runtime{
-		opts: opts, log: log, cfg: cfg, start: time.Now(),
+		opts: opts, ctx: ctx, log: log, cfg: cfg, start: time.Now(),
 		events: make(chan event, 1024), done: make(chan struct{}),
 		socks: map[sockKey]*sock{}, byName: map[string]*instance{}, drops: map[string]uint64{},
 		stateFile: firstOf(opts.StateFile, cfg.Global.StateFile),
@@ -120,12 +76,13 @@ func Run(ctx context.Context, opts Options) error {
 	}()
 
 	log.Info("hactl daemon starting", "config", path, "instances", len(r.insts), "state_file", r.stateFile, "socket", srv.Path())
+	if err := r.startTrackers(ctx, cfg, nil); err != nil {
+		srv.Shutdown(context.Background())
+		return err
+	}
 	for _, in := range r.insts {
 		in.since = time.Now()
-		r.step(in, vrrp.Startup())
-		if in.m.State() != vrrp.Master {
-			r.removeLeftovers(in)
-		}
+		r.feedTrackers(in) // steps Startup unless scripts are still pending
 	}
 	r.restorePromotions()
 	r.writeState()
@@ -137,6 +94,8 @@ func Run(ctx context.Context, opts Options) error {
 		select {
 		case ev := <-r.events:
 			ev(r)
+		case <-r.mon.Ready():
+			r.trackersChanged()
 		case <-hup:
 			res, err := r.reload()
 			if err != nil || !res.Reloaded {
@@ -172,6 +131,12 @@ func (r *runtime) shutdown(srv *control.Server) {
 		in.garp.Close()
 	}
 	close(r.done)
+	r.mon.Stop()
+	nctx, ncancel := context.WithTimeout(context.Background(), timeout)
+	if err := r.notifier.Close(nctx); err != nil {
+		r.log.Warn("notify scripts at stop", "err", err)
+	}
+	ncancel()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	if err := srv.Shutdown(ctx); err != nil {

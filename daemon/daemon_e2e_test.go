@@ -89,8 +89,10 @@ func testElection(t *testing.T, c electionCase) {
 	if lease == 0 {
 		t.Fatal("lease-bound VIPs are off by default")
 	}
-	// Let a couple of adverts pass, so the backups' timers are steady.
-	time.Sleep(2 * c.interval)
+	// Let a couple of adverts pass, so the backups' timers are steady, and
+	// kill mid-interval rather than just after an advert (the phase of a
+	// real crash is arbitrary; the bound below is measured from the kill).
+	time.Sleep(2*c.interval + c.interval/2)
 
 	killed := time.Now()
 	if err := procs["node3"].Signal(syscall.SIGKILL); err != nil {

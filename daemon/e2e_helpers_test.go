@@ -156,18 +156,3 @@ func status(t *testing.T, n *netlab.Host) *api.Status {
 	}
 	return st
 }
-
-// waitSocket waits until the node's daemon answers on its socket.
-func waitSocket(t *testing.T, n *netlab.Host) {
-	t.Helper()
-	for range 100 {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		_, err := api.NewUnixClient(n.Socket()).Status(ctx)
-		cancel()
-		if err == nil {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("%s: daemon socket never answered", n.Name)
-}

@@ -1,3 +1,5 @@
+//go:build linux
+
 package daemon
 
 import (
@@ -7,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hactl/hactl/daemon/garp"
+	"github.com/hactl/hactl/daemon/track"
 	"github.com/hactl/hactl/daemon/vip"
 	"github.com/hactl/hactl/pkg/api"
 	"github.com/hactl/hactl/pkg/config"
@@ -38,6 +41,9 @@ type instance struct {
 	promoTimer  *time.Timer
 	counters    api.Counters
 	tracker     trackState
+	refs        []track.Ref
+	// started: Startup has been stepped (trackers permitting).
+	started bool
 	// announceStop ends the current burst schedule of announcements.
 	announceStop chan struct{}
 }

@@ -1,3 +1,5 @@
+//go:build linux
+
 package daemon
 
 import (
@@ -6,7 +8,6 @@ import (
 
 	"github.com/hactl/hactl/pkg/api"
 	"github.com/hactl/hactl/pkg/config"
-	"github.com/hactl/hactl/pkg/vrrp"
 )
 
 // reload reads the config again. A broken config keeps the running one
@@ -44,26 +45,28 @@ func (r *runtime) reload() (api.ReloadResult, error) {
 			r.log.Info("reload: priority changed", "instance", in.c.Name, "from", in.c.Priority, "to", c.Priority)
 		}
 		in.c = c
-		r.applyPriority(in)
 	}
 	for name := range newByName {
 		if r.byName[name] == nil {
 			r.log.Warn("reload: new instance starts on the next daemon restart", "instance", name)
 		}
 	}
+	// New trackers, carrying the scripts' states over so a reload does not
+	// move mastership.
+	old := r.mon
+	prev := old.Snapshot()
+	old.Stop()
+	if err := r.startTrackers(r.ctx, cfg, prev); err != nil {
+		r.log.Error("reload: trackers", "err", err)
+	}
+	for _, in := range r.insts {
+		r.feedTrackers(in)
+	}
 	r.cfg = cfg
 	r.daemon.ReloadedAt, r.daemon.LastReloadError = time.Now(), ""
 	res.Reloaded = true
 	r.writeState()
 	return res, nil
-}
-
-// applyPriority feeds a changed base priority to the running state machine
-// as a tracker offset: the machine's own base stays what it was created
-// with, and base + offset is the new configured priority.
-func (r *runtime) applyPriority(in *instance) {
-	offset := in.c.Priority - int(in.m.Config().Priority)
-	r.step(in, vrrp.TrackersChanged(in.tracker.weight+offset, in.tracker.fault))
 }
 
 func sameIdentity(a, b *config.Instance) bool {

@@ -1,3 +1,5 @@
+//go:build linux
+
 package daemon
 
 import (
@@ -11,7 +13,10 @@ import (
 	"time"
 
 	"github.com/hactl/hactl/daemon/garp"
+	"github.com/hactl/hactl/daemon/notify"
+	"github.com/hactl/hactl/daemon/scripts"
 	"github.com/hactl/hactl/daemon/statefile"
+	"github.com/hactl/hactl/daemon/track"
 	"github.com/hactl/hactl/daemon/vip"
 	"github.com/hactl/hactl/daemon/vrrpsock"
 	"github.com/hactl/hactl/pkg/api"
@@ -39,6 +44,7 @@ type sockKey struct {
 // runtime is the loop's state. Only the loop goroutine touches it.
 type runtime struct {
 	opts      Options
+	ctx       context.Context
 	log       *slog.Logger
 	cfg       *config.Config
 	stateFile string
@@ -52,6 +58,9 @@ type runtime struct {
 	drops     map[string]uint64
 	daemon    api.Daemon
 	promos    *promotionStore
+	runner    *scripts.Runner
+	mon       *track.Monitor
+	notifier  *notify.Notifier
 	// scratch is the advert decoded into, reused for every packet.
 	scratch vrrp.Advertisement
 	buf     []byte
@@ -291,6 +300,7 @@ func (r *runtime) stateChanged(in *instance, from, to vrrp.State) {
 	}
 	st := in.m.Status()
 	r.log.Info("state change", "instance", in.c.Name, "from", apiState(from), "to", apiState(to), "priority", st.Priority, "master", st.MasterAddr)
+	r.notifyState(in, to)
 	r.writeState()
 }
 

@@ -39,3 +39,9 @@ func (h *Host) Run(context.Context, ...string) ([]byte, error) { return nil, Err
 
 // Dial is not supported on this OS.
 func (h *Host) Dial(context.Context, string, string) (net.Conn, error) { return nil, ErrUnsupported }
+
+// Proc is a process in a lab host; none can start on this OS.
+type Proc struct{}
+
+// Start is not supported on this OS.
+func (h *Host) Start(string, ...string) (*Proc, error) { return nil, ErrUnsupported }

@@ -1,0 +1,302 @@
+package notify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/hactl/hactl/daemon/scripts"
+	"github.com/hactl/hactl/pkg/config"
+)
+
+// Defaults of Options.
+const (
+	DefaultTimeout  = 30 * time.Second
+	DefaultQueueLen = 8
+)
+
+// Kind says whether a change is an instance's or a sync group's; its value
+// is notify's first argument.
+type Kind string
+
+// The kinds.
+const (
+	Instance Kind = "INSTANCE"
+	Group    Kind = "GROUP"
+)
+
+// State is the state entered; its value is notify's third argument.
+type State string
+
+// The states that have notifications.
+const (
+	Master State = "MASTER"
+	Backup State = "BACKUP"
+	Fault  State = "FAULT"
+	Stop   State = "STOP"
+)
+
+// Change is one state change to notify.
+type Change struct {
+	Kind Kind
+	Name string
+	// State is the state entered.
+	State State
+	// Priority is the instance's effective priority; groups always
+	// report 0, as in keepalived.
+	Priority int
+}
+
+// Args are the arguments notify and notify_master_dir scripts receive.
+func (c Change) Args() []string {
+	p := c.Priority
+	if c.Kind == Group {
+		p = 0
+	}
+	return []string{string(c.Kind), c.Name, string(c.State), strconv.Itoa(p)}
+}
+
+// Target is the notification configuration of one instance or group.
+type Target struct {
+	Kind    Kind
+	Name    string
+	Scripts config.Notify
+	// MasterDir is notify_master_dir (instances only).
+	MasterDir string
+}
+
+// Targets lists the notification configuration of cfg's instances and
+// sync groups.
+func Targets(cfg *config.Config) []Target {
+	var out []Target
+	for _, in := range cfg.Instances {
+		out = append(out, Target{Kind: Instance, Name: in.Name, Scripts: in.Notify, MasterDir: in.NotifyMasterDir})
+	}
+	for _, g := range cfg.SyncGroups {
+		out = append(out, Target{Kind: Group, Name: g.Name, Scripts: g.Notify})
+	}
+	return out
+}
+
+// Options configure a Notifier.
+type Options struct {
+	// Logger receives what the scripts did; nil discards.
+	Logger *slog.Logger
+	// Runner prepares and runs the scripts (required).
+	Runner *scripts.Runner
+	// Timeout bounds each script run (default DefaultTimeout).
+	Timeout time.Duration
+	// QueueLen bounds the changes waiting per instance or group (default
+	// DefaultQueueLen), not counting the one being notified.
+	QueueLen int
+}
+
+type targetKey struct {
+	kind Kind
+	name string
+}
+
+// prepared is a Target whose scripts passed the Runner's checks.
+type prepared struct {
+	byState   map[State]*scripts.Script
+	any       *scripts.Script
+	masterDir string
+}
+
+type queue struct {
+	pending []Change
+	running bool
+}
+
+// Notifier runs notify scripts asynchronously.
+type Notifier struct {
+	opts   Options
+	log    *slog.Logger
+	ctx    context.Context // scripts run under it; Close cancels it
+	cancel context.CancelFunc
+
+	mu      sync.Mutex
+	targets map[targetKey]*prepared
+	queues  map[targetKey]*queue
+	closed  bool
+	busy    int
+	idle    chan struct{} // closed when busy drops to 0
+}
+
+// New returns a Notifier with no targets; call Configure.
+func New(opts Options) (*Notifier, error) {
+	if opts.Runner == nil {
+		return nil, errors.New("notify: Options.Runner is nil")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = DefaultTimeout
+	}
+	if opts.QueueLen <= 0 {
+		opts.QueueLen = DefaultQueueLen
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	idle := make(chan struct{})
+	close(idle)
+	return &Notifier{opts: opts, log: opts.Logger, ctx: ctx, cancel: cancel,
+		targets: map[targetKey]*prepared{}, queues: map[targetKey]*queue{}, idle: idle}, nil
+}
+
+// Configure replaces the notification configuration, at load and at every
+// reload. Each script is prepared (user, file and security checks); one
+// that is refused is logged and left out, as keepalived leaves it out, and
+// its error is part of the joined error returned. Changes already queued
+// run with the new configuration.
+func (n *Notifier) Configure(targets []Target) error {
+	var errs []error
+	next := map[targetKey]*prepared{}
+	for _, t := range targets {
+		p := &prepared{byState: map[State]*scripts.Script{}, masterDir: t.MasterDir}
+		for _, sc := range []struct {
+			st  State
+			cmd *config.Command
+		}{{Master, t.Scripts.Master}, {Backup, t.Scripts.Backup}, {Fault, t.Scripts.Fault}, {Stop, t.Scripts.Stop}} {
+			st, cmd := sc.st, sc.cmd
+			if s, err := n.prepare(t, "notify_"+lower(st), cmd); err != nil {
+				errs = append(errs, err)
+			} else if s != nil {
+				p.byState[st] = s
+			}
+		}
+		s, err := n.prepare(t, "notify", t.Scripts.Any)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		p.any = s
+		next[targetKey{t.Kind, t.Name}] = p
+	}
+	n.mu.Lock()
+	n.targets = next
+	n.mu.Unlock()
+	return errors.Join(errs...)
+}
+
+func (n *Notifier) prepare(t Target, what string, cmd *config.Command) (*scripts.Script, error) {
+	if cmd == nil {
+		return nil, nil
+	}
+	s, err := n.opts.Runner.Prepare(*cmd)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %s: %w", t.Kind, t.Name, what, err)
+	}
+	return s, nil
+}
+
+func lower(s State) string {
+	switch s {
+	case Master:
+		return "master"
+	case Backup:
+		return "backup"
+	case Fault:
+		return "fault"
+	}
+	return "stop"
+}
+
+// Notify queues a change and returns at once. When the instance's queue is
+// full, the oldest change still waiting is dropped (and logged): the
+// scripts then see the latest states rather than a growing backlog.
+func (n *Notifier) Notify(c Change) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.closed {
+		n.log.Warn("notifier closed; notification dropped", "kind", c.Kind, "name", c.Name, "state", c.State)
+		return
+	}
+	k := targetKey{c.Kind, c.Name}
+	q := n.queues[k]
+	if q == nil {
+		q = &queue{}
+		n.queues[k] = q
+	}
+	if len(q.pending) >= n.opts.QueueLen {
+		d := q.pending[0]
+		q.pending = q.pending[1:]
+		n.log.Warn("notification queue full; oldest waiting notification dropped",
+			"kind", c.Kind, "name", c.Name, "dropped_state", d.State, "dropped_priority", d.Priority)
+	}
+	q.pending = append(q.pending, c)
+	if !q.running {
+		q.running = true
+		if n.busy == 0 {
+			n.idle = make(chan struct{})
+		}
+		n.busy++
+		go n.work(k, q)
+	}
+}
+
+// work notifies a target's queued changes in order, then exits.
+func (n *Notifier) work(k targetKey, q *queue) {
+	for {
+		n.mu.Lock()
+		if len(q.pending) == 0 {
+			q.running = false
+			n.busy--
+			if n.busy == 0 {
+				close(n.idle)
+			}
+			n.mu.Unlock()
+			return
+		}
+		c := q.pending[0]
+		q.pending = q.pending[1:]
+		t := n.targets[k]
+		n.mu.Unlock()
+		if t != nil {
+			n.run(c, t)
+		}
+	}
+}
+
+// Flush waits until every queued notification has run, or ctx ends.
+func (n *Notifier) Flush(ctx context.Context) error {
+	n.mu.Lock()
+	idle := n.idle
+	n.mu.Unlock()
+	select {
+	case <-idle:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("waiting for notify scripts: %w", ctx.Err())
+	}
+}
+
+// Close stops accepting changes and waits for the queued ones (notify_stop
+// included) until ctx ends. Then it drops what still waits, kills the
+// scripts still running (their process groups get SIGTERM, then SIGKILL
+// after the Runner's grace) and waits for them; the error then says so.
+func (n *Notifier) Close(ctx context.Context) error {
+	n.mu.Lock()
+	n.closed = true
+	n.mu.Unlock()
+	err := n.Flush(ctx)
+	if err == nil {
+		n.cancel()
+		return nil
+	}
+	n.mu.Lock()
+	for k, q := range n.queues {
+		if len(q.pending) > 0 {
+			n.log.Warn("shutting down; waiting notifications dropped", "kind", k.kind, "name", k.name, "dropped", len(q.pending))
+			q.pending = nil
+		}
+	}
+	idle := n.idle
+	n.mu.Unlock()
+	n.cancel()
+	<-idle // bounded: a cancelled run returns within the Runner's KillGrace
+	return err
+}

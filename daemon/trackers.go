@@ -1,0 +1,117 @@
+//go:build linux
+
+package daemon
+
+import (
+	"context"
+	"time"
+
+	"github.com/hactl/hactl/daemon/notify"
+	"github.com/hactl/hactl/daemon/scripts"
+	"github.com/hactl/hactl/daemon/track"
+	"github.com/hactl/hactl/pkg/api"
+	"github.com/hactl/hactl/pkg/config"
+	"github.com/hactl/hactl/pkg/vrrp"
+)
+
+// startTrackers starts the tracker monitor and the notifier for cfg.
+func (r *runtime) startTrackers(ctx context.Context, cfg *config.Config, previous map[track.Key]track.State) error {
+	r.runner = scripts.New(scripts.FromGlobal(cfg.Global, r.log))
+	mon, err := track.New(cfg, track.Options{Logger: r.log, Runner: r.runner, Reload: previous != nil, Previous: previous})
+	if err != nil {
+		return err
+	}
+	if err := mon.Start(ctx); err != nil {
+		return err
+	}
+	r.mon = mon
+	if r.notifier == nil {
+		if r.notifier, err = notify.New(notify.Options{Logger: r.log, Runner: r.runner}); err != nil {
+			return err
+		}
+	}
+	// A notify script that cannot run is logged and skipped; the daemon
+	// runs without it rather than not at all.
+	if err := r.notifier.Configure(notify.Targets(cfg)); err != nil {
+		r.log.Error("notify scripts", "err", err)
+	}
+	for _, in := range r.insts {
+		in.refs = track.InstanceRefs(cfg, in.c)
+	}
+	return nil
+}
+
+// trackersChanged re-evaluates every instance after tracker events.
+func (r *runtime) trackersChanged() {
+	for _, ev := range r.mon.Drain() {
+		r.log.Info("tracker", "tracker", ev.Key.String(), "status", ev.State.Status.String(), "detail", ev.State.Detail)
+	}
+	for _, in := range r.insts {
+		r.feedTrackers(in)
+	}
+}
+
+// feedTrackers gives the state machine the instance's tracker sum. The
+// configured priority may differ from the one the machine was built with
+// (a reload changed it); the difference travels as part of the weight.
+// An instance whose unweighted scripts have not all reported yet stays in
+// INIT, as in keepalived; it starts once they have.
+func (r *runtime) feedTrackers(in *instance) {
+	eff := r.mon.Effective(in.c.Priority, in.refs)
+	in.tracker.trackers = in.tracker.trackers[:0]
+	for _, c := range eff.Trackers {
+		in.tracker.trackers = append(in.tracker.trackers, api.Tracker{Name: c.Key.Name, Kind: kindName(c.Key.Kind), OK: !c.Failing, Weight: c.Delta})
+	}
+	weight := eff.Priority - int(in.m.Config().Priority)
+	changed := weight != in.tracker.weight || eff.Fault != in.tracker.fault
+	in.tracker.weight, in.tracker.fault = weight, eff.Fault
+	if !in.started {
+		if eff.Pending {
+			return
+		}
+		in.started = true
+		in.since = time.Now()
+		r.step(in, vrrp.TrackersChanged(weight, eff.Fault))
+		r.step(in, vrrp.Startup())
+		if in.m.State() != vrrp.Master {
+			r.removeLeftovers(in)
+		}
+		return
+	}
+	if changed {
+		if len(eff.Failing) > 0 {
+			r.log.Info("trackers", "instance", in.c.Name, "effective_priority", eff.Priority, "fault", eff.Fault, "failing", eff.Failing)
+		}
+		r.step(in, vrrp.TrackersChanged(weight, eff.Fault))
+	}
+}
+
+func kindName(k track.Kind) string {
+	switch k {
+	case track.KindScript:
+		return "script"
+	case track.KindInterface:
+		return "interface"
+	case track.KindFile:
+		return "file"
+	}
+	return "unknown"
+}
+
+// notifyState hands a transition to the notifier; it never blocks.
+func (r *runtime) notifyState(in *instance, to vrrp.State) {
+	var s notify.State
+	switch to {
+	case vrrp.Master:
+		s = notify.Master
+	case vrrp.Backup:
+		s = notify.Backup
+	case vrrp.Fault:
+		s = notify.Fault
+	case vrrp.Stopped:
+		s = notify.Stop
+	default:
+		return
+	}
+	r.notifier.Notify(notify.Change{Kind: notify.Instance, Name: in.c.Name, State: s, Priority: int(in.m.Status().Priority)})
+}
