@@ -158,7 +158,7 @@ func (in *instance) status(now time.Time) api.Instance {
 	st := in.m.Status()
 	out := api.Instance{
 		Name: in.c.Name, Interface: in.c.Interface, VRID: in.c.VRID, Family: string(in.c.Family), Version: in.c.Version,
-		State: apiState(st.State), Since: in.since, BasePriority: int(st.BasePriority), EffectivePriority: int(st.EffectivePriority),
+		State: apiState(st.State), Since: in.since, BasePriority: in.c.Priority, EffectivePriority: int(st.EffectivePriority),
 		AdvertIntervalMS: in.c.AdvertInt.Milliseconds(), Preempt: in.c.Preempt, Holding: in.holding,
 		LeaseSeconds: int(time.Duration(in.lease) / time.Second), Promotion: in.promotion, Trackers: in.tracker.trackers,
 		SyncGroup: in.c.SyncGroup, Counters: in.counters, VIPs: []string{},
