@@ -40,7 +40,7 @@ func Run(ctx context.Context, opts Options) error {
 	r := &runtime{
 		opts: opts, ctx: ctx, log: log, cfg: cfg, start: time.Now(),
 		events: make(chan event, 1024), done: make(chan struct{}),
-		socks: map[sockKey]*sock{}, byName: map[string]*instance{}, drops: map[string]uint64{},
+		socks: map[sockKey]*sock{}, byName: map[string]*instance{}, drops: map[string]uint64{}, groupState: map[string]vrrp.State{},
 		stateFile: firstOf(opts.StateFile, cfg.Global.StateFile),
 	}
 	r.promos = &promotionStore{path: r.stateFile + ".promotions"}

@@ -50,8 +50,11 @@ type instance struct {
 
 // trackState is the sum of the instance's tracker results.
 type trackState struct {
-	weight   int
+	weight int
+	// fault is what the state machine was told: ownFault, or a fault of
+	// another member of the sync group.
 	fault    bool
+	ownFault bool
 	trackers []api.Tracker
 }
 

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"sort"
 	"time"
@@ -34,6 +35,9 @@ type sock struct {
 	family int
 	conn   *vrrpsock.Conn
 	byVRID map[uint8]*instance
+	// joined are the groups joined: instances sharing the socket share
+	// the membership (joining twice is an error).
+	joined map[netip.Addr]bool
 }
 
 type sockKey struct {
@@ -61,6 +65,10 @@ type runtime struct {
 	runner    *scripts.Runner
 	mon       *track.Monitor
 	notifier  *notify.Notifier
+	// syncing guards sync-group propagation against recursion;
+	// groupState is each group's last notified state.
+	syncing    bool
+	groupState map[string]vrrp.State
 	// scratch is the advert decoded into, reused for every packet.
 	scratch vrrp.Advertisement
 	buf     []byte
@@ -96,14 +104,15 @@ func (r *runtime) openSockets(ctx context.Context) error {
 			if err != nil {
 				return fmt.Errorf("%s: %w", c.Name, err)
 			}
-			s = &sock{key: key, ifi: ifi, family: fam, conn: conn, byVRID: map[uint8]*instance{}}
+			s = &sock{key: key, ifi: ifi, family: fam, conn: conn, byVRID: map[uint8]*instance{}, joined: map[netip.Addr]bool{}}
 			r.socks[key] = s
 			go r.readLoop(ctx, s)
 		}
-		if !c.Unicast {
+		if !c.Unicast && !s.joined[c.McastGroup] {
 			if err := s.conn.JoinGroup(c.McastGroup); err != nil {
 				return fmt.Errorf("%s: join %s on %s: %w", c.Name, c.McastGroup, c.Interface, err)
 			}
+			s.joined[c.McastGroup] = true
 		}
 		in, err := newInstance(c, s)
 		if err != nil {
@@ -301,6 +310,7 @@ func (r *runtime) stateChanged(in *instance, from, to vrrp.State) {
 	st := in.m.Status()
 	r.log.Info("state change", "instance", in.c.Name, "from", apiState(from), "to", apiState(to), "priority", st.Priority, "master", st.MasterAddr)
 	r.notifyState(in, to)
+	r.syncFollow(in, from, to)
 	r.writeState()
 }
 

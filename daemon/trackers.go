@@ -63,15 +63,21 @@ func (r *runtime) feedTrackers(in *instance) {
 		in.tracker.trackers = append(in.tracker.trackers, api.Tracker{Name: c.Key.Name, Kind: kindName(c.Key.Kind), OK: !c.Failing, Weight: c.Delta})
 	}
 	weight := eff.Priority - int(in.m.Config().Priority)
-	changed := weight != in.tracker.weight || eff.Fault != in.tracker.fault
-	in.tracker.weight, in.tracker.fault = weight, eff.Fault
+	ownChanged := eff.Fault != in.tracker.ownFault
+	in.tracker.ownFault = eff.Fault
+	fault := eff.Fault || r.groupFault(in)
+	changed := weight != in.tracker.weight || fault != in.tracker.fault
+	in.tracker.weight, in.tracker.fault = weight, fault
+	if ownChanged && in.started {
+		defer r.refeedGroup(in)
+	}
 	if !in.started {
 		if eff.Pending {
 			return
 		}
 		in.started = true
 		in.since = time.Now()
-		r.step(in, vrrp.TrackersChanged(weight, eff.Fault))
+		r.step(in, vrrp.TrackersChanged(weight, fault))
 		r.step(in, vrrp.Startup())
 		if in.m.State() != vrrp.Master {
 			r.removeLeftovers(in)
@@ -80,9 +86,20 @@ func (r *runtime) feedTrackers(in *instance) {
 	}
 	if changed {
 		if len(eff.Failing) > 0 {
-			r.log.Info("trackers", "instance", in.c.Name, "effective_priority", eff.Priority, "fault", eff.Fault, "failing", eff.Failing)
+			r.log.Info("trackers", "instance", in.c.Name, "effective_priority", eff.Priority, "fault", fault, "failing", eff.Failing)
+		} else if fault && !eff.Fault {
+			r.log.Info("sync group: fault of another member", "instance", in.c.Name, "group", in.c.SyncGroup)
 		}
-		r.step(in, vrrp.TrackersChanged(weight, eff.Fault))
+		r.step(in, vrrp.TrackersChanged(weight, fault))
+	}
+}
+
+// refeedGroup re-evaluates the other members after in's own fault changed.
+func (r *runtime) refeedGroup(in *instance) {
+	for _, o := range r.members(in) {
+		if o.started {
+			r.feedTrackers(o)
+		}
 	}
 }
 

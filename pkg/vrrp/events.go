@@ -69,6 +69,8 @@ const (
 	EventTrack
 	EventPromote
 	EventClearPromote
+	EventSyncMaster
+	EventSyncBackup
 )
 
 // Event is one input to Instance.Step. Build it with the constructors below.
@@ -116,6 +118,17 @@ func Promote() Event { return Event{Kind: EventPromote} }
 // ClearPromotion removes the override.
 func ClearPromotion() Event { return Event{Kind: EventClearPromote} }
 
+// SyncMaster tells a Backup member of a sync group that another member
+// became master: it takes over at once, as keepalived's
+// vrrp_sync_group does. Other states ignore it.
+func SyncMaster() Event { return Event{Kind: EventSyncMaster} }
+
+// SyncBackup tells a Master member of a sync group that another member
+// went back to backup: it steps down (without a priority-0 advert, as it
+// is not leaving) and waits Master_Down_Interval like any backup. Other
+// states ignore it.
+func SyncBackup() Event { return Event{Kind: EventSyncBackup} }
+
 // String renders the event for traces.
 func (e Event) String() string {
 	switch e.Kind {
@@ -136,6 +149,10 @@ func (e Event) String() string {
 		return "promote"
 	case EventClearPromote:
 		return "clear-promotion"
+	case EventSyncMaster:
+		return "sync-master"
+	case EventSyncBackup:
+		return "sync-backup"
 	}
 	return fmt.Sprintf("Event(%d)", uint8(e.Kind))
 }

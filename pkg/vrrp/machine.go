@@ -167,6 +167,15 @@ func (in *Instance) Step(now time.Duration, ev Event) []Action {
 		in.onPromote(true)
 	case EventClearPromote:
 		in.onPromote(false)
+	case EventSyncMaster:
+		if in.state == Backup {
+			in.becomeMaster()
+		}
+	case EventSyncBackup:
+		if in.state == Master {
+			in.leaveMaster(false)
+			in.enterBackup()
+		}
 	}
 	return in.acts
 }

@@ -507,3 +507,47 @@ func TestStringers(t *testing.T) {
 		}
 	}
 }
+
+// keepalived's vrrp_sync_group: members follow each other. A backup told
+// that another member became master takes over at once; a master told that
+// another went back steps down without a priority-0 advert.
+func TestSyncGroupEvents(t *testing.T) {
+	cfg := Config{VRID: 1, Version: Version3, Priority: 100, Interval: time.Second, Primary: netip.MustParseAddr("192.0.2.1")}
+	in, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.Step(0, Startup())
+	if in.State() != Backup {
+		t.Fatalf("after startup: %v", in.State())
+	}
+	acts := in.Step(time.Millisecond, SyncMaster())
+	if in.State() != Master || !hasAction(acts, ActionAddVIPs) || !hasAction(acts, ActionSendAdvert) {
+		t.Fatalf("SyncMaster from Backup: state %v, actions %v", in.State(), acts)
+	}
+	acts = in.Step(2*time.Millisecond, SyncMaster())
+	if len(acts) != 0 {
+		t.Errorf("SyncMaster on a master: %v, want nothing", acts)
+	}
+	acts = in.Step(3*time.Millisecond, SyncBackup())
+	if in.State() != Backup || !hasAction(acts, ActionRemoveVIPs) {
+		t.Fatalf("SyncBackup from Master: state %v, actions %v", in.State(), acts)
+	}
+	for _, a := range acts {
+		if a.Kind == ActionSendAdvert {
+			t.Errorf("SyncBackup sent an advert (priority %d); only a stopping master sends priority 0", a.Priority)
+		}
+	}
+	if in.Status().MasterDownAt == 0 {
+		t.Error("SyncBackup did not arm the master-down timer")
+	}
+}
+
+func hasAction(acts []Action, k ActionKind) bool {
+	for _, a := range acts {
+		if a.Kind == k {
+			return true
+		}
+	}
+	return false
+}
