@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"strconv"
 	"time"
 
 	"github.com/hactl/hactl/daemon/garp"
@@ -29,6 +30,7 @@ type instance struct {
 	peers   map[netip.Addr]bool
 	src     netip.Addr
 	vips    []vip.VIP // VIPs and excluded VIPs, as installed
+	routes  []vip.Route
 	advert  []netip.Addr
 	lease   vip.Lifetime
 	garp    *garp.Announcer
@@ -111,7 +113,33 @@ func newInstance(c *config.Instance, s *sock) (*instance, error) {
 	for _, v := range c.VIPs {
 		in.advert = append(in.advert, v.Prefix.Addr())
 	}
+	for _, rt := range c.Routes {
+		r, err := routeOf(rt)
+		if err != nil {
+			return nil, fmt.Errorf("%s: virtual_routes: %w", c.Name, err)
+		}
+		in.routes = append(in.routes, r)
+	}
 	return in, nil
+}
+
+func routeOf(rt config.Route) (vip.Route, error) {
+	r := vip.Route{Type: rt.Type, Dest: rt.Dest, Src: rt.Src, Via: rt.Via, Dev: rt.Dev}
+	var err error
+	if rt.Scope == "nowhere" {
+		r.Scope = 255
+	} else if n, nerr := strconv.Atoi(rt.Scope); nerr == nil && n >= 0 && n < 256 {
+		r.Scope = vip.Scope(n)
+	} else if r.Scope, err = vip.ParseScope(rt.Scope); err != nil {
+		return r, err
+	}
+	if r.Table, err = vip.ParseTable(rt.Table); err != nil {
+		return r, err
+	}
+	if rt.Metric != nil {
+		r.Metric = int(*rt.Metric)
+	}
+	return r, nil
 }
 
 // sourceAddr picks the adverts' source: unicast_src_ip / mcast_src_ip, else

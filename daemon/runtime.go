@@ -254,6 +254,11 @@ func (r *runtime) addVIPs(in *instance) {
 			r.log.Error("VIP not added", "instance", in.c.Name, "err", err)
 		}
 	}
+	for _, rt := range in.routes {
+		if err := r.vips.AddRoute(rt); err != nil {
+			r.log.Error("virtual route not added", "instance", in.c.Name, "err", err)
+		}
+	}
 	in.holding, in.lastRefresh = true, time.Now()
 	r.log.Info("VIPs added", "instance", in.c.Name, "vips", len(in.vips), "lease", time.Duration(in.lease))
 }
@@ -268,6 +273,11 @@ func (r *runtime) refreshVIPs(in *instance) {
 }
 
 func (r *runtime) removeVIPs(in *instance) {
+	for _, rt := range in.routes {
+		if err := r.vips.RemoveRoute(rt); err != nil {
+			r.log.Error("virtual route not removed", "instance", in.c.Name, "err", err)
+		}
+	}
 	for _, v := range in.vips {
 		if err := r.vips.Remove(v); err != nil {
 			r.log.Error("VIP not removed", "instance", in.c.Name, "err", err)

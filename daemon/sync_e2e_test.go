@@ -3,9 +3,11 @@
 package daemon_test
 
 import (
+	"context"
 	"fmt"
 	"net/netip"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -82,5 +84,43 @@ vrrp_instance VI_B {
 		if _, err := h.waitOwner("node1", 3*time.Second); err != nil {
 			t.Fatalf("after the fault cleared: %v", err)
 		}
+	}
+}
+
+// TestE2EVirtualRoutes: virtual_routes come with mastership and go with it.
+func TestE2EVirtualRoutes(t *testing.T) {
+	labtest.Require(t)
+	l := labtest.Up(t, netlab.Config{Nodes: 2})
+	n := l.Node(1)
+	d := startDaemon(t, n, `vrrp_instance VI_1 {
+    interface eth0
+    virtual_router_id 80
+    version 3
+    advert_int 0.2
+    virtual_ipaddress {
+        10.77.0.100/24
+    }
+    virtual_routes {
+        192.0.2.0/24 via 10.77.0.12 src 10.77.0.100
+        blackhole 198.51.100.0/24
+    }
+}
+`)
+	h := newHolders(t, []*netlab.Host{n}, netip.MustParsePrefix("10.77.0.100/24"))
+	if _, err := h.waitOwner("node1", 3*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	routes := func() string {
+		out, _ := n.Run(context.Background(), "ip", "route")
+		return string(out)
+	}
+	for _, w := range []string{"192.0.2.0/24 via 10.77.0.12 dev eth0 src 10.77.0.100", "blackhole 198.51.100.0/24"} {
+		if !strings.Contains(routes(), w) {
+			t.Errorf("master lacks route %q:\n%s", w, routes())
+		}
+	}
+	d.Stop(3 * time.Second)
+	if r := routes(); strings.Contains(r, "192.0.2.0") || strings.Contains(r, "198.51.100.0") {
+		t.Errorf("routes left after the daemon stopped:\n%s", r)
 	}
 }
