@@ -10,7 +10,10 @@ FUZZTIME    ?= 10s
 TEST_TIMEOUT ?= 15m
 NETNS_MARK  := $(shell mktemp -u /tmp/hactl-netns.XXXXXX)
 
-.PHONY: help build test test-unit test-e2e fuzz bench demo completions docs lint install clean deps cross
+CHAOS_DURATION ?= 5m
+CHAOS_COUNT    ?= 0
+
+.PHONY: help build test test-unit test-e2e fuzz bench chaos demo completions docs lint install clean deps cross
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
@@ -41,6 +44,9 @@ fuzz: ## run every fuzz target for FUZZTIME (default 10s) each
 bench: ## Go benchmarks
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
+chaos: build deps ## chaos run on a 3-node lab (CHAOS_DURATION=5m, CHAOS_COUNT, CHAOS_SEED; root)
+	$(GO) run ./cmd/hactl-chaos -hactl ./hactl -duration $(CHAOS_DURATION) -count $(CHAOS_COUNT) $(if $(CHAOS_SEED),-seed $(CHAOS_SEED))
+
 demo: build deps ## a 3-node lab in network namespaces: status, ssh, teardown (root)
 	@HACTL=./hactl scripts/demo.sh
 
@@ -70,3 +76,7 @@ install: build ## install the binary, man pages and completions under PREFIX
 
 clean: ## remove build outputs
 	rm -f hactl
+
+.PHONY: deb
+deb: build ## Debian package in dist/: binary, systemd unit, man pages, completions, /etc/hactl/hactl.conf
+	@VERSION='$(VERSION)' scripts/deb.sh ./hactl dist
