@@ -119,7 +119,7 @@ func (r *runtime) shutdown(srv *control.Server) {
 		r.step(in, vrrp.Shutdown())
 		in.stopAnnouncing()
 		for _, t := range in.timers {
-			t.Stop()
+			t.t.Stop()
 		}
 		if in.promoTimer != nil {
 			in.promoTimer.Stop()

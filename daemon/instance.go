@@ -34,7 +34,7 @@ type instance struct {
 	advert  []netip.Addr
 	lease   vip.Lifetime
 	garp    *garp.Announcer
-	timers  map[vrrp.TimerKind]*time.Timer
+	timers  map[vrrp.TimerKind]*timer
 	since   time.Time
 	holding bool
 	// lastRefresh is when the VIP leases were last renewed.
@@ -79,7 +79,7 @@ func newInstance(c *config.Instance, s *sock) (*instance, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", c.Name, err)
 	}
-	in := &instance{c: c, m: m, sock: s, src: src, timers: map[vrrp.TimerKind]*time.Timer{}, lease: vip.Lifetime(c.VIPLease)}
+	in := &instance{c: c, m: m, sock: s, src: src, timers: map[vrrp.TimerKind]*timer{}, lease: vip.Lifetime(c.VIPLease)}
 	in.expect = vrrp.Expect{Version: vc.Version, Family: vrrp.FamilyOf(src), Interval: c.AdvertInt}
 	if c.Auth != nil {
 		pw, err := vrrp.Password(c.Auth.Password)

@@ -213,7 +213,7 @@ func (r *runtime) perform(in *instance, a vrrp.Action) {
 		r.arm(in, a.Timer, a.At, a.Gen)
 	case vrrp.ActionStopTimer:
 		if t := in.timers[a.Timer]; t != nil {
-			t.Stop()
+			t.t.Stop()
 		}
 	}
 }
@@ -243,7 +243,7 @@ func (r *runtime) sendAdvert(in *instance, prio uint8) {
 	}
 	// A master renews its VIP leases as it advertises: a daemon that stops
 	// advertising (killed, frozen) also stops renewing.
-	if in.holding && in.lease > 0 && time.Since(in.lastRefresh) >= time.Duration(in.lease)/4 {
+	if in.holding && in.lease > 0 && time.Since(in.lastRefresh) >= time.Duration(in.lease)/3 {
 		r.refreshVIPs(in)
 	}
 }
@@ -302,14 +302,37 @@ func (r *runtime) removeLeftovers(in *instance) {
 	}
 }
 
+// timer is one protocol timer of an instance. The time.Timer is made once
+// and Reset on every arming (adverts re-arm it every interval), so arming
+// allocates nothing. An expiry that was already on its way when the timer
+// was re-armed is recognised by its deadline and ignored.
+type timer struct {
+	t   *time.Timer
+	at  time.Duration // protocol time it is armed for
+	gen uint64
+}
+
 func (r *runtime) arm(in *instance, k vrrp.TimerKind, at time.Duration, gen uint64) {
-	if t := in.timers[k]; t != nil {
-		t.Stop()
+	tm := in.timers[k]
+	if tm == nil {
+		tm = &timer{}
+		in.timers[k] = tm
+		tm.t = time.AfterFunc(time.Hour, func() {
+			r.post(func(r *runtime) { r.expire(in, k) })
+		})
 	}
-	d := max(at-r.now(), 0)
-	in.timers[k] = time.AfterFunc(d, func() {
-		r.post(func(r *runtime) { r.step(in, vrrp.TimerExpired(k, gen)) })
-	})
+	tm.t.Stop()
+	tm.at, tm.gen = at, gen
+	tm.t.Reset(max(at-r.now(), 0))
+}
+
+// expire delivers a timer's expiry unless it was re-armed for later since.
+func (r *runtime) expire(in *instance, k vrrp.TimerKind) {
+	tm := in.timers[k]
+	if tm == nil || r.now() < tm.at {
+		return
+	}
+	r.step(in, vrrp.TimerExpired(k, tm.gen))
 }
 
 func (r *runtime) stateChanged(in *instance, from, to vrrp.State) {
