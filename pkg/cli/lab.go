@@ -149,6 +149,12 @@ func runLabUp(ctx context.Context, o *LabOptions) error {
 		return writeJSON(o.IO, l.Status())
 	}
 	w := o.IO.Out
+	// The hint names this binary by its path: inside the operator
+	// namespace, "hactl" need not be on PATH (./hactl, a test build).
+	self, err := os.Executable()
+	if err != nil {
+		self = "hactl"
+	}
 	fmt.Fprintf(w, "lab %s is up: %d nodes on %s and %s\n\n", l.Name, len(l.Nodes), l.Subnet4, l.Subnet6)
 	if err := labTable(ctx, o.IO, l.Status()); err != nil {
 		return err
@@ -162,9 +168,10 @@ Files:
 
 The nodes are reachable from the operator namespace (%s):
   hactl lab exec op -- ssh -F %s node1 ip -br addr
-  hactl lab exec op -- hactl status --inventory %s
+  hactl lab exec op -- %s status --inventory %s
+  hactl lab exec op -- %s who-owns 10.77.0.100 --inventory %s
 Tear it down with: hactl lab down --name %s
-`, l.SSHConfig, l.KnownHosts, l.Identity, l.Inventory, l.Operator.Netns, l.SSHConfig, l.Inventory, l.Name)
+`, l.SSHConfig, l.KnownHosts, l.Identity, l.Inventory, l.Operator.Netns, l.SSHConfig, self, l.Inventory, self, l.Inventory, l.Name)
 	return nil
 }
 

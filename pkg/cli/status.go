@@ -2,7 +2,13 @@ package cli
 
 import (
 	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
 
+	"github.com/hactl/hactl/pkg/cluster"
 	"github.com/spf13/cobra"
 )
 
@@ -11,6 +17,11 @@ type StatusOptions struct {
 	IO       *IOStreams
 	Global   *GlobalOptions
 	Instance string
+
+	// Nodes builds the nodes to ask (SSH, or --local).
+	Nodes NodeSource
+	// Now is the clock for the SINCE column (default time.Now).
+	Now func() time.Time
 }
 
 func newCmdStatus(f *Factory) *cobra.Command {
@@ -21,7 +32,12 @@ func newCmdStatus(f *Factory) *cobra.Command {
 		Long: `Show one row per node and VRRP instance: the daemon running there (hactl,
 keepalived or none), the instance's state, base and effective priority,
 the VIPs it holds and since when, failing trackers, the VIP lease and any
-sticky promotion. Silent backups are listed too.`,
+sticky promotion. Silent backups are listed too.
+
+hactl nodes answer through their control socket; keepalived nodes through
+keepalived's own JSON dump (which needs root on the node: log in as root or
+use --sudo), else their state is inferred from the VIPs they hold and marked
+so. A node that could not be asked gets a row of its own and exit code 4.`,
 		Example: `  # The whole default cluster
   hactl status
 
@@ -32,6 +48,7 @@ sticky promotion. Silent backups are listed too.`,
   hactl status --nodes server01,server02`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			opts.Nodes = newNodeSource(f.IO, f.Global, socketFlag(cmd, f.Global))
 			return runStatus(cmd.Context(), opts)
 		},
 	}
@@ -39,6 +56,125 @@ sticky promotion. Silent backups are listed too.`,
 	return cmd
 }
 
-func runStatus(_ context.Context, _ *StatusOptions) error {
-	return notImplemented("status")
+func runStatus(ctx context.Context, o *StatusOptions) error {
+	set, err := o.Nodes(ctx)
+	if err != nil {
+		return err
+	}
+	defer set.Close()
+	prog := startProgress(o.IO, "status", set.Nodes)
+	res := cluster.Status(ctx, set.Nodes, cluster.StatusOptions{
+		Options:  cluster.Options{Timeout: 3 * o.Global.Timeout, Done: prog.Done},
+		Instance: o.Instance,
+	})
+	prog.Stop()
+	if o.Global.JSON() {
+		if err := writeJSON(o.IO, res); err != nil {
+			return err
+		}
+	} else {
+		now := time.Now
+		if o.Now != nil {
+			now = o.Now
+		}
+		if err := renderStatus(o.IO.Out, res, now()); err != nil {
+			return err
+		}
+		for _, n := range res.Nodes {
+			if n.Daemon != nil && n.Daemon.Note != "" {
+				fmt.Fprintf(o.IO.ErrOut, "hactl: %s: %s\n", n.Node, n.Daemon.Note)
+			}
+		}
+	}
+	if len(res.Errors) > 0 {
+		return WithExit(ExitUnreachable, unreachableError(res.Errors))
+	}
+	return nil
+}
+
+func renderStatus(w io.Writer, res *cluster.StatusResult, now time.Time) error {
+	t := newTable(w, "NODE", "DAEMON", "INSTANCE", "STATE", "PRIO", "EFF", "VIPS HELD", "SINCE", "FAILING", "LEASE", "PROMOTION")
+	for _, n := range res.Nodes {
+		if !n.Reachable {
+			if err := t.Append(n.Node, "?", "-", "unreachable", "-", "-", "-", "-", "-", "-", "-"); err != nil {
+				return err
+			}
+			continue
+		}
+		d := n.Daemon
+		daemon := d.Kind
+		if d.Version != "" {
+			daemon += " " + d.Version
+		}
+		if len(d.Instances) == 0 {
+			state := "-"
+			if d.Kind == cluster.DaemonKeepalived {
+				state = "unknown (see below)"
+			}
+			if err := t.Append(n.Node, daemon, "-", state, "-", "-", "-", "-", "-", "-", "-"); err != nil {
+				return err
+			}
+			continue
+		}
+		for _, in := range d.Instances {
+			state := in.State
+			if in.StateInferred {
+				state += " (inferred)"
+			}
+			held := make([]string, len(in.Held))
+			for i, a := range in.Held {
+				held[i] = a.String()
+			}
+			if err := t.Append(n.Node, daemon, in.Name, state,
+				strconv.Itoa(in.BasePriority), strconv.Itoa(in.EffectivePriority),
+				orDash(strings.Join(held, ",")), since(in.Since, now), orDash(strings.Join(in.FailingTrackers, ",")),
+				lease(in.LeaseSeconds), promotion(in, now)); err != nil {
+				return err
+			}
+		}
+	}
+	return t.Render()
+}
+
+// since is the age of t, as kubectl shows it ("45s", "12m", "3h", "5d").
+func since(t, now time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return age(now.Sub(t))
+}
+
+func age(d time.Duration) string {
+	switch {
+	case d < 0:
+		return "0s"
+	case d < 2*time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < 2*time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh", int(d.Hours()))
+	}
+	return fmt.Sprintf("%dd", int(d.Hours()/24))
+}
+
+func lease(s *int) string {
+	switch {
+	case s == nil:
+		return "-"
+	case *s == 0:
+		return "permanent"
+	}
+	return strconv.Itoa(*s) + "s"
+}
+
+func promotion(in cluster.Instance, now time.Time) string {
+	p := in.Promotion
+	if p == nil {
+		return "-"
+	}
+	if p.ExpiresAt.IsZero() {
+		return "sticky"
+	}
+	return "for " + age(p.ExpiresAt.Sub(now))
 }

@@ -1,0 +1,122 @@
+//go:build linux
+
+// Command hactl-bench measures hactl against keepalived 2.2.7 in one run:
+// crash and graceful failover (VRRPv2 at 1 s, VRRPv3 at 0.1 s), and CPU
+// time and peak RSS with 1 and 100 instances at 0.1 s adverts. It prints
+// a table of medians beside the protocol bounds and the hactl/keepalived
+// ratio, and writes the same as JSON. `make bench` runs it (root).
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/hactl/hactl/pkg/bench"
+	"github.com/hactl/hactl/pkg/netlab"
+)
+
+func main() {
+	trials := flag.Int("trials", 10, "trials per failover row")
+	window := flag.Duration("window", 20*time.Second, "CPU measuring window per daemon")
+	bin := flag.String("hactl", "./hactl", "hactl binary")
+	jsonOut := flag.String("json", "bench-results.json", "write the results as JSON here")
+	quick := flag.Bool("quick", false, "3 trials and a 5 s window (a smoke run)")
+	verbose := flag.Bool("v", false, "print every trial")
+	flag.Parse()
+	if *quick {
+		*trials, *window = 3, 5*time.Second
+	}
+	if err := run(*trials, *window, *bin, *jsonOut, *verbose); err != nil {
+		fmt.Fprintln(os.Stderr, "hactl-bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(trials int, window time.Duration, bin, jsonOut string, verbose bool) error {
+	if os.Geteuid() != 0 {
+		return fmt.Errorf("needs root (network namespaces)")
+	}
+	abs, err := filepath.Abs(bin)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	daemons := []bench.Daemon{bench.Hactl{Bin: abs}, bench.Keepalived{}}
+	rep := &bench.Report{Machine: machine(), Started: time.Now().UTC().Format(time.RFC3339)}
+	started := time.Now()
+
+	l, err := netlab.Up(ctx, netlab.Config{Name: "bench", Nodes: 2})
+	if err != nil {
+		return err
+	}
+	defer l.Down()
+	var log *os.File
+	if verbose {
+		log = os.Stderr
+	}
+	for _, spec := range []bench.FailoverSpec{
+		{Version: 2, Interval: time.Second, Signal: syscall.SIGKILL},
+		{Version: 3, Interval: 100 * time.Millisecond, Signal: syscall.SIGKILL},
+		{Version: 2, Interval: time.Second, Signal: syscall.SIGTERM},
+		{Version: 3, Interval: 100 * time.Millisecond, Signal: syscall.SIGTERM},
+	} {
+		spec.Trials, spec.Seed = trials, 1
+		if log != nil {
+			spec.Log = log
+		}
+		fmt.Fprintf(os.Stderr, "measuring %v failover, v%d at %v (%d trials each)...\n", spec.Signal, spec.Version, spec.Interval, trials)
+		row, err := bench.Failover(ctx, l, daemons, spec)
+		if err != nil {
+			return err
+		}
+		rep.Rows = append(rep.Rows, row)
+	}
+	for _, n := range []int{1, 100} {
+		fmt.Fprintf(os.Stderr, "measuring CPU and memory with %d instance(s) (%v each)...\n", n, window)
+		cpu, rss, err := bench.Resources(ctx, l, daemons, n, 100*time.Millisecond, window)
+		if err != nil {
+			return err
+		}
+		rep.Rows = append(rep.Rows, cpu, rss)
+	}
+	fmt.Println()
+	rep.WriteTable(os.Stdout)
+	fmt.Printf("\ntook %v; JSON in %s\n", time.Since(started).Round(time.Second), jsonOut)
+	b, err := rep.JSON()
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(jsonOut, b, 0o644)
+}
+
+func machine() string {
+	cpu := "unknown CPU"
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "model name"); ok {
+				cpu = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v), ":"))
+				break
+			}
+		}
+	}
+	var uts syscall.Utsname
+	kernel := ""
+	if syscall.Uname(&uts) == nil {
+		for _, c := range uts.Release {
+			if c == 0 {
+				break
+			}
+			kernel += string(rune(c))
+		}
+	}
+	return fmt.Sprintf("%s, %d CPUs, Linux %s, %s", cpu, runtime.NumCPU(), kernel, runtime.Version())
+}

@@ -1,0 +1,229 @@
+package metrics
+
+import (
+	"maps"
+	"net/netip"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/hactl/hactl/pkg/api"
+	"github.com/hactl/hactl/pkg/vrrp"
+)
+
+// States are the values of the state label, in keepalived's order.
+var States = []string{api.StateInit, api.StateBackup, api.StateMaster, api.StateFault, api.StateStop}
+
+// DropReasons are the drop reasons exported from zero: every validation
+// rule of pkg/vrrp plus the daemon's own.
+func DropReasons() []string {
+	var out []string
+	for _, r := range vrrp.Reasons() {
+		out = append(out, r.Name())
+	}
+	return append(out, "unknown_peer", "malformed")
+}
+
+// instLabels identify an instance on every per-instance series. The label
+// is vrrp_instance, not instance: Prometheus gives every target an
+// instance label of its own.
+var instLabels = []string{"vrrp_instance", "interface", "vrid", "family"}
+
+func desc(name, help string, extra ...string) *prometheus.Desc {
+	return prometheus.NewDesc(name, help, append(slices.Clone(instLabels), extra...), nil)
+}
+
+var (
+	descUp = prometheus.NewDesc("hactl_up",
+		"1 when the daemon answered this scrape's status request; 0 when it did not (then only process, Go and script metrics follow).", nil, nil)
+	descBuild = prometheus.NewDesc("hactl_build_info",
+		"Always 1; the daemon's version and host name as labels.", []string{"version", "hostname"}, nil)
+	descReloadOK = prometheus.NewDesc("hactl_config_last_reload_successful",
+		"1 when the last reload (SIGHUP, POST /v1/reload) succeeded or none was tried; 0 when the last one was refused and the previous config still runs.", nil, nil)
+	descReloadTime = prometheus.NewDesc("hactl_config_last_reload_success_timestamp_seconds",
+		"When the running config was loaded (start or last successful reload), Unix time.", nil, nil)
+	descDrops = prometheus.NewDesc("hactl_vrrp_packets_dropped_total",
+		"Received VRRP packets dropped, by the validation rule they failed, on every interface (including packets that could not be tied to an instance).", []string{"reason"}, nil)
+
+	descState = desc("hactl_vrrp_state",
+		"1 for the instance's current VRRP state, 0 for the others (INIT, BACKUP, MASTER, FAULT, STOP).", "state")
+	descBasePrio = desc("hactl_vrrp_base_priority",
+		"Configured priority of the instance (1-255).")
+	descEffPrio = desc("hactl_vrrp_effective_priority",
+		"Priority the instance advertises now: the base priority plus tracker weights (0 when it resigns).")
+	descSent = desc("hactl_vrrp_adverts_sent_total",
+		"VRRP advertisements sent (one per destination: group or unicast peer).")
+	descRcvd = desc("hactl_vrrp_adverts_received_total",
+		"VRRP advertisements received and accepted for this instance.")
+	descTransitions = desc("hactl_vrrp_transitions_total",
+		"State transitions of the instance, by the state entered.", "state")
+	descReleased = desc("hactl_vrrp_released_master_total",
+		"Transitions out of MASTER (to BACKUP, FAULT or STOP).")
+	descSince = desc("hactl_vrrp_last_transition_timestamp_seconds",
+		"When the instance entered its current state, Unix time.")
+	descLease = desc("hactl_vrrp_vip_lease_refreshes_total",
+		"Renewals of the instance's VIP kernel leases while master.")
+	descLeaseSecs = desc("hactl_vrrp_vip_lease_seconds",
+		"Lifetime given to the instance's VIPs; 0 means permanent addresses.")
+	descHeld = desc("hactl_vrrp_vip_held",
+		"1 when this node has the configured VIP on its interface now (the instance is MASTER), else 0.", "address")
+	descInstDrops = desc("hactl_vrrp_instance_packets_dropped_total",
+		"Received packets dropped for this instance, by the validation rule they failed.", "reason")
+	descPromoted = desc("hactl_vrrp_promoted",
+		"1 while a sticky promotion (hactl failover --to) holds mastership on this node.")
+	descTracker = desc("hactl_vrrp_tracker_ok",
+		"1 when the tracker (script, interface or file) is OK for the instance, 0 when it fails.", "tracker", "kind")
+	descTrackerWeight = desc("hactl_vrrp_tracker_weight",
+		"Priority the tracker adds to the instance now (negative when it subtracts).", "tracker", "kind")
+)
+
+var snapshotDescs = []*prometheus.Desc{descUp, descBuild, descReloadOK, descReloadTime, descDrops,
+	descState, descBasePrio, descEffPrio, descSent, descRcvd, descTransitions, descReleased, descSince,
+	descLease, descLeaseSecs, descHeld, descInstDrops, descPromoted, descTracker, descTrackerWeight}
+
+// snapshotCollector exports a status snapshot joined with the pushed
+// counters.
+type snapshotCollector struct{ m *Metrics }
+
+func (c *snapshotCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range snapshotDescs {
+		ch <- d
+	}
+	if c.m.opts.KeepalivedCompat {
+		describeKeepalived(ch)
+	}
+}
+
+// pushedCopy is a copy of the pushed counters, taken under the lock.
+type pushedCopy map[string]pushed
+
+func (m *Metrics) pushedCopy() pushedCopy {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := pushedCopy{}
+	for name, p := range m.insts {
+		out[name] = pushed{transitions: maps.Clone(p.transitions), released: p.released,
+			leaseRefreshes: p.leaseRefreshes, drops: maps.Clone(p.drops)}
+	}
+	return out
+}
+
+func (c *snapshotCollector) Collect(ch chan<- prometheus.Metric) {
+	if c.m.opts.Status == nil {
+		return
+	}
+	st, err := c.m.opts.Status()
+	if err != nil {
+		c.m.log.Warn("metrics: no status from the daemon", "err", err)
+		ch <- gauge(descUp, 0)
+		if c.m.opts.KeepalivedCompat {
+			ch <- gauge(descKAUp, 0)
+		}
+		return
+	}
+	p := c.m.pushedCopy()
+	ch <- gauge(descUp, 1)
+	ch <- gauge(descBuild, 1, st.Daemon.Version, st.Daemon.Hostname)
+	ch <- gauge(descReloadOK, boolf(st.Daemon.LastReloadError == ""))
+	loaded := st.Daemon.ReloadedAt
+	if loaded.IsZero() {
+		loaded = st.Daemon.StartedAt
+	}
+	if !loaded.IsZero() {
+		ch <- gauge(descReloadTime, unixSeconds(loaded))
+	}
+	for _, reason := range reasons(st.Drops) {
+		ch <- counter(descDrops, float64(st.Drops[reason]), reason)
+	}
+	for _, in := range st.Instances {
+		collectInstance(ch, in, p[in.Name])
+	}
+	if c.m.opts.KeepalivedCompat {
+		collectKeepalived(ch, st, p)
+	}
+}
+
+// reasons are the known drop reasons plus any other the daemon reports,
+// sorted after the known ones.
+func reasons(drops map[string]uint64) []string {
+	known := DropReasons()
+	var extra []string
+	for r := range drops {
+		if !slices.Contains(known, r) {
+			extra = append(extra, r)
+		}
+	}
+	slices.Sort(extra)
+	return append(known, extra...)
+}
+
+func collectInstance(ch chan<- prometheus.Metric, in api.Instance, p pushed) {
+	id := []string{in.Name, in.Interface, strconv.Itoa(in.VRID), in.Family}
+	with := func(extra ...string) []string { return append(slices.Clone(id), extra...) }
+	for _, s := range States {
+		ch <- gauge(descState, boolf(in.State == s), with(s)...)
+		ch <- counter(descTransitions, float64(p.transitions[s]), with(s)...)
+	}
+	ch <- gauge(descBasePrio, float64(in.BasePriority), id...)
+	ch <- gauge(descEffPrio, float64(in.EffectivePriority), id...)
+	ch <- counter(descSent, float64(in.Counters.AdvertsSent), id...)
+	ch <- counter(descRcvd, float64(in.Counters.AdvertsReceived), id...)
+	ch <- counter(descReleased, float64(p.released), id...)
+	if !in.Since.IsZero() {
+		ch <- gauge(descSince, unixSeconds(in.Since), id...)
+	}
+	ch <- counter(descLease, float64(p.leaseRefreshes), id...)
+	ch <- gauge(descLeaseSecs, float64(in.LeaseSeconds), id...)
+	for _, a := range vipAddrs(in.VIPs) {
+		ch <- gauge(descHeld, boolf(in.Holding), with(a)...)
+	}
+	for _, reason := range reasons(p.drops) {
+		ch <- counter(descInstDrops, float64(p.drops[reason]), with(reason)...)
+	}
+	ch <- gauge(descPromoted, boolf(in.Promotion != nil), id...)
+	seen := map[[2]string]bool{}
+	for _, t := range in.Trackers {
+		k := [2]string{t.Name, t.Kind}
+		if seen[k] { // one series per tracker, even if listed twice
+			continue
+		}
+		seen[k] = true
+		ch <- gauge(descTracker, boolf(t.OK), with(t.Name, t.Kind)...)
+		ch <- gauge(descTrackerWeight, float64(t.Weight), with(t.Name, t.Kind)...)
+	}
+}
+
+func gauge(d *prometheus.Desc, v float64, labels ...string) prometheus.Metric {
+	return prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+}
+
+func counter(d *prometheus.Desc, v float64, labels ...string) prometheus.Metric {
+	return prometheus.MustNewConstMetric(d, prometheus.CounterValue, v, labels...)
+}
+
+// vipAddrs are the VIPs' addresses without prefix length, each once, in
+// the configured order.
+func vipAddrs(vips []string) []string {
+	var out []string
+	for _, v := range vips {
+		a := v
+		if p, err := netip.ParsePrefix(v); err == nil {
+			a = p.Addr().String()
+		}
+		if !slices.Contains(out, a) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func unixSeconds(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }
+
+func boolf(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}

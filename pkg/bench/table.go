@@ -1,0 +1,80 @@
+package bench
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+)
+
+// Report is a whole benchmark run.
+type Report struct {
+	Machine string `json:"machine"`
+	Started string `json:"started"`
+	Rows    []*Row `json:"rows"`
+}
+
+// WriteTable prints the report as a plain table.
+func (r *Report) WriteTable(w io.Writer) {
+	fmt.Fprintf(w, "%s\n%s\n\n", r.Machine, r.Started)
+	width := 0
+	for _, row := range r.Rows {
+		width = max(width, len(row.Name))
+	}
+	fmt.Fprintf(w, "%-*s  %12s  %12s  %8s  %12s  %s\n", width, "MEASURE (median)", "HACTL", "KEEPALIVED", "RATIO", "BOUND", "TRIALS")
+	for _, row := range r.Rows {
+		bound := "-"
+		if row.Bound > 0 {
+			bound = fmt.Sprintf("%.1f %s", row.Bound, row.Unit)
+		}
+		fmt.Fprintf(w, "%-*s  %12s  %12s  %8s  %12s  %d/%d\n", width, row.Name,
+			value(row.Median["hactl"], row.Unit), value(row.Median["keepalived"], row.Unit),
+			fmt.Sprintf("%.2f", row.Ratio), bound, len(row.Trials["hactl"]), len(row.Trials["keepalived"]))
+	}
+}
+
+func value(v float64, unit string) string {
+	if v == 0 {
+		return "-"
+	}
+	return strings.TrimSpace(fmt.Sprintf("%.1f %s", v, unit))
+}
+
+// JSON renders the report.
+func (r *Report) JSON() ([]byte, error) { return json.MarshalIndent(r, "", "  ") }
+
+// Row is one line of the table: a measurement for every daemon.
+type Row struct {
+	Name string `json:"name"`
+	Unit string `json:"unit"`
+	// Bound is the protocol's bound in Unit, 0 when there is none.
+	Bound float64 `json:"bound"`
+	// Trials holds every trial's value per daemon; Median their median.
+	Trials map[string][]float64 `json:"trials"`
+	Median map[string]float64   `json:"median"`
+	// Ratio is hactl's median over keepalived's.
+	Ratio float64 `json:"ratio"`
+}
+
+func (r *Row) finish() {
+	r.Median = map[string]float64{}
+	for d, v := range r.Trials {
+		r.Median[d] = median(v)
+	}
+	if k := r.Median["keepalived"]; k > 0 {
+		r.Ratio = r.Median["hactl"] / k
+	}
+}
+
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}

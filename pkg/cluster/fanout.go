@@ -1,0 +1,121 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Options bound the work over nodes and report progress.
+type Options struct {
+	// Limit is the most nodes asked at once (default 32).
+	Limit int
+	// Timeout, when set, bounds each node's whole answer.
+	Timeout time.Duration
+	// Done, when set, is called as each node answers (or fails), one call
+	// at a time; the CLI shows what it still waits for.
+	Done func(node string)
+}
+
+// NodeError is an error about one node; its message starts with the
+// node's name.
+type NodeError struct {
+	Node string
+	Err  error
+}
+
+func (e *NodeError) Error() string { return e.Node + ": " + e.Err.Error() }
+func (e *NodeError) Unwrap() error { return e.Err }
+
+// nodeErr wraps err so its message starts with the node's name once.
+func nodeErr(name string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var ne *NodeError
+	if errors.As(err, &ne) && ne.Node == name {
+		return err
+	}
+	if strings.HasPrefix(err.Error(), name+": ") {
+		return &NodeError{Node: name, Err: trimmed{err, name}}
+	}
+	return &NodeError{Node: name, Err: err}
+}
+
+// trimmed drops a leading "NAME: " from an error that already has one.
+type trimmed struct {
+	err  error
+	name string
+}
+
+func (t trimmed) Error() string { return strings.TrimPrefix(t.err.Error(), t.name+": ") }
+func (t trimmed) Unwrap() error { return t.err }
+
+// probe is what one node said: its addresses and its daemon.
+type probe struct {
+	ifs    []Interface
+	daemon *Daemon
+	err    error
+}
+
+// askAll asks every node for its addresses and daemon, both at once,
+// at most opt.Limit nodes at a time, and returns the answers in order.
+func askAll(ctx context.Context, nodes []Node, opt Options) []probe {
+	limit := opt.Limit
+	if limit <= 0 {
+		limit = 32
+	}
+	out := make([]probe, len(nodes))
+	sem := make(chan struct{}, limit)
+	var wg sync.WaitGroup
+	var doneMu sync.Mutex
+	for i, n := range nodes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+				defer func() { <-sem }()
+			case <-ctx.Done():
+				out[i].err = nodeErr(n.Name(), ctx.Err())
+				return
+			}
+			nctx, cancel := ctx, context.CancelFunc(func() {})
+			if opt.Timeout > 0 {
+				nctx, cancel = context.WithTimeout(ctx, opt.Timeout)
+			}
+			defer cancel()
+			out[i] = ask(nctx, n)
+			if opt.Done != nil {
+				doneMu.Lock()
+				opt.Done(n.Name())
+				doneMu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+func ask(ctx context.Context, n Node) probe {
+	var p probe
+	var derr error
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		p.daemon, derr = n.Daemon(ctx)
+	}()
+	p.ifs, p.err = n.Addresses(ctx)
+	wg.Wait()
+	if p.err == nil {
+		p.err = derr
+	}
+	if p.err != nil {
+		p.err = nodeErr(n.Name(), p.err)
+		p.ifs, p.daemon = nil, nil
+	}
+	return p
+}
