@@ -100,12 +100,23 @@ Host-dependent checks (interfaces exist, scripts exist and are not writable by
 others) are warnings unless --strict is given. With -o json the verdict and
 every diagnostic are printed on stdout as one document (see docs/json.md).
 
-Exit codes: 0 valid (warnings go to stderr); 1 invalid.`,
+With --live (Linux, root) a valid config is also checked against the wire:
+hactl listens on each configured interface for three advert intervals (at
+least 3s) and reports, per instance, whether its VRID is free, in use by
+routers with the same VIPs (this cluster), or already used by another
+router with different VIPs or version, which would break both clusters
+(see docs/watch.md).
+
+Exit codes: 0 valid (warnings go to stderr); 1 invalid, or with --live a
+configured VRID that conflicts with a router on the wire.`,
 		Example: `  # An existing keepalived config, unchanged
   hactl config check /etc/keepalived/keepalived.conf
 
   # Treat host-dependent warnings (missing interface or script) as errors
-  hactl config check --strict /etc/hactl/hactl.conf`,
+  hactl config check --strict /etc/hactl/hactl.conf
+
+  # Before starting a new cluster: is any of its VRIDs taken on the segment?
+  hactl config check --live /etc/keepalived/keepalived.conf`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
@@ -114,6 +125,7 @@ Exit codes: 0 valid (warnings go to stderr); 1 invalid.`,
 			return runConfigCheck(cmd.Context(), opts)
 		},
 	}
+	cmd.Flags().BoolVar(&opts.Live, "live", false, "also listen on each configured interface for a few advert intervals (Linux, root) and report configured VRIDs that another router already uses with different VIPs or version")
 	cmd.Flags().BoolVar(&opts.Strict, "strict", false, "host-dependent warnings (interface missing, script missing or writable by others) become errors")
 	return cmd
 }
@@ -154,9 +166,9 @@ type configCheckResult struct {
 	Diagnostics config.Diagnostics `json:"diagnostics"`
 }
 
-func runConfigCheck(_ context.Context, opts *ConfigCheckOptions) error {
+func runConfigCheck(ctx context.Context, opts *ConfigCheckOptions) error {
 	if opts.Live {
-		return notImplemented("config check --live")
+		return runConfigCheckLive(ctx, opts)
 	}
 	file, err := configFile(opts.File, opts.Defaults)
 	if err != nil {

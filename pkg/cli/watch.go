@@ -2,9 +2,13 @@ package cli
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/hactl/hactl/pkg/watch"
 )
 
 // WatchOptions are the inputs of `hactl watch`.
@@ -16,7 +20,18 @@ type WatchOptions struct {
 	Duration  time.Duration
 	Count     int
 	Free      bool
+
+	// Names maps source addresses and MACs to node names; nil means build
+	// it from the inventory, this host's interfaces and its neighbour table.
+	Names *watch.Options
+	// Now is the clock for live capture; nil means time.Now.
+	Now func() time.Time
 }
+
+// defaultFreeListen is how long `watch --free` listens without --duration:
+// at least three intervals of keepalived's default advert_int (1 s), three
+// of a 3 s one.
+const defaultFreeListen = 10 * time.Second
 
 func newCmdWatch(f *Factory) *cobra.Command {
 	opts := &WatchOptions{IO: f.IO, Global: f.Global}
@@ -26,20 +41,32 @@ func newCmdWatch(f *Factory) *cobra.Command {
 		Long: `Listen for VRRP advertisements (v2 and v3, IPv4 and IPv6) on an interface,
 or read them from a tcpdump capture, and show one row per VRID and source:
 version, priority, interval, VIPs, authentication, packets seen, and flags:
-CONFLICT (same VRID, different VIPs, version or interval), DUAL-MASTER (two
-sources keep advertising the same VRID), RESIGN (priority 0) and INVALID
-(the validation rule a packet failed).
+CONFLICT (same VRID, different VIPs, version, interval or password),
+DUAL-MASTER (two sources keep advertising the same VRID and VIPs for longer
+than a Master_Down_Interval: split brain), RESIGN (priority 0) and INVALID
+(the validation rule a packet failed). Sources are named after inventory
+nodes where their address, or their MAC through the neighbour table, says so.
 
 On a terminal the table refreshes in place; otherwise, or with -o json, it
-prints one JSON object per packet (NDJSON). With --free it lists the VRIDs
-nobody uses on the segment.`,
+prints one JSON object per packet (NDJSON, see docs/json.md). --duration or
+--count stop it, as does Ctrl-C; a summary goes to stderr.
+
+Live capture (Linux, root or CAP_NET_RAW) opens a packet socket on the
+interface (all interfaces that are up without --interface), so it sees
+every VRRP frame that reaches it, its own host's adverts and malformed ones
+included; --file reads pcap and pcapng captures on any OS.
+
+With --free it lists the VRIDs nobody uses on the segment, per address
+family: it listens for 10s (or --duration), and longer when a router with a
+long interval is heard, so that every router had three chances to speak.`,
 		Example: `  # What is on eth0 right now (Ctrl-C to stop)
   hactl watch --interface eth0
 
   # Ten seconds, one JSON object per packet
   hactl watch --interface eth0 --duration 10s -o json
 
-  # Read a capture made with: tcpdump -i eth0 -w vrrp.pcap vrrp
+  # Read a capture made with (tcpdump's "vrrp" alone misses IPv6):
+  #   tcpdump -i eth0 -w vrrp.pcap 'ip proto 112 or ip6 proto 112'
   hactl watch --file vrrp.pcap
 
   # Which VRIDs can a new cluster use here?
@@ -50,16 +77,53 @@ nobody uses on the segment.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&opts.Interface, "interface", "", "interface to listen on")
+	fl.StringVar(&opts.Interface, "interface", "", "interface to listen on (default: every interface that is up)")
 	fl.StringVar(&opts.File, "file", "", "read a pcap or pcapng capture instead of the wire")
 	fl.DurationVar(&opts.Duration, "duration", 0, "stop after this long (default: until Ctrl-C; 10s with --free)")
-	fl.IntVar(&opts.Count, "count", 0, "stop after this many packets")
+	fl.IntVar(&opts.Count, "count", 0, "stop after this many VRRP packets")
 	fl.BoolVar(&opts.Free, "free", false, "list the VRIDs nobody advertises on the segment")
 	cmd.MarkFlagsMutuallyExclusive("interface", "file")
 	_ = cmd.MarkFlagFilename("file", "pcap", "pcapng", "cap")
+	_ = cmd.RegisterFlagCompletionFunc("interface", completeInterfaces)
 	return cmd
 }
 
-func runWatch(_ context.Context, _ *WatchOptions) error {
-	return notImplemented("watch")
+func runWatch(ctx context.Context, opts *WatchOptions) error {
+	if opts.Count < 0 || opts.Duration < 0 {
+		return errors.New("watch: --count and --duration cannot be negative")
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	names := opts.Names
+	if names == nil {
+		n := watchNames(opts.Global)
+		names = &n
+	}
+	w := newWatcher(opts, watch.NewTable(*names))
+	var err error
+	if opts.File != "" {
+		cr, closer, oerr := openCapture(opts.File)
+		if oerr != nil {
+			return fmt.Errorf("watch: %w", oerr)
+		}
+		defer closer.Close()
+		err = w.readFile(opts.File, cr)
+	} else {
+		err = w.listen(ctx)
+	}
+	if err != nil && w.seen == 0 {
+		return fmt.Errorf("watch: %w", err)
+	}
+	if opts.Free {
+		if ferr := w.printFree(); err == nil {
+			err = ferr
+		}
+		return err
+	}
+	w.finish()
+	if err != nil {
+		return fmt.Errorf("watch: %w", err)
+	}
+	return nil
 }

@@ -1,0 +1,149 @@
+package watch
+
+import (
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/hactl/hactl/pkg/vrrp"
+)
+
+// Flags are the conditions the Table reports on a packet or a row.
+type Flags uint8
+
+// The flags, in the order they are printed.
+const (
+	// FlagConflict: another source advertises the same VRID on the same
+	// segment with a different VIP set, version, interval or authentication.
+	FlagConflict Flags = 1 << iota
+	// FlagDualMaster: another source advertises the same VRID and VIP set,
+	// and both have kept advertising for longer than a Master_Down_Interval.
+	FlagDualMaster
+	// FlagResign: a priority-0 advertisement (a master stopping).
+	FlagResign
+	// FlagInvalid: a packet failed a validation rule.
+	FlagInvalid
+)
+
+var flagNames = [...]string{"CONFLICT", "DUAL-MASTER", "RESIGN", "INVALID"}
+
+// Names lists the set flags' names in a fixed order; never nil, so JSON
+// shows an empty list rather than null.
+func (f Flags) Names() []string {
+	out := []string{}
+	for i, n := range flagNames {
+		if f&(1<<i) != 0 {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// String joins the names with commas.
+func (f Flags) String() string { return strings.Join(f.Names(), ",") }
+
+// Mismatch says how two advertisements of one VRID disagree. Any bit set
+// is a conflict: VRRP routers that see it drop each other's adverts
+// (keepalived's "bogus VRRP packet received") or, with different VIP sets,
+// log "ip address associated with VRID not present in MASTER advert".
+type Mismatch uint8
+
+// The kinds of disagreement.
+const (
+	MismatchVIPs     Mismatch = 1 << iota // different sets of virtual addresses
+	MismatchVersion                       // VRRPv2 against VRRPv3
+	MismatchInterval                      // different advertisement intervals
+	MismatchAuth                          // VRRPv2 authentication type or password differ
+)
+
+var mismatchNames = [...]string{"VIPs", "version", "interval", "authentication"}
+
+// String lists the differences, "VIPs, interval"; "" for none.
+func (m Mismatch) String() string {
+	var out []string
+	for i, n := range mismatchNames {
+		if m&(1<<i) != 0 {
+			out = append(out, n)
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+// Advert is what an advertisement says about its virtual router, in a form
+// that two routers' adverts (or an advert and a configuration) can be
+// compared in. Priority is not part of it: routers of one cluster differ in
+// priority by design.
+type Advert struct {
+	Version  vrrp.Version
+	Interval time.Duration
+	// AuthType and AuthData are VRRPv2 only (zero for VRRPv3).
+	AuthType vrrp.AuthType
+	AuthData [8]byte
+	// VIPs are compared as a set: order and repetition do not matter.
+	VIPs []netip.Addr
+}
+
+// AdvertOf returns the comparable part of a decoded advertisement.
+func AdvertOf(a *vrrp.Advertisement) Advert {
+	ad := Advert{Version: a.Version, Interval: a.Interval, VIPs: a.AppendAddrs(nil)}
+	if a.Version == vrrp.Version2 {
+		ad.AuthType, ad.AuthData = a.AuthType, a.AuthData
+	}
+	return ad
+}
+
+// advertOf returns the comparable part of a valid packet.
+func advertOf(p *Packet) Advert {
+	ad := Advert{Version: vrrp.Version(p.Version), Interval: p.Interval(), VIPs: p.Addresses}
+	if p.Version == 2 {
+		ad.AuthType, ad.AuthData = vrrp.AuthType(p.AuthType), p.AuthData
+	}
+	return ad
+}
+
+// Compare reports how a and b, two adverts of one VRID on one segment,
+// disagree; 0 means they could come from routers of one cluster.
+func Compare(a, b Advert) Mismatch {
+	var m Mismatch
+	if !sameSet(a.VIPs, b.VIPs) {
+		m |= MismatchVIPs
+	}
+	if a.Version != b.Version {
+		m |= MismatchVersion
+	}
+	if a.Interval != b.Interval {
+		m |= MismatchInterval
+	}
+	if a.Version == vrrp.Version2 && b.Version == vrrp.Version2 &&
+		(a.AuthType != b.AuthType || (a.AuthType == vrrp.AuthSimple && a.AuthData != b.AuthData)) {
+		m |= MismatchAuth
+	}
+	return m
+}
+
+// sameSet compares address lists as sets (IPv4-mapped counts as IPv4).
+func sameSet(a, b []netip.Addr) bool {
+	norm := func(l []netip.Addr) []netip.Addr {
+		out := make([]netip.Addr, len(l))
+		for i, x := range l {
+			out[i] = x.Unmap().WithZone("")
+		}
+		slices.SortFunc(out, netip.Addr.Compare)
+		return slices.Compact(out)
+	}
+	return slices.Equal(norm(a), norm(b))
+}
+
+// MasterDownInterval is RFC 5798 §6.1's Master_Down_Interval for a router
+// that advertises with priority and interval: 3 × interval + Skew_Time,
+// where Skew_Time is (256 − priority) × interval / 256 for VRRPv3 and
+// (256 − priority) / 256 seconds for VRRPv2 (RFC 3768 §6.1). It is how long
+// a backup waits before it takes over from a silent master.
+func MasterDownInterval(v vrrp.Version, priority int, interval time.Duration) time.Duration {
+	skew := time.Duration(256-priority) * interval / 256
+	if v == vrrp.Version2 {
+		skew = time.Duration(256-priority) * time.Second / 256
+	}
+	return 3*interval + skew
+}
