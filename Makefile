@@ -41,8 +41,9 @@ test-e2e: deps ## end-to-end tests only (TestE2E*, root)
 fuzz: ## run every fuzz target for FUZZTIME (default 10s) each
 	@FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
 
-bench: ## Go benchmarks
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+bench: build deps ## hactl against keepalived in one run (failover, CPU, RSS; root), then the Go micro-benchmarks
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 200ms ./pkg/vrrp/...
+	$(GO) run ./cmd/hactl-bench -hactl ./hactl -json bench-results.json
 
 chaos: build deps ## chaos run on a 3-node lab (CHAOS_DURATION=5m, CHAOS_COUNT, CHAOS_SEED; root)
 	$(GO) run ./cmd/hactl-chaos -hactl ./hactl -duration $(CHAOS_DURATION) -count $(CHAOS_COUNT) $(if $(CHAOS_SEED),-seed $(CHAOS_SEED))

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/hactl/hactl/daemon/control"
+	"github.com/hactl/hactl/daemon/metrics"
+	"github.com/hactl/hactl/daemon/sdnotify"
 	"github.com/hactl/hactl/daemon/statefile"
 	"github.com/hactl/hactl/daemon/vip"
 	"github.com/hactl/hactl/pkg/api"
@@ -44,6 +46,11 @@ func Run(ctx context.Context, opts Options) error {
 		stateFile: firstOf(opts.StateFile, cfg.Global.StateFile),
 	}
 	r.promos = &promotionStore{path: r.stateFile + ".promotions"}
+	r.sd = sdnotify.FromEnv(false)
+	r.metrics = metrics.New(metrics.Options{Log: log, KeepalivedCompat: opts.KeepalivedMetrics,
+		Status: func() (api.Status, error) {
+			return call(backend{r}, func(r *runtime) (api.Status, error) { return r.status(), nil })
+		}})
 	host := hostname()
 	r.daemon = api.Daemon{Name: "hactl", Version: opts.Version, PID: os.Getpid(), Hostname: host, StartedAt: r.start, ConfigFile: path}
 
@@ -70,11 +77,19 @@ func Run(ctx context.Context, opts Options) error {
 		return err
 	}
 	go func() {
-		if err := srv.Serve(control.Handler(backend{r}, control.Policy{ReadGID: opts.SocketGID}, nil, log), log); err != nil {
+		if err := srv.Serve(control.Handler(backend{r}, control.Policy{ReadGID: opts.SocketGID}, r.metrics.Handler(), log), log); err != nil {
 			log.Error("control socket", "err", err)
 		}
 	}()
 
+	if opts.MetricsListen != "" {
+		addr, err := r.metrics.Serve(ctx, opts.MetricsListen)
+		if err != nil {
+			srv.Shutdown(context.Background())
+			return fmt.Errorf("--metrics-listen %s: %w", opts.MetricsListen, err)
+		}
+		log.Info("metrics", "listen", addr.String())
+	}
 	log.Info("hactl daemon starting", "config", path, "instances", len(r.insts), "state_file", r.stateFile, "socket", srv.Path())
 	if err := r.startTrackers(ctx, cfg, nil); err != nil {
 		srv.Shutdown(context.Background())
@@ -86,6 +101,7 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	r.restorePromotions()
 	r.writeState()
+	_ = r.sd.Ready(fmt.Sprintf("%d VRRP instances", len(r.insts)))
 
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
@@ -114,6 +130,7 @@ func (r *runtime) shutdown(srv *control.Server) {
 	if timeout <= 0 {
 		timeout = 5 * time.Second
 	}
+	_ = r.sd.Stopping()
 	r.log.Info("stopping: resigning mastership and removing VIPs")
 	for _, in := range r.insts {
 		r.step(in, vrrp.Shutdown())

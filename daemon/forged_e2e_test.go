@@ -3,9 +3,12 @@
 package daemon_test
 
 import (
+	"context"
 	"net"
 	"net/netip"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -129,6 +132,34 @@ func TestE2EForgedPacketsDropped(t *testing.T) {
 	for _, in := range st.Instances {
 		if in.State != api.StateMaster {
 			t.Errorf("%s: %s after forged adverts, want MASTER", in.Name, in.State)
+		}
+	}
+	// The same through Prometheus metrics on the control socket (what
+	// curl --unix-socket SOCK http://hactl/metrics shows).
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	text, err := api.NewUnixClient(n1.Socket()).Metrics(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, re := range []string{
+		`hactl_vrrp_packets_dropped_total\{reason="ttl"\} 1`,
+		`hactl_vrrp_packets_dropped_total\{reason="checksum"\} 1`,
+		`hactl_vrrp_instance_packets_dropped_total\{[^}]*reason="auth"[^}]*vrrp_instance="MCAST"[^}]*\} 1`,
+		`hactl_vrrp_instance_packets_dropped_total\{[^}]*reason="unknown_peer"[^}]*vrrp_instance="UNICAST"[^}]*\} 1`,
+		`hactl_vrrp_transitions_total\{[^}]*state="MASTER"[^}]*vrrp_instance="MCAST"[^}]*\} 1`,
+		`hactl_vrrp_state\{[^}]*state="MASTER"[^}]*vrrp_instance="MCAST"[^}]*\} 1`,
+		`hactl_vrrp_adverts_sent_total\{[^}]*vrrp_instance="MCAST"[^}]*\} [1-9]`,
+	} {
+		if !regexp.MustCompile(re).MatchString(text) {
+			t.Errorf("metrics lack %s", re)
+		}
+	}
+	if t.Failed() {
+		for _, line := range strings.Split(text, "\n") {
+			if strings.HasPrefix(line, "hactl_vrrp_") {
+				t.Log(line)
+			}
 		}
 	}
 }

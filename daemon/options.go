@@ -16,6 +16,11 @@ type Options struct {
 	SocketGID int
 	Version   string
 	Log       *slog.Logger
+	// MetricsListen is an optional TCP address for /metrics (the control
+	// socket serves it too); KeepalivedMetrics adds keepalived-exporter's
+	// names.
+	MetricsListen     string
+	KeepalivedMetrics bool
 	// ShutdownTimeout bounds the graceful stop (priority-0 adverts, VIPs
 	// removed, notify_stop).
 	ShutdownTimeout time.Duration

@@ -17,6 +17,8 @@ import (
 // peers, auth) or that was added or removed needs a restart, which is
 // logged.
 func (r *runtime) reload() (api.ReloadResult, error) {
+	_ = r.sd.Reloading()
+	defer func() { _ = r.sd.Ready("reloaded") }()
 	res := api.ReloadResult{Diagnostics: []string{}}
 	cfg, diags, err := loadConfig(r.daemon.ConfigFile, r.log)
 	for _, d := range diags {

@@ -14,8 +14,10 @@ import (
 	"time"
 
 	"github.com/hactl/hactl/daemon/garp"
+	"github.com/hactl/hactl/daemon/metrics"
 	"github.com/hactl/hactl/daemon/notify"
 	"github.com/hactl/hactl/daemon/scripts"
+	"github.com/hactl/hactl/daemon/sdnotify"
 	"github.com/hactl/hactl/daemon/statefile"
 	"github.com/hactl/hactl/daemon/track"
 	"github.com/hactl/hactl/daemon/vip"
@@ -65,6 +67,8 @@ type runtime struct {
 	runner    *scripts.Runner
 	mon       *track.Monitor
 	notifier  *notify.Notifier
+	metrics   *metrics.Metrics
+	sd        *sdnotify.Notifier
 	// syncing guards sync-group propagation against recursion;
 	// groupState is each group's last notified state.
 	syncing    bool
@@ -187,6 +191,7 @@ func (r *runtime) countDrop(in *instance, reason string) {
 	r.drops[reason]++
 	if in != nil {
 		in.counters.Dropped++
+		r.metrics.Drop(in.c.Name, reason)
 	}
 }
 
@@ -270,6 +275,7 @@ func (r *runtime) refreshVIPs(in *instance) {
 		}
 	}
 	in.lastRefresh = time.Now()
+	r.metrics.LeaseRefresh(in.c.Name)
 }
 
 func (r *runtime) removeVIPs(in *instance) {
@@ -342,6 +348,7 @@ func (r *runtime) stateChanged(in *instance, from, to vrrp.State) {
 	}
 	st := in.m.Status()
 	r.log.Info("state change", "instance", in.c.Name, "from", apiState(from), "to", apiState(to), "priority", st.Priority, "master", st.MasterAddr)
+	r.metrics.Transition(in.c.Name, apiState(from), apiState(to))
 	r.notifyState(in, to)
 	r.syncFollow(in, from, to)
 	r.writeState()

@@ -3,14 +3,17 @@
 package daemon_test
 
 import (
+	"context"
 	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/hactl/hactl/pkg/api"
 	"github.com/hactl/hactl/pkg/netlab"
 	"github.com/hactl/hactl/pkg/netlab/labtest"
 )
@@ -81,6 +84,21 @@ vrrp_instance VI_1 {
 		t.Fatalf("after the script recovered: %v", err)
 	}
 	t.Logf("script recovered: node1 took mastership back after %v", d.Round(time.Millisecond))
+	mctx, mcancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer mcancel()
+	text, err := api.NewUnixClient(n1.Socket()).Metrics(mctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, re := range []string{
+		`hactl_script_runs_total\{kind="vrrp_script",name="chk"\} [1-9]`,
+		`hactl_script_failures_total\{kind="vrrp_script",name="chk"\} [1-9]`,
+		`hactl_script_runs_total\{kind="notify",name="VI_1"\} [1-9]`,
+	} {
+		if !regexp.MustCompile(re).MatchString(text) {
+			t.Errorf("metrics lack %s", re)
+		}
+	}
 	// notify runs asynchronously; give it a moment. An initial BACKUP (at
 	// startup, before the election) may come first.
 	want := "INSTANCE VI_1 MASTER 110|INSTANCE VI_1 BACKUP 90|INSTANCE VI_1 MASTER 110"

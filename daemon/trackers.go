@@ -6,6 +6,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/hactl/hactl/daemon/metrics"
 	"github.com/hactl/hactl/daemon/notify"
 	"github.com/hactl/hactl/daemon/scripts"
 	"github.com/hactl/hactl/daemon/track"
@@ -16,7 +17,12 @@ import (
 
 // startTrackers starts the tracker monitor and the notifier for cfg.
 func (r *runtime) startTrackers(ctx context.Context, cfg *config.Config, previous map[track.Key]track.State) error {
-	r.runner = scripts.New(scripts.FromGlobal(cfg.Global, r.log))
+	so := scripts.FromGlobal(cfg.Global, r.log)
+	so.Observe = func(label string, res scripts.Result) {
+		kind, name := metrics.ScriptLabel(label)
+		r.metrics.ScriptRun(kind, name, res.OK(), res.Duration)
+	}
+	r.runner = scripts.New(so)
 	mon, err := track.New(cfg, track.Options{Logger: r.log, Runner: r.runner, Reload: previous != nil, Previous: previous})
 	if err != nil {
 		return err

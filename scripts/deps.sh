@@ -15,6 +15,8 @@ need=(
   tcpdump:tcpdump
   dnsmasq:dnsmasq
   iputils-ping:ping
+  systemd:systemd-analyze
+  dpkg:dpkg-deb
 )
 
 missing=()

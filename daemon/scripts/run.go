@@ -72,6 +72,9 @@ func (r Result) LogAttrs() []any {
 }
 
 func (r *Runner) logResult(s *Script, ex Exec, res Result) {
+	if r.opts.Observe != nil {
+		r.opts.Observe(ex.Label, res)
+	}
 	if ex.Quiet {
 		return
 	}

@@ -57,6 +57,9 @@ type Options struct {
 	// FS and Users default to the host's.
 	FS    FS
 	Users Users
+	// Observe, when set, is told of every finished run (metrics); it
+	// must not block.
+	Observe func(label string, res Result)
 }
 
 // FromGlobal returns Options carrying global_defs' script settings.

@@ -24,6 +24,10 @@ type DaemonOptions struct {
 	// SocketGroup may read the control socket (name or GID); empty: root only.
 	SocketGroup string
 	Verbose     bool
+	// MetricsListen serves /metrics on TCP too; KeepalivedMetrics adds
+	// keepalived-exporter's metric names.
+	MetricsListen     string
+	KeepalivedMetrics bool
 }
 
 // defaultConfigPaths are tried in order when no config file is named.
@@ -65,6 +69,8 @@ SIGTERM and SIGINT stop gracefully (priority-0 advertisement, VIPs removed).`,
 	fl.StringVar(&opts.Socket, "socket", "", "control socket (default /run/hactl/hactl.sock, or config control_socket)")
 	fl.StringVar(&opts.PIDFile, "pid-file", "/run/hactl/hactl.pid", "pid file")
 	fl.StringVar(&opts.LogFormat, "log-format", "text", "log format on stderr: text or json")
+	fl.StringVar(&opts.MetricsListen, "metrics-listen", "", "also serve Prometheus /metrics on this TCP address, e.g. 127.0.0.1:9650 (default: only on the control socket)")
+	fl.BoolVar(&opts.KeepalivedMetrics, "metrics-keepalived-compat", false, "also export keepalived-exporter's metric names, for dashboards and alerts written for keepalived")
 	fl.StringVar(&opts.SocketGroup, "socket-group", "", "group (name or GID) that may read the control socket; changes stay root-only (default: root only)")
 	_ = cmd.MarkFlagFilename("config", "conf")
 	_ = cmd.RegisterFlagCompletionFunc("log-format", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
@@ -93,6 +99,7 @@ func runDaemon(ctx context.Context, o *DaemonOptions) error {
 	return daemon.Run(ctx, daemon.Options{
 		ConfigFile: o.Config, StateFile: o.StateFile, Socket: o.Socket, PIDFile: o.PIDFile,
 		SocketGID: gid, Version: version.Get().Version, Log: log,
+		MetricsListen: o.MetricsListen, KeepalivedMetrics: o.KeepalivedMetrics,
 	})
 }
 
