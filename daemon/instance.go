@@ -15,6 +15,7 @@ import (
 	"github.com/hactl/hactl/pkg/api"
 	"github.com/hactl/hactl/pkg/config"
 	"github.com/hactl/hactl/pkg/vrrp"
+	"github.com/hactl/hactl/pkg/watch"
 )
 
 // instance is the runtime of one vrrp_instance: the state machine and what
@@ -48,6 +49,11 @@ type instance struct {
 	started bool
 	// announceStop ends the current burst schedule of announcements.
 	announceStop chan struct{}
+	// ours is our own advert as hactl watch compares adverts; conflicts
+	// are the sources that advertise our VRID differently.
+	ours           watch.Advert
+	conflicts      map[netip.Addr]*conflict
+	conflictCounts map[string]uint64
 }
 
 // trackState is the sum of the instance's tracker results.
@@ -113,6 +119,11 @@ func newInstance(c *config.Instance, s *sock) (*instance, error) {
 	for _, v := range c.VIPs {
 		in.advert = append(in.advert, v.Prefix.Addr())
 	}
+	in.ours = watch.Advert{Version: vc.Version, Interval: c.AdvertInt, VIPs: in.advert}
+	if vc.Version == vrrp.Version2 {
+		in.ours.AuthType, in.ours.AuthData = in.expect.AuthType, in.expect.Password
+	}
+	in.conflicts, in.conflictCounts = map[netip.Addr]*conflict{}, map[string]uint64{}
 	for _, rt := range c.Routes {
 		r, err := routeOf(rt)
 		if err != nil {
@@ -196,6 +207,11 @@ func (in *instance) status(now time.Time) api.Instance {
 	}
 	if out.Trackers == nil {
 		out.Trackers = []api.Tracker{}
+	}
+	out.Conflicts = in.apiConflicts()
+	out.ConflictCounts = map[string]uint64{}
+	for k, v := range in.conflictCounts {
+		out.ConflictCounts[k] = v
 	}
 	for _, v := range in.vips {
 		out.VIPs = append(out.VIPs, v.Prefix.String())

@@ -170,6 +170,7 @@ func (r *runtime) receive(s *sock, p vrrpsock.Packet) {
 		r.log.Debug("advert from an unlisted unicast source dropped", "instance", in.c.Name, "src", p.Src)
 		return
 	}
+	r.checkConflict(in, p.Src.Unmap(), a)
 	if err := in.expect.Check(a, vrrp.PacketContext{Src: p.Src, Dst: p.Dst, TTL: p.TTL}); err != nil {
 		r.drop(in, err, p)
 		return

@@ -77,11 +77,13 @@ var (
 		"1 when the tracker (script, interface or file) is OK for the instance, 0 when it fails.", "tracker", "kind")
 	descTrackerWeight = desc("hactl_vrrp_tracker_weight",
 		"Priority the tracker adds to the instance now (negative when it subtracts).", "tracker", "kind")
+	descConflicts = desc("hactl_vrrp_conflict_packets_total",
+		"Adverts of this VRID from other routers with a different VIP set, version, interval or authentication (a VRID conflict), by difference.", "difference")
 )
 
 var snapshotDescs = []*prometheus.Desc{descUp, descBuild, descReloadOK, descReloadTime, descDrops,
 	descState, descBasePrio, descEffPrio, descSent, descRcvd, descTransitions, descReleased, descSince,
-	descLease, descLeaseSecs, descHeld, descInstDrops, descPromoted, descTracker, descTrackerWeight}
+	descLease, descLeaseSecs, descHeld, descInstDrops, descPromoted, descTracker, descTrackerWeight, descConflicts}
 
 // snapshotCollector exports a status snapshot joined with the pushed
 // counters.
@@ -183,6 +185,9 @@ func collectInstance(ch chan<- prometheus.Metric, in api.Instance, p pushed) {
 		ch <- counter(descInstDrops, float64(p.drops[reason]), with(reason)...)
 	}
 	ch <- gauge(descPromoted, boolf(in.Promotion != nil), id...)
+	for _, d := range []string{"vips", "version", "interval", "auth"} {
+		ch <- counter(descConflicts, float64(in.ConflictCounts[d]), with(d)...)
+	}
 	seen := map[[2]string]bool{}
 	for _, t := range in.Trackers {
 		k := [2]string{t.Name, t.Kind}

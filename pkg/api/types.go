@@ -72,6 +72,21 @@ type Instance struct {
 	Trackers  []Tracker  `json:"trackers"`
 	SyncGroup string     `json:"sync_group,omitempty"`
 	Counters  Counters   `json:"counters"`
+	// Conflicts are other routers advertising this VRID on the segment
+	// with a different VIP set, version, interval or authentication
+	// (keepalived's "bogus VRRP packet"); ConflictCounts counts their
+	// packets by difference (vips, version, interval, auth).
+	Conflicts      []Conflict        `json:"conflicts"`
+	ConflictCounts map[string]uint64 `json:"conflict_counts"`
+}
+
+// Conflict is one source that advertises our VRID differently.
+type Conflict struct {
+	Source      string    `json:"source"`
+	Differences []string  `json:"differences"`
+	Packets     uint64    `json:"packets"`
+	FirstSeen   time.Time `json:"first_seen"`
+	LastSeen    time.Time `json:"last_seen"`
 }
 
 // Peer is a router heard on the segment.

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hactl/hactl/pkg/api"
 	"github.com/hactl/hactl/pkg/cluster"
 	"github.com/spf13/cobra"
 )
@@ -93,10 +94,10 @@ func runStatus(ctx context.Context, o *StatusOptions) error {
 }
 
 func renderStatus(w io.Writer, res *cluster.StatusResult, now time.Time) error {
-	t := newTable(w, "NODE", "DAEMON", "INSTANCE", "STATE", "PRIO", "EFF", "VIPS HELD", "SINCE", "FAILING", "LEASE", "PROMOTION")
+	t := newTable(w, "NODE", "DAEMON", "INSTANCE", "STATE", "PRIO", "EFF", "VIPS HELD", "SINCE", "FAILING", "LEASE", "PROMOTION", "CONFLICT")
 	for _, n := range res.Nodes {
 		if !n.Reachable {
-			if err := t.Append(n.Node, "?", "-", "unreachable", "-", "-", "-", "-", "-", "-", "-"); err != nil {
+			if err := t.Append(n.Node, "?", "-", "unreachable", "-", "-", "-", "-", "-", "-", "-", "-"); err != nil {
 				return err
 			}
 			continue
@@ -111,7 +112,7 @@ func renderStatus(w io.Writer, res *cluster.StatusResult, now time.Time) error {
 			if d.Kind == cluster.DaemonKeepalived {
 				state = "unknown (see below)"
 			}
-			if err := t.Append(n.Node, daemon, "-", state, "-", "-", "-", "-", "-", "-", "-"); err != nil {
+			if err := t.Append(n.Node, daemon, "-", state, "-", "-", "-", "-", "-", "-", "-", "-"); err != nil {
 				return err
 			}
 			continue
@@ -128,12 +129,22 @@ func renderStatus(w io.Writer, res *cluster.StatusResult, now time.Time) error {
 			if err := t.Append(n.Node, daemon, in.Name, state,
 				strconv.Itoa(in.BasePriority), strconv.Itoa(in.EffectivePriority),
 				orDash(strings.Join(held, ",")), since(in.Since, now), orDash(strings.Join(in.FailingTrackers, ",")),
-				lease(in.LeaseSeconds), promotion(in, now)); err != nil {
+				lease(in.LeaseSeconds), promotion(in, now), conflicts(in.Conflicts)); err != nil {
 				return err
 			}
 		}
 	}
 	return t.Render()
+}
+
+// conflicts names the sources that advertise the instance's VRID
+// differently and how ("10.0.0.7 vips,interval").
+func conflicts(cs []api.Conflict) string {
+	var out []string
+	for _, c := range cs {
+		out = append(out, c.Source+" "+strings.Join(c.Differences, ","))
+	}
+	return orDash(strings.Join(out, "; "))
 }
 
 // since is the age of t, as kubectl shows it ("45s", "12m", "3h", "5d").

@@ -174,11 +174,11 @@ func TestStatusTableAndJSON(t *testing.T) {
 	if ExitCode(err) != ExitUnreachable || err.Error() != "node4: ssh: host key mismatch" {
 		t.Errorf("err %v", err)
 	}
-	want := `NODE    DAEMON             INSTANCE   STATE                 PRIO   EFF   VIPS HELD     SINCE   FAILING      LEASE   PROMOTION
-node1   hactl 1.0          VI_1       MASTER                100    90    10.77.0.100   5m      script chk   6s      sticky
-node2   keepalived 2.2.7   -          unknown (see below)   -      -     -             -       -            -       -
-node3   none               -          -                     -      -     -             -       -            -       -
-node4   ?                  -          unreachable           -      -     -             -       -            -       -
+	want := `NODE    DAEMON             INSTANCE   STATE                 PRIO   EFF   VIPS HELD     SINCE   FAILING      LEASE   PROMOTION   CONFLICT
+node1   hactl 1.0          VI_1       MASTER                100    90    10.77.0.100   5m      script chk   6s      sticky      -
+node2   keepalived 2.2.7   -          unknown (see below)   -      -     -             -       -            -       -           -
+node3   none               -          -                     -      -     -             -       -            -       -           -
+node4   ?                  -          unreachable           -      -     -             -       -            -       -           -
 `
 	if out.String() != want {
 		t.Errorf("table:\n%s\nwant:\n%s", out, want)
@@ -238,5 +238,15 @@ func writeFile(t *testing.T, path, text string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestConflictColumn(t *testing.T) {
+	got := conflicts([]api.Conflict{{Source: "10.77.0.14", Differences: []string{"vips", "interval"}}, {Source: "10.77.0.15", Differences: []string{"version"}}})
+	if got != "10.77.0.14 vips,interval; 10.77.0.15 version" {
+		t.Errorf("got %q", got)
+	}
+	if conflicts(nil) != "-" {
+		t.Errorf("no conflicts: %q", conflicts(nil))
 	}
 }

@@ -97,6 +97,9 @@ type Instance struct {
 	LeaseSeconds *int `json:"lease_seconds,omitempty"`
 	// Promotion is a sticky promotion set by hactl failover.
 	Promotion *api.Promotion `json:"promotion,omitempty"`
+	// Conflicts are other routers advertising this VRID differently, as
+	// the hactl daemon heard them (hactl only).
+	Conflicts []api.Conflict `json:"conflicts,omitempty"`
 }
 
 // configures reports whether a is one of the instance's VIPs.
@@ -115,6 +118,7 @@ func fromAPI(in api.Instance) Instance {
 		Name: in.Name, Interface: in.Interface, VRID: in.VRID, State: in.State, Since: in.Since,
 		BasePriority: in.BasePriority, EffectivePriority: in.EffectivePriority,
 		Promotion: in.Promotion, FailingTrackers: []string{}, VIPs: []netip.Prefix{}, Held: []netip.Addr{},
+		Conflicts: in.Conflicts,
 	}
 	lease := in.LeaseSeconds
 	out.LeaseSeconds = &lease
