@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hactl/hactl/pkg/api"
 	"github.com/hactl/hactl/pkg/netlab"
 	"github.com/hactl/hactl/pkg/netlab/labtest"
 )
@@ -217,10 +218,11 @@ func TestE2EWatchConflict(t *testing.T) {
 	// The hactl side has the higher priorities: hactl does not compare VIP
 	// sets, so it would follow a higher-priority keepalived master and
 	// fall silent; keepalived drops adverts whose VIPs differ from its own.
+	var hactlProcs []*netlab.Proc
 	for i, prio := range []int{200, 190} {
 		n := l.Node(i + 1)
-		startHactlDaemon(t, bin, n, confText(n.Name, vrrpInstance{name: "HACTL", vrid: 60, version: 3, priority: prio, interval: "0.2",
-			vips: []string{"10.77.0.100/24"}}))
+		hactlProcs = append(hactlProcs, startHactlDaemon(t, bin, n, confText(n.Name, vrrpInstance{name: "HACTL", vrid: 60, version: 3, priority: prio, interval: "0.2",
+			vips: []string{"10.77.0.100/24"}})))
 	}
 	for i, prio := range []int{100, 90} {
 		n := l.Node(i + 3)
@@ -265,6 +267,30 @@ func TestE2EWatchConflict(t *testing.T) {
 		t.Errorf("conflict line does not name a source of each cluster: %s", line)
 	}
 	t.Logf("%s", line)
+
+	// The hactl master hears the keepalived master (node3) too: its daemon
+	// logs the conflict once for that source, not once per packet, and
+	// counts it in its status.
+	sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer scancel()
+	st, err := api.NewUnixClient(l.Node(1).Socket()).Status(sctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := st.Instances[0]
+	var fromKA *api.Conflict
+	for i, c := range in.Conflicts {
+		if c.Source == l.Node(3).Addr4.String() {
+			fromKA = &in.Conflicts[i]
+		}
+	}
+	if fromKA == nil || fromKA.Packets < 2 || in.ConflictCounts["vips"] < fromKA.Packets {
+		t.Errorf("node1's daemon status: conflicts %+v counts %v; want node3 counted per packet", in.Conflicts, in.ConflictCounts)
+	}
+	dlog, _ := os.ReadFile(hactlProcs[0].Log)
+	if n := strings.Count(string(dlog), "VRID conflict"); n < 1 || n > len(in.Conflicts) || uint64(n) >= in.ConflictCounts["vips"] {
+		t.Errorf("node1's daemon logged %d conflict lines for %d conflicting sources (%d packets), want one per source:\n%s", n, len(in.Conflicts), in.ConflictCounts["vips"], dlog)
+	}
 
 	// config check --live: a new cluster that wants VRID 60 (and 77).
 	conf := filepath.Join(l.Operator.Dir, "new.conf")
