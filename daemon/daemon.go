@@ -44,7 +44,9 @@ func Run(ctx context.Context, opts Options) error {
 		events: make(chan event, 1024), done: make(chan struct{}),
 		socks: map[sockKey]*sock{}, byName: map[string]*instance{}, drops: map[string]uint64{}, groupState: map[string]vrrp.State{},
 		stateFile: firstOf(opts.StateFile, cfg.Global.StateFile),
+		wake:      time.NewTimer(time.Hour),
 	}
+	r.wake.Stop()
 	r.promos = &promotionStore{path: r.stateFile + ".promotions"}
 	r.sd = sdnotify.FromEnv(false)
 	r.metrics = metrics.New(metrics.Options{Log: log, KeepalivedCompat: opts.KeepalivedMetrics,
@@ -110,6 +112,8 @@ func Run(ctx context.Context, opts Options) error {
 		select {
 		case ev := <-r.events:
 			ev(r)
+		case <-r.wake.C:
+			r.fireDue()
 		case <-r.mon.Ready():
 			r.trackersChanged()
 		case <-hup:
@@ -136,7 +140,7 @@ func (r *runtime) shutdown(srv *control.Server) {
 		r.step(in, vrrp.Shutdown())
 		in.stopAnnouncing()
 		for _, t := range in.timers {
-			t.t.Stop()
+			r.disarm(t)
 		}
 		if in.promoTimer != nil {
 			in.promoTimer.Stop()

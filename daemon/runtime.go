@@ -3,6 +3,7 @@
 package daemon
 
 import (
+	"container/heap"
 	"context"
 	"errors"
 	"fmt"
@@ -71,6 +72,10 @@ type runtime struct {
 	sd        *sdnotify.Notifier
 	// syncing guards sync-group propagation against recursion;
 	// groupState is each group's last notified state.
+	// timers are every instance's armed protocol timers; wake fires when
+	// the earliest is due.
+	timers     timerHeap
+	wake       *time.Timer
 	syncing    bool
 	groupState map[string]vrrp.State
 	// scratch is the advert decoded into, reused for every packet.
@@ -218,9 +223,7 @@ func (r *runtime) perform(in *instance, a vrrp.Action) {
 	case vrrp.ActionArmTimer:
 		r.arm(in, a.Timer, a.At, a.Gen)
 	case vrrp.ActionStopTimer:
-		if t := in.timers[a.Timer]; t != nil {
-			t.t.Stop()
-		}
+		r.disarm(in.timers[a.Timer])
 	}
 }
 
@@ -309,37 +312,84 @@ func (r *runtime) removeLeftovers(in *instance) {
 	}
 }
 
-// timer is one protocol timer of an instance. The time.Timer is made once
-// and Reset on every arming (adverts re-arm it every interval), so arming
-// allocates nothing. An expiry that was already on its way when the timer
-// was re-armed is recognised by its deadline and ignored.
+// timer is one protocol timer of an instance. All of them live in one
+// heap owned by the loop, which sleeps on a single time.Timer until the
+// earliest is due: adverts re-arm a timer every interval, and this costs
+// no goroutine, channel send or allocation per advert (time.AfterFunc
+// would start a goroutine at every expiry).
 type timer struct {
-	t   *time.Timer
-	at  time.Duration // protocol time it is armed for
-	gen uint64
+	in    *instance
+	kind  vrrp.TimerKind
+	at    time.Duration // protocol time it is due
+	gen   uint64
+	index int // in the heap; -1 when not armed
+}
+
+// timerHeap orders armed timers by due time.
+type timerHeap []*timer
+
+func (h timerHeap) Len() int           { return len(h) }
+func (h timerHeap) Less(i, j int) bool { return h[i].at < h[j].at }
+func (h timerHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].index, h[j].index = i, j
+}
+func (h *timerHeap) Push(x any) {
+	t := x.(*timer)
+	t.index = len(*h)
+	*h = append(*h, t)
+}
+func (h *timerHeap) Pop() any {
+	old := *h
+	t := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	t.index = -1
+	return t
 }
 
 func (r *runtime) arm(in *instance, k vrrp.TimerKind, at time.Duration, gen uint64) {
 	tm := in.timers[k]
 	if tm == nil {
-		tm = &timer{}
+		tm = &timer{in: in, kind: k, index: -1}
 		in.timers[k] = tm
-		tm.t = time.AfterFunc(time.Hour, func() {
-			r.post(func(r *runtime) { r.expire(in, k) })
-		})
 	}
-	tm.t.Stop()
 	tm.at, tm.gen = at, gen
-	tm.t.Reset(max(at-r.now(), 0))
+	if tm.index >= 0 {
+		heap.Fix(&r.timers, tm.index)
+	} else {
+		heap.Push(&r.timers, tm)
+	}
+	r.rearm()
 }
 
-// expire delivers a timer's expiry unless it was re-armed for later since.
-func (r *runtime) expire(in *instance, k vrrp.TimerKind) {
-	tm := in.timers[k]
-	if tm == nil || r.now() < tm.at {
+func (r *runtime) disarm(tm *timer) {
+	if tm != nil && tm.index >= 0 {
+		heap.Remove(&r.timers, tm.index)
+		r.rearm()
+	}
+}
+
+// rearm points the loop's wake-up timer at the earliest due timer.
+func (r *runtime) rearm() {
+	if len(r.timers) == 0 {
+		r.wake.Stop()
 		return
 	}
-	r.step(in, vrrp.TimerExpired(k, tm.gen))
+	r.wake.Reset(max(r.timers[0].at-r.now(), 0))
+}
+
+// fireDue delivers every timer that is due.
+func (r *runtime) fireDue() {
+	for i := 0; len(r.timers) > 0 && i < 10000; i++ {
+		tm := r.timers[0]
+		if tm.at > r.now() {
+			break
+		}
+		heap.Pop(&r.timers)
+		r.step(tm.in, vrrp.TimerExpired(tm.kind, tm.gen))
+	}
+	r.rearm()
 }
 
 func (r *runtime) stateChanged(in *instance, from, to vrrp.State) {

@@ -45,3 +45,6 @@ type Proc struct{}
 
 // Start is not supported on this OS.
 func (h *Host) Start(string, ...string) (*Proc, error) { return nil, ErrUnsupported }
+
+// InUse is false on this OS.
+func (l *Lab) InUse() bool { return false }

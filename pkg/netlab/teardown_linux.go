@@ -60,6 +60,11 @@ func Stale(root string) []string {
 	return stale
 }
 
+// InUse reports whether the lab belongs to a process that is still
+// running (a test, a benchmark, a chaos run), as opposed to a lab made by
+// hactl lab up or one left by a crashed run.
+func (l *Lab) InUse() bool { return l.OwnerPID != 0 && processAlive(l.OwnerPID) }
+
 // Cleanup removes every stale lab under root and reports what it removed.
 func Cleanup(root string) ([]string, error) {
 	var err error
