@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The demo: a 3-node cluster in network namespaces running hactl daemon,
-# an election, a crash of the master and the takeover, then teardown (also
+# an election, who-owns, status, failover, restart-safe, a crash of the
+# master and the takeover, then teardown (also
 # on failure or Ctrl-C).
 set -euo pipefail
 hactl=${HACTL:-./hactl}
@@ -39,6 +40,26 @@ cat "$dir/node3/state"
 step hactl lab exec --name "$name" op -- ssh -F "$dir/ssh_config" node3 ip -br addr show eth0
 "$hactl" lab exec --name "$name" op -- ssh -F "$dir/ssh_config" node3 ip -br addr show eth0
 
+inv="$dir/inventory"
+op() { "$hactl" lab exec --name "$name" op -- "$(readlink -f "$hactl")" "$@" --inventory "$inv"; }
+
+step hactl who-owns $vip
+op who-owns "$vip" || true
+
+step hactl status
+op status || true
+
+step hactl failover --to node1
+op failover --to node1 || true
+step hactl who-owns $vip
+op who-owns "$vip" || true
+
+step hactl failover --clear
+op failover --clear || true
+
+step hactl restart-safe --restart-command "$dir/restart-daemon"
+op restart-safe --restart-command "$dir/restart-daemon" --settle 1s || true
+
 master=$(owner)
 step "kill -9 \$(cat $dir/$master/hactl.pid)    # crash the master"
 kill -9 "$(cat "$dir/$master/hactl.pid")"
@@ -50,11 +71,8 @@ for _ in $(seq 1 200); do
   sleep 0.02
 done
 echo "$new took over the VIP $(( ($(date +%s%N) - start) / 1000000 )) ms after the crash"
-echo "(the killed daemon's VIP carries a kernel lease, so it vanishes by itself:)"
+echo "(the killed daemon's VIP carries a kernel lease, so it vanishes by itself; its supervisor starts it again)"
 for _ in $(seq 1 100); do owner | grep -qw "$master" || break; sleep 0.1; done
 echo "$master's VIP gone $(( ($(date +%s%N) - start) / 1000000 )) ms after the crash; owners now: $(owner)"
-
-step hactl lab status --name "$name"
-"$hactl" lab status --name "$name" || true
 
 step hactl lab down --name "$name"

@@ -3,8 +3,15 @@ package cli
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"os/user"
+	"strings"
 	"time"
 
+	"github.com/hactl/hactl/pkg/cluster"
 	"github.com/spf13/cobra"
 )
 
@@ -20,6 +27,11 @@ type FailoverOptions struct {
 	DryRun   bool
 	Force    bool
 	Clear    bool
+
+	// Nodes builds the nodes (SSH); tests replace it.
+	Nodes NodeSource
+	// Members turns them into members that can be changed; tests replace it.
+	Members func(*nodeSet) []cluster.Member
 }
 
 func newCmdFailover(f *Factory) *cobra.Command {
@@ -59,6 +71,7 @@ Exit codes: 0 done and verified; 1 usage error or a failed pre-check;
 			if opts.To != "" && opts.Clear {
 				return errors.New("failover: --to and --clear exclude each other")
 			}
+			opts.Nodes = newNodeSource(f.IO, f.Global, socketFlag(cmd, f.Global))
 			return runFailover(cmd.Context(), opts)
 		},
 	}
@@ -76,6 +89,125 @@ Exit codes: 0 done and verified; 1 usage error or a failed pre-check;
 	return cmd
 }
 
-func runFailover(_ context.Context, _ *FailoverOptions) error {
-	return notImplemented("failover")
+func runFailover(ctx context.Context, o *FailoverOptions) error {
+	if o.Global.Local {
+		return errors.New("failover: --local asks one host only; failover needs every node of the cluster (drop --local)")
+	}
+	var vip netip.Addr
+	if o.VIP != "" {
+		a, err := netip.ParseAddr(o.VIP)
+		if err != nil {
+			return fmt.Errorf("--vip %s: not an IP address: %w", o.VIP, err)
+		}
+		vip = a
+	}
+	set, err := o.Nodes(ctx)
+	if err != nil {
+		return err
+	}
+	defer set.Close()
+	res, err := cluster.Failover(ctx, members(o.Members, set), cluster.FailoverOptions{
+		To: o.To, Instance: o.Instance, VIP: vip, For: o.For, Wait: o.Wait, Timeout: o.Global.Timeout,
+		DryRun: o.DryRun, Force: o.Force, Clear: o.Clear, Progress: progressLine(o.IO.ErrOut, "failover"),
+	})
+	return finishOperation(o.IO, o.Global, res, err, func(w io.Writer) { renderFailover(w, res) })
+}
+
+// members wraps the node set's SSH clients as cluster members.
+func members(override func(*nodeSet) []cluster.Member, set *nodeSet) []cluster.Member {
+	if override != nil {
+		return override(set)
+	}
+	var out []cluster.Member
+	for _, n := range set.Remote {
+		out = append(out, cluster.NewSSHMember(set.Pool.Client(n)))
+	}
+	return out
+}
+
+// progressLine prints each step on stderr as it happens.
+func progressLine(w io.Writer, what string) func(string) {
+	start := time.Now()
+	return func(s string) { fmt.Fprintf(w, "%s: +%5.2fs %s\n", what, time.Since(start).Seconds(), s) }
+}
+
+// finishOperation prints the result (even a partial one) and maps the
+// error to its exit code: 5 stopped part-way, 4 unreachable before any
+// change, 1 refused.
+func finishOperation(io *IOStreams, g *GlobalOptions, res any, err error, table func(io.Writer)) error {
+	var se *cluster.StoppedError
+	var ue *cluster.UnreachableError
+	if res != nil && !isNilResult(res) {
+		if g.JSON() {
+			if jerr := writeJSON(io, res); jerr != nil {
+				return jerr
+			}
+		} else {
+			table(io.Out)
+		}
+	}
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &se):
+		return WithExit(ExitPartial, err)
+	case errors.As(err, &ue):
+		return WithExit(ExitUnreachable, err)
+	}
+	return err
+}
+
+func isNilResult(v any) bool {
+	switch r := v.(type) {
+	case *cluster.FailoverResult:
+		return r == nil
+	case *cluster.RestartResult:
+		return r == nil
+	}
+	return false
+}
+
+func renderFailover(w io.Writer, r *cluster.FailoverResult) {
+	if r.DryRun {
+		fmt.Fprintf(w, "Plan for %s (%s), dry run: nothing changed\n", r.Instance, strings.Join(r.VIPs, ", "))
+		for i, p := range r.Plan {
+			fmt.Fprintf(w, "  %d. %s\n", i+1, p)
+		}
+		for _, n := range r.Notes {
+			fmt.Fprintf(w, "note: %s\n", n)
+		}
+		return
+	}
+	for _, s := range r.Steps {
+		status := "ok"
+		if s.Error != "" {
+			status = "FAILED: " + s.Error
+		}
+		fmt.Fprintf(w, "%-8s %-40s %8.0f ms  %s\n", s.Node, s.Action, s.TookMS, status)
+	}
+	for _, n := range r.Notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
+	switch {
+	case r.Method == "clear" && len(r.Owners) == 1:
+		fmt.Fprintf(w, "%s: promotions cleared; %s holds %s by priority (%.0f ms)\n", r.Instance, r.Owners[0], strings.Join(r.VIPs, ", "), r.HandoverMS)
+	case r.Method == "none":
+	case len(r.Owners) == 1 && r.To != "":
+		until := "until hactl failover --clear"
+		if r.ExpiresAt != nil {
+			until = "until " + r.ExpiresAt.Local().Format(time.RFC3339)
+		}
+		fmt.Fprintf(w, "%s: %s holds %s alone, %.0f ms after the promotion (was %s); sticky %s\n",
+			r.Instance, r.To, strings.Join(r.VIPs, ", "), r.HandoverMS, orDash(strings.Join(r.From, ",")), until)
+	}
+}
+
+// operatorName is user@host, for the restart-safe lock.
+func operatorName() string {
+	name := "unknown"
+	if u, err := user.Current(); err == nil {
+		name = u.Username
+	}
+	host, _ := os.Hostname()
+	return name + "@" + host
 }

@@ -70,11 +70,12 @@ Each node's files (config, state, socket, logs) are in /run/hactl-lab/NAME/NODE/
 		Use:   "down [--name NAME | --all]",
 		Short: "Remove a lab: its processes, namespaces and files",
 		Example: `  hactl lab down
-  hactl lab down --all   # every hactl lab on this host, leftovers of crashed runs included`,
+  hactl lab down --all   # every hactl lab on this host, leftovers of crashed runs included,
+                         # but not labs a running test or benchmark owns`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runLabDown(cmd.Context(), opts) },
 	}
-	down.Flags().BoolVar(&opts.All, "all", false, "remove every hactl lab on this host")
+	down.Flags().BoolVar(&opts.All, "all", false, "remove every hactl lab on this host except those a running test or benchmark owns")
 
 	status := &cobra.Command{
 		Use:     "status [--name NAME]",
@@ -112,7 +113,7 @@ Each node's files (config, state, socket, logs) are in /run/hactl-lab/NAME/NODE/
 			return runLabExec(cmd.Context(), opts)
 		},
 	}
-	cmd.AddCommand(up, down, status, execCmd)
+	cmd.AddCommand(up, down, status, execCmd, newCmdLabSupervise())
 	return cmd
 }
 
@@ -170,8 +171,11 @@ The nodes are reachable from the operator namespace (%s):
   hactl lab exec op -- ssh -F %s node1 ip -br addr
   hactl lab exec op -- %s status --inventory %s
   hactl lab exec op -- %s who-owns 10.77.0.100 --inventory %s
+  hactl lab exec op -- %s failover --to node1 --inventory %s
+  hactl lab exec op -- %s restart-safe --restart-command %s --inventory %s
 Tear it down with: hactl lab down --name %s
-`, l.SSHConfig, l.KnownHosts, l.Identity, l.Inventory, l.Operator.Netns, l.SSHConfig, self, l.Inventory, self, l.Inventory, l.Name)
+`, l.SSHConfig, l.KnownHosts, l.Identity, l.Inventory, l.Operator.Netns, l.SSHConfig, self, l.Inventory, self, l.Inventory,
+		self, l.Inventory, self, labRestartScript(l), l.Inventory, l.Name)
 	return nil
 }
 
@@ -185,6 +189,12 @@ func runLabDown(_ context.Context, o *LabOptions) error {
 	}
 	var errs error
 	for _, n := range names {
+		// --all spares labs that a running test, benchmark or chaos run
+		// owns: removing them would break that run. Name one to force it.
+		if l, err := netlab.Load(o.Root, n); o.All && err == nil && l.InUse() {
+			fmt.Fprintf(o.IO.ErrOut, "lab %s skipped: in use by running process %d (remove it with: hactl lab down --name %s)\n", n, l.OwnerPID, n)
+			continue
+		}
 		if err := netlab.Destroy(o.Root, n); err != nil {
 			errs = errors.Join(errs, fmt.Errorf("lab %s: %w", n, err))
 			continue

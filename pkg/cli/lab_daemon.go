@@ -47,9 +47,14 @@ func startLabDaemons(l *netlab.Lab) error {
 		if err := os.WriteFile(conf, []byte(labDaemonConfig(i+1)), 0o644); err != nil {
 			return err
 		}
-		if _, err := h.Start("daemon", self, "daemon", "-f", conf, "--state-file", state, "--socket", h.Socket(), "--pid-file", pid); err != nil {
+		// Under the supervisor (lab_supervisor.go), so that a restart is
+		// SIGTERM to the daemon: hactl restart-safe works in the lab.
+		if _, err := h.Start("daemon", self, "lab", "supervise", "--", self, "daemon", "-f", conf, "--state-file", state, "--socket", h.Socket(), "--pid-file", pid); err != nil {
 			return err
 		}
+	}
+	if err := writeLabRestartScript(l); err != nil {
+		return err
 	}
 	// Return once every daemon answers on its socket (at most 5 s each).
 	for _, h := range l.Nodes {

@@ -2,8 +2,14 @@ package cli
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
 	"time"
 
+	"github.com/hactl/hactl/pkg/cluster"
 	"github.com/spf13/cobra"
 )
 
@@ -16,6 +22,13 @@ type RestartSafeOptions struct {
 	Settle         time.Duration
 	NoRestore      bool
 	DryRun         bool
+	Instance       string
+	Wait           time.Duration
+
+	// Nodes builds the nodes (SSH); tests replace it.
+	Nodes NodeSource
+	// Members turns them into members that can be changed; tests replace it.
+	Members func(*nodeSet) []cluster.Member
 }
 
 func newCmdRestartSafe(f *Factory) *cobra.Command {
@@ -43,6 +56,7 @@ systemctl start keepalived" after a synchronous restart left two masters.`,
   hactl restart-safe --nodes server01,server02 --service keepalived`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			opts.Nodes = newNodeSource(f.IO, f.Global, socketFlag(cmd, f.Global))
 			return runRestartSafe(cmd.Context(), opts)
 		},
 	}
@@ -52,10 +66,50 @@ systemctl start keepalived" after a synchronous restart left two masters.`,
 	fl.DurationVar(&opts.Settle, "settle", 0, "extra time to wait after each node is back (default: one Master_Down_Interval)")
 	fl.BoolVar(&opts.NoRestore, "no-restore", false, "do not give mastership back to the original master")
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "print the plan, change nothing")
+	fl.StringVar(&opts.Instance, "instance", "", "VRRP instance whose VIP is checked (default: the only one)")
+	fl.DurationVar(&opts.Wait, "wait", time.Minute, "how long to wait for each node to come back, and for each handover")
 	cmd.MarkFlagsMutuallyExclusive("service", "restart-command")
 	return cmd
 }
 
-func runRestartSafe(_ context.Context, _ *RestartSafeOptions) error {
-	return notImplemented("restart-safe")
+func runRestartSafe(ctx context.Context, o *RestartSafeOptions) error {
+	if o.Global.Local {
+		return errors.New("restart-safe: --local asks one host only; restart-safe needs every node of the cluster (drop --local)")
+	}
+	set, err := o.Nodes(ctx)
+	if err != nil {
+		return err
+	}
+	defer set.Close()
+	// The lock expires on its own if this process dies: after a generous
+	// bound on the whole run.
+	ttl := 30*time.Minute + time.Duration(len(set.Remote))*2*o.Wait
+	res, err := cluster.RestartSafe(ctx, members(o.Members, set), cluster.RestartOptions{
+		Instance: o.Instance, Command: o.RestartCommand, Service: o.Service, Settle: o.Settle,
+		NoRestore: o.NoRestore, DryRun: o.DryRun, Wait: o.Wait, Timeout: o.Global.Timeout,
+		Lock:     cluster.NewLockInfo(operatorName(), os.Getpid(), ttl),
+		Progress: progressLine(o.IO.ErrOut, "restart-safe"),
+	})
+	return finishOperation(o.IO, o.Global, res, err, func(w io.Writer) { renderRestart(w, res) })
+}
+
+func renderRestart(w io.Writer, r *cluster.RestartResult) {
+	if r.DryRun {
+		fmt.Fprintf(w, "Plan for %s (%s), master %s, dry run: nothing changed\n", r.Instance, strings.Join(r.VIPs, ", "), r.Master)
+		for i, p := range r.Plan {
+			fmt.Fprintf(w, "  %d. %s\n", i+1, p)
+		}
+		return
+	}
+	t := newTable(w, "NODE", "OLD PID", "NEW PID", "TOOK")
+	for _, n := range r.Restarted {
+		_ = t.Append(n.Node, fmt.Sprint(n.OldPID), fmt.Sprint(n.NewPID), fmt.Sprintf("%.1fs", n.TookMS/1000))
+	}
+	_ = t.Render()
+	if r.FinalOwner != "" {
+		fmt.Fprintf(w, "%d daemons restarted in %.1fs; %s holds %s (master before: %s)\n", len(r.Restarted), r.TookMS/1000, r.FinalOwner, strings.Join(r.VIPs, ", "), r.Master)
+	}
+	for _, n := range r.Notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
 }
