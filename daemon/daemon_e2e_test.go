@@ -3,9 +3,12 @@
 package daemon_test
 
 import (
+	"context"
 	"fmt"
 	"net/netip"
 	"os"
+	"regexp"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -107,6 +110,18 @@ func testElection(t *testing.T, c electionCase) {
 	if d > bound {
 		t.Errorf("takeover after SIGKILL took %v, want <= Master_Down_Interval + 50 ms = %v", d, bound)
 	}
+	// The failover shows in node2's metrics (what curl --unix-socket SOCK
+	// http://hactl/metrics prints): a transition to MASTER, and MASTER now.
+	mctx, mcancel := context.WithTimeout(context.Background(), 5*time.Second)
+	text, err := api.NewUnixClient(l.Node(2).Socket()).Metrics(mctx)
+	mcancel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`hactl_vrrp_transitions_total\{[^}]*state="MASTER"[^}]*\} [1-9]`).MatchString(text) ||
+		!regexp.MustCompile(`hactl_vrrp_state\{[^}]*state="MASTER"[^}]*\} 1`).MatchString(text) {
+		t.Errorf("node2's metrics do not show its takeover:\n%s", grepLines(text, "hactl_up", "hactl_vrrp_transitions_total", "hactl_vrrp_state{"))
+	}
 	gone, err := h.waitGone("node3", lease+time.Second)
 	if err != nil {
 		t.Errorf("killed master's VIP: %v (lease %v)", err, lease)
@@ -150,4 +165,16 @@ func (h *holders) waitOwnerOrDual(want, dead string, limit time.Duration) (time.
 		time.Sleep(2 * time.Millisecond)
 	}
 	return time.Since(start), fmt.Errorf("after %v the VIP is held by %v, want %s", limit, last, want)
+}
+
+func grepLines(text string, prefixes ...string) string {
+	var out []string
+	for _, line := range strings.Split(text, "\n") {
+		for _, p := range prefixes {
+			if strings.HasPrefix(line, p) {
+				out = append(out, line)
+			}
+		}
+	}
+	return strings.Join(out, "\n")
 }

@@ -11,6 +11,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -58,7 +59,7 @@ func run(trials int, window time.Duration, bin, jsonOut string, verbose bool) er
 	if err != nil {
 		return err
 	}
-	defer l.Down()
+	defer func() { l.Down() }() // l is replaced below
 	var log *os.File
 	if verbose {
 		log = os.Stderr
@@ -80,6 +81,23 @@ func run(trials int, window time.Duration, bin, jsonOut string, verbose bool) er
 		}
 		rep.Rows = append(rep.Rows, row)
 	}
+	l.Down()
+	for _, n := range []int{1, 8, 32} {
+		fmt.Fprintf(os.Stderr, "measuring who-owns over %d node(s) against a sequential ssh loop...\n", n)
+		sl, err := netlab.Up(ctx, netlab.Config{Name: "benchssh", Nodes: n, SSH: true})
+		if err != nil {
+			return err
+		}
+		row, err := bench.WhoOwns(ctx, sl, abs, min(trials, 5), spec(log))
+		sl.Down()
+		if err != nil {
+			return err
+		}
+		rep.Rows = append(rep.Rows, row)
+	}
+	if l, err = netlab.Up(ctx, netlab.Config{Name: "bench", Nodes: 1}); err != nil {
+		return err
+	}
 	for _, n := range []int{1, 100} {
 		fmt.Fprintf(os.Stderr, "measuring CPU and memory with %d instance(s) (%v each)...\n", n, window)
 		cpu, rss, err := bench.Resources(ctx, l, daemons, n, 100*time.Millisecond, window)
@@ -96,6 +114,14 @@ func run(trials int, window time.Duration, bin, jsonOut string, verbose bool) er
 		return err
 	}
 	return os.WriteFile(jsonOut, b, 0o644)
+}
+
+// spec turns an optional log file into a writer for the benchmarks.
+func spec(f *os.File) io.Writer {
+	if f == nil {
+		return nil
+	}
+	return f
 }
 
 func machine() string {

@@ -22,8 +22,12 @@ type Conn struct {
 	ifi *net.Interface
 	is6 bool
 	raw net.PacketConn
-	p4  *ipv4.PacketConn
-	p6  *ipv6.PacketConn
+	ipc *net.IPConn
+	// oobs and dsts cache WriteTo's control messages and destinations.
+	oobs map[netip.Addr][]byte
+	dsts map[netip.Addr]*net.IPAddr
+	p4   *ipv4.PacketConn
+	p6   *ipv6.PacketConn
 }
 
 // Listen opens the VRRP socket of family (4 or 6) on interface ifname, in
@@ -49,7 +53,7 @@ func Listen(ifname string, family int) (*Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("vrrp socket on %s (IPv%d): %w (needs root or CAP_NET_RAW)", ifname, family, err)
 	}
-	c := &Conn{ifi: ifi, is6: family == 6, raw: raw}
+	c := &Conn{ifi: ifi, is6: family == 6, raw: raw, ipc: raw.(*net.IPConn), oobs: map[netip.Addr][]byte{}, dsts: map[netip.Addr]*net.IPAddr{}}
 	if err := c.setup(); err != nil {
 		raw.Close()
 		return nil, fmt.Errorf("vrrp socket on %s (IPv%d): %w", ifname, family, err)
@@ -133,26 +137,41 @@ func (c *Conn) ReadPacket(buf []byte) (Packet, error) {
 
 // WriteTo sends a VRRP message to dst (a group or a unicast peer), from src
 // when src is valid (unicast_src_ip, or the IPv6 link-local address the
-// checksum was computed with), else from the kernel's choice.
+// checksum was computed with), else from the kernel's choice. It is meant
+// for one goroutine (the daemon's loop): the control message and the
+// destination of each (src, dst) are built once and reused, so a send
+// allocates nothing.
 func (c *Conn) WriteTo(payload []byte, src, dst netip.Addr) error {
-	to := &net.IPAddr{IP: dst.AsSlice()}
-	if c.is6 {
-		// Link-scoped destinations (ff02::12, fe80::) need their zone. A
-		// numeric zone, because a name would be looked up in the namespace
-		// of whichever thread sends, which need not be the socket's.
-		to.Zone = strconv.Itoa(c.ifi.Index)
-		cm := &ipv6.ControlMessage{HopLimit: 255, IfIndex: c.ifi.Index}
-		if src.IsValid() {
-			cm.Src = src.AsSlice()
+	to, ok := c.dsts[dst]
+	if !ok {
+		to = &net.IPAddr{IP: dst.AsSlice()}
+		if c.is6 {
+			// Link-scoped destinations (ff02::12, fe80::) need their zone. A
+			// numeric zone, because a name would be looked up in the
+			// namespace of whichever thread sends, which need not be the
+			// socket's.
+			to.Zone = strconv.Itoa(c.ifi.Index)
 		}
-		_, err := c.p6.WriteTo(payload, cm, to)
-		return err
+		c.dsts[dst] = to
 	}
-	cm := &ipv4.ControlMessage{IfIndex: c.ifi.Index}
-	if src.IsValid() {
-		cm.Src = src.AsSlice()
+	oob, ok := c.oobs[src]
+	if !ok {
+		if c.is6 {
+			cm := &ipv6.ControlMessage{HopLimit: 255, IfIndex: c.ifi.Index}
+			if src.IsValid() {
+				cm.Src = src.AsSlice()
+			}
+			oob = cm.Marshal()
+		} else {
+			cm := &ipv4.ControlMessage{IfIndex: c.ifi.Index}
+			if src.IsValid() {
+				cm.Src = src.AsSlice()
+			}
+			oob = cm.Marshal()
+		}
+		c.oobs[src] = oob
 	}
-	_, err := c.p4.WriteTo(payload, cm, to)
+	_, _, err := c.ipc.WriteMsgIP(payload, oob, to)
 	return err
 }
 

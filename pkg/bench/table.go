@@ -22,15 +22,15 @@ func (r *Report) WriteTable(w io.Writer) {
 	for _, row := range r.Rows {
 		width = max(width, len(row.Name))
 	}
-	fmt.Fprintf(w, "%-*s  %12s  %12s  %8s  %12s  %s\n", width, "MEASURE (median)", "HACTL", "KEEPALIVED", "RATIO", "BOUND", "TRIALS")
+	fmt.Fprintf(w, "%-*s  %12s  %12s  %8s  %12s  %s\n", width, "MEASURE (median)", "HACTL", "RIVAL", "RATIO", "BOUND", "TRIALS")
 	for _, row := range r.Rows {
 		bound := "-"
 		if row.Bound > 0 {
 			bound = fmt.Sprintf("%.1f %s", row.Bound, row.Unit)
 		}
 		fmt.Fprintf(w, "%-*s  %12s  %12s  %8s  %12s  %d/%d\n", width, row.Name,
-			value(row.Median["hactl"], row.Unit), value(row.Median["keepalived"], row.Unit),
-			fmt.Sprintf("%.2f", row.Ratio), bound, len(row.Trials["hactl"]), len(row.Trials["keepalived"]))
+			value(row.Median["hactl"], row.Unit), value(row.Median[row.Rival], row.Unit),
+			fmt.Sprintf("%.2f", row.Ratio), bound, len(row.Trials["hactl"]), len(row.Trials[row.Rival]))
 	}
 }
 
@@ -53,8 +53,10 @@ type Row struct {
 	// Trials holds every trial's value per daemon; Median their median.
 	Trials map[string][]float64 `json:"trials"`
 	Median map[string]float64   `json:"median"`
-	// Ratio is hactl's median over keepalived's.
+	// Ratio is hactl's median over the rival's.
 	Ratio float64 `json:"ratio"`
+	// Rival is what hactl is compared with: "keepalived" unless said.
+	Rival string `json:"rival"`
 }
 
 func (r *Row) finish() {
@@ -62,7 +64,10 @@ func (r *Row) finish() {
 	for d, v := range r.Trials {
 		r.Median[d] = median(v)
 	}
-	if k := r.Median["keepalived"]; k > 0 {
+	if r.Rival == "" {
+		r.Rival = "keepalived"
+	}
+	if k := r.Median[r.Rival]; k > 0 {
 		r.Ratio = r.Median["hactl"] / k
 	}
 }

@@ -49,6 +49,17 @@ func (n *node) start() error {
 		return err
 	}
 	n.proc = p
+	// Return once the daemon answers on its socket, so the next fault (a
+	// promotion, say) finds it listening.
+	for i := 0; ; i++ {
+		if _, err := os.Stat(n.Socket()); err == nil {
+			break
+		}
+		if i == 250 {
+			return fmt.Errorf("%s: daemon socket %s not there after 5 s (log %s)", n.Name, n.Socket(), p.Log)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	if n.mgr == nil {
 		if err := n.Do(func() (err error) { n.mgr, err = vip.New(nil); return err }); err != nil {
 			return err
