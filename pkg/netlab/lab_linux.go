@@ -180,9 +180,37 @@ func linkUp(h *netlink.Handle, name string) error {
 	return h.LinkSetUp(link)
 }
 
+// shareNetnsDir makes /run/netns a shared mount point, as `ip netns add`
+// does. Then a namespace's bind mount, and its removal, propagate to the
+// mount namespaces of processes started with `ip netns exec` (which make
+// their copy a slave): otherwise such a process, in another lab, keeps a
+// copy of this lab's namespace mounts and deleting them fails with
+// "device or resource busy".
+func shareNetnsDir() error {
+	if err := os.MkdirAll(netnsDir, 0o755); err != nil {
+		return err
+	}
+	for made := false; ; made = true {
+		err := unix.Mount("", netnsDir, "none", unix.MS_SHARED|unix.MS_REC, "")
+		if err == nil {
+			return nil
+		}
+		if err != unix.EINVAL || made {
+			return fmt.Errorf("make %s a shared mount: %w", netnsDir, err)
+		}
+		// Not a mount point yet: bind it onto itself, then share it.
+		if err := unix.Mount(netnsDir, netnsDir, "none", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+			return fmt.Errorf("bind %s: %w", netnsDir, err)
+		}
+	}
+}
+
 // newNamedNS creates a named namespace (visible to `ip netns`) without
 // leaving the calling thread in it.
 func newNamedNS(name string) (netns.NsHandle, error) {
+	if err := shareNetnsDir(); err != nil {
+		return netns.None(), err
+	}
 	var h netns.NsHandle
 	err := inNamespace(func() error {
 		var err error
