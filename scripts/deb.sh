@@ -65,14 +65,16 @@ install -m 0644 packaging/debian/conffiles "$R/DEBIAN/"
 (cd "$R" && find . -path ./DEBIAN -prune -o -path ./etc -prune -o -type f -printf '%P\0' | LC_ALL=C sort -z | xargs -0 md5sum) >"$R/DEBIAN/md5sums"
 chmod 0644 "$R/DEBIAN/md5sums"
 
-# procps: the unit's ExecReload is /bin/kill. A cgo build links glibc:
-# depend on the newest symbol version it uses.
-DEPENDS="procps"
+# A cgo build links glibc: depend on the newest symbol version it uses.
+# procps (the unit's ExecReload is /bin/kill) is only recommended: every
+# standard Debian install has it, and a hard dependency would make
+# `dpkg -i` fail on a minimal root (apt installs recommends anyway).
+DEPENDS=""
 if ldd "$BIN" >/dev/null 2>&1; then
 	glibc=$(grep -ao 'GLIBC_[0-9][0-9.]*' "$BIN" | sed 's/GLIBC_//' | sort -uV | tail -1)
-	DEPENDS="libc6${glibc:+ (>= $glibc)}, $DEPENDS"
+	DEPENDS="Depends: libc6${glibc:+ (>= $glibc)}"$'\n'
 fi
-DEPENDS="Depends: $DEPENDS"$'\n'
+DEPENDS="${DEPENDS}Recommends: procps"$'\n'
 SIZE=$(du -sk --exclude=DEBIAN "$R" | cut -f1)
 awk -v v="$VERSION" -v a="$ARCH" -v s="$SIZE" -v d="$DEPENDS" \
 	'{gsub(/@VERSION@/, v); gsub(/@ARCH@/, a); gsub(/@SIZE@/, s); if (sub(/@DEPENDS@/, "")) printf "%s", d; print}' \
