@@ -75,18 +75,7 @@ func (r *runtime) notifyGroup(in *instance) {
 		return
 	}
 	r.groupState[in.c.SyncGroup] = st
-	var s notify.State
-	switch st {
-	case vrrp.Master:
-		s = notify.Master
-	case vrrp.Backup:
-		s = notify.Backup
-	case vrrp.Fault:
-		s = notify.Fault
-	case vrrp.Stopped:
-		s = notify.Stop
-	default:
-		return
+	if s, ok := notifyStateOf(st); ok {
+		r.notifier.Notify(notify.Change{Kind: notify.Group, Name: in.c.SyncGroup, State: s})
 	}
-	r.notifier.Notify(notify.Change{Kind: notify.Group, Name: in.c.SyncGroup, State: s})
 }

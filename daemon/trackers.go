@@ -123,18 +123,23 @@ func kindName(k track.Kind) string {
 
 // notifyState hands a transition to the notifier; it never blocks.
 func (r *runtime) notifyState(in *instance, to vrrp.State) {
-	var s notify.State
-	switch to {
-	case vrrp.Master:
-		s = notify.Master
-	case vrrp.Backup:
-		s = notify.Backup
-	case vrrp.Fault:
-		s = notify.Fault
-	case vrrp.Stopped:
-		s = notify.Stop
-	default:
-		return
+	if s, ok := notifyStateOf(to); ok {
+		r.notifier.Notify(notify.Change{Kind: notify.Instance, Name: in.c.Name, State: s, Priority: int(in.m.Status().Priority)})
 	}
-	r.notifier.Notify(notify.Change{Kind: notify.Instance, Name: in.c.Name, State: s, Priority: int(in.m.Status().Priority)})
+}
+
+// notifyStateOf is the notify state of a protocol state; Initialize has
+// none.
+func notifyStateOf(s vrrp.State) (notify.State, bool) {
+	switch s {
+	case vrrp.Master:
+		return notify.Master, true
+	case vrrp.Backup:
+		return notify.Backup, true
+	case vrrp.Fault:
+		return notify.Fault, true
+	case vrrp.Stopped:
+		return notify.Stop, true
+	}
+	return "", false
 }
