@@ -210,19 +210,30 @@ func runConfigCheck(ctx context.Context, opts *ConfigCheckOptions) error {
 	return nil
 }
 
-func runConfigShow(_ context.Context, opts *ConfigShowOptions) error {
-	file, err := configFile(opts.File, opts.Defaults)
+// loadValidConfig reads file (or the first of defaults that exists) and
+// prints its diagnostics on stderr; a config with errors ends the command
+// with exit 1, the count of errors and hint.
+func loadValidConfig(io *IOStreams, file string, defaults []string, hint string) (string, *config.Config, error) {
+	file, err := configFile(file, defaults)
 	if err != nil {
-		return err
+		return "", nil, err
 	}
 	cfg, diags, err := loadConfig(file, nil)
 	if err != nil {
-		return err
+		return "", nil, err
 	}
-	fmt.Fprint(opts.IO.ErrOut, diags.String())
+	fmt.Fprint(io.ErrOut, diags.String())
 	if diags.HasErrors() {
-		fmt.Fprintf(opts.IO.ErrOut, "%s: invalid, %s; run hactl config check\n", file, countWord(len(diags.Errors()), "error"))
-		return &ExitError{Code: ExitFailure}
+		fmt.Fprintf(io.ErrOut, "%s: invalid, %s; %s\n", file, countWord(len(diags.Errors()), "error"), hint)
+		return "", nil, &ExitError{Code: ExitFailure}
+	}
+	return file, cfg, nil
+}
+
+func runConfigShow(_ context.Context, opts *ConfigShowOptions) error {
+	_, cfg, err := loadValidConfig(opts.IO, opts.File, opts.Defaults, "run hactl config check")
+	if err != nil {
+		return err
 	}
 	if opts.Global != nil && opts.Global.JSON() {
 		return writeJSON(opts.IO, cfg)

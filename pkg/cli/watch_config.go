@@ -55,18 +55,9 @@ type liveSourceJS struct {
 // interface for a few advert intervals and reports configured VRIDs that
 // another router already uses with a different VIP set (or version).
 func runConfigCheckLive(ctx context.Context, opts *ConfigCheckOptions) error {
-	file, err := configFile(opts.File, opts.Defaults)
+	file, cfg, err := loadValidConfig(opts.IO, opts.File, opts.Defaults, "fix it before the live check")
 	if err != nil {
 		return err
-	}
-	cfg, diags, err := loadConfig(file, nil)
-	if err != nil {
-		return err
-	}
-	fmt.Fprint(opts.IO.ErrOut, diags.String())
-	if diags.HasErrors() {
-		fmt.Fprintf(opts.IO.ErrOut, "%s: invalid, %s; fix it before the live check\n", file, countWord(len(diags.Errors()), "error"))
-		return &ExitError{Code: ExitFailure}
 	}
 	var ifaces []string
 	listen := minLiveCheck
