@@ -3,7 +3,6 @@ module github.com/hactl/hactl
 go 1.26.8
 
 require (
-	github.com/gopacket/gopacket v1.7.7
 	github.com/kevinburke/ssh_config v1.6.0
 	github.com/mdlayher/arp v0.0.0-20220512170110-6706a2966875
 	github.com/mdlayher/ethernet v0.0.0-20220221185849-529eae5b6118
