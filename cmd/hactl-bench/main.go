@@ -31,17 +31,19 @@ func main() {
 	jsonOut := flag.String("json", "bench-results.json", "write the results as JSON here")
 	quick := flag.Bool("quick", false, "3 trials and a 5 s window (a smoke run)")
 	verbose := flag.Bool("v", false, "print every trial")
+	only := flag.String("only", "failover,whoowns,resources", "which groups of rows to measure")
 	flag.Parse()
 	if *quick {
 		*trials, *window = 3, 5*time.Second
 	}
-	if err := run(*trials, *window, *bin, *jsonOut, *verbose); err != nil {
+	if err := run(*trials, *window, *bin, *jsonOut, *verbose, *only); err != nil {
 		fmt.Fprintln(os.Stderr, "hactl-bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(trials int, window time.Duration, bin, jsonOut string, verbose bool) error {
+func run(trials int, window time.Duration, bin, jsonOut string, verbose bool, only string) error {
+	want := func(group string) bool { return strings.Contains(","+only+",", ","+group+",") }
 	if os.Geteuid() != 0 {
 		return fmt.Errorf("needs root (network namespaces)")
 	}
@@ -70,6 +72,9 @@ func run(trials int, window time.Duration, bin, jsonOut string, verbose bool) er
 		{Version: 2, Interval: time.Second, Signal: syscall.SIGTERM},
 		{Version: 3, Interval: 100 * time.Millisecond, Signal: syscall.SIGTERM},
 	} {
+		if !want("failover") {
+			break
+		}
 		spec.Trials, spec.Seed = trials, 1
 		if log != nil {
 			spec.Log = log
@@ -83,6 +88,9 @@ func run(trials int, window time.Duration, bin, jsonOut string, verbose bool) er
 	}
 	l.Down()
 	for _, n := range []int{1, 8, 32} {
+		if !want("whoowns") {
+			break
+		}
 		fmt.Fprintf(os.Stderr, "measuring who-owns over %d node(s) against a sequential ssh loop...\n", n)
 		sl, err := netlab.Up(ctx, netlab.Config{Name: "benchssh", Nodes: n, SSH: true})
 		if err != nil {
@@ -99,6 +107,9 @@ func run(trials int, window time.Duration, bin, jsonOut string, verbose bool) er
 		return err
 	}
 	for _, n := range []int{1, 100} {
+		if !want("resources") {
+			break
+		}
 		fmt.Fprintf(os.Stderr, "measuring CPU and memory with %d instance(s) (%v each)...\n", n, window)
 		cpu, rss, err := bench.Resources(ctx, l, daemons, n, 100*time.Millisecond, window)
 		if err != nil {
