@@ -5,6 +5,7 @@ package chaos
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -50,13 +51,15 @@ func (n *node) start() error {
 	}
 	n.proc = p
 	// Return once the daemon answers on its socket, so the next fault (a
-	// promotion, say) finds it listening.
+	// promotion, say) finds it listening. The file alone proves nothing:
+	// a killed daemon leaves its socket file behind.
 	for i := 0; ; i++ {
-		if _, err := os.Stat(n.Socket()); err == nil {
+		if c, err := net.DialTimeout("unix", n.Socket(), 100*time.Millisecond); err == nil {
+			c.Close()
 			break
 		}
 		if i == 250 {
-			return fmt.Errorf("%s: daemon socket %s not there after 5 s (log %s)", n.Name, n.Socket(), p.Log)
+			return fmt.Errorf("%s: daemon not answering on %s after 5 s (log %s)", n.Name, n.Socket(), p.Log)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
