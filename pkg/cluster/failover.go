@@ -75,17 +75,24 @@ type FailoverOptions struct {
 }
 
 func (o *FailoverOptions) defaults() {
-	if o.Wait <= 0 {
-		o.Wait = 30 * time.Second
+	defaultOps(&o.Wait, &o.Poll, &o.Timeout, &o.Service, 30*time.Second, 50*time.Millisecond, "keepalived")
+}
+
+// defaultOps fills the settings failover and restart-safe share: the wait
+// bound, the polling period, the per-node timeout (always 10 s) and the
+// service name.
+func defaultOps(wait, poll, timeout *time.Duration, service *string, defWait, defPoll time.Duration, defService string) {
+	if *wait <= 0 {
+		*wait = defWait
 	}
-	if o.Poll <= 0 {
-		o.Poll = 50 * time.Millisecond
+	if *poll <= 0 {
+		*poll = defPoll
 	}
-	if o.Timeout <= 0 {
-		o.Timeout = 10 * time.Second
+	if *timeout <= 0 {
+		*timeout = 10 * time.Second
 	}
-	if o.Service == "" {
-		o.Service = "keepalived"
+	if *service == "" {
+		*service = defService
 	}
 }
 

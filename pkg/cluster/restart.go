@@ -79,18 +79,7 @@ type restarter struct {
 // back (unless NoRestore). Any failed check stops it with a *StoppedError.
 func RestartSafe(ctx context.Context, members []Member, opt RestartOptions) (res *RestartResult, err error) {
 	start := time.Now()
-	if opt.Wait <= 0 {
-		opt.Wait = 60 * time.Second
-	}
-	if opt.Poll <= 0 {
-		opt.Poll = 100 * time.Millisecond
-	}
-	if opt.Timeout <= 0 {
-		opt.Timeout = 10 * time.Second
-	}
-	if opt.Service == "" {
-		opt.Service = "hactl"
-	}
+	defaultOps(&opt.Wait, &opt.Poll, &opt.Timeout, &opt.Service, 60*time.Second, 100*time.Millisecond, "hactl")
 	r := &restarter{opt: opt, ms: members, res: &RestartResult{Plan: []string{}, Steps: []Step{}, Restarted: []RestartedNode{}, Order: []string{}, VIPs: []string{}}}
 	r.fo = &failover{opt: FailoverOptions{Clear: true, Instance: opt.Instance, Timeout: opt.Timeout, Poll: opt.Poll, Progress: opt.Progress}, ms: members, res: &FailoverResult{}}
 	obs, errs := observeAll(ctx, members, opt.Timeout)
