@@ -111,13 +111,27 @@ func (h *holders) owners() []string {
 
 // waitOwner polls every 2 ms until exactly want holds the address (and no
 // one else), for at most limit; it returns how long that took.
+//
+// The sole ownership must hold for settle (20 ms) so that a start-up race
+// (two Master_Down timers firing within a millisecond, one node Master for
+// a moment) is not taken for the outcome; the duration returned is when
+// the settled ownership began.
 func (h *holders) waitOwner(want string, limit time.Duration) (time.Duration, error) {
+	const settle = 20 * time.Millisecond
 	start := time.Now()
 	var last []string
-	for time.Since(start) < limit {
+	var since time.Time
+	for time.Since(start) < limit+settle {
 		last = h.owners()
 		if len(last) == 1 && last[0] == want {
-			return time.Since(start), nil
+			if since.IsZero() {
+				since = time.Now()
+			}
+			if time.Since(since) >= settle {
+				return since.Sub(start), nil
+			}
+		} else {
+			since = time.Time{}
 		}
 		time.Sleep(2 * time.Millisecond)
 	}

@@ -191,9 +191,14 @@ func TestE2EReload(t *testing.T) {
 	if err := d1.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
+	// Both daemons started together, so their Master_Down timers can fire
+	// within a few ms of each other and node1 may be Master for a moment
+	// before node2's advert (higher priority) sends it back to Backup; the
+	// check below waits for that settled state, bounded at 2 s.
 	var st *api.Status
 	for range 40 {
-		if st = status(t, l.Node(1)); st.Daemon.LastReloadError != "" {
+		st = status(t, l.Node(1))
+		if st.Daemon.LastReloadError != "" && st.Instances[0].State == api.StateBackup {
 			break
 		}
 		time.Sleep(50 * time.Millisecond)
