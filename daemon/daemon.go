@@ -101,8 +101,10 @@ func Run(ctx context.Context, opts Options) error {
 		in.since = time.Now()
 		r.feedTrackers(in) // steps Startup unless scripts are still pending
 	}
+	r.startStateWriter()
 	r.restorePromotions()
 	r.writeState()
+	r.flushState()
 	_ = r.sd.Ready(fmt.Sprintf("%d VRRP instances", len(r.insts)))
 
 	hup := make(chan os.Signal, 1)
@@ -124,6 +126,7 @@ func Run(ctx context.Context, opts Options) error {
 		case <-ctx.Done():
 			running = false
 		}
+		r.flushState()
 	}
 	r.shutdown(srv)
 	return nil
@@ -163,6 +166,7 @@ func (r *runtime) shutdown(srv *control.Server) {
 	if err := srv.Shutdown(ctx); err != nil {
 		r.log.Warn("control socket shutdown", "err", err)
 	}
+	r.stopStateWriter()
 	statefile.Remove(r.stateFile)
 	r.log.Info("stopped")
 }

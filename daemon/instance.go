@@ -80,6 +80,7 @@ func newInstance(c *config.Instance, s *sock) (*instance, error) {
 		NoPreempt:    !c.Preempt,
 		PreemptDelay: c.PreemptDelay,
 		Accept:       c.Accept,
+		Handover:     handoverHold(c.AdvertInt),
 	}
 	m, err := vrrp.New(vc)
 	if err != nil {
@@ -220,4 +221,15 @@ func (in *instance) status(now time.Time) api.Instance {
 		out.Master = &api.Peer{Address: st.MasterAddr.String(), Priority: int(st.MasterPriority), LastSeen: now}
 	}
 	return out
+}
+
+// handoverHold is how long a node that displaces a live master (promotion,
+// preemption) waits for that master's release before taking the VIPs
+// anyway (vrrp.Config.Handover): a twentieth of the advert interval,
+// within 2..10 ms. A hactl master releases within about a millisecond of
+// hearing its successor, so the hold rarely runs out; against a keepalived
+// master (which sends no release) it is the gap without an owner that
+// replaces keepalived's overlap with two.
+func handoverHold(interval time.Duration) time.Duration {
+	return min(max(interval/20, 2*time.Millisecond), 10*time.Millisecond)
 }

@@ -82,8 +82,10 @@ func (r *runtime) promote(in *instance, since, expires time.Time) {
 		})
 	}
 	r.log.Info("promoted", "instance", in.c.Name, "until", untilText(expires))
-	r.step(in, vrrp.Promote())
+	// Persist first, then act: the file is on disk before the advert that
+	// starts the handover, so no file I/O delays the old master's release.
 	r.savePromotions()
+	r.step(in, vrrp.Promote())
 }
 
 func (r *runtime) clearPromotion(in *instance) {

@@ -79,8 +79,13 @@ type runtime struct {
 	syncing    bool
 	groupState map[string]vrrp.State
 	// scratch is the advert decoded into, reused for every packet.
-	scratch vrrp.Advertisement
-	buf     []byte
+	// stateDirty: the state file needs writing; stateCh feeds the writer.
+	stateDirty bool
+	stateCh    chan api.Status
+	stateDone  chan struct{}
+	scratch    vrrp.Advertisement
+	buf        []byte
+	onlyDst    [1]netip.Addr
 }
 
 // now is the protocol clock: time since start, as pkg/vrrp wants it.
@@ -211,7 +216,7 @@ func (r *runtime) step(in *instance, ev vrrp.Event) {
 func (r *runtime) perform(in *instance, a vrrp.Action) {
 	switch a.Kind {
 	case vrrp.ActionSendAdvert:
-		r.sendAdvert(in, a.Priority)
+		r.sendAdvert(in, a.Priority, a.Dst)
 	case vrrp.ActionAddVIPs:
 		r.addVIPs(in)
 	case vrrp.ActionRemoveVIPs:
@@ -227,7 +232,9 @@ func (r *runtime) perform(in *instance, a vrrp.Action) {
 	}
 }
 
-func (r *runtime) sendAdvert(in *instance, prio uint8) {
+// sendAdvert sends an advert to the instance's destinations, or to only
+// when it is valid (a handover release, see vrrp.Config.Handover).
+func (r *runtime) sendAdvert(in *instance, prio uint8, only netip.Addr) {
 	adv := vrrp.Advertisement{Version: vrrp.Version(in.c.Version), VRID: uint8(in.c.VRID), Priority: prio, Interval: in.c.AdvertInt,
 		AuthType: in.expect.AuthType}
 	if adv.AuthType == vrrp.AuthSimple {
@@ -237,7 +244,12 @@ func (r *runtime) sendAdvert(in *instance, prio uint8) {
 		r.log.Error("advert", "instance", in.c.Name, "err", err)
 		return
 	}
-	for _, dst := range in.dsts {
+	dsts := in.dsts
+	if only.IsValid() {
+		r.onlyDst[0] = only
+		dsts = r.onlyDst[:]
+	}
+	for _, dst := range dsts {
 		b, err := adv.Append(r.buf[:0], in.src, dst)
 		if err != nil {
 			r.log.Error("advert encode", "instance", in.c.Name, "err", err)
@@ -418,10 +430,50 @@ func (r *runtime) status() api.Status {
 	return st
 }
 
-func (r *runtime) writeState() {
-	if err := statefile.Write(r.stateFile, r.status()); err != nil {
-		r.log.Error("state file", "err", err)
+// writeState marks the state file stale; the loop writes it once per
+// event (flushState), however many transitions the event caused (a start
+// with 100 instances is one write, not 200).
+func (r *runtime) writeState() { r.stateDirty = true }
+
+// flushState hands a snapshot to the state writer, replacing one not yet
+// written. Rendering and file I/O happen off the loop, so an advert that
+// arrives meanwhile (a handover release, say) is not kept waiting.
+func (r *runtime) flushState() {
+	if !r.stateDirty {
+		return
 	}
+	r.stateDirty = false
+	st := r.status()
+	select {
+	case r.stateCh <- st:
+		return
+	default:
+	}
+	select {
+	case <-r.stateCh: // superseded
+	default:
+	}
+	r.stateCh <- st
+}
+
+// startStateWriter runs the state file writer until stopStateWriter.
+func (r *runtime) startStateWriter() {
+	r.stateCh, r.stateDone = make(chan api.Status, 1), make(chan struct{})
+	go func() {
+		defer close(r.stateDone)
+		for st := range r.stateCh {
+			if err := statefile.Write(r.stateFile, st); err != nil {
+				r.log.Error("state file", "err", err)
+			}
+		}
+	}()
+}
+
+// stopStateWriter writes what is pending and waits for the writer.
+func (r *runtime) stopStateWriter() {
+	r.flushState()
+	close(r.stateCh)
+	<-r.stateDone
 }
 
 func (r *runtime) closeSockets() {

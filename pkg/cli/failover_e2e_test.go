@@ -113,7 +113,11 @@ func TestFailoverRestartSafeE2E(t *testing.T) {
 		if ss.LongestDual > roundTrip {
 			t.Errorf("failover --to %s: two owners for %v", to, ss.LongestDual)
 		}
-		_ = ps
+		if ps.Lost > 2 {
+			// Issue 7's target; reported, not failed: a loaded CI VM can
+			// delay the gratuitous ARP that moves the client.
+			t.Logf("failover --to %s: %d probes lost (target <= 2)", to, ps.Lost)
+		}
 		if to == "node1" {
 			// The old master's daemon restarts: the VIP stays on node1.
 			e.in(l.Operator, "failover", "--to", "node1", "--dry-run", "--inventory", l.Inventory)
@@ -142,16 +146,12 @@ func TestFailoverRestartSafeE2E(t *testing.T) {
 	_, ss := m.stop(t, "restart-safe")
 	rs.want(t, 0, []string{"3 daemons restarted", "node3 holds 10.77.0.100 (master before: node3)"}, nil)
 	second.want(t, 1, nil, []string{"restart-safe is already running", "held by "})
-	// Issue 7 asks for zero dual-owner samples here. restart-safe's two
-	// handovers are failovers, and a failover leaves both nodes holding the
-	// VIP for the time the old master needs to hear the new one's first
-	// advert and drop it (about 1 ms): a 1 ms sampler catches that now and
-	// then (2 samples of 1.1 ms in one CI run out of several). Until the
-	// handover itself closes that window, this checks the same bound as a
-	// failover and reports the count; see docs/failover.md.
+	// Zero dual-owner samples: restart-safe's handovers are promotions, and
+	// the promoted node takes the VIP only once the old master has dropped
+	// it and said so (vrrp.Config.Handover; docs/failover.md).
 	t.Logf("restart-safe: %d dual-owner samples (longest %v)", ss.DualSamples, ss.LongestDual)
-	if ss.LongestDual > 5*time.Millisecond {
-		t.Errorf("restart-safe: dual-owner for %v (%d samples), longer than an advert round trip", ss.LongestDual, ss.DualSamples)
+	if ss.DualSamples != 0 {
+		t.Errorf("restart-safe: %d dual-owner samples (longest %v), want none", ss.DualSamples, ss.LongestDual)
 	}
 	pids := regexp.MustCompile(`(?m)^node\d\s+(\d+)\s+(\d+)`).FindAllStringSubmatch(rs.out, -1)
 	if len(pids) != 3 {

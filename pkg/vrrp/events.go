@@ -40,10 +40,13 @@ func (s State) String() string {
 // TimerKind names one of the instance's two timers (RFC 5798 §6.2).
 type TimerKind uint8
 
-// Timers: a master runs AdverTimer, a backup MasterDownTimer.
+// Timers: a master runs AdverTimer, a backup MasterDownTimer. HoldTimer
+// bounds how long a new master waits for the master it displaces to
+// release the VIPs (Config.Handover).
 const (
 	AdverTimer TimerKind = iota + 1
 	MasterDownTimer
+	HoldTimer
 )
 
 // String returns the RFC name of the timer.
@@ -53,6 +56,8 @@ func (k TimerKind) String() string {
 		return "Adver_Timer"
 	case MasterDownTimer:
 		return "Master_Down_Timer"
+	case HoldTimer:
+		return "Hold_Timer"
 	}
 	return fmt.Sprintf("Timer(%d)", uint8(k))
 }
@@ -185,6 +190,7 @@ const (
 type Action struct {
 	Kind     ActionKind
 	Priority uint8         // SendAdvert
+	Dst      netip.Addr    // SendAdvert: only to this router (a handover release); zero: the usual destinations
 	Accept   bool          // AddVIPs
 	From, To State         // StateChange
 	Timer    TimerKind     // ArmTimer, StopTimer
@@ -196,6 +202,9 @@ type Action struct {
 func (a Action) String() string {
 	switch a.Kind {
 	case ActionSendAdvert:
+		if a.Dst.IsValid() {
+			return fmt.Sprintf("send-advert prio=%d dst=%v", a.Priority, a.Dst)
+		}
 		return fmt.Sprintf("send-advert prio=%d", a.Priority)
 	case ActionAddVIPs:
 		return fmt.Sprintf("add-vips accept=%t", a.Accept)

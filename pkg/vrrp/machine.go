@@ -30,6 +30,13 @@ type Config struct {
 	// Accept is RFC 5798 Accept_Mode: whether a non-owner master accepts
 	// packets addressed to the VIPs. Reported on ActionAddVIPs.
 	Accept bool
+	// Handover, when positive, makes planned handovers free of dual
+	// ownership (see the Instance documentation): a master that yields
+	// sends a priority-0 advert once its VIPs are gone, and a node that
+	// displaces a live master (promotion, preemption) takes the VIPs when
+	// that release arrives, or after Handover at the latest. 0 keeps the
+	// plain RFC behaviour (take the VIPs at once).
+	Handover time.Duration
 }
 
 // Validate reports configuration errors the state machine cannot work with,
@@ -55,6 +62,9 @@ func (c *Config) Validate() error {
 	}
 	if c.NoPreempt && c.Priority == PriorityOwner {
 		errs = append(errs, errors.New("nopreempt is meaningless for the address owner"))
+	}
+	if c.Handover < 0 {
+		errs = append(errs, errors.New("handover hold must not be negative"))
 	}
 	if c.PreemptDelay < 0 || (c.PreemptDelay > 0 && c.NoPreempt) {
 		errs = append(errs, errors.New("preempt_delay needs preemption and must not be negative"))
@@ -120,9 +130,13 @@ type Instance struct {
 	preemptArmed bool
 	preemptAt    time.Duration
 
+	// pending: Master, but the VIPs wait for holdFrom's release (Handover).
+	pending  bool
+	holdFrom netip.Addr
+
 	gen      uint64    // last timer generation handed out
-	timerGen [3]uint64 // current generation per TimerKind; 0 = not armed
-	timerAt  [3]time.Duration
+	timerGen [4]uint64 // current generation per TimerKind; 0 = not armed
+	timerAt  [4]time.Duration
 
 	now  time.Duration
 	acts []Action
@@ -169,11 +183,11 @@ func (in *Instance) Step(now time.Duration, ev Event) []Action {
 		in.onPromote(false)
 	case EventSyncMaster:
 		if in.state == Backup {
-			in.becomeMaster()
+			in.becomeMaster(false)
 		}
 	case EventSyncBackup:
 		if in.state == Master {
-			in.leaveMaster(false)
+			in.leaveMaster(false, netip.Addr{})
 			in.enterBackup()
 		}
 	}
@@ -231,6 +245,9 @@ type Status struct {
 	MasterAdverInt    time.Duration
 	MasterDownAt      time.Duration // 0 unless the Master_Down_Timer is armed
 	PreemptAt         time.Duration // 0 unless a preempt_delay is running
+	// Pending: Master, waiting (at most Config.Handover) for the displaced
+	// master's release before taking the VIPs.
+	Pending bool
 }
 
 // Status returns a snapshot.
@@ -239,6 +256,7 @@ func (in *Instance) Status() Status {
 		State: in.state, BasePriority: in.cfg.Priority, EffectivePriority: in.effective(),
 		Priority: in.priority(), Override: in.override, Fault: in.fault, Accept: in.accept(),
 		MasterAddr: in.masterAddr, MasterPriority: in.masterPrio, MasterAdverInt: in.masterAdverInt,
+		Pending: in.pending,
 	}
 	if in.timerGen[MasterDownTimer] != 0 {
 		s.MasterDownAt = in.timerAt[MasterDownTimer]

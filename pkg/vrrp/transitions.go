@@ -24,7 +24,7 @@ func (in *Instance) enterRunning() {
 	case in.fault:
 		in.setState(Fault)
 	case in.priority() == PriorityOwner:
-		in.becomeMaster()
+		in.becomeMaster(false)
 	default:
 		in.enterBackup()
 	}
@@ -42,33 +42,60 @@ func (in *Instance) enterBackup() {
 // becomeMaster: RFC 5798 §6.4.1 owner branch and §6.4.2 Master_Down_Timer
 // expiry: send an advert, take the VIPs, announce them, arm Adver_Timer.
 // The advert goes first so the old master can drop the VIPs before our
-// announcements arrive (keepalived orders it the same way).
-func (in *Instance) becomeMaster() {
+// announcements arrive (keepalived orders it the same way). displacing
+// says a live master is being replaced: with a handover hold the VIPs then
+// wait for its release (see Instance).
+func (in *Instance) becomeMaster(displacing bool) {
 	in.stop(MasterDownTimer)
 	in.sendAdvert(in.priority())
-	in.emit(Action{Kind: ActionAddVIPs, Accept: in.accept()})
-	in.emit(Action{Kind: ActionAnnounce})
+	prev := in.masterAddr
+	if displacing && in.cfg.Handover > 0 && prev.IsValid() && prev != in.cfg.Primary {
+		in.pending, in.holdFrom = true, prev
+		in.arm(HoldTimer, in.cfg.Handover)
+	} else {
+		in.takeVIPs()
+	}
 	in.arm(AdverTimer, in.cfg.Interval)
 	in.masterAddr, in.masterPrio = in.cfg.Primary, in.priority()
 	in.masterAdverInt = in.cfg.Interval
 	in.setState(Master)
 }
 
+// takeVIPs adds and announces the VIPs, ending a handover hold.
+func (in *Instance) takeVIPs() {
+	if in.pending {
+		in.pending, in.holdFrom = false, netip.Addr{}
+		in.stop(HoldTimer)
+	}
+	in.emit(Action{Kind: ActionAddVIPs, Accept: in.accept()})
+	in.emit(Action{Kind: ActionAnnounce})
+}
+
 // leaveMaster drops the VIPs; prio0 sends the priority-0 advert first
-// (RFC 5798 §6.4.3 Shutdown).
-func (in *Instance) leaveMaster(prio0 bool) {
+// (RFC 5798 §6.4.3 Shutdown). A valid releaseTo sends a priority 0 to that
+// router alone once the VIPs are gone: a yielding master's signal to a
+// successor holding for it. Unicast, so that no other backup takes it for
+// a resignation (a backup that heard us last would start its Skew_Time).
+func (in *Instance) leaveMaster(prio0 bool, releaseTo netip.Addr) {
 	in.stop(AdverTimer)
+	if in.pending {
+		in.pending, in.holdFrom = false, netip.Addr{}
+		in.stop(HoldTimer)
+	}
 	if prio0 {
 		in.sendAdvert(PriorityStop)
 	}
 	in.emit(Action{Kind: ActionRemoveVIPs})
+	if releaseTo.IsValid() && !prio0 {
+		in.emit(Action{Kind: ActionSendAdvert, Priority: PriorityStop, Dst: releaseTo})
+	}
 }
 
 // onShutdown: RFC 5798 §6.4.2/§6.4.3 Shutdown events.
 func (in *Instance) onShutdown() {
 	switch in.state {
 	case Master:
-		in.leaveMaster(true)
+		in.leaveMaster(true, netip.Addr{})
 	case Backup:
 		in.stop(MasterDownTimer)
 	}
@@ -77,7 +104,7 @@ func (in *Instance) onShutdown() {
 
 // onTimer dispatches a current (non-stale) timer expiry.
 func (in *Instance) onTimer(k TimerKind, gen uint64) {
-	if k != AdverTimer && k != MasterDownTimer || gen == 0 || in.timerGen[k] != gen {
+	if k != AdverTimer && k != MasterDownTimer && k != HoldTimer || gen == 0 || in.timerGen[k] != gen {
 		return // stale or unknown: harmless by design
 	}
 	in.timerGen[k] = 0
@@ -89,8 +116,14 @@ func (in *Instance) onTimer(k TimerKind, gen uint64) {
 	case k == MasterDownTimer && in.state == Backup:
 		// RFC 5798 §6.4.2: Master_Down_Timer fired: become master. A
 		// yielding owner has heard no other 255 for a whole interval.
+		// When the master we follow advertised less than us, it is alive
+		// and being preempted: a handover; otherwise it fell silent.
 		in.ownerYield = false
-		in.becomeMaster()
+		in.becomeMaster(in.masterPrio != 0 && in.masterPrio < in.priority())
+	case k == HoldTimer && in.state == Master && in.pending:
+		// The displaced master's release did not arrive (lost, or a peer
+		// that does not send it): take the VIPs anyway.
+		in.takeVIPs()
 	}
 }
 
@@ -145,7 +178,11 @@ func (in *Instance) backupRx(src netip.Addr, a *Advertisement) {
 // masterRx implements RFC 5798 §6.4.3 "If an ADVERTISEMENT is received".
 func (in *Instance) masterRx(src netip.Addr, a *Advertisement) {
 	if a.Priority == PriorityStop {
-		// Another router resigned: answer at once so backups see us.
+		// Another router resigned: answer at once so backups see us. If
+		// it is the master we displaced, its VIPs are gone: take them.
+		if in.pending && src == in.holdFrom {
+			in.takeVIPs()
+		}
 		in.sendAdvert(in.priority())
 		in.arm(AdverTimer, in.cfg.Interval)
 		return
@@ -162,7 +199,11 @@ func (in *Instance) masterRx(src netip.Addr, a *Advertisement) {
 	if in.cfg.Version == Version3 {
 		in.masterAdverInt = a.Interval
 	}
-	in.leaveMaster(false)
+	var releaseTo netip.Addr
+	if in.cfg.Handover > 0 {
+		releaseTo = src
+	}
+	in.leaveMaster(false, releaseTo)
 	in.enterBackup()
 	in.masterAddr, in.masterPrio = src, a.Priority
 }
@@ -190,7 +231,7 @@ func (in *Instance) onTrack(weight int, fault bool) {
 	case fault && !wasFault:
 		switch in.state {
 		case Master:
-			in.leaveMaster(true)
+			in.leaveMaster(true, netip.Addr{})
 			in.setState(Fault)
 		case Backup:
 			in.stop(MasterDownTimer)
@@ -214,7 +255,7 @@ func (in *Instance) onPromote(on bool) {
 	switch in.state {
 	case Backup:
 		if on {
-			in.becomeMaster()
+			in.becomeMaster(true)
 		}
 	case Master:
 		in.sendAdvert(in.priority())

@@ -178,14 +178,26 @@ func (s *Sim) modelPriority(n *node) int {
 
 // check runs the invariants after an event.
 func (s *Sim) check() {
-	masters := 0
+	masters, holders := 0, 0
+	for _, n := range s.nodes {
+		if n.vips {
+			holders++
+		}
+	}
+	switch {
+	case holders > 1 && !s.dual:
+		s.dual, s.dualSince = true, s.now
+	case holders <= 1 && s.dual:
+		s.dual = false
+		s.DualHolding += s.now - s.dualSince
+	}
 	for _, n := range s.nodes {
 		isMaster := n.running && n.in.State() == vrrp.Master
 		if n.vips && !isMaster {
 			s.violate("node %d holds VIPs in %v", n.id, n.in.State())
 			return
 		}
-		if isMaster && !n.vips {
+		if isMaster && !n.vips && !n.in.Status().Pending {
 			s.violate("node %d is master without VIPs", n.id)
 			return
 		}
@@ -261,9 +273,12 @@ func (s *Sim) watchTakeover(within time.Duration) {
 		return
 	}
 	s.takeover, s.takeoverSet = best, true
+	s.takeoverGen++
+	gen := s.takeoverGen
 	deadline := s.now + within
 	s.At(deadline, fmt.Sprintf("check n%d took over", best), func(s *Sim) {
-		if s.takeoverSet && s.nodes[best].in.State() != vrrp.Master {
+		// Only this watch's claim: a later master leaving starts another.
+		if s.takeoverSet && s.takeoverGen == gen && s.nodes[best].in.State() != vrrp.Master {
 			s.violate("n%d (highest priority) is not master %v after the master left", best, within)
 		}
 	})

@@ -98,6 +98,14 @@ func randomTopology(g *rand.Rand) ([]NodeSpec, Network, string) {
 		net.MaxDelay = minIvl / delayDiv
 	}
 	setup += fmt.Sprintf(" delay<=%v", net.MaxDelay)
+	// hactl's handover hold (vrrp.Config.Handover) on half of the runs.
+	if g.IntN(2) == 0 {
+		hold := max(2*net.MaxDelay, time.Millisecond)
+		for i := range specs {
+			specs[i].Config.Handover = hold
+		}
+		setup += fmt.Sprintf(" handover-hold=%v", hold)
+	}
 	return specs, net, setup
 }
 

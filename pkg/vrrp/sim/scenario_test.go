@@ -107,6 +107,35 @@ func TestScenarioPromotionHandover(t *testing.T) {
 	wantMasters(t, s, 0)
 }
 
+// TestScenarioHandoverHoldNoDualOwner: with hactl's handover hold a
+// promotion and the preemption back after clearing it never have two VIP
+// holders at once; with the plain RFC behaviour both have about one
+// delivery of overlap.
+func TestScenarioHandoverHoldNoDualOwner(t *testing.T) {
+	for _, hold := range []time.Duration{0, 5 * time.Millisecond} {
+		s := scenario(t, []uint8{250, 100, 5}, func(_ int, c *vrrp.Config) { c.Handover = hold })
+		for i := range 3 {
+			s.At(0, "start", func(s *Sim) { s.Start(i) })
+		}
+		run(t, s, 10*time.Second)
+		wantMasters(t, s, 0)
+		s.DualHolding = 0
+		s.At(10*time.Second, "promote n2", func(s *Sim) { s.Promote(2) })
+		run(t, s, 20*time.Second)
+		wantMasters(t, s, 2)
+		s.At(20*time.Second, "clear n2", func(s *Sim) { s.ClearPromotion(2) })
+		run(t, s, 30*time.Second)
+		wantMasters(t, s, 0)
+		switch {
+		case hold > 0 && s.DualHolding != 0:
+			t.Errorf("hold %v: two VIP holders for %v\n%s", hold, s.DualHolding, s.Trace())
+		case hold == 0 && s.DualHolding == 0:
+			t.Errorf("no hold: expected the RFC's overlap, saw none")
+		}
+		t.Logf("hold %v: dual holding %v over a promotion and a preemption back", hold, s.DualHolding)
+	}
+}
+
 // TestScenarioPromotionBeatsOwner: an address owner yields to a promoted
 // node and recovers when the promotion is cleared.
 func TestScenarioPromotionBeatsOwner(t *testing.T) {

@@ -105,10 +105,16 @@ type Sim struct {
 	// their own expectations.
 	CheckElection bool
 	handover      bool // a promotion on a settled network is in progress
+	// DualHolding is the simulated time during which two or more nodes
+	// held the VIPs at once (tests reset it before the part they measure).
+	DualHolding time.Duration
+	dualSince   time.Duration
+	dual        bool
 	// takeover is set after the settled master left: only this node may
 	// become master next (skew time orders the backups).
 	takeover    int
 	takeoverSet bool
+	takeoverGen int // which watch is current
 
 	linkLast  []time.Duration // last delivery time per (sender, receiver)
 	trace     *strings.Builder
@@ -302,7 +308,7 @@ func (s *Sim) step(n *node, ev vrrp.Event) {
 func (s *Sim) apply(n *node, a vrrp.Action, state *vrrp.State) {
 	switch a.Kind {
 	case vrrp.ActionSendAdvert:
-		s.send(n, a.Priority)
+		s.send(n, a.Priority, a.Dst)
 	case vrrp.ActionAddVIPs:
 		n.vips = true
 	case vrrp.ActionRemoveVIPs:
@@ -319,12 +325,15 @@ func (s *Sim) apply(n *node, a vrrp.Action, state *vrrp.State) {
 
 // send multicasts an advert from n to every other node in its partition,
 // applying loss, duplication and delay per receiver.
-func (s *Sim) send(n *node, prio uint8) {
+func (s *Sim) send(n *node, prio uint8, only netip.Addr) {
 	n.tmpl.Priority = prio
 	src := n.spec.Config.Primary
 	dst := vrrp.MulticastIPv4()
 	if !src.Is4() {
 		dst = vrrp.MulticastIPv6()
+	}
+	if only.IsValid() {
+		dst = only
 	}
 	pkt, err := n.tmpl.Marshal(src, dst)
 	if err != nil {
@@ -332,7 +341,7 @@ func (s *Sim) send(n *node, prio uint8) {
 		return
 	}
 	for _, r := range s.nodes {
-		if r == n || r.group != n.group {
+		if r == n || r.group != n.group || only.IsValid() && r.spec.Config.Primary != only {
 			continue
 		}
 		copies := 1

@@ -1,0 +1,21 @@
+//go:build linux
+
+package daemon
+
+import (
+	"testing"
+	"time"
+)
+
+func TestHandoverHold(t *testing.T) {
+	for _, tt := range []struct{ interval, want time.Duration }{
+		{10 * time.Millisecond, 2 * time.Millisecond},
+		{100 * time.Millisecond, 5 * time.Millisecond},
+		{time.Second, 10 * time.Millisecond},
+		{3 * time.Second, 10 * time.Millisecond},
+	} {
+		if got := handoverHold(tt.interval); got != tt.want {
+			t.Errorf("handoverHold(%v) = %v, want %v", tt.interval, got, tt.want)
+		}
+	}
+}
