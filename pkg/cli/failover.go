@@ -27,6 +27,11 @@ type FailoverOptions struct {
 	DryRun   bool
 	Force    bool
 	Clear    bool
+	// Service, StopCommand and StartCommand stop and start the master's
+	// daemon when the target runs keepalived.
+	Service      string
+	StopCommand  string
+	StartCommand string
 
 	// Nodes builds the nodes (SSH); tests replace it.
 	Nodes NodeSource
@@ -45,10 +50,14 @@ and every other node has released it. Before it acts, it checks that NODE is
 reachable, healthy (not in Fault, trackers passing) and configured for the
 instance.
 
-For nodes that run plain keepalived it explains what it can do (stop
-keepalived on the master, wait for the target to take the VIP, start it
-again) and refuses when preemption would bring the VIP straight back,
-unless --force.
+For nodes that run plain keepalived it explains what it can do (stop the
+daemon on the master, wait for the target to take the VIP, start it again,
+then check who holds the VIP) and refuses when preemption would bring the
+VIP straight back, or another backup would take it, unless --force. The
+master's daemon is stopped with "systemctl stop SERVICE" and started with
+"systemctl start SERVICE" (SERVICE: --service, default keepalived, or hactl
+when the master runs hactl); --stop-command and --start-command replace
+them, with {node} replaced by the master's name.
 
 Exit codes: 0 done and verified; 1 usage error or a failed pre-check;
 5 a step failed part-way (the message says what state the cluster is in).`,
@@ -62,7 +71,16 @@ Exit codes: 0 done and verified; 1 usage error or a failed pre-check;
   hactl failover --to server02 --instance VI_1 --dry-run
 
   # Drop the sticky promotion: priorities decide again
-  hactl failover --clear`,
+  hactl failover --clear
+
+  # The target runs keepalived: stop and start the master's keepalived with
+  # your own commands (no systemd); --force even though it preempts
+  hactl failover --to server02 --stop-command 'sudo /usr/local/sbin/vrrp stop {node}' \
+      --start-command 'sudo /usr/local/sbin/vrrp start {node}' --force
+
+  # In the lab (hactl lab up): the lab's daemonctl script
+  hactl failover --to node1 --stop-command '/run/hactl-lab/demo/daemonctl stop' \
+      --start-command '/run/hactl-lab/demo/daemonctl start'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if opts.To == "" && !opts.Clear {
@@ -70,6 +88,9 @@ Exit codes: 0 done and verified; 1 usage error or a failed pre-check;
 			}
 			if opts.To != "" && opts.Clear {
 				return errors.New("failover: --to and --clear exclude each other")
+			}
+			if opts.Clear && (opts.Service != "" || opts.StopCommand != "" || opts.StartCommand != "") {
+				return errors.New("failover: --service, --stop-command and --start-command go with --to (a keepalived target), not --clear")
 			}
 			opts.Nodes = newNodeSource(f.IO, f.Global, socketFlag(cmd, f.Global))
 			return runFailover(cmd.Context(), opts)
@@ -84,6 +105,9 @@ Exit codes: 0 done and verified; 1 usage error or a failed pre-check;
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "print the plan, change nothing")
 	fl.BoolVar(&opts.Force, "force", false, "act on keepalived nodes even when preemption would undo it")
 	fl.BoolVar(&opts.Clear, "clear", false, "remove the sticky promotion")
+	fl.StringVar(&opts.Service, "service", "", "keepalived target: unit to stop and start on the master with systemctl (default keepalived, or hactl when the master runs hactl)")
+	fl.StringVar(&opts.StopCommand, "stop-command", "", "keepalived target: remote command that stops the master's daemon, instead of systemctl stop SERVICE ({node}: the master's name)")
+	fl.StringVar(&opts.StartCommand, "start-command", "", "keepalived target: remote command that starts the master's daemon again, instead of systemctl start SERVICE ({node}: the master's name)")
 	cmd.MarkFlagsMutuallyExclusive("instance", "vip")
 	_ = cmd.RegisterFlagCompletionFunc("to", completeNodes(f))
 	return cmd
@@ -109,6 +133,7 @@ func runFailover(ctx context.Context, o *FailoverOptions) error {
 	res, err := cluster.Failover(ctx, members(o.Members, set), cluster.FailoverOptions{
 		To: o.To, Instance: o.Instance, VIP: vip, For: o.For, Wait: o.Wait, Timeout: o.Global.Timeout,
 		DryRun: o.DryRun, Force: o.Force, Clear: o.Clear, Progress: progressLine(o.IO.ErrOut, "failover"),
+		Service: o.Service, StopCommand: o.StopCommand, StartCommand: o.StartCommand,
 	})
 	return finishOperation(o.IO, o.Global, res, err, func(w io.Writer) { renderFailover(w, res) })
 }
@@ -192,6 +217,18 @@ func renderFailover(w io.Writer, r *cluster.FailoverResult) {
 	case r.Method == "clear" && len(r.Owners) == 1:
 		fmt.Fprintf(w, "%s: promotions cleared; %s holds %s by priority (%.0f ms)\n", r.Instance, r.Owners[0], strings.Join(r.VIPs, ", "), r.HandoverMS)
 	case r.Method == "none":
+	case r.Method == "keepalived-restart" && len(r.Owners) == 1:
+		from := orDash(strings.Join(r.From, ","))
+		switch {
+		case len(r.Steps) == 0:
+			fmt.Fprintf(w, "%s: %s holds %s; nothing done\n", r.Instance, r.Owners[0], strings.Join(r.VIPs, ", "))
+		case r.Owners[0] == r.To:
+			fmt.Fprintf(w, "%s: %s holds %s alone, %.0f ms after stopping %s's daemon; %s's daemon runs again as backup\n",
+				r.Instance, r.To, strings.Join(r.VIPs, ", "), r.HandoverMS, from, from)
+		default:
+			fmt.Fprintf(w, "%s: %s held %s alone %.0f ms after stopping %s's daemon; %s holds it again now (preemption)\n",
+				r.Instance, r.To, strings.Join(r.VIPs, ", "), r.HandoverMS, from, r.Owners[0])
+		}
 	case len(r.Owners) == 1 && r.To != "":
 		until := "until hactl failover --clear"
 		if r.ExpiresAt != nil {

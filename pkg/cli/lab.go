@@ -27,6 +27,8 @@ type LabOptions struct {
 	Argv   []string
 	// NoDaemon starts only sshd on the nodes.
 	NoDaemon bool
+	// Keepalived names the nodes that run keepalived instead of hactl.
+	Keepalived []string
 }
 
 func newCmdLab(f *Factory) *cobra.Command {
@@ -57,14 +59,22 @@ network namespace. Needs root.`,
 		Long: `Build a lab of N nodes in network namespaces, start sshd on each, and run
 hactl daemon on each with a generated config: one instance (VI_1, VRID 51),
 one VIP (10.77.0.100/24), priority 100 + i, so the last node becomes master.
-Each node's files (config, state, socket, logs) are in /run/hactl-lab/NAME/NODE/.`,
+Each node's files (config, state, socket, logs) are in /run/hactl-lab/NAME/NODE/.
+With --keepalived, the named nodes run keepalived (/usr/sbin/keepalived) with
+the same config instead. Each daemon runs under a supervisor that starts it
+again when it exits; /run/hactl-lab/NAME/daemonctl stop|start|restart, run
+inside a node, stops, starts or restarts it (the lab has no systemd).`,
 		Example: `  hactl lab up
-  hactl lab up --nodes 5 --name big`,
+  hactl lab up --nodes 5 --name big
+  hactl lab up --keepalived node3        # a mixed cluster: node3 runs keepalived
+  hactl lab exec node3 -- /run/hactl-lab/demo/daemonctl restart`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runLabUp(cmd.Context(), opts) },
 	}
 	up.Flags().IntVar(&opts.Nodes, "nodes", 3, "number of nodes")
 	up.Flags().BoolVar(&opts.NoDaemon, "no-daemon", false, "start only sshd on the nodes, no hactl daemon")
+	up.Flags().StringSliceVar(&opts.Keepalived, "keepalived", nil, "nodes that run keepalived instead of hactl daemon (node1,node3)")
+	up.MarkFlagsMutuallyExclusive("no-daemon", "keepalived")
 
 	down := &cobra.Command{
 		Use:   "down [--name NAME | --all]",
@@ -141,7 +151,7 @@ func runLabUp(ctx context.Context, o *LabOptions) error {
 		return err
 	}
 	if !o.NoDaemon {
-		if err := startLabDaemons(l); err != nil {
+		if err := startLabDaemons(l, o.Keepalived); err != nil {
 			_ = l.Down()
 			return fmt.Errorf("lab %s: starting the daemons: %w (lab removed)", l.Name, err)
 		}
@@ -172,10 +182,12 @@ The nodes are reachable from the operator namespace (%s):
   hactl lab exec op -- %s status --inventory %s
   hactl lab exec op -- %s who-owns 10.77.0.100 --inventory %s
   hactl lab exec op -- %s failover --to node1 --inventory %s
-  hactl lab exec op -- %s restart-safe --restart-command %s --inventory %s
+  hactl lab exec op -- %s restart-safe --restart-command '%s restart' --inventory %s
+Each node's daemon runs under a supervisor; inside a node, %s stop|start|restart
+stops, starts or restarts it (failover --stop-command/--start-command for keepalived targets).
 Tear it down with: hactl lab down --name %s
 `, l.SSHConfig, l.KnownHosts, l.Identity, l.Inventory, l.Operator.Netns, l.SSHConfig, self, l.Inventory, self, l.Inventory,
-		self, l.Inventory, self, labRestartScript(l), l.Inventory, l.Name)
+		self, l.Inventory, self, labDaemonctl(l), l.Inventory, labDaemonctl(l), l.Name)
 	return nil
 }
 

@@ -5,6 +5,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/hactl/hactl/pkg/api"
@@ -36,31 +40,52 @@ func labDaemonPaths(h *netlab.Host) (conf, state, pid string) {
 }
 
 // startLabDaemons writes each node's config and starts `hactl daemon`
-// there, detached, logging to NODEDIR/daemon.log.
-func startLabDaemons(l *netlab.Lab) error {
+// there (keepalived on the nodes named in keepalived), detached, under the
+// lab's supervisor, logging to NODEDIR/daemon.log.
+func startLabDaemons(l *netlab.Lab, keepalived []string) error {
 	self, err := os.Executable()
 	if err != nil {
 		return err
 	}
-	for i, h := range l.Nodes {
-		conf, state, pid := labDaemonPaths(h)
-		if err := os.WriteFile(conf, []byte(labDaemonConfig(i+1)), 0o644); err != nil {
-			return err
-		}
-		// Under the supervisor (lab_supervisor.go), so that a restart is
-		// SIGTERM to the daemon: hactl restart-safe works in the lab.
-		if _, err := h.Start("daemon", self, "lab", "supervise", "--", self, "daemon", "-f", conf, "--state-file", state, "--socket", h.Socket(), "--pid-file", pid); err != nil {
-			return err
+	for _, n := range keepalived {
+		if _, err := l.Host(n); err != nil || n == l.Operator.Name {
+			return fmt.Errorf("--keepalived %s: not a node of the lab (node1..node%d)", n, len(l.Nodes))
 		}
 	}
-	if err := writeLabRestartScript(l); err != nil {
+	if len(keepalived) > 0 {
+		if _, err := os.Stat("/usr/sbin/keepalived"); err != nil {
+			return fmt.Errorf("--keepalived: /usr/sbin/keepalived: %w (apt-get install keepalived)", err)
+		}
+	}
+	if err := writeLabScripts(l); err != nil {
 		return err
 	}
-	// Return once every daemon answers on its socket (at most 5 s each).
+	for i, h := range l.Nodes {
+		// Under the supervisor (lab_supervisor.go), so that a restart is
+		// SIGTERM to the daemon: hactl restart-safe works in the lab.
+		argv := []string{}
+		if slices.Contains(keepalived, h.Name) {
+			conf := filepath.Join(h.Dir, "keepalived.conf")
+			if err := os.WriteFile(conf, []byte(labDaemonConfig(i+1)), 0o644); err != nil {
+				return err
+			}
+			argv = labKeepalived(h, conf)
+		} else {
+			conf, state, pid := labDaemonPaths(h)
+			if err := os.WriteFile(conf, []byte(labDaemonConfig(i+1)), 0o644); err != nil {
+				return err
+			}
+			argv = []string{self, "daemon", "-f", conf, "--state-file", state, "--socket", h.Socket(), "--pid-file", pid}
+		}
+		if _, err := h.Start("daemon", labSupervise(self, h, argv...)...); err != nil {
+			return err
+		}
+	}
+	// Return once every daemon answers (at most 5 s each).
 	for _, h := range l.Nodes {
 		for i := 0; labDaemonState(context.Background(), h) == "-"; i++ {
 			if i == 50 {
-				return fmt.Errorf("%s: daemon not answering on %s (log %s)", h.Name, h.Socket(), filepath.Join(h.Dir, "daemon.log"))
+				return fmt.Errorf("%s: daemon not answering (log %s)", h.Name, filepath.Join(h.Dir, "daemon.log"))
 			}
 			time.Sleep(100 * time.Millisecond)
 		}
@@ -76,6 +101,12 @@ func labDaemonState(ctx context.Context, h *netlab.Host) string {
 	defer c.CloseIdleConnections()
 	st, err := c.Status(ctx)
 	if err != nil {
+		// A keepalived node: its pid file names a running keepalived.
+		if b, rerr := os.ReadFile(filepath.Join(h.Dir, "keepalived.pid")); rerr == nil {
+			if pid, perr := strconv.Atoi(strings.TrimSpace(string(b))); perr == nil && syscall.Kill(pid, 0) == nil {
+				return fmt.Sprintf("keepalived (pid %d)", pid)
+			}
+		}
 		return "-"
 	}
 	if len(st.Instances) == 0 {

@@ -53,7 +53,10 @@ systemctl start keepalived" after a synchronous restart left two masters.`,
   hactl restart-safe -c prod --no-restore
 
   # Nodes that still run keepalived
-  hactl restart-safe --nodes server01,server02 --service keepalived`,
+  hactl restart-safe --nodes server01,server02 --service keepalived
+
+  # In the lab (hactl lab up), for hactl and keepalived nodes alike
+  hactl restart-safe --restart-command '/run/hactl-lab/demo/daemonctl restart'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts.Nodes = newNodeSource(f.IO, f.Global, socketFlag(cmd, f.Global))

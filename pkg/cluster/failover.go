@@ -67,15 +67,41 @@ type FailoverOptions struct {
 	Force   bool
 	// Clear removes promotions instead of setting one.
 	Clear bool
-	// Service is the unit to stop and start on a keepalived master
-	// (default keepalived).
+	// Service is the unit to stop and start on the master when the target
+	// runs keepalived (default keepalived; hactl when the master runs
+	// hactl).
 	Service string
+	// StopCommand and StartCommand replace "systemctl stop SERVICE" and
+	// "systemctl start SERVICE" on the master; "{node}" is replaced by the
+	// master's name.
+	StopCommand, StartCommand string
 	// Progress, when set, receives one line per step as it happens.
 	Progress func(string)
 }
 
 func (o *FailoverOptions) defaults() {
-	defaultOps(&o.Wait, &o.Poll, &o.Timeout, &o.Service, 30*time.Second, 50*time.Millisecond, "keepalived")
+	var svc string
+	defaultOps(&o.Wait, &o.Poll, &o.Timeout, &svc, 30*time.Second, 50*time.Millisecond, "-")
+}
+
+// masterCommands are the commands that stop and start the master's daemon
+// for a keepalived target.
+func (o *FailoverOptions) masterCommands(master string, kind string) (stop, start string) {
+	svc := o.Service
+	if svc == "" {
+		svc = "keepalived"
+		if kind == DaemonHactl {
+			svc = "hactl"
+		}
+	}
+	stop, start = "systemctl stop "+svc, "systemctl start "+svc
+	if o.StopCommand != "" {
+		stop = strings.ReplaceAll(o.StopCommand, "{node}", master)
+	}
+	if o.StartCommand != "" {
+		start = strings.ReplaceAll(o.StartCommand, "{node}", master)
+	}
+	return stop, start
 }
 
 // defaultOps fills the settings failover and restart-safe share: the wait
@@ -506,7 +532,9 @@ func expectedOwner(inst string, members []Member, obs []*Observation, _ []int) s
 
 // keepalived is the path for a target running plain keepalived: it cannot
 // be promoted, so the master's daemon is stopped until the target holds the
-// VIP, then started again.
+// VIP, then started again; then it waits until the master's daemon is back
+// and checks who holds the VIP: the master again when it outranks the
+// target and preempts (allowed with --force only), else the target.
 func (f *failover) keepalived(ctx context.Context, obs []*Observation, t int) error {
 	target := f.ms[t].Name()
 	f.res.To, f.res.Method = target, "keepalived-restart"
@@ -526,6 +554,9 @@ func (f *failover) keepalived(ctx context.Context, obs []*Observation, t int) er
 	master := own[0]
 	mi := obs[m].ClusterInstance(f.inst)
 	ti := obs[t].ClusterInstance(f.inst)
+	if mi == nil {
+		return fmt.Errorf("%s holds the VIP but its daemon (%s) does not report instance %s; cannot plan a keepalived failover", master, obs[m].Daemon.Kind, f.inst)
+	}
 	// Who takes over when the master stops: the best other node.
 	var why []string
 	for i, o := range obs {
@@ -536,45 +567,112 @@ func (f *failover) keepalived(ctx context.Context, obs []*Observation, t int) er
 			why = append(why, fmt.Sprintf("%s (priority %d) outranks %s (%d) and would take the VIP instead", o.Node, in.EffectivePriority, target, ti.EffectivePriority))
 		}
 	}
-	if mi != nil && mi.EffectivePriority > ti.EffectivePriority {
-		why = append(why, fmt.Sprintf("%s (priority %d) outranks %s (%d): with preemption (keepalived's default) it takes the VIP straight back when it starts again", master, mi.EffectivePriority, target, ti.EffectivePriority))
+	// Whether the master takes the VIP back when it starts again.
+	comesBack := mi.EffectivePriority > ti.EffectivePriority && mi.preempts()
+	if comesBack {
+		delay := ""
+		if mi.PreemptDelay > 0 {
+			delay = fmt.Sprintf(" (after its preempt_delay of %v)", mi.PreemptDelay)
+		}
+		why = append(why, fmt.Sprintf("%s (priority %d) outranks %s (%d) and preempts: it takes the VIP straight back when it starts again%s", master, mi.EffectivePriority, target, ti.EffectivePriority, delay))
+	} else if mi.EffectivePriority > ti.EffectivePriority {
+		f.res.Notes = append(f.res.Notes, fmt.Sprintf("%s (priority %d) outranks %s (%d) but does not preempt (nopreempt): %s keeps the VIP", master, mi.EffectivePriority, target, ti.EffectivePriority, target))
 	}
-	svc := f.opt.Service
-	if obs[m].Daemon.Kind == DaemonHactl {
-		svc = "hactl"
-	}
+	stopCmd, startCmd := f.opt.masterCommands(master, obs[m].Daemon.Kind)
+	back := mi.masterDown()
 	f.res.Plan = append(f.res.Plan,
-		fmt.Sprintf("%s runs keepalived, which has no promotion: stop %s on the master %s (systemctl stop %s)", target, svc, master, svc),
-		fmt.Sprintf("wait up to %v until %s holds the VIP alone", f.opt.Wait, target),
-		fmt.Sprintf("start %s on %s again (systemctl start %s)", svc, master, svc))
+		fmt.Sprintf("%s runs keepalived, which has no promotion: stop the %s daemon on the master %s (%s)", target, obs[m].Daemon.Kind, master, stopCmd),
+		fmt.Sprintf("wait up to %v until %s holds %s alone", f.opt.Wait, target, strings.Join(f.res.VIPs, ", ")),
+		fmt.Sprintf("start it on %s again (%s); wait up to %v until it is back", master, startCmd, f.opt.Wait))
+	if comesBack {
+		f.res.Plan = append(f.res.Plan, fmt.Sprintf("expect %s to take the VIP back by preemption; wait up to %v until it holds it alone", master, f.opt.Wait))
+	} else {
+		f.res.Plan = append(f.res.Plan, fmt.Sprintf("wait %v (one Master_Down_Interval and one interval), then check that %s still holds the VIP alone", back, target))
+	}
+	if f.opt.DryRun {
+		// The plan is shown even when refused: it says what --force does.
+		f.res.DryRun, f.res.Owners = true, own
+	}
 	if len(why) > 0 && !f.opt.Force {
 		return fmt.Errorf("refusing: %s; change the priorities (or set nopreempt), or use --force to do it anyway", strings.Join(why, "; "))
 	}
 	f.res.Notes = append(f.res.Notes, why...)
 	if f.opt.DryRun {
-		f.res.DryRun, f.res.Owners = true, own
 		return nil
 	}
-	stopAt := time.Now()
-	if err := f.step("stopped "+svc, master, func() error {
-		_, err := f.ms[m].Run(ctx, "systemctl stop "+svc, 0)
+	oldPID := obs[m].Daemon.PID
+	run := func(ctx context.Context, cmd string) error {
+		out, err := f.ms[m].Run(ctx, cmd, f.opt.Wait)
+		if err != nil && strings.TrimSpace(out) != "" {
+			err = fmt.Errorf("%w: %s", err, strings.TrimSpace(out))
+		}
 		return err
-	}); err != nil {
-		return f.stopped(ctx, "stopping "+svc+" on "+master, err)
+	}
+	stopAt := time.Now()
+	if err := f.step("stopped: "+stopCmd, master, func() error { return run(ctx, stopCmd) }); err != nil {
+		return f.stopped(ctx, "stopping the daemon on "+master+" ("+stopCmd+")", err)
 	}
 	werr := f.step("holds the VIP alone", target, func() error { return f.waitOwner(ctx, target, f.opt.Wait) })
-	f.res.HandoverMS = ms(time.Since(stopAt))
-	if err := f.step("started "+svc, master, func() error {
-		_, err := f.ms[m].Run(context.WithoutCancel(ctx), "systemctl start "+svc, 0)
-		return err
-	}); err != nil {
-		return f.stopped(ctx, "starting "+svc+" on "+master+" again", errors.Join(werr, err))
+	if werr == nil {
+		f.res.HandoverMS = ms(time.Since(stopAt))
+	}
+	// Start it again whatever happened: a stopped master helps nobody.
+	if err := f.step("started: "+startCmd, master, func() error { return run(context.WithoutCancel(ctx), startCmd) }); err != nil {
+		return f.stopped(ctx, "starting the daemon on "+master+" again ("+startCmd+")", errors.Join(werr, err))
 	}
 	if werr != nil {
 		return f.stopped(ctx, "waiting for "+target+" to hold the VIP", werr)
 	}
+	startedAt := time.Now()
+	if err := f.step("daemon back", master, func() error { return f.waitBack(ctx, m, oldPID) }); err != nil {
+		return f.stopped(ctx, "waiting for the daemon on "+master+" to come back", err)
+	}
+	if comesBack {
+		if err := f.step("took the VIP back (preemption)", master, func() error { return f.waitOwner(ctx, master, f.opt.Wait) }); err != nil {
+			return f.stopped(ctx, "waiting for "+master+" to take the VIP back", err)
+		}
+		f.res.Notes = append(f.res.Notes, fmt.Sprintf("%s held the VIP alone %.0f ms after %s stopped; %s took it back by preemption %.0f ms after it was started again (--force)",
+			target, f.res.HandoverMS, master, master, ms(time.Since(startedAt))))
+		f.res.Owners = []string{master}
+		return nil
+	}
+	if err := f.step(fmt.Sprintf("still holds the VIP alone after %v", back), target, func() error {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(back):
+		}
+		return f.waitOwner(ctx, target, 2*time.Second)
+	}); err != nil {
+		return f.stopped(ctx, "checking that "+target+" kept the VIP after "+master+" started again", err)
+	}
 	f.res.Owners = []string{target}
 	return nil
+}
+
+// waitBack waits until member i runs a daemon again that is not oldPID and
+// reports the instance in BACKUP or MASTER.
+func (f *failover) waitBack(ctx context.Context, i, oldPID int) error {
+	return waitFor(ctx, f.ms[i:i+1], f.opt.Timeout, f.opt.Poll, f.opt.Wait, func(obs []*Observation, errs []error) (bool, string) {
+		if errs[0] != nil {
+			return false, errs[0].Error()
+		}
+		d := obs[0].Daemon
+		switch {
+		case d.Kind == DaemonNone || d.PID == 0:
+			return false, "no daemon answers yet"
+		case d.PID == oldPID:
+			return false, fmt.Sprintf("still the old daemon (pid %d)", oldPID)
+		}
+		in := obs[0].ClusterInstance(f.inst)
+		switch {
+		case in == nil:
+			return false, "instance " + f.inst + " not running yet"
+		case in.State != "BACKUP" && in.State != "MASTER":
+			return false, "instance " + f.inst + " is " + in.State
+		}
+		return true, ""
+	})
 }
 
 // promotionOf is a node's promotion of inst (nil when none).

@@ -28,6 +28,12 @@ type keepalivedJSON []struct {
 		State             int      `json:"state"`
 		LastTransition    float64  `json:"last_transition"`
 		VIPs              []string `json:"vips"`
+		// AdverInt is the advertisement interval in seconds (fractional
+		// with VRRPv3).
+		AdverInt float64 `json:"adver_int"`
+		// Nopreempt is a JSON boolean in 2.2.x, a number in older dumps.
+		Nopreempt    json.RawMessage `json:"nopreempt"`
+		PreemptDelay float64         `json:"preempt_delay"`
 	} `json:"data"`
 }
 
@@ -53,6 +59,16 @@ func ParseKeepalivedJSON(b []byte) ([]Instance, error) {
 		}
 		zero := 0 // keepalived's VIPs have no lifetime
 		in.LeaseSeconds = &zero
+		if np := strings.TrimSpace(string(d.Nopreempt)); np != "" && np != "null" {
+			preempt := np == "false" || np == "0"
+			in.Preempt = &preempt
+		}
+		if d.PreemptDelay > 0 {
+			in.PreemptDelay = time.Duration(d.PreemptDelay * float64(time.Second))
+		}
+		if d.AdverInt > 0 {
+			in.AdvertInterval = time.Duration(d.AdverInt * float64(time.Second))
+		}
 		if d.LastTransition > 0 {
 			sec, frac := math.Modf(d.LastTransition)
 			in.Since = time.Unix(int64(sec), int64(frac*1e9)).UTC().Truncate(time.Millisecond)
@@ -100,6 +116,21 @@ kbin=$(command -v keepalived || echo /usr/sbin/keepalived)
 echo "@@hactl:keepalived-version $("$kbin" --version 2>&1 | head -n 1)"
 sig=$("$kbin" --signum=JSON 2>/dev/null)
 if [ -z "$sig" ]; then echo "@@hactl:keepalived-error keepalived was built without JSON support (--enable-json)"; exit 0; fi
+# A keepalived that has just started may not take the signal yet (it
+# blocks it for its signalfd early on), and the signal's default action ends
+# the process: signal only when every keepalived process blocks, catches or
+# ignores it (/proc/PID/status).
+b=$((sig-1)); pos=$((16-b/4))
+for p in $pids; do
+  st=$(grep -E '^Sig(Blk|Ign|Cgt):' /proc/$p/status 2>/dev/null | awk '{print $2}')
+  takes=0; n=0
+  for m in $st; do
+    [ ${#m} -eq 16 ] || continue
+    n=$((n+1)); h=$(printf %s "$m" | cut -c$pos)
+    takes=$((takes | ((0x$h >> (b%4)) & 1)))
+  done
+  if [ $n -gt 0 ] && [ $takes -eq 0 ]; then echo "@@hactl:keepalived-error keepalived (pid $p) is starting: it does not take its JSON signal yet"; exit 0; fi
+done
 f=/tmp/keepalived.json
 if command -v flock >/dev/null 2>&1 && exec 9>>/tmp/.hactl-keepalived.lock 2>/dev/null; then flock -w 3 9 2>/dev/null; fi
 rm -f "$f" 2>/dev/null

@@ -100,6 +100,31 @@ type Instance struct {
 	// Conflicts are other routers advertising this VRID differently, as
 	// the hactl daemon heard them (hactl only).
 	Conflicts []api.Conflict `json:"conflicts,omitempty"`
+
+	// Preempt says whether a higher-priority backup takes mastership
+	// from a lower-priority master (nil when unknown). Not in the JSON
+	// documents: failover and restart-safe use it to predict preemption.
+	Preempt *bool `json:"-"`
+	// PreemptDelay is keepalived's preempt_delay (0: none or unknown).
+	PreemptDelay time.Duration `json:"-"`
+	// AdvertInterval is the configured advertisement interval (0 when
+	// unknown).
+	AdvertInterval time.Duration `json:"-"`
+}
+
+// preempts reports whether the instance takes mastership back from a
+// lower-priority master: keepalived's and hactl's default unless known to
+// be off (nopreempt).
+func (in *Instance) preempts() bool { return in.Preempt == nil || *in.Preempt }
+
+// masterDown is one Master_Down_Interval plus one interval of the
+// instance (3 s when the interval is unknown): how long a backup waits
+// before it acts, with a margin.
+func (in *Instance) masterDown() time.Duration {
+	if in == nil || in.AdvertInterval <= 0 {
+		return 3 * time.Second
+	}
+	return 4 * in.AdvertInterval
 }
 
 // configures reports whether a is one of the instance's VIPs.
@@ -122,6 +147,9 @@ func fromAPI(in api.Instance) Instance {
 	}
 	lease := in.LeaseSeconds
 	out.LeaseSeconds = &lease
+	preempt := in.Preempt
+	out.Preempt = &preempt
+	out.AdvertInterval = time.Duration(in.AdvertIntervalMS) * time.Millisecond
 	for _, v := range in.VIPs {
 		if p, err := parsePrefixOrAddr(v); err == nil {
 			out.VIPs = append(out.VIPs, p)

@@ -117,10 +117,9 @@ func RestartSafe(ctx context.Context, members []Member, opt RestartOptions) (res
 	slices.SortStableFunc(backups, func(a, b int) int { return prio(a) - prio(b) })
 	settle := opt.Settle
 	if settle <= 0 {
-		settle = 3 * time.Second
-		if in := obs[mi].Instance(r.inst); in != nil && in.AdvertIntervalMS > 0 {
-			settle = 3*time.Duration(in.AdvertIntervalMS)*time.Millisecond + time.Duration(in.AdvertIntervalMS)*time.Millisecond
-		}
+		// One Master_Down_Interval and one interval, from hactl's API or
+		// keepalived's JSON dump (3 s when unknown).
+		settle = obs[mi].ClusterInstance(r.inst).masterDown()
 	}
 	hactlMaster := obs[mi].Daemon.Kind == DaemonHactl
 	for _, b := range backups {
@@ -140,7 +139,26 @@ func RestartSafe(ctx context.Context, members []Member, opt RestartOptions) (res
 		r.res.Plan = append(r.res.Plan, fmt.Sprintf("keepalived: restarting %s moves the VIP to %s (best backup)", master, members[best].Name()))
 	}
 	r.res.Order = append(r.res.Order, master)
-	r.res.Plan = append(r.res.Plan, fmt.Sprintf("restart %s (%s); wait until it is back in BACKUP; check one owner", master, r.command(members[mi], obs[mi])))
+	handover := best >= 0 && !(hactlMaster && obs[best].Daemon.Kind == DaemonHactl)
+	if handover {
+		r.res.Plan = append(r.res.Plan, fmt.Sprintf("restart %s (%s); wait until it is back (BACKUP, or MASTER again by preemption); settle %v; check one owner", master, r.command(members[mi], obs[mi]), settle))
+	} else {
+		r.res.Plan = append(r.res.Plan, fmt.Sprintf("restart %s (%s); wait until it is back in BACKUP; check one owner", master, r.command(members[mi], obs[mi])))
+	}
+	// With the master's restart as the handover, who holds the VIP at the
+	// end is up to the priorities: the old master takes it back when it
+	// outranks every other node and preempts.
+	takesBack := false
+	if handover {
+		if in := obs[mi].ClusterInstance(r.inst); in != nil {
+			takesBack = in.preempts() && slices.IndexFunc(backups, func(b int) bool { return prio(b) >= in.EffectivePriority }) < 0
+		}
+		if takesBack {
+			r.res.Plan = append(r.res.Plan, fmt.Sprintf("wait up to %v until %s takes the VIP back by preemption (it outranks every other node)", opt.Wait, master))
+		} else {
+			r.res.Plan = append(r.res.Plan, fmt.Sprintf("%s keeps the VIP (%s does not preempt it); keepalived has no promotion to give it back", members[best].Name(), master))
+		}
+	}
 	restore := !opt.NoRestore && best >= 0 && hactlMaster && obs[best].Daemon.Kind == DaemonHactl
 	origPromo := promotionOf(obs[mi], r.inst)
 	if restore {
@@ -192,6 +210,13 @@ func RestartSafe(ctx context.Context, members []Member, opt RestartOptions) (res
 		// keepalived (or mixed): the master's restart is the handover.
 		if err := r.restartNode(ctx, mi, obs[mi], "", settle); err != nil {
 			return r.res, err
+		}
+		if takesBack {
+			if err := r.fo.step("took the VIP back (preemption)", master, func() error { return r.fo.waitOwner(ctx, master, r.opt.Wait) }); err != nil {
+				return r.res, r.stopped(ctx, "waiting for "+master+" to take the VIP back by preemption", err)
+			}
+		} else {
+			r.res.Notes = append(r.res.Notes, fmt.Sprintf("%s does not take the VIP back (it does not outrank every other node, or nopreempt)", master))
 		}
 	} else if err := r.restartNode(ctx, mi, obs[mi], current, settle); err != nil {
 		return r.res, err
@@ -265,7 +290,9 @@ func (r *restarter) verifyOne(ctx context.Context, after string) (string, error)
 }
 
 // restartNode restarts member i and waits until its daemon is a new process,
-// in BACKUP, hearing master ("" for any), then settles and checks one owner.
+// in BACKUP, hearing master, then settles and checks one owner. With master
+// "" (the old master's restart is the handover) MASTER counts as back too:
+// a keepalived that preempts may be master again before the next look.
 func (r *restarter) restartNode(ctx context.Context, i int, before *Observation, master string, settle time.Duration) error {
 	m := r.ms[i]
 	oldPID, oldStart := before.Daemon.PID, before.Daemon.StartedAt
@@ -300,7 +327,7 @@ func (r *restarter) restartNode(ctx context.Context, i int, before *Observation,
 			if in == nil {
 				return false, "instance " + r.inst + " not running yet"
 			}
-			if in.State != "BACKUP" {
+			if in.State != "BACKUP" && (master != "" || in.State != "MASTER") {
 				return false, "instance " + r.inst + " is " + in.State
 			}
 			if ai := o.Instance(r.inst); ai != nil && master != "" {
