@@ -1,7 +1,9 @@
 //go:build linux
 
 // Command hactl-bench measures hactl against keepalived 2.2.7 in one run:
-// crash and graceful failover (VRRPv2 at 1 s, VRRPv3 at 0.1 s), and CPU
+// crash and graceful failover (VRRPv2 at 1 s, VRRPv3 at 0.1 s), a planned
+// failover under 1 ms probes (hactl failover --to against the runbook's
+// restart of the master), who-owns against an ssh loop, and CPU
 // time and peak RSS with 1 and 100 instances at 0.1 s adverts. It prints
 // a table of medians beside the protocol bounds and the hactl/keepalived
 // ratio, and writes the same as JSON. `make bench` runs it (root).
@@ -31,7 +33,7 @@ func main() {
 	jsonOut := flag.String("json", "bench-results.json", "write the results as JSON here")
 	quick := flag.Bool("quick", false, "3 trials and a 5 s window (a smoke run)")
 	verbose := flag.Bool("v", false, "print every trial")
-	only := flag.String("only", "failover,whoowns,resources", "which groups of rows to measure")
+	only := flag.String("only", "failover,planned,whoowns,resources", "which groups of rows to measure")
 	flag.Parse()
 	if *quick {
 		*trials, *window = 3, 5*time.Second
@@ -87,6 +89,21 @@ func run(trials int, window time.Duration, bin, jsonOut string, verbose bool, on
 		rep.Rows = append(rep.Rows, row)
 	}
 	l.Down()
+	if want("planned") {
+		fmt.Fprintf(os.Stderr, "measuring planned failover with 1 ms probes (hactl failover --to node2 and --clear; keepalived: restart of the master) (%d trials each)...\n", trials)
+		rows, err := func() ([]*bench.Row, error) {
+			pl, err := netlab.Up(ctx, netlab.Config{Name: "benchplan", Nodes: 2, SSH: true})
+			if err != nil {
+				return nil, err
+			}
+			defer pl.Down()
+			return bench.Planned(ctx, pl, daemons, bench.PlannedSpec{Bin: abs, Trials: trials, Seed: 1, Log: spec(log)})
+		}()
+		if err != nil {
+			return err
+		}
+		rep.Rows = append(rep.Rows, rows...)
+	}
 	for _, n := range []int{1, 8, 32} {
 		if !want("whoowns") {
 			break

@@ -28,17 +28,23 @@ func (r *Report) WriteTable(w io.Writer) {
 		if row.Bound > 0 {
 			bound = fmt.Sprintf("%.1f %s", row.Bound, row.Unit)
 		}
+		ratio := fmt.Sprintf("%.2f", row.Ratio)
+		if row.Median[row.Rival] == 0 {
+			ratio = "-" // no rival figure, or a rival median of 0 (lost probes)
+		}
 		fmt.Fprintf(w, "%-*s  %12s  %12s  %8s  %12s  %d/%d\n", width, row.Name,
-			value(row.Median["hactl"], row.Unit), value(row.Median[row.Rival], row.Unit),
-			fmt.Sprintf("%.2f", row.Ratio), bound, len(row.Trials["hactl"]), len(row.Trials[row.Rival]))
+			value(row, "hactl"), value(row, row.Rival),
+			ratio, bound, len(row.Trials["hactl"]), len(row.Trials[row.Rival]))
 	}
 }
 
-func value(v float64, unit string) string {
-	if v == 0 {
+// value is a daemon's median with its unit, "-" when it has no trials
+// (a median of 0, such as no lost probes, prints as 0).
+func value(row *Row, daemon string) string {
+	if len(row.Trials[daemon]) == 0 {
 		return "-"
 	}
-	return strings.TrimSpace(fmt.Sprintf("%.1f %s", v, unit))
+	return strings.TrimSpace(fmt.Sprintf("%.1f %s", row.Median[daemon], row.Unit))
 }
 
 // JSON renders the report.

@@ -156,6 +156,23 @@ func (p *Prober) Stop() ProbeStats {
 	return st
 }
 
+// LostBetween counts the probes sent in [from, to) and, of those, the ones
+// never answered; call it after Stop.
+func (p *Prober) LostBetween(from, to time.Time) (lost, sent int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for seq, at := range p.sent {
+		if at.Before(from) || !at.Before(to) {
+			continue
+		}
+		sent++
+		if _, ok := p.answered[seq]; !ok {
+			lost++
+		}
+	}
+	return lost, sent
+}
+
 // Sampler records which nodes hold the VIP, every interval.
 type Sampler struct {
 	nodes   []*netlab.Host
