@@ -4,6 +4,7 @@ package daemon
 
 import (
 	"net/netip"
+	"sync"
 	"time"
 )
 
@@ -11,43 +12,89 @@ import (
 // garp_master_repeat rounds spaced by vrrp_garp_interval, a second burst
 // garp_master_delay later, and, with garp_master_refresh, a burst of
 // garp_master_refresh_repeat every refresh period while master. Sending
-// happens off the loop; leaving Master stops the schedule.
+// happens off the loop, on timers (time.AfterFunc): nothing waits between
+// rounds, so a hundred masters cost no goroutine (and no stack) each
+// during the seconds until garp_master_delay. Leaving Master stops the
+// schedule.
 func (r *runtime) announce(in *instance) {
 	in.stopAnnouncing()
-	stop := make(chan struct{})
-	in.announceStop = stop
+	a := &announcement{}
+	in.announcing = a
 	g := in.c.GARP
 	gap := r.cfg.Global.GARPInterval
 	if in.c.Family == "inet6" {
 		gap = r.cfg.Global.GNAInterval
 	}
-	burst := func(n int) bool {
-		for i := range max(n, 1) {
-			if i > 0 && !wait(stop, gap) {
-				return false
+	addrs := in.advertAndExcluded()
+	// burst sends n rounds gap apart, then runs then.
+	burst := func(n int, then func()) {
+		var round func(i int)
+		round = func(i int) {
+			if !a.live() {
+				return
 			}
-			if err := in.garp.Announce(in.advertAndExcluded()); err != nil {
+			if err := in.garp.Announce(addrs); err != nil {
 				r.log.Warn("announcement", "instance", in.c.Name, "err", err)
 			}
+			if i+1 < max(n, 1) {
+				a.after(gap, func() { round(i + 1) })
+			} else if then != nil {
+				then()
+			}
 		}
-		return true
+		round(0)
 	}
-	go func() {
-		if !burst(g.MasterRepeat) {
+	var refresh func()
+	refresh = func() {
+		if g.MasterRefresh > 0 {
+			a.after(g.MasterRefresh, func() { burst(g.MasterRefreshRepeat, refresh) })
+		}
+	}
+	second := func() {
+		if g.MasterDelay > 0 {
+			a.after(g.MasterDelay, func() { burst(g.MasterRepeat, refresh) })
 			return
 		}
-		if g.MasterDelay > 0 && (!wait(stop, g.MasterDelay) || !burst(g.MasterRepeat)) {
-			return
-		}
-		for g.MasterRefresh > 0 && wait(stop, g.MasterRefresh) && burst(g.MasterRefreshRepeat) {
-		}
-	}()
+		refresh()
+	}
+	a.after(0, func() { burst(g.MasterRepeat, second) })
+}
+
+// announcement is one master's schedule of announcement rounds.
+type announcement struct {
+	mu      sync.Mutex
+	stopped bool
+	t       *time.Timer
+}
+
+// after runs f in d unless the schedule has stopped.
+func (a *announcement) after(d time.Duration, f func()) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if !a.stopped {
+		a.t = time.AfterFunc(d, f)
+	}
+}
+
+func (a *announcement) live() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return !a.stopped
+}
+
+func (a *announcement) stop() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.stopped = true
+	if a.t != nil {
+		a.t.Stop()
+	}
 }
 
 func (in *instance) stopAnnouncing() {
-	if in.announceStop != nil {
-		close(in.announceStop)
-		in.announceStop = nil
+	if in.announcing != nil {
+		in.announcing.stop()
+		in.announcing = nil
 	}
 }
 
@@ -57,24 +104,4 @@ func (in *instance) advertAndExcluded() []netip.Addr {
 		out = append(out, v.Prefix.Addr())
 	}
 	return out
-}
-
-// wait sleeps d unless stop closes first; it reports whether to go on.
-func wait(stop <-chan struct{}, d time.Duration) bool {
-	if d <= 0 {
-		select {
-		case <-stop:
-			return false
-		default:
-			return true
-		}
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-stop:
-		return false
-	case <-t.C:
-		return true
-	}
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/hactl/hactl/daemon/control"
+	"github.com/hactl/hactl/daemon/garp"
 	"github.com/hactl/hactl/daemon/metrics"
 	"github.com/hactl/hactl/daemon/sdnotify"
 	"github.com/hactl/hactl/daemon/statefile"
@@ -42,7 +43,7 @@ func Run(ctx context.Context, opts Options) error {
 	r := &runtime{
 		opts: opts, ctx: ctx, log: log, cfg: cfg, start: time.Now(),
 		events: make(chan event, 1024), done: make(chan struct{}),
-		socks: map[sockKey]*sock{}, byName: map[string]*instance{}, drops: map[string]uint64{}, groupState: map[string]vrrp.State{},
+		socks: map[sockKey]*sock{}, garps: map[string]*garp.Announcer{}, byName: map[string]*instance{}, drops: map[string]uint64{}, groupState: map[string]vrrp.State{},
 		stateFile: firstOf(opts.StateFile, cfg.Global.StateFile),
 		wake:      time.NewTimer(time.Hour),
 	}

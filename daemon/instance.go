@@ -47,8 +47,8 @@ type instance struct {
 	refs        []track.Ref
 	// started: Startup has been stepped (trackers permitting).
 	started bool
-	// announceStop ends the current burst schedule of announcements.
-	announceStop chan struct{}
+	// announcing is the current schedule of announcement rounds.
+	announcing *announcement
 	// ours is our own advert as hactl watch compares adverts; conflicts
 	// are the sources that advertise our VRID differently.
 	ours           watch.Advert

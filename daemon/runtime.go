@@ -60,6 +60,7 @@ type runtime struct {
 	done      chan struct{}
 	vips      *vip.Manager
 	socks     map[sockKey]*sock
+	garps     map[string]*garp.Announcer // by interface
 	insts     []*instance
 	byName    map[string]*instance
 	drops     map[string]uint64
@@ -76,6 +77,7 @@ type runtime struct {
 	// the earliest is due.
 	timers     timerHeap
 	wake       *time.Timer
+	firing     bool // fireDue is running: arm leaves the wake-up to it
 	syncing    bool
 	groupState map[string]vrrp.State
 	// scratch is the advert decoded into, reused for every packet.
@@ -136,7 +138,14 @@ func (r *runtime) openSockets(ctx context.Context) error {
 			return fmt.Errorf("%s: VRID %d on %s is also used by %s", c.Name, c.VRID, c.Interface, other.c.Name)
 		}
 		s.byVRID[uint8(c.VRID)] = in
-		in.garp = garp.New(c.Interface, r.log)
+		// One announcer per interface, shared by its instances: each opens
+		// a packet socket (which the kernel hands every ARP on the link)
+		// and looks up the interface's addresses, which with one VIP per
+		// instance made a 100-instance start parse 100 address dumps.
+		if r.garps[c.Interface] == nil {
+			r.garps[c.Interface] = garp.New(c.Interface, r.log)
+		}
+		in.garp = r.garps[c.Interface]
 		r.insts = append(r.insts, in)
 		r.byName[c.Name] = in
 	}
@@ -262,9 +271,10 @@ func (r *runtime) sendAdvert(in *instance, prio uint8, only netip.Addr) {
 		}
 		in.counters.AdvertsSent++
 	}
-	// A master renews its VIP leases as it advertises: a daemon that stops
-	// advertising (killed, frozen) also stops renewing.
-	if in.holding && in.lease > 0 && time.Since(in.lastRefresh) >= time.Duration(in.lease)/3 {
+	// A master renews its VIP leases as it advertises, once half the lease
+	// has passed: a daemon that stops advertising (killed, frozen) also
+	// stops renewing.
+	if in.holding && in.lease > 0 && time.Since(in.lastRefresh) >= time.Duration(in.lease)/2 {
 		r.refreshVIPs(in)
 	}
 }
@@ -382,8 +392,12 @@ func (r *runtime) disarm(tm *timer) {
 	}
 }
 
-// rearm points the loop's wake-up timer at the earliest due timer.
+// rearm points the loop's wake-up timer at the earliest due timer
+// (fireDue does it once at its end, not for every timer it re-arms).
 func (r *runtime) rearm() {
+	if r.firing {
+		return
+	}
 	if len(r.timers) == 0 {
 		r.wake.Stop()
 		return
@@ -391,17 +405,36 @@ func (r *runtime) rearm() {
 	r.wake.Reset(max(r.timers[0].at-r.now(), 0))
 }
 
-// fireDue delivers every timer that is due.
+// fireDue delivers every timer that is due, and the advert timers due
+// within their coalescing slack: sending an advert a moment early is
+// harmless (backups wait three intervals), and it lines up the instances'
+// advert timers, so that many instances cost one wake-up per interval
+// rather than one each. Master_Down and hold timers fire on time: their
+// order between backups is the election.
 func (r *runtime) fireDue() {
+	r.firing = true
+	now := r.now()
 	for i := 0; len(r.timers) > 0 && i < 10000; i++ {
 		tm := r.timers[0]
-		if tm.at > r.now() {
-			break
+		if tm.at > now+slack(tm) {
+			if now = r.now(); tm.at > now+slack(tm) {
+				break
+			}
 		}
 		heap.Pop(&r.timers)
 		r.step(tm.in, vrrp.TimerExpired(tm.kind, tm.gen))
 	}
+	r.firing = false
 	r.rearm()
+}
+
+// slack is how early timer tm may fire: a fiftieth of the advert interval
+// for an Adver_Timer, at most 2 ms; nothing for the others.
+func slack(tm *timer) time.Duration {
+	if tm.kind != vrrp.AdverTimer {
+		return 0
+	}
+	return min(tm.in.c.AdvertInt/50, 2*time.Millisecond)
 }
 
 func (r *runtime) stateChanged(in *instance, from, to vrrp.State) {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"sync"
 	"syscall"
 
 	"github.com/vishvananda/netlink"
@@ -17,6 +18,13 @@ import (
 type Manager struct {
 	h   *netlink.Handle
 	log *slog.Logger
+	// links caches interface lookups for Add, Refresh and Remove: a
+	// master renews every VIP's lease every few seconds, and a lookup by
+	// name (a netlink dump of the link, parsed in full) cost more than the
+	// renewal itself. An operation that fails with a cached link looks the
+	// interface up again once (it may have been re-created).
+	mu    sync.Mutex
+	links map[string]netlink.Link
 }
 
 // New returns a Manager for the calling thread's network namespace.
@@ -28,7 +36,7 @@ func New(log *slog.Logger) (*Manager, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Manager{h: h, log: log}, nil
+	return &Manager{h: h, log: log, links: map[string]netlink.Link{}}, nil
 }
 
 // Close releases the netlink socket.
@@ -40,6 +48,47 @@ func (m *Manager) link(v VIP) (netlink.Link, error) {
 		return nil, fmt.Errorf("vip %s: interface %s: %w", v.Prefix, v.Dev, err)
 	}
 	return l, nil
+}
+
+// cachedLink is link through the cache.
+func (m *Manager) cachedLink(v VIP) (netlink.Link, error) {
+	m.mu.Lock()
+	l := m.links[v.Dev]
+	m.mu.Unlock()
+	if l != nil {
+		return l, nil
+	}
+	l, err := m.link(v)
+	if err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	m.links[v.Dev] = l
+	m.mu.Unlock()
+	return l, nil
+}
+
+// withLink runs op with the cached link of v's interface; if op fails, it
+// drops the cached entry and runs op once more with a fresh lookup.
+func (m *Manager) withLink(v VIP, op func(netlink.Link) error) error {
+	l, err := m.cachedLink(v)
+	if err != nil {
+		return err
+	}
+	if err = op(l); err == nil {
+		return nil
+	}
+	m.mu.Lock()
+	delete(m.links, v.Dev)
+	m.mu.Unlock()
+	fresh, lerr := m.cachedLink(v)
+	if lerr != nil {
+		return lerr
+	}
+	if fresh.Attrs().Index == l.Attrs().Index {
+		return err // same interface: the failure is not a stale index
+	}
+	return op(fresh)
 }
 
 func (m *Manager) addr(v VIP, lease Lifetime) *netlink.Addr {
@@ -65,14 +114,11 @@ func (m *Manager) addr(v VIP, lease Lifetime) *netlink.Addr {
 // Add puts the VIP on its interface with the given lease (0: permanent).
 // An address already there gets the new lease.
 func (m *Manager) Add(v VIP, lease Lifetime) error {
-	l, err := m.link(v)
-	if err != nil {
-		return err
-	}
-	if err := m.h.AddrReplace(l, m.addr(v, lease)); err != nil {
+	a := m.addr(v, lease)
+	if err := m.withLink(v, func(l netlink.Link) error { return m.h.AddrReplace(l, a) }); err != nil {
 		return fmt.Errorf("vip %s: add: %w", v, err)
 	}
-	m.log.Debug("vip added", "vip", v.String(), "lease_s", lease.seconds())
+	m.log.Debug("vip added", "vip", v, "lease_s", lease.seconds())
 	return nil
 }
 
@@ -83,16 +129,19 @@ func (m *Manager) Refresh(v VIP, lease Lifetime) error { return m.Add(v, lease) 
 // Remove takes the VIP off its interface. An address already gone is not
 // an error.
 func (m *Manager) Remove(v VIP) error {
-	l, err := m.link(v)
-	if err != nil {
-		return err
-	}
-	err = m.h.AddrDel(l, m.addr(v, 0))
-	if err != nil && !errors.Is(err, syscall.EADDRNOTAVAIL) && !errors.Is(err, syscall.ENOENT) {
+	a := m.addr(v, 0)
+	gone := func(err error) bool { return errors.Is(err, syscall.EADDRNOTAVAIL) || errors.Is(err, syscall.ENOENT) }
+	err := m.withLink(v, func(l netlink.Link) error {
+		if err := m.h.AddrDel(l, a); err != nil && !gone(err) {
+			return err
+		}
+		return nil
+	})
+	if err != nil && !gone(err) {
 		return fmt.Errorf("vip %s: remove: %w", v, err)
 	}
 	if err == nil {
-		m.log.Debug("vip removed", "vip", v.String())
+		m.log.Debug("vip removed", "vip", v)
 	}
 	return nil
 }
@@ -101,7 +150,7 @@ func (m *Manager) Remove(v VIP) error {
 // prefix length), and its remaining valid lifetime in seconds when leased
 // (0: permanent).
 func (m *Manager) Present(v VIP) (bool, int, error) {
-	l, err := m.link(v)
+	l, err := m.cachedLink(v)
 	if err != nil {
 		return false, 0, err
 	}

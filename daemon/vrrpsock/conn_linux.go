@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"strconv"
 	"syscall"
 	"time"
 
@@ -25,9 +24,19 @@ type Conn struct {
 	ipc *net.IPConn
 	// oobs and dsts cache WriteTo's control messages and destinations.
 	oobs map[netip.Addr][]byte
-	dsts map[netip.Addr]*net.IPAddr
+	dsts map[netip.Addr]unix.Sockaddr
 	p4   *ipv4.PacketConn
 	p6   *ipv6.PacketConn
+	// rc sends through sendmsg(2) on the socket's own descriptor; w* are
+	// the arguments of the send in progress and writeFn the callback,
+	// built once, so that a send allocates nothing (net.IPConn.WriteMsgIP
+	// builds a new sockaddr on every call).
+	rc      syscall.RawConn
+	wbuf    []byte
+	woob    []byte
+	wsa     unix.Sockaddr
+	werr    error
+	writeFn func(fd uintptr) bool
 }
 
 // Listen opens the VRRP socket of family (4 or 6) on interface ifname, in
@@ -53,7 +62,12 @@ func Listen(ifname string, family int) (*Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("vrrp socket on %s (IPv%d): %w (needs root or CAP_NET_RAW)", ifname, family, err)
 	}
-	c := &Conn{ifi: ifi, is6: family == 6, raw: raw, ipc: raw.(*net.IPConn), oobs: map[netip.Addr][]byte{}, dsts: map[netip.Addr]*net.IPAddr{}}
+	c := &Conn{ifi: ifi, is6: family == 6, raw: raw, ipc: raw.(*net.IPConn), oobs: map[netip.Addr][]byte{}, dsts: map[netip.Addr]unix.Sockaddr{}}
+	if c.rc, err = c.ipc.SyscallConn(); err != nil {
+		raw.Close()
+		return nil, fmt.Errorf("vrrp socket on %s: %w", ifname, err)
+	}
+	c.writeFn = c.sendmsg
 	if err := c.setup(); err != nil {
 		raw.Close()
 		return nil, fmt.Errorf("vrrp socket on %s (IPv%d): %w", ifname, family, err)
@@ -144,13 +158,13 @@ func (c *Conn) ReadPacket(buf []byte) (Packet, error) {
 func (c *Conn) WriteTo(payload []byte, src, dst netip.Addr) error {
 	to, ok := c.dsts[dst]
 	if !ok {
-		to = &net.IPAddr{IP: dst.AsSlice()}
 		if c.is6 {
-			// Link-scoped destinations (ff02::12, fe80::) need their zone. A
-			// numeric zone, because a name would be looked up in the
-			// namespace of whichever thread sends, which need not be the
-			// socket's.
-			to.Zone = strconv.Itoa(c.ifi.Index)
+			// Link-scoped destinations (ff02::12, fe80::) need their zone:
+			// the interface index (a name would be looked up in the
+			// namespace of whichever thread sends).
+			to = &unix.SockaddrInet6{Addr: dst.As16(), ZoneId: uint32(c.ifi.Index)}
+		} else {
+			to = &unix.SockaddrInet4{Addr: dst.Unmap().As4()}
 		}
 		c.dsts[dst] = to
 	}
@@ -171,8 +185,20 @@ func (c *Conn) WriteTo(payload []byte, src, dst netip.Addr) error {
 		}
 		c.oobs[src] = oob
 	}
-	_, _, err := c.ipc.WriteMsgIP(payload, oob, to)
-	return err
+	c.wbuf, c.woob, c.wsa, c.werr = payload, oob, to, nil
+	err := c.rc.Write(c.writeFn)
+	c.wbuf, c.woob = nil, nil
+	if err != nil {
+		return err
+	}
+	return c.werr
+}
+
+// sendmsg is the RawConn.Write callback: one sendmsg(2) of the send in
+// progress; false asks the poller to wait when the socket buffer is full.
+func (c *Conn) sendmsg(fd uintptr) bool {
+	c.werr = unix.Sendmsg(int(fd), c.wbuf, c.woob, c.wsa, 0)
+	return !errors.Is(c.werr, unix.EAGAIN)
 }
 
 // SetReadDeadline bounds the next ReadPacket.

@@ -95,6 +95,9 @@ type hostCheck struct {
 	diag    diagSink
 	seenIf  map[string]bool
 	seenCmd map[string]bool
+	// exists remembers each interface's answer: a hundred instances on
+	// eth0 ask once, not a hundred times (each a full interface dump).
+	exists map[string]bool
 }
 
 func (c *hostCheck) iface(p Pos, owner, name, what string) {
@@ -103,7 +106,15 @@ func (c *hostCheck) iface(p Pos, owner, name, what string) {
 		return
 	}
 	c.seenIf[key] = true
-	if !c.host.InterfaceExists(name) {
+	ok, asked := c.exists[name]
+	if !asked {
+		ok = c.host.InterfaceExists(name)
+		if c.exists == nil {
+			c.exists = map[string]bool{}
+		}
+		c.exists[name] = ok
+	}
+	if !ok {
 		c.diag.hostWarnf(p, "(%s) %s %s does not exist on this host", owner, what, name)
 	}
 }
