@@ -41,7 +41,7 @@ test-e2e: deps ## end-to-end tests only (TestE2E*, root)
 fuzz: ## run every fuzz target for FUZZTIME (default 10s) each
 	@FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
 
-bench: build deps ## hactl against keepalived in one run (failover, CPU, RSS; root), then the Go micro-benchmarks
+bench: build deps ## hactl against keepalived in one run (failover, planned failover, who-owns, CPU, RSS; root) and the Go micro-benchmarks
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 200ms ./pkg/vrrp/...
 	$(GO) run ./cmd/hactl-bench -hactl ./hactl -json bench-results.json
 
