@@ -225,11 +225,12 @@ func (in *instance) status(now time.Time) api.Instance {
 
 // handoverHold is how long a node that displaces a live master (promotion,
 // preemption) waits for that master's release before taking the VIPs
-// anyway (vrrp.Config.Handover): a twentieth of the advert interval,
-// within 2..10 ms. A hactl master releases within about a millisecond of
-// hearing its successor, so the hold rarely runs out; against a keepalived
-// master (which sends no release) it is the gap without an owner that
-// replaces keepalived's overlap with two.
+// anyway (vrrp.Config.Handover): a tenth of the advert interval, within
+// 2..20 ms. A hactl master releases within about a millisecond of hearing
+// its successor when the host is idle, 5-10 ms when it is loaded (seen in
+// CI-like runs), so the hold rarely runs out; against a keepalived master
+// (which sends no release) it is the gap without an owner that replaces
+// keepalived's overlap with two.
 func handoverHold(interval time.Duration) time.Duration {
-	return min(max(interval/20, 2*time.Millisecond), 10*time.Millisecond)
+	return min(max(interval/10, 2*time.Millisecond), 20*time.Millisecond)
 }
