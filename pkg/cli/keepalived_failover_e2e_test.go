@@ -23,8 +23,12 @@ import (
 
 // kaConf is a keepalived 2.2.7 config for node i of the keepalived
 // failover tests: VRRPv3 at 500 ms (Master_Down_Interval about 1.8 s),
-// priority 100+i, so node3 is master; nopreempt when asked (keepalived
-// wants the initial state BACKUP for that, which is its default).
+// priority 100+30*i (130, 160, 190), so node3 is master; nopreempt when
+// asked (keepalived wants the initial state BACKUP for that, which is its
+// default). The priorities are 30 apart so that the backups' skew times
+// differ by 59 ms: with 101 and 102 they differed by 2 ms, and on a loaded
+// CI machine node1 sometimes took the VIP first (keepalived's behaviour,
+// not what these tests are about).
 func kaConf(i int, nopreempt bool) string {
 	np := ""
 	if nopreempt {
@@ -40,7 +44,7 @@ func kaConf(i int, nopreempt bool) string {
         10.77.0.100/24
     }
 }
-`, np, 100+i)
+`, np, 100+30*i)
 }
 
 // kaLab is a 3-node lab where every node runs real keepalived under the
@@ -201,9 +205,10 @@ func (res foResult) step(action string) (float64, bool) {
 // the sequence of single owners (no-owner gaps and instants of two owners
 // left out) equal to want. A node outside want that held the VIP but never
 // answered a probe is logged and left out: when the master stops, node1
-// (101) and node2 (102) wait out skew times only 2 ms apart
-// ((256-priority)/256 of 0.5 s), and node1 now and then wins, becomes
-// master for a moment and yields to node2's first advert.
+// (130) and node2 (160) wait out skew times 59 ms apart
+// ((256-priority)/256 of 0.5 s); should node1 still win on a very loaded
+// machine, it becomes master for a moment and yields to node2's first
+// advert.
 func wantOwners(t *testing.T, what string, ss probe.SampleStats, ps probe.ProbeStats, want ...string) {
 	t.Helper()
 	if ss.LongestDual > 50*time.Millisecond {
@@ -266,11 +271,11 @@ func TestKeepalivedFailoverRestartSafeE2E(t *testing.T) {
 			"2. wait up to 30s until node2 holds 10.77.0.100 alone",
 			"3. start it on node3 again (" + startCmd + "); wait up to 30s until it is back",
 			"4. expect node3 to take the VIP back by preemption",
-			"note: node3 (priority 103) outranks node2 (102) and preempts",
+			"note: node3 (priority 190) outranks node2 (160) and preempts",
 		}, nil)
 		// Without --force the plan is shown and refused.
 		r = e.hactl("failover", "--to", "node2", "--dry-run")
-		r.want(t, 1, []string{"dry run: nothing changed", "(systemctl stop keepalived)"}, []string{"refusing: node3 (priority 103) outranks node2 (102) and preempts"})
+		r.want(t, 1, []string{"dry run: nothing changed", "(systemctl stop keepalived)"}, []string{"refusing: node3 (priority 190) outranks node2 (160) and preempts"})
 		r = e.hactl("restart-safe", "--dry-run", "--restart-command", dctl+" restart")
 		r.want(t, 0, []string{
 			"Plan for VI_1 (10.77.0.100), master node3, dry run: nothing changed",
@@ -291,9 +296,9 @@ func TestKeepalivedFailoverRestartSafeE2E(t *testing.T) {
 		k.t, e.t = t, t
 		pid3 := k.kaPID(3)
 		r := e.hactl("failover", "--to", "node2", "--stop-command", stopCmd, "--start-command", startCmd)
-		r.want(t, 1, nil, []string{"refusing: node3 (priority 103) outranks node2 (102) and preempts: it takes the VIP straight back when it starts again", "--force"})
+		r.want(t, 1, nil, []string{"refusing: node3 (priority 190) outranks node2 (160) and preempts: it takes the VIP straight back when it starts again", "--force"})
 		r = e.hactl("failover", "--to", "node1", "--stop-command", stopCmd, "--start-command", startCmd)
-		r.want(t, 1, nil, []string{"node2 (priority 102) outranks node1 (101) and would take the VIP instead"})
+		r.want(t, 1, nil, []string{"node2 (priority 160) outranks node1 (130) and would take the VIP instead"})
 		if k.kaPID(3) != pid3 {
 			t.Fatalf("a refused failover restarted node3's keepalived")
 		}
@@ -371,7 +376,7 @@ func TestKeepalivedFailoverRestartSafeE2E(t *testing.T) {
 		k.ctl(1, "restart")
 		k.ctl(2, "restart")
 		k.ctl(3, "restart")
-		// node3 (103, nopreempt) comes back as backup of node2 (102), which
+		// node3 (190, nopreempt) comes back as backup of node2 (160), which
 		// became master while node3 restarted; give the VIP back to node3 by
 		// restarting node2 (node3 outranks node1).
 		k.waitStates("node1=keepalived:BACKUP node2=keepalived:MASTER node3=keepalived:BACKUP")
