@@ -153,7 +153,9 @@ func (r *runtime) shutdown(srv *control.Server) {
 		if in.holding {
 			r.removeVIPs(in)
 		}
-		in.garp.Close()
+	}
+	for _, a := range r.garps { // shared by the interface's instances
+		a.Close()
 	}
 	close(r.done)
 	r.mon.Stop()

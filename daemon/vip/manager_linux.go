@@ -21,8 +21,8 @@ type Manager struct {
 	// links caches interface lookups for Add, Refresh and Remove: a
 	// master renews every VIP's lease every few seconds, and a lookup by
 	// name (a netlink dump of the link, parsed in full) cost more than the
-	// renewal itself. An operation that fails with a cached link looks the
-	// interface up again once (it may have been re-created).
+	// renewal itself. An operation that finds the interface gone (ENODEV)
+	// looks it up again once (it may have been re-created).
 	mu    sync.Mutex
 	links map[string]netlink.Link
 }
@@ -42,15 +42,7 @@ func New(log *slog.Logger) (*Manager, error) {
 // Close releases the netlink socket.
 func (m *Manager) Close() { m.h.Close() }
 
-func (m *Manager) link(v VIP) (netlink.Link, error) {
-	l, err := m.h.LinkByName(v.Dev)
-	if err != nil {
-		return nil, fmt.Errorf("vip %s: interface %s: %w", v.Prefix, v.Dev, err)
-	}
-	return l, nil
-}
-
-// cachedLink is link through the cache.
+// cachedLink is v's interface, looked up once and then cached.
 func (m *Manager) cachedLink(v VIP) (netlink.Link, error) {
 	m.mu.Lock()
 	l := m.links[v.Dev]
@@ -58,9 +50,9 @@ func (m *Manager) cachedLink(v VIP) (netlink.Link, error) {
 	if l != nil {
 		return l, nil
 	}
-	l, err := m.link(v)
+	l, err := m.h.LinkByName(v.Dev)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("vip %s: interface %s: %w", v.Prefix, v.Dev, err)
 	}
 	m.mu.Lock()
 	m.links[v.Dev] = l
@@ -68,27 +60,25 @@ func (m *Manager) cachedLink(v VIP) (netlink.Link, error) {
 	return l, nil
 }
 
-// withLink runs op with the cached link of v's interface; if op fails, it
-// drops the cached entry and runs op once more with a fresh lookup.
+// withLink runs op with the cached link of v's interface; if the kernel
+// says that interface is gone (ENODEV: deleted, perhaps re-created under
+// a new index), it drops the cached entry and runs op once more with a
+// fresh lookup.
 func (m *Manager) withLink(v VIP, op func(netlink.Link) error) error {
 	l, err := m.cachedLink(v)
 	if err != nil {
 		return err
 	}
-	if err = op(l); err == nil {
-		return nil
+	if err = op(l); !errors.Is(err, syscall.ENODEV) {
+		return err
 	}
 	m.mu.Lock()
 	delete(m.links, v.Dev)
 	m.mu.Unlock()
-	fresh, lerr := m.cachedLink(v)
-	if lerr != nil {
-		return lerr
+	if l, err = m.cachedLink(v); err != nil {
+		return err
 	}
-	if fresh.Attrs().Index == l.Attrs().Index {
-		return err // same interface: the failure is not a stale index
-	}
-	return op(fresh)
+	return op(l)
 }
 
 func (m *Manager) addr(v VIP, lease Lifetime) *netlink.Addr {
@@ -130,19 +120,14 @@ func (m *Manager) Refresh(v VIP, lease Lifetime) error { return m.Add(v, lease) 
 // an error.
 func (m *Manager) Remove(v VIP) error {
 	a := m.addr(v, 0)
-	gone := func(err error) bool { return errors.Is(err, syscall.EADDRNOTAVAIL) || errors.Is(err, syscall.ENOENT) }
-	err := m.withLink(v, func(l netlink.Link) error {
-		if err := m.h.AddrDel(l, a); err != nil && !gone(err) {
-			return err
-		}
-		return nil
-	})
-	if err != nil && !gone(err) {
+	err := m.withLink(v, func(l netlink.Link) error { return m.h.AddrDel(l, a) })
+	if errors.Is(err, syscall.EADDRNOTAVAIL) || errors.Is(err, syscall.ENOENT) {
+		return nil // already gone
+	}
+	if err != nil {
 		return fmt.Errorf("vip %s: remove: %w", v, err)
 	}
-	if err == nil {
-		m.log.Debug("vip removed", "vip", v)
-	}
+	m.log.Debug("vip removed", "vip", v)
 	return nil
 }
 

@@ -111,3 +111,33 @@ func TestE2EVIPLease(t *testing.T) {
 		t.Errorf("%s vanished although refreshed every 100 ms", kept)
 	}
 }
+
+// TestE2EVIPInterfaceRecreated: the Manager caches interface lookups; when
+// the interface is deleted and created again under the same name (a new
+// index), the next Add still lands on it.
+func TestE2EVIPInterfaceRecreated(t *testing.T) {
+	labtest.Require(t)
+	l := labtest.Up(t, netlab.Config{Nodes: 1})
+	n := l.Node(1)
+	m := managerIn(t, n)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ip := func(args ...string) {
+		t.Helper()
+		if out, err := n.Run(ctx, append([]string{"ip"}, args...)...); err != nil {
+			t.Fatalf("ip %v: %v\n%s", args, err, out)
+		}
+	}
+	v := vip.VIP{Prefix: netip.MustParsePrefix("10.88.0.100/32"), Dev: "vtest0"}
+	for round := range 2 {
+		ip("link", "add", "vtest0", "type", "veth", "peer", "name", "vtest1")
+		ip("link", "set", "vtest0", "up")
+		if err := m.Add(v, 0); err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+		if ok, _, err := m.Present(v); !ok || err != nil {
+			t.Fatalf("round %d: present=%v err=%v", round, ok, err)
+		}
+		ip("link", "del", "vtest0")
+	}
+}

@@ -63,14 +63,16 @@ type measure struct {
 	s *probe.Sampler
 }
 
-func startMeasure(t *testing.T, l *netlab.Lab) *measure {
+// startMeasure probes the lab's VIP from the operator namespace and samples
+// its owners, every interval.
+func startMeasure(t *testing.T, l *netlab.Lab, interval time.Duration) *measure {
 	t.Helper()
 	vip := netip.MustParseAddr("10.77.0.100")
-	p, err := probe.StartProber(l.Operator, vip, time.Millisecond)
+	p, err := probe.StartProber(l.Operator, vip, interval)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := probe.StartSampler(l.Nodes, vip, time.Millisecond)
+	s, err := probe.StartSampler(l.Nodes, vip, interval)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +106,7 @@ func TestFailoverRestartSafeE2E(t *testing.T) {
 	// round trip, generously bounded in a loaded VM.
 	const roundTrip = 5 * time.Millisecond
 	for _, to := range []string{"node1", "node2", "node3"} {
-		m := startMeasure(t, l)
+		m := startMeasure(t, l, time.Millisecond)
 		time.Sleep(100 * time.Millisecond)
 		r := e.hactl("failover", "--to", to, "--wait", "10s")
 		time.Sleep(200 * time.Millisecond)
@@ -132,7 +134,7 @@ func TestFailoverRestartSafeE2E(t *testing.T) {
 	r.want(t, 0, []string{"node3 holds 10.77.0.100 by priority"}, nil)
 
 	// restart-safe under probes, with a second run refused meanwhile.
-	m := startMeasure(t, l)
+	m := startMeasure(t, l, time.Millisecond)
 	var wg sync.WaitGroup
 	var rs runResult
 	wg.Add(1)
@@ -165,7 +167,7 @@ func TestFailoverRestartSafeE2E(t *testing.T) {
 
 	// The runbook's naive way, for comparison: restart every daemon at once.
 	waitStates(t, e, "node1=hactl:BACKUP node2=hactl:BACKUP node3=hactl:MASTER")
-	m = startMeasure(t, l)
+	m = startMeasure(t, l, time.Millisecond)
 	var nw sync.WaitGroup
 	for _, h := range l.Nodes {
 		nw.Add(1)

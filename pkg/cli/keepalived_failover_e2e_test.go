@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -136,33 +135,12 @@ func (k *kaLab) starts(i int) int {
 	return strings.Count(string(b), "supervise: started keepalived")
 }
 
-// kaMeasure probes the VIP from the operator namespace and samples every
+// measure probes the VIP from the operator namespace and samples every
 // node's addresses, every 2 ms (gentler on a shared 2-core machine than the
 // 1 ms of the hactl tests).
-type kaMeasure struct {
-	p *probe.Prober
-	s *probe.Sampler
-}
-
-func (k *kaLab) measure() *kaMeasure {
+func (k *kaLab) measure() *measure {
 	k.t.Helper()
-	vip := netip.MustParseAddr("10.77.0.100")
-	p, err := probe.StartProber(k.l.Operator, vip, 2*time.Millisecond)
-	if err != nil {
-		k.t.Fatal(err)
-	}
-	s, err := probe.StartSampler(k.l.Nodes, vip, 2*time.Millisecond)
-	if err != nil {
-		k.t.Fatal(err)
-	}
-	return &kaMeasure{p: p, s: s}
-}
-
-func (m *kaMeasure) stop(t *testing.T, what string) (probe.ProbeStats, probe.SampleStats) {
-	ps, ss := m.p.Stop(), m.s.Stop()
-	t.Logf("MEASURE %s: probes sent %d, lost %d (longest gap %v), answered by %v; samples %d, dual-owner %d (longest %v), no-owner %d (longest %v); owners %s",
-		what, ps.Sent, ps.Lost, ps.LongestGap, ps.By, ss.Samples, ss.DualSamples, ss.LongestDual, ss.NoOwnerSamples, ss.LongestNoOwner, strings.Join(ss.Owners, " -> "))
-	return ps, ss
+	return startMeasure(k.t, k.l, 2*time.Millisecond)
 }
 
 // foResult is the part of failover -o json the tests read.

@@ -46,7 +46,7 @@ func Check(cfg *Config, host HostChecker) Diagnostics {
 	if cfg == nil {
 		return nil
 	}
-	c := &hostCheck{host: host, seenIf: map[string]bool{}, seenCmd: map[string]bool{}}
+	c := &hostCheck{host: host, seenIf: map[string]bool{}, seenCmd: map[string]bool{}, exists: map[string]bool{}}
 	for _, in := range cfg.Instances {
 		if in.Interface != "" {
 			p := in.InterfacePos
@@ -109,9 +109,6 @@ func (c *hostCheck) iface(p Pos, owner, name, what string) {
 	ok, asked := c.exists[name]
 	if !asked {
 		ok = c.host.InterfaceExists(name)
-		if c.exists == nil {
-			c.exists = map[string]bool{}
-		}
 		c.exists[name] = ok
 	}
 	if !ok {

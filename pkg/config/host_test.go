@@ -127,3 +127,32 @@ func TestJSON(t *testing.T) {
 }
 
 func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }
+
+// countingHost counts interface lookups (each a full dump on a real host).
+type countingHost struct {
+	fakeHost
+	asked map[string]int
+}
+
+func (h countingHost) InterfaceExists(n string) bool {
+	h.asked[n]++
+	return h.fakeHost.InterfaceExists(n)
+}
+
+func TestCheckAsksOncePerInterface(t *testing.T) {
+	var b strings.Builder
+	for i := 1; i <= 5; i++ {
+		b.WriteString("vrrp_instance VI_" + string(rune('0'+i)) + " {\n  interface eth0\n  virtual_router_id " + string(rune('0'+i)) + "\n  virtual_ipaddress {\n    192.0.2." + string(rune('0'+i)) + "\n  }\n}\n")
+	}
+	cfg, diags := parseString(t, b.String())
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	h := countingHost{fakeHost: fakeHost{ifaces: map[string]bool{"eth0": true}}, asked: map[string]int{}}
+	if d := Check(cfg, h); d.HasErrors() || len(d) != 0 {
+		t.Fatalf("diagnostics: %v", d)
+	}
+	if h.asked["eth0"] != 1 {
+		t.Errorf("eth0 looked up %d times for 5 instances, want once", h.asked["eth0"])
+	}
+}

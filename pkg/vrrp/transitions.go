@@ -63,12 +63,17 @@ func (in *Instance) becomeMaster(displacing bool) {
 
 // takeVIPs adds and announces the VIPs, ending a handover hold.
 func (in *Instance) takeVIPs() {
+	in.endHold()
+	in.emit(Action{Kind: ActionAddVIPs, Accept: in.accept()})
+	in.emit(Action{Kind: ActionAnnounce})
+}
+
+// endHold ends a handover hold, if one runs.
+func (in *Instance) endHold() {
 	if in.pending {
 		in.pending, in.holdFrom = false, netip.Addr{}
 		in.stop(HoldTimer)
 	}
-	in.emit(Action{Kind: ActionAddVIPs, Accept: in.accept()})
-	in.emit(Action{Kind: ActionAnnounce})
 }
 
 // leaveMaster drops the VIPs; prio0 sends the priority-0 advert first
@@ -78,10 +83,7 @@ func (in *Instance) takeVIPs() {
 // a resignation (a backup that heard us last would start its Skew_Time).
 func (in *Instance) leaveMaster(prio0 bool, releaseTo netip.Addr) {
 	in.stop(AdverTimer)
-	if in.pending {
-		in.pending, in.holdFrom = false, netip.Addr{}
-		in.stop(HoldTimer)
-	}
+	in.endHold()
 	if prio0 {
 		in.sendAdvert(PriorityStop)
 	}
