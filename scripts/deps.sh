@@ -43,7 +43,7 @@ made_policy=
 if [ ! -e "$policy" ]; then
   printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod 755 "$policy" && made_policy=1
 fi
-cleanup() { [ -n "$made_policy" ] && rm -f "$policy"; }
+cleanup() { if [ -n "$made_policy" ]; then rm -f "$policy"; fi; }
 trap cleanup EXIT
 
 if ! ls /var/lib/apt/lists/*Packages* >/dev/null 2>&1; then
