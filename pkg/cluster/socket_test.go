@@ -144,3 +144,26 @@ func TestSocketFault(t *testing.T) {
 		})
 	}
 }
+
+// When a node's addresses and its daemon both fail, differently, its error
+// says both, naming the node once.
+func TestAskBothErrors(t *testing.T) {
+	n := &twoErrNode{name: "n1", addrErr: errors.New("n1: probe: timed out after 3s"), daemonErr: errors.New("control socket /s: no answer within 3s")}
+	p := ask(context.Background(), n)
+	if got := p.err.Error(); got != "n1: probe: timed out after 3s; and control socket /s: no answer within 3s" || !errors.Is(p.err, n.daemonErr) {
+		t.Errorf("err = %q", got)
+	}
+	n.daemonErr = n.addrErr
+	if got := ask(context.Background(), n).err.Error(); got != "n1: probe: timed out after 3s" {
+		t.Errorf("same error twice: %q", got)
+	}
+}
+
+type twoErrNode struct {
+	name               string
+	addrErr, daemonErr error
+}
+
+func (f *twoErrNode) Name() string                                   { return f.name }
+func (f *twoErrNode) Addresses(context.Context) ([]Interface, error) { return nil, f.addrErr }
+func (f *twoErrNode) Daemon(context.Context) (*Daemon, error)        { return nil, f.daemonErr }
