@@ -192,15 +192,23 @@ func callError(method, path string, err error) error {
 	return fmt.Errorf("%s %s: %w", method, path, err)
 }
 
-// readAnswer reads a body of at most max bytes; a longer one is an
+// sizeText is "4 MiB" for whole MiB, else a number of bytes.
+func sizeText(n int64) string {
+	if n >= 1<<20 && n%(1<<20) == 0 {
+		return fmt.Sprintf("%d MiB", n>>20)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+// readAnswer reads a body of at most limit bytes; a longer one is an
 // ErrBadAnswer, read no further.
-func readAnswer(r io.Reader, max int64) ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(r, max+1))
+func readAnswer(r io.Reader, limit int64) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, limit+1))
 	if err != nil {
 		return nil, fmt.Errorf("reading the answer: %w", err)
 	}
-	if int64(len(b)) > max {
-		return nil, fmt.Errorf("%w: larger than %d MiB", ErrBadAnswer, max>>20)
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("%w: larger than %s", ErrBadAnswer, sizeText(limit))
 	}
 	return b, nil
 }

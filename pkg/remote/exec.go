@@ -104,13 +104,13 @@ func (c *Client) RunCommand(ctx context.Context, cmd Command) (*Result, error) {
 		return nil, nodeErr(c.Node.Name, fmt.Errorf("new ssh session: %w", err))
 	}
 	defer sess.Close()
-	max := cmd.OutputLimit
-	if max <= 0 {
-		max = DefaultOutputLimit
+	keep := cmd.OutputLimit
+	if keep <= 0 {
+		keep = DefaultOutputLimit
 	}
 	over := make(chan string, 2) // the stream that passed the limit
-	stdout := cappedBuffer{max: max, name: "stdout", over: over}
-	stderr := cappedBuffer{max: max, name: "stderr", over: over}
+	stdout := cappedBuffer{max: keep, name: "stdout", over: over}
+	stderr := cappedBuffer{max: keep, name: "stderr", over: over}
 	if cmd.Combined {
 		stdout.name = "stdout and stderr"
 	}
@@ -141,7 +141,7 @@ func (c *Client) RunCommand(ctx context.Context, cmd Command) (*Result, error) {
 	case err = <-done:
 	case stream := <-over:
 		stop()
-		err = &OutputLimitError{Command: line, Stream: stream, Limit: max}
+		err = &OutputLimitError{Command: line, Stream: stream, Limit: keep}
 	case <-ctx.Done():
 		stop()
 		err = deadline(ctx, limit, line, ctx.Err())
@@ -159,7 +159,7 @@ func (c *Client) RunCommand(ctx context.Context, cmd Command) (*Result, error) {
 		if !stdout.passed() {
 			name = stderr.name
 		}
-		err = &OutputLimitError{Command: line, Stream: name, Limit: max}
+		err = &OutputLimitError{Command: line, Stream: name, Limit: keep}
 	}
 	switch {
 	case errors.As(err, &ole):
