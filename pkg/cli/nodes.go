@@ -64,7 +64,9 @@ func newNodeSource(io *IOStreams, g *GlobalOptions, socket string) NodeSource {
 			if s == "" {
 				s = defaultSocket
 			}
-			return &nodeSet{Nodes: []cluster.Node{cluster.NewLocalNode(s)}}, nil
+			ln := cluster.NewLocalNode(s)
+			ln.Timeout = g.Timeout
+			return &nodeSet{Nodes: []cluster.Node{ln}}, nil
 		}
 		targets, err := nodeTargets(g)
 		if err != nil {

@@ -65,7 +65,7 @@ func runStatus(ctx context.Context, o *StatusOptions) error {
 	defer set.Close()
 	prog := startProgress(o.IO, "status", set.Nodes)
 	res := cluster.Status(ctx, set.Nodes, cluster.StatusOptions{
-		Options:  cluster.Options{Timeout: 3 * o.Global.Timeout, Done: prog.Done},
+		Options:  cluster.Options{Timeout: o.Global.Timeout, Done: prog.Done},
 		Instance: o.Instance,
 	})
 	prog.Stop()

@@ -131,7 +131,7 @@ func runWhoOwns(ctx context.Context, o *WhoOwnsOptions) error {
 	}
 
 	prog := startProgress(o.IO, "who-owns", set.Nodes)
-	result := cluster.WhoOwns(ctx, set.Nodes, res.Addrs, cluster.Options{Timeout: 3 * g.Timeout, Done: prog.Done})
+	result := cluster.WhoOwns(ctx, set.Nodes, res.Addrs, cluster.Options{Timeout: g.Timeout, Done: prog.Done})
 	prog.Stop()
 	if arpc != nil {
 		a := <-arpc

@@ -12,6 +12,7 @@ import (
 
 	"github.com/hactl/hactl/pkg/api"
 	"github.com/hactl/hactl/pkg/cluster"
+	"github.com/hactl/hactl/pkg/remote"
 	"github.com/hactl/hactl/pkg/resolve"
 )
 
@@ -73,6 +74,7 @@ func TestWhoOwnsExitCodes(t *testing.T) {
 	backup := &fakeNode{name: "node2", addrs: []string{"10.77.0.12/24", "10.77.0.10/24"}, daemon: fakeHactl("BACKUP")}
 	byHand := &fakeNode{name: "node2", addrs: []string{"10.77.0.12/24", "10.77.0.100/32"}, daemon: fakeHactl("BACKUP")}
 	down := &fakeNode{name: "node3", err: errors.New("node3: connect to 10.77.0.13:22: connection refused")}
+	printer := &fakeNode{name: "node3", err: &remote.NodeError{Node: "node3", Err: &remote.OutputLimitError{Command: "yes", Stream: "stdout", Limit: remote.DefaultOutputLimit}}}
 	cases := []struct {
 		name  string
 		nodes []cluster.Node
@@ -90,6 +92,7 @@ func TestWhoOwnsExitCodes(t *testing.T) {
 		{"none", []cluster.Node{backup}, 2, []string{"no node holds 10.77.0.100\n"}, ""},
 		{"split brain", []cluster.Node{master, byHand}, 3, []string{"split brain: 10.77.0.100 is held by node1 (VI_1 MASTER) and node2 (VI_1 BACKUP, lingering VIP)"}, ""},
 		{"unreachable", []cluster.Node{master, down}, 4, []string{"node3   ?", "node3 could not be asked; owner among the others: node1"}, "node3: connect to 10.77.0.13:22: connection refused"},
+		{"output limit", []cluster.Node{master, printer}, 4, []string{"node3   ?", "node3 could not be asked; owner among the others: node1"}, "node3: yes: printed more than 4 MiB on stdout; stopped"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

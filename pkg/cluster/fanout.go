@@ -44,6 +44,14 @@ func nodeErr(name string, err error) error {
 	return &NodeError{Node: name, Err: err}
 }
 
+// withoutName drops a leading "NAME: " from err's message.
+func withoutName(name string, err error) error {
+	if strings.HasPrefix(err.Error(), name+": ") {
+		return trimmed{err, name}
+	}
+	return err
+}
+
 // trimmed drops a leading "NAME: " from an error that already has one.
 type trimmed struct {
 	err  error
@@ -110,8 +118,13 @@ func ask(ctx context.Context, n Node) probe {
 	}()
 	p.ifs, p.err = n.Addresses(ctx)
 	wg.Wait()
-	if p.err == nil {
+	switch {
+	case p.err == nil:
 		p.err = derr
+	case derr != nil && derr.Error() != p.err.Error():
+		// Say both: the daemon's fault may be why the node ran out of
+		// time for its addresses, or the other way round.
+		p.err = bothErr{withoutName(n.Name(), p.err), withoutName(n.Name(), derr)}
 	}
 	if p.err != nil {
 		p.err = nodeErr(n.Name(), p.err)
@@ -119,3 +132,10 @@ func ask(ctx context.Context, n Node) probe {
 	}
 	return p
 }
+
+// bothErr is the two errors of one node's answer: its addresses' and its
+// daemon's.
+type bothErr [2]error
+
+func (e bothErr) Error() string   { return e[0].Error() + "; and " + e[1].Error() }
+func (e bothErr) Unwrap() []error { return e[:] }

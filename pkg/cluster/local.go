@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"sync"
+	"time"
 
 	"github.com/hactl/hactl/pkg/api"
 )
@@ -19,6 +20,9 @@ import (
 // and keepalived through the same probe script the SSH nodes run, here
 // with /bin/sh.
 type LocalNode struct {
+	// Timeout, when set, bounds the call on the control socket.
+	Timeout time.Duration
+
 	name   string
 	socket string
 
@@ -73,13 +77,23 @@ func (n *LocalNode) Addresses(context.Context) ([]Interface, error) {
 	return out, nil
 }
 
-// Daemon asks the local control socket, then looks for keepalived.
+// Daemon asks the local control socket, then looks for keepalived. As on
+// SSH nodes, a socket that opens but answers badly or not at all is an
+// error (socketFault).
 func (n *LocalNode) Daemon(ctx context.Context) (*Daemon, error) {
+	cctx, cancel := ctx, context.CancelFunc(func() {})
+	if n.Timeout > 0 {
+		cctx, cancel = context.WithTimeout(ctx, n.Timeout)
+	}
+	defer cancel()
 	cl := api.NewUnixClient(n.socket)
 	defer cl.CloseIdleConnections()
-	st, serr := cl.Status(ctx)
+	st, serr := cl.Status(cctx)
 	if serr == nil {
 		return hactlDaemon(st), nil
+	}
+	if err := socketFault(cctx, n.socket, serr, n.Timeout); err != nil {
+		return nil, err
 	}
 	n.once.Do(func() {
 		out, err := exec.CommandContext(ctx, "/bin/sh", "-c", keepalivedProbe).Output()
@@ -88,9 +102,8 @@ func (n *LocalNode) Daemon(ctx context.Context) (*Daemon, error) {
 	if d := n.probe.keepalivedDaemon(); d != nil {
 		return d, nil
 	}
-	var ae *api.Error
-	if errors.As(serr, &ae) {
-		return &Daemon{Kind: DaemonHactl, Instances: []Instance{}, Note: "control socket " + n.socket + ": " + ae.Error()}, nil
+	if note := refusedNote(n.socket, serr); note != "" {
+		return &Daemon{Kind: DaemonHactl, Instances: []Instance{}, Note: note}, nil
 	}
 	d := &Daemon{Kind: DaemonNone, Instances: []Instance{}}
 	if !errors.Is(serr, os.ErrNotExist) && !isConnRefused(serr) {

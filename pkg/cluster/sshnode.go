@@ -71,14 +71,23 @@ func (n *SSHNode) Addresses(ctx context.Context) ([]Interface, error) {
 	return ifs, nil
 }
 
-// Daemon asks the hactl control socket first; when nothing answers there,
-// it reports keepalived (from the probe script) or none.
+// Daemon asks the hactl control socket first; when it cannot be opened,
+// it reports keepalived (from the probe script) or none. A socket that
+// opens but answers badly or not at all within the pool's timeout makes
+// the node an error (socketFault).
 func (n *SSHNode) Daemon(ctx context.Context) (*Daemon, error) {
+	limit := n.c.Timeout()
+	cctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
 	cl := api.NewClient(func(ctx context.Context) (net.Conn, error) { return n.c.DialSocket(ctx, "") })
 	defer cl.CloseIdleConnections()
-	st, serr := cl.Status(ctx)
+	st, serr := cl.Status(cctx)
 	if serr == nil {
 		return hactlDaemon(st), nil
+	}
+	socket := n.socket()
+	if err := socketFault(cctx, socket, serr, limit); err != nil {
+		return nil, err
 	}
 	p, err := n.run(ctx)
 	if err != nil {
@@ -87,12 +96,19 @@ func (n *SSHNode) Daemon(ctx context.Context) (*Daemon, error) {
 	if d := p.keepalivedDaemon(); d != nil {
 		return d, nil
 	}
-	var ae *api.Error
-	if errors.As(serr, &ae) {
+	if note := refusedNote(socket, serr); note != "" {
 		// A daemon answered, but refused: say so rather than "none".
-		return &Daemon{Kind: DaemonHactl, Instances: []Instance{}, Note: "control socket " + n.c.Node.Socket + ": " + ae.Error()}, nil
+		return &Daemon{Kind: DaemonHactl, Instances: []Instance{}, Note: note}, nil
 	}
 	return &Daemon{Kind: DaemonNone, Instances: []Instance{}}, nil
+}
+
+// socket is the control socket's path on the node.
+func (n *SSHNode) socket() string {
+	if n.c.Node.Socket != "" {
+		return n.c.Node.Socket
+	}
+	return remote.DefaultSocket
 }
 
 // hactlDaemon converts a control-API status.

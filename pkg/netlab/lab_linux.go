@@ -53,7 +53,7 @@ func Up(ctx context.Context, c Config) (l *Lab, err error) {
 		return l, err
 	}
 	if c.SSH {
-		if err := l.writeClientFiles(); err != nil {
+		if err := l.writeClientFiles(c.SSHDExtra); err != nil {
 			return l, err
 		}
 		if err := l.startSSHDs(ctx); err != nil {

@@ -40,6 +40,9 @@ type Config struct {
 	Root string
 	// SSH starts an OpenSSH sshd in every node and writes the client files.
 	SSH bool
+	// SSHDExtra adds lines to the sshd_config of the nodes it names
+	// ("node3": "ForceCommand yes"), for tests of misbehaving nodes.
+	SSHDExtra map[string]string
 	// Persistent labs outlive the process that built them (hactl lab up);
 	// others are stale once their owner has exited.
 	Persistent bool

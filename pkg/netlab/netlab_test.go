@@ -89,7 +89,7 @@ func TestClientFilesRender(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := l.writeClientFiles(); err != nil {
+	if err := l.writeClientFiles(map[string]string{"node2": "ForceCommand yes\n"}); err != nil {
 		t.Fatal(err)
 	}
 	cfg := readFile(t, l.SSHConfig)
@@ -105,6 +105,9 @@ func TestClientFilesRender(t *testing.T) {
 	sshd := readFile(t, l.Node(1).Dir+"/sshd_config")
 	if !strings.Contains(sshd, "PidFile "+l.Node(1).Dir+"/sshd.pid") {
 		t.Errorf("sshd_config does not keep its pid file in the node's dir:\n%s", sshd)
+	}
+	if strings.Contains(sshd, "ForceCommand") || !strings.HasSuffix(readFile(t, l.Node(2).Dir+"/sshd_config"), "\nForceCommand yes\n") {
+		t.Errorf("Config.SSHDExtra is not in node2's sshd_config alone")
 	}
 	inv, err := inventory.Load(l.Inventory)
 	if err != nil {

@@ -100,8 +100,9 @@ func (h *Host) Socket() string { return filepath.Join(h.Dir, "hactl.sock") }
 func (h *Host) SSHAddr() string { return netip.AddrPortFrom(h.Addr4, 22).String() }
 
 // writeClientFiles writes the client key, authorized_keys, the nodes' host
-// keys and sshd configs, known_hosts, ssh_config and the inventory.
-func (l *Lab) writeClientFiles() error {
+// keys and sshd configs (with the extra lines of sshdExtra), known_hosts,
+// ssh_config and the inventory.
+func (l *Lab) writeClientFiles(sshdExtra map[string]string) error {
 	l.Identity = filepath.Join(l.Dir, "id_ed25519")
 	l.KnownHosts = filepath.Join(l.Dir, "known_hosts")
 	l.SSHConfig = filepath.Join(l.Dir, "ssh_config")
@@ -121,7 +122,11 @@ func (l *Lab) writeClientFiles() error {
 			return fmt.Errorf("%s: host key: %w", h.Name, err)
 		}
 		known.WriteString(knownHostsLine(h, key) + "\n")
-		if err := os.WriteFile(filepath.Join(h.Dir, "sshd_config"), []byte(sshdConfig(h, authorized)), 0o644); err != nil {
+		conf := sshdConfig(h, authorized)
+		if extra := sshdExtra[h.Name]; extra != "" {
+			conf += "# Config.SSHDExtra\n" + strings.TrimRight(extra, "\n") + "\n"
+		}
+		if err := os.WriteFile(filepath.Join(h.Dir, "sshd_config"), []byte(conf), 0o644); err != nil {
 			return err
 		}
 	}

@@ -22,6 +22,9 @@ var (
 	ErrTimeout = errors.New("timed out")
 	// ErrClosed: the Pool was closed.
 	ErrClosed = errors.New("remote: pool closed")
+	// ErrOutputLimit: a remote command printed more than its output limit
+	// and was stopped (an *OutputLimitError).
+	ErrOutputLimit = errors.New("remote output limit passed")
 )
 
 // NodeError is the error of an operation on one node; its message starts
@@ -104,4 +107,36 @@ func firstLines(s string, n int) string {
 		lines = append(lines[:n], "...")
 	}
 	return strings.Join(lines, "; ")
+}
+
+// OutputLimitError is a remote command that printed more than its output
+// limit (Command.OutputLimit, DefaultOutputLimit) on one stream, and was
+// stopped there: sent SIGKILL and its session closed. errors.Is matches it
+// with ErrOutputLimit.
+type OutputLimitError struct {
+	// Command is the command line as sent to the remote shell.
+	Command string
+	// Stream is "stdout", "stderr", or "stdout and stderr" (Combined).
+	Stream string
+	// Limit is the limit passed, in bytes.
+	Limit int
+}
+
+// Error is "COMMAND: printed more than 4 MiB on stdout; stopped".
+func (e *OutputLimitError) Error() string {
+	return fmt.Sprintf("%s: printed more than %s on %s; stopped", e.Command, byteSize(e.Limit), e.Stream)
+}
+
+// Is matches ErrOutputLimit.
+func (e *OutputLimitError) Is(target error) bool { return target == ErrOutputLimit }
+
+// byteSize is "4 MiB", "64 KiB" or "1000 bytes": exact, never rounded.
+func byteSize(n int) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
 }

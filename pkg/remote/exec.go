@@ -27,7 +27,18 @@ type Command struct {
 	NoSudo bool
 	// Timeout overrides the pool's per-call limit (for slow commands).
 	Timeout time.Duration
+	// OutputLimit is the most bytes kept of each output stream (stdout,
+	// stderr; the two together when Combined); 0 means
+	// DefaultOutputLimit. A command that prints more is stopped at once
+	// and the call fails with an *OutputLimitError.
+	OutputLimit int
 }
+
+// DefaultOutputLimit bounds what a remote command may print on each stream
+// (4 MiB): far above what hactl's probes print (ip -j addr of a node with
+// thousands of addresses), far below what hurts the operator's machine
+// when a broken or hostile node prints without end.
+const DefaultOutputLimit = 4 << 20
 
 // Result is what a remote command produced.
 type Result struct {
@@ -65,8 +76,10 @@ func (c *Client) Output(ctx context.Context, argv ...string) ([]byte, error) {
 // RunCommand runs cmd in a new session on the node's connection. The
 // Result is returned whenever the command started, also with an error; a
 // non-zero exit status gives an *ExitError. The call is bounded by ctx and
-// by the pool's Timeout (or cmd.Timeout); at the deadline the remote
-// command is sent SIGKILL and the session closed. (sshd refuses signals in
+// by the pool's Timeout (or cmd.Timeout), and its output by
+// cmd.OutputLimit; at the deadline, or when a stream passes the limit
+// (*OutputLimitError, the Result holding the output up to the limit), the
+// remote command is sent SIGKILL and the session closed. (sshd refuses signals in
 // sessions without privilege separation, such as root logins: there the
 // command runs on until it ends or next writes to the closed channel.)
 func (c *Client) RunCommand(ctx context.Context, cmd Command) (*Result, error) {
@@ -91,7 +104,16 @@ func (c *Client) RunCommand(ctx context.Context, cmd Command) (*Result, error) {
 		return nil, nodeErr(c.Node.Name, fmt.Errorf("new ssh session: %w", err))
 	}
 	defer sess.Close()
-	var stdout, stderr lockedBuffer
+	keep := cmd.OutputLimit
+	if keep <= 0 {
+		keep = DefaultOutputLimit
+	}
+	over := make(chan string, 2) // the stream that passed the limit
+	stdout := cappedBuffer{max: keep, name: "stdout", over: over}
+	stderr := cappedBuffer{max: keep, name: "stderr", over: over}
+	if cmd.Combined {
+		stdout.name = "stdout and stderr"
+	}
 	sess.Stdout = &stdout
 	sess.Stderr = &stderr
 	if cmd.Combined {
@@ -107,15 +129,21 @@ func (c *Client) RunCommand(ctx context.Context, cmd Command) (*Result, error) {
 		return nil, nodeErr(c.Node.Name, fmt.Errorf("%s: %w", line, err))
 	}
 	go func() { done <- sess.Wait() }()
-	select {
-	case err = <-done:
-	case <-ctx.Done():
+	stop := func() {
 		_ = sess.Signal(ssh.SIGKILL)
 		sess.Close()
 		select {
 		case <-done:
 		case <-time.After(100 * time.Millisecond): // sshd may answer the close only when the command exits
 		}
+	}
+	select {
+	case err = <-done:
+	case stream := <-over:
+		stop()
+		err = &OutputLimitError{Command: line, Stream: stream, Limit: keep}
+	case <-ctx.Done():
+		stop()
 		err = deadline(ctx, limit, line, ctx.Err())
 	}
 	res.Duration = time.Since(start)
@@ -123,7 +151,18 @@ func (c *Client) RunCommand(ctx context.Context, cmd Command) (*Result, error) {
 
 	var ee *ssh.ExitError
 	var missing *ssh.ExitMissingError
+	var ole *OutputLimitError
+	if (stdout.passed() || stderr.passed()) && !errors.As(err, &ole) {
+		// It ended (or failed) at once after passing the limit: still an
+		// output error, as its output is not all there.
+		name := stdout.name
+		if !stdout.passed() {
+			name = stderr.name
+		}
+		err = &OutputLimitError{Command: line, Stream: name, Limit: keep}
+	}
 	switch {
+	case errors.As(err, &ole):
 	case err == nil:
 		res.ExitStatus = 0
 		return res, nil
@@ -180,20 +219,45 @@ func ShellQuote(words ...string) string {
 	return b.String()
 }
 
-// lockedBuffer is a bytes.Buffer that two copying goroutines (stdout and
-// stderr of one session) may write at once.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
+// cappedBuffer keeps the first max bytes written to it; two copying
+// goroutines (stdout and stderr of one session) may write at once. The
+// first write past max sends name on over, once, and fails, which ends
+// that stream's copy: RunCommand then stops the command.
+type cappedBuffer struct {
+	max  int
+	name string
+	over chan<- string
+
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	full bool
 }
 
-func (b *lockedBuffer) Write(p []byte) (int, error) {
+// errOutputLimit ends the session's copy of a stream that passed its limit.
+var errOutputLimit = errors.New("remote output limit reached")
+
+func (b *cappedBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.full {
+		return 0, errOutputLimit
+	}
+	if room := b.max - b.buf.Len(); len(p) > room {
+		b.buf.Write(p[:room])
+		b.full = true
+		b.over <- b.name // buffered for both streams: never blocks
+		return room, errOutputLimit
+	}
 	return b.buf.Write(p)
 }
 
-func (b *lockedBuffer) Bytes() []byte {
+func (b *cappedBuffer) passed() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.full
+}
+
+func (b *cappedBuffer) Bytes() []byte {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return bytes.Clone(b.buf.Bytes())

@@ -140,11 +140,11 @@ func (p *Pool) hostKeysFor(n Node) (*hostKeys, error) {
 			return nil, fmt.Errorf("known_hosts: %w", err)
 		}
 	}
-	db, err := knownhosts.New(files...)
+	db, err := newHostDB(files...)
 	if err != nil {
-		return nil, fmt.Errorf("known_hosts: %w", err)
+		return nil, err
 	}
-	return &hostKeys{pool: p, node: n, files: files, db: db}, nil
+	return &hostKeys{pool: p, node: n, files: files, db: db.callback()}, nil
 }
 
 // checkName is the address known_hosts is searched for.

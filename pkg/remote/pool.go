@@ -311,6 +311,9 @@ type Client struct {
 	transports []*http.Transport
 }
 
+// Timeout is the pool's per-connect and per-call limit.
+func (c *Client) Timeout() time.Duration { return c.pool.cfg.Timeout }
+
 // Connect dials the node if no call has yet, and returns the connection.
 // Callers rarely need it: Run and DialSocket connect on their own.
 func (c *Client) Connect(ctx context.Context) (*ssh.Client, error) {
