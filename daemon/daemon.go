@@ -55,6 +55,10 @@ func Run(ctx context.Context, opts Options) error {
 	host := hostname()
 	r.daemon = api.Daemon{Name: "hactl", Version: opts.Version, PID: os.Getpid(), Hostname: host, StartedAt: r.start, ConfigFile: path}
 
+	socketPath := firstOf(opts.Socket, cfg.Global.ControlSocket)
+	if err := checkRunDirs(socketPath, opts.PIDFile, r.stateFile); err != nil {
+		return err
+	}
 	if opts.PIDFile != "" {
 		if err := writePID(opts.PIDFile); err != nil {
 			return err
@@ -73,7 +77,7 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	defer r.closeSockets()
 
-	srv, err := control.Listen(firstOf(opts.Socket, cfg.Global.ControlSocket), opts.SocketGID)
+	srv, err := control.Listen(socketPath, opts.SocketGID)
 	if err != nil {
 		return err
 	}
