@@ -196,3 +196,55 @@ func TestServeRemovesStaleStateAndRetries(t *testing.T) {
 	close(ch)
 	<-done
 }
+
+// TestWriteTempSwapRace: while the state is rewritten, another process
+// able to write the directory keeps replacing the temporary files with
+// symlinks to a root-only file. The file never changes (a chmod by path
+// of the temporary file made it world-readable).
+func TestWriteTempSwapRace(t *testing.T) {
+	secretDir := t.TempDir()
+	secret := filepath.Join(secretDir, "secret")
+	if err := os.WriteFile(secret, []byte("secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "state")
+	stop := make(chan struct{})
+	done := make(chan int)
+	go func() {
+		swaps := 0
+		defer func() { done <- swaps }()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			entries, _ := os.ReadDir(dir)
+			for _, e := range entries {
+				if strings.Contains(e.Name(), ".tmp") {
+					tmp := filepath.Join(dir, e.Name())
+					evil := tmp + ".evil"
+					os.Remove(evil)
+					if os.Symlink(secret, evil) == nil && os.Rename(evil, tmp) == nil {
+						swaps++
+					}
+				}
+			}
+		}
+	}()
+	st := api.Status{Instances: []api.Instance{{Name: "VI_1", State: api.StateMaster}}}
+	start := time.Now()
+	tries := 0
+	for ; tries < 500 && time.Since(start) < 5*time.Second; tries++ {
+		_ = Write(path, st, -1) // may fail when a temporary file is swapped away
+		fi, _ := os.Stat(secret)
+		if b, _ := os.ReadFile(secret); fi.Mode() != 0o600 || string(b) != "secret\n" {
+			t.Errorf("after %d writes the root-only file is %v with %q", tries+1, fi.Mode(), b)
+			break
+		}
+	}
+	close(stop)
+	swaps := <-done
+	t.Logf("%d writes in %v, %d temporary files swapped for symlinks", tries, time.Since(start).Round(time.Millisecond), swaps)
+}
