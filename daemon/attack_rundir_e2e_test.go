@@ -185,3 +185,17 @@ func TestE2ERunDirRefused(t *testing.T) {
 		t.Errorf("the planted symlink was replaced or removed: %v %v", fi.Mode(), err)
 	}
 }
+
+// TestE2EStateFileQuotedName: an instance name with a space (a quoted
+// name in keepalived.conf) stays one field of its state file line.
+func TestE2EStateFileQuotedName(t *testing.T) {
+	labtest.Require(t)
+	l := labtest.Up(t, netlab.Config{Nodes: 1})
+	n := l.Node(1)
+	vipAddr := netip.MustParsePrefix("10.77.0.100/24")
+	conf := strings.Replace(plainConf(100, vipAddr), "vrrp_instance VI_1", `vrrp_instance "VI 1"`, 1)
+	startDaemon(t, n, conf)
+	if err := waitFile(filepath.Join(n.Dir, "state"), "\n\"VI 1\" MASTER 100 100 ", 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+}
