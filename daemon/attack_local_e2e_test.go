@@ -244,6 +244,7 @@ func TestE2EConnectionFloodKeepsMaster(t *testing.T) {
 		t.Fatalf("election: %v", err)
 	}
 	before := status(t, n1).Instances[0].Counters.AdvertsSent
+	t.Logf("node1 before the flood: %s", vmRSS(pid))
 
 	start := time.Now()
 	open, dialed, release := floodAs(t, n1.Socket(), nobody, staff, attack)
@@ -272,6 +273,8 @@ func TestE2EConnectionFloodKeepsMaster(t *testing.T) {
 			t.Fatalf("during the flood node1 is %s with trackers %+v, want MASTER with chk OK", in.State, in.Trackers)
 		}
 	}
+	fds, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	t.Logf("node1 during the flood: %d descriptors open, %s", len(fds), vmRSS(pid))
 	after := status(t, n1).Instances[0]
 	// 4.5 s at 0.2 s is about 22 adverts; allow a loaded machine half.
 	if sent := after.Counters.AdvertsSent - before; sent < 10 {
@@ -299,6 +302,16 @@ func TestE2EConnectionFloodKeepsMaster(t *testing.T) {
 	if n := strings.Count(string(b), "connection refused"); n > 3 {
 		t.Errorf("node1 logged %d lines about refused connections, want at most one per 10 s", n)
 	}
+}
+
+func vmRSS(pid int) string {
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "VmRSS:") {
+			return "RSS " + strings.Join(strings.Fields(line)[1:], " ")
+		}
+	}
+	return "RSS unknown"
 }
 
 func trackerOK(in api.Instance, name string) bool {

@@ -32,16 +32,15 @@ func init() {
 		return
 	}
 	n, _ := strconv.Atoi(os.Getenv("HACTL_CONTROL_TEST_FLOOD_N"))
-	open, dialed := Flood(sock, n, 5*time.Second)
+	open, dialed := flood(sock, n, 5*time.Second)
 	fmt.Printf("open=%d dialed=%d\n", len(open), dialed)
 	io.Copy(io.Discard, os.Stdin)
 	os.Exit(0)
 }
 
-// Flood opens up to n connections to sock within limit, then returns the
+// flood opens up to n connections to sock within limit, then returns the
 // ones the server has not closed after a moment, and how many it dialed.
-// Other packages' tests use it too (the daemon's attack test).
-func Flood(sock string, n int, limit time.Duration) ([]net.Conn, int) {
+func flood(sock string, n int, limit time.Duration) ([]net.Conn, int) {
 	var conns []net.Conn
 	deadline := time.Now().Add(limit)
 	for i := 0; i < n && time.Now().Before(deadline); i++ {
