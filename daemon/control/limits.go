@@ -143,16 +143,17 @@ func (l *connLimiter) stats() ConnStats {
 	return ConnStats{Open: l.open, Refused: l.refused.Load()}
 }
 
-// limitedConn gives its slot back once, when closed.
+// limitedConn gives its slot back once, when closed. It embeds the
+// *net.UnixConn so that the HTTP server still finds CloseWrite.
 type limitedConn struct {
-	net.Conn
+	*net.UnixConn
 	peer Peer
 	once sync.Once
 	l    *connLimiter
 }
 
 func (c *limitedConn) Close() error {
-	err := c.Conn.Close()
+	err := c.UnixConn.Close()
 	c.once.Do(func() { c.l.release(c.peer.UID) })
 	return err
 }

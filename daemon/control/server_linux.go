@@ -242,7 +242,7 @@ func (l *limitListener) Accept() (net.Conn, error) {
 			l.lim.refuse(p.UID, p.PID, "over the connection limit")
 			continue
 		}
-		return &limitedConn{Conn: c, peer: p, l: l.lim}, nil
+		return &limitedConn{UnixConn: c, peer: p, l: l.lim}, nil
 	}
 }
 
