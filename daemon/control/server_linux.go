@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -25,8 +26,11 @@ type Server struct {
 	// dev, ino identify the socket file we created, so that Shutdown
 	// removes it and not what someone put at the path since.
 	dev, ino uint64
-	lim      *connLimiter
-	srv      *http.Server
+
+	mu  sync.Mutex // Serve sets lim and srv, which Stats and Shutdown read
+	lim *connLimiter
+	srv *http.Server
+
 	// Limits apply to Serve; Listen sets them from the descriptor limit
 	// (LimitsFor), a caller may change them before Serve.
 	Limits Limits
@@ -182,10 +186,13 @@ func (s *Server) Path() string { return s.path }
 
 // Stats returns the connection counters (zero before Serve).
 func (s *Server) Stats() ConnStats {
-	if s.lim == nil {
+	s.mu.Lock()
+	lim := s.lim
+	s.mu.Unlock()
+	if lim == nil {
 		return ConnStats{}
 	}
-	return s.lim.stats()
+	return lim.stats()
 }
 
 // Serve answers requests with h until Shutdown; each request's context
@@ -195,8 +202,8 @@ func (s *Server) Serve(h http.Handler, log *slog.Logger) error {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s.lim = newConnLimiter(s.Limits, log)
-	s.srv = &http.Server{
+	lim := newConnLimiter(s.Limits, log)
+	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
@@ -212,7 +219,10 @@ func (s *Server) Serve(h http.Handler, log *slog.Logger) error {
 			return ctx
 		},
 	}
-	err := s.srv.Serve(&limitListener{UnixListener: s.ln, lim: s.lim})
+	s.mu.Lock()
+	s.lim, s.srv = lim, srv
+	s.mu.Unlock()
+	err := srv.Serve(&limitListener{UnixListener: s.ln, lim: lim})
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
 	}
@@ -250,10 +260,13 @@ func (l *limitListener) Accept() (net.Conn, error) {
 // and removes the socket file, if it is still the one Listen made.
 func (s *Server) Shutdown(ctx context.Context) error {
 	defer s.removeOwn()
-	if s.srv == nil {
+	s.mu.Lock()
+	srv := s.srv
+	s.mu.Unlock()
+	if srv == nil {
 		return s.ln.Close()
 	}
-	return s.srv.Shutdown(ctx)
+	return srv.Shutdown(ctx)
 }
 
 func (s *Server) removeOwn() {
