@@ -65,7 +65,9 @@ func (b backend) Promote(name string, d time.Duration) (api.Instance, error) {
 		if d > 0 {
 			expires = time.Now().Add(d)
 		}
-		r.promote(in, time.Now(), expires)
+		if err := r.promote(in, time.Now(), expires); err != nil {
+			return api.Instance{}, err
+		}
 		return in.status(time.Now()), nil
 	})
 }
@@ -76,7 +78,9 @@ func (b backend) ClearPromotion(name string) (api.Instance, error) {
 		if err != nil {
 			return api.Instance{}, err
 		}
-		r.clearPromotion(in)
+		if err := r.clearPromotion(in, false); err != nil {
+			return api.Instance{}, err
+		}
 		return in.status(time.Now()), nil
 	})
 }

@@ -48,13 +48,25 @@ func Run(ctx context.Context, opts Options) error {
 	r.wake.Stop()
 	r.promos = &promotionStore{path: r.stateFile + ".promotions"}
 	r.sd = sdnotify.FromEnv(false)
+	var srv *control.Server // set below; the metrics read its counters
 	r.metrics = metrics.New(metrics.Options{Log: log, KeepalivedCompat: opts.KeepalivedMetrics,
+		ControlConns: func() (int, uint64) {
+			if srv == nil {
+				return 0, 0
+			}
+			st := srv.Stats()
+			return st.Open, st.Refused
+		},
 		Status: func() (api.Status, error) {
 			return call(backend{r}, func(r *runtime) (api.Status, error) { return r.status(), nil })
 		}})
 	host := hostname()
 	r.daemon = api.Daemon{Name: "hactl", Version: opts.Version, PID: os.Getpid(), Hostname: host, StartedAt: r.start, ConfigFile: path}
 
+	socketPath := firstOf(opts.Socket, cfg.Global.ControlSocket)
+	if err := checkRunDirs(socketPath, opts.PIDFile, r.stateFile); err != nil {
+		return err
+	}
 	if opts.PIDFile != "" {
 		if err := writePID(opts.PIDFile); err != nil {
 			return err
@@ -73,10 +85,11 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	defer r.closeSockets()
 
-	srv, err := control.Listen(firstOf(opts.Socket, cfg.Global.ControlSocket), opts.SocketGID)
-	if err != nil {
+	if srv, err = control.Listen(socketPath, opts.SocketGID); err != nil {
 		return err
 	}
+	log.Info("control socket limits", "max_conns", srv.Limits.MaxConns, "max_conns_per_uid", srv.Limits.MaxConnsPerUID,
+		"root_reserve", srv.Limits.RootReserve, "idle_timeout", srv.Limits.IdleTimeout)
 	go func() {
 		if err := srv.Serve(control.Handler(backend{r}, control.Policy{ReadGID: opts.SocketGID}, r.metrics.Handler(), log), log); err != nil {
 			log.Error("control socket", "err", err)

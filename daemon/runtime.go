@@ -494,11 +494,7 @@ func (r *runtime) startStateWriter() {
 	r.stateCh, r.stateDone = make(chan api.Status, 1), make(chan struct{})
 	go func() {
 		defer close(r.stateDone)
-		for st := range r.stateCh {
-			if err := statefile.Write(r.stateFile, st); err != nil {
-				r.log.Error("state file", "err", err)
-			}
-		}
+		statefile.Serve(r.stateCh, r.stateFile, statefile.Options{Group: r.opts.SocketGID, Log: r.log})
 	}()
 }
 

@@ -32,6 +32,9 @@ type Options struct {
 	KeepalivedCompat bool
 	// Log receives scrape errors; nil discards.
 	Log *slog.Logger
+	// ControlConns reports the control socket's open connections and the
+	// connections it refused over its limits; nil reports zeros.
+	ControlConns func() (open int, refused uint64)
 }
 
 // Metrics is the daemon's metrics registry and the counters it pushes.
@@ -88,8 +91,23 @@ func New(opts Options) *Metrics {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.scriptRuns, m.scriptFailures, m.scriptDuration,
 		&snapshotCollector{m: m},
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "hactl_control_connections",
+			Help: "Connections open on the control socket.",
+		}, func() float64 { open, _ := m.controlConns(); return float64(open) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "hactl_control_connections_refused_total",
+			Help: "Control socket connections closed at once for being over the total or per-uid limit.",
+		}, func() float64 { _, refused := m.controlConns(); return float64(refused) }),
 	)
 	return m
+}
+
+func (m *Metrics) controlConns() (int, uint64) {
+	if m.opts.ControlConns == nil {
+		return 0, 0
+	}
+	return m.opts.ControlConns()
 }
 
 // Registry is the registry behind Handler, for tests and for adding
