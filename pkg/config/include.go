@@ -38,7 +38,7 @@ type reader struct {
 	opts   LoadOptions
 	diag   *diagSink
 	defs   map[string]string
-	tokens []token
+	tokens tokenStream
 	stack  []string // files being read, outermost first
 	files  []string // every file read, in order
 	// expanded counts bytes produced by definition substitution.
@@ -81,7 +81,7 @@ func (r *reader) alive() error {
 	return r.canceled
 }
 
-func (r *reader) emit(t token) { r.tokens = append(r.tokens, t) }
+func (r *reader) emit(t token) { r.tokens.add(t) }
 
 // lex reads one file's text.
 func (r *reader) lex(name string, src []byte) {
@@ -90,8 +90,8 @@ func (r *reader) lex(name string, src []byte) {
 	newFileLexer(r, name, src).run()
 	r.stack = r.stack[:len(r.stack)-1]
 	// A file ends a logical line even when it lacks a final newline.
-	if n := len(r.tokens); n > 0 && r.tokens[n-1].kind != tokEOL {
-		r.emit(token{kind: tokEOL, pos: r.tokens[n-1].pos})
+	if n := r.tokens.len(); n > 0 && r.tokens.at(n-1).kind != tokEOL {
+		r.emit(token{kind: tokEOL, pos: r.tokens.at(n - 1).pos})
 	}
 }
 

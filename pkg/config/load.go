@@ -96,8 +96,7 @@ func (r *reader) parse(name string, src []byte) (*Config, Diagnostics) {
 	r.lex(name, src)
 	b := newBuilder(r.diag)
 	if !r.stopped() {
-		top := parseTree(r.tokens, r.diag)
-		r.tokens = nil // the tree holds what it needs; let the rest go
+		top := parseTree(&r.tokens, r.diag, r.alive)
 		if r.alive() == nil {
 			b.build(top, r.alive)
 			b.resolve()
@@ -117,7 +116,7 @@ func ParseTree(name string, src []byte, opts LoadOptions) ([]*Statement, Diagnos
 	if r.stopped() {
 		return nil, orderDiagnostics(sink.list, r.files)
 	}
-	top := parseTree(r.tokens, sink)
+	top := parseTree(&r.tokens, sink, r.alive)
 	return top, orderDiagnostics(sink.list, r.files)
 }
 
