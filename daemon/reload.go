@@ -47,6 +47,8 @@ type reloader struct {
 	// now; after begin only the run goroutine uses it.
 	ready chan struct{}
 	mon   *track.Monitor
+	// run is one reload: once, or a stand-in in tests.
+	run func() (api.ReloadResult, error)
 }
 
 type reloadOutcome struct {
@@ -56,7 +58,9 @@ type reloadOutcome struct {
 
 // newReloader is called before the control socket serves.
 func newReloader(r *runtime) *reloader {
-	return &reloader{r: r, ctx: r.ctx, path: r.daemon.ConfigFile, ready: make(chan struct{})}
+	rl := &reloader{r: r, ctx: r.ctx, path: r.daemon.ConfigFile, ready: make(chan struct{})}
+	rl.run = rl.once
+	return rl
 }
 
 // begin lets reloads run, once the first trackers and notifier do.
@@ -112,7 +116,7 @@ func (rl *reloader) loop() {
 		rl.waiters, rl.again = nil, false
 		rl.mu.Unlock()
 
-		res, err := rl.once()
+		res, err := rl.run()
 		for _, w := range waiters {
 			w <- reloadOutcome{res, err} // buffered
 		}
