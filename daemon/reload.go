@@ -143,7 +143,11 @@ func (rl *reloader) loop() {
 func (rl *reloader) once() (api.ReloadResult, error) {
 	r := rl.r
 	_ = r.sd.Reloading()
-	defer func() { _ = r.sd.Ready("reloaded") }()
+	defer func() {
+		if rl.ctx.Err() == nil { // a stopping daemon has said STOPPING=1
+			_ = r.sd.Ready("reloaded")
+		}
+	}()
 	start := time.Now()
 	res := api.ReloadResult{Diagnostics: []string{}}
 	cfg, diags, err := loadConfig(rl.ctx, rl.path, r.log)
@@ -165,7 +169,10 @@ func (rl *reloader) once() (api.ReloadResult, error) {
 	}
 	took := time.Since(start)
 	// A large config's parse leaves hundreds of MB of garbage (about 15
-	// times its size); give it back now rather than hold it as RSS.
+	// times its size); give it back now rather than hold it as RSS. The
+	// return cannot be preempted: with a 20 MB config it held the loop
+	// 12-19 ms (once, at the end; without it 224 MB stayed resident), and
+	// with a config of kilobytes it has next to nothing to do.
 	debug.FreeOSMemory()
 	r.log.Info("reloaded", "config", rl.path, "took", took.Round(time.Millisecond))
 	return res, nil
@@ -194,8 +201,12 @@ func (rl *reloader) swap(cfg *config.Config, res api.ReloadResult) (api.ReloadRe
 	select {
 	case <-done:
 	case <-r.done:
-		mon.Stop()
-		return res, errors.New("daemon is stopping")
+		select {
+		case <-done: // applied just before the loop ended
+		default:
+			mon.Stop()
+			return res, errors.New("daemon is stopping")
+		}
 	}
 	old := rl.mon
 	rl.mon = mon
