@@ -110,6 +110,9 @@ func TestE2EConfigCheckStrictMatchesDaemon(t *testing.T) {
 // include at once (it used to block for ever, deaf to SIGINT and SIGTERM),
 // and a check of a large input stops within moments of SIGINT or SIGTERM.
 func TestE2EConfigCheckHostileInput(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test: skipped in -short mode")
+	}
 	dir := t.TempDir()
 	fifo := filepath.Join(dir, "fifo.conf")
 	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
