@@ -85,9 +85,8 @@ func (b backend) ClearPromotion(name string) (api.Instance, error) {
 	})
 }
 
-func (b backend) Reload() (api.ReloadResult, error) {
-	return call(b, func(r *runtime) (api.ReloadResult, error) { return r.reload() })
-}
+// Reload is served by reloadingBackend (reload.go): a reload runs off the
+// loop.
 
 func (r *runtime) lookup(name string) (*instance, error) {
 	in := r.byName[name]

@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -31,9 +32,10 @@ func FindConfig(file string) (string, error) {
 }
 
 // loadConfig reads and checks a config, logging its warnings; it fails
-// with every error listed.
-func loadConfig(path string, log *slog.Logger) (*config.Config, config.Diagnostics, error) {
-	cfg, diags, err := config.Load(path, config.LoadOptions{})
+// with every error listed. ctx stops the reading (SIGTERM during a reload
+// or at start).
+func loadConfig(ctx context.Context, path string, log *slog.Logger) (*config.Config, config.Diagnostics, error) {
+	cfg, diags, err := config.Load(path, config.LoadOptions{Context: ctx})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
@@ -24,7 +23,7 @@ import (
 
 // Run runs the daemon until ctx ends, then stops gracefully: a priority-0
 // advert from every master, VIPs removed, the socket and state files
-// removed. SIGHUP reloads the config.
+// removed. SIGHUP reloads the config, off the loop.
 func Run(ctx context.Context, opts Options) error {
 	log := opts.Log
 	if log == nil {
@@ -34,7 +33,7 @@ func Run(ctx context.Context, opts Options) error {
 	if err != nil {
 		return err
 	}
-	cfg, _, err := loadConfig(path, log)
+	cfg, _, err := loadConfig(ctx, path, log)
 	if err != nil {
 		return err
 	}
@@ -90,8 +89,9 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	log.Info("control socket limits", "max_conns", srv.Limits.MaxConns, "max_conns_per_uid", srv.Limits.MaxConnsPerUID,
 		"root_reserve", srv.Limits.RootReserve, "idle_timeout", srv.Limits.IdleTimeout)
+	reloads := newReloader(r)
 	go func() {
-		if err := srv.Serve(control.Handler(backend{r}, control.Policy{ReadGID: opts.SocketGID}, r.metrics.Handler(), log), log); err != nil {
+		if err := srv.Serve(control.Handler(reloadingBackend{backend{r}, reloads}, control.Policy{ReadGID: opts.SocketGID}, r.metrics.Handler(), log), log); err != nil {
 			log.Error("control socket", "err", err)
 		}
 	}()
@@ -109,6 +109,7 @@ func Run(ctx context.Context, opts Options) error {
 		srv.Shutdown(context.Background())
 		return err
 	}
+	reloads.begin(r.mon, r.notifier)
 	for _, in := range r.insts {
 		in.since = time.Now()
 		r.feedTrackers(in) // steps Startup unless scripts are still pending
@@ -131,10 +132,9 @@ func Run(ctx context.Context, opts Options) error {
 		case <-r.mon.Ready():
 			r.trackersChanged()
 		case <-hup:
-			res, err := r.reload()
-			if err != nil || !res.Reloaded {
-				log.Error("reload refused; the running config stays", "err", err, "diagnostics", strings.Join(res.Diagnostics, "; "))
-			}
+			// Read and checked off the loop; only the swap comes back
+			// here (reload.go).
+			reloads.request(nil)
 		case <-ctx.Done():
 			running = false
 		}

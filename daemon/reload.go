@@ -3,33 +3,242 @@
 package daemon
 
 import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
 	"slices"
+	"strings"
+	"sync"
 	"time"
 
+	"github.com/hactl/hactl/daemon/metrics"
+	"github.com/hactl/hactl/daemon/notify"
+	"github.com/hactl/hactl/daemon/scripts"
+	"github.com/hactl/hactl/daemon/track"
 	"github.com/hactl/hactl/pkg/api"
 	"github.com/hactl/hactl/pkg/config"
 )
 
-// reload reads the config again. A broken config keeps the running one
-// (every error is logged and returned). A valid one applies what can
+// reloadWait bounds how long POST /v1/reload waits for its reload; the
+// control server gives up writing an answer after 30 s.
+const reloadWait = 20 * time.Second
+
+// reloader runs config reloads one at a time, off the loop: a reload reads,
+// parses and checks the config (a large one takes seconds, and a hostile
+// include used to block for ever) and starts the new trackers in its own
+// goroutine, then posts only the swap to the loop, which stays free to
+// send adverts meanwhile. A reload asked for while one runs is coalesced:
+// one more run follows, since the file may have changed after the running
+// one read it. The loop's context (SIGTERM) stops a reload, and the
+// shutdown never waits for one.
+type reloader struct {
+	r        *runtime
+	ctx      context.Context
+	path     string
+	notifier *notify.Notifier
+
+	mu      sync.Mutex
+	running bool
+	again   bool
+	waiters []chan<- reloadOutcome // answered by the next run to start
+	// ready is closed by begin, once the daemon's first trackers run:
+	// reloads asked for earlier wait for it. mon is the monitor running
+	// now; after begin only the run goroutine uses it.
+	ready chan struct{}
+	mon   *track.Monitor
+	// run is one reload: once, or a stand-in in tests.
+	run func() (api.ReloadResult, error)
+}
+
+type reloadOutcome struct {
+	res api.ReloadResult
+	err error
+}
+
+// newReloader is called before the control socket serves.
+func newReloader(r *runtime) *reloader {
+	rl := &reloader{r: r, ctx: r.ctx, path: r.daemon.ConfigFile, ready: make(chan struct{})}
+	rl.run = rl.once
+	return rl
+}
+
+// begin lets reloads run, once the first trackers and notifier do.
+func (rl *reloader) begin(mon *track.Monitor, n *notify.Notifier) {
+	rl.mon, rl.notifier = mon, n
+	close(rl.ready)
+}
+
+// request asks for a reload. done, when not nil, receives the outcome of a
+// run that starts after the request.
+func (rl *reloader) request(done chan<- reloadOutcome) {
+	rl.mu.Lock()
+	defer rl.mu.Unlock()
+	if err := rl.ctx.Err(); err != nil {
+		if done != nil {
+			done <- reloadOutcome{err: errors.New("daemon is stopping")}
+		}
+		return
+	}
+	if done != nil {
+		rl.waiters = append(rl.waiters, done)
+	}
+	if rl.running {
+		rl.again = true
+		return
+	}
+	rl.running = true
+	go rl.loop()
+}
+
+// wait asks for a reload and waits for its outcome, bounded.
+func (rl *reloader) wait() (api.ReloadResult, error) {
+	ch := make(chan reloadOutcome, 1)
+	rl.request(ch)
+	t := time.NewTimer(reloadWait)
+	defer t.Stop()
+	select {
+	case o := <-ch:
+		return o.res, o.err
+	case <-t.C:
+		return api.ReloadResult{}, fmt.Errorf("the reload still runs after %v; its outcome will be logged and shown in the status", reloadWait)
+	}
+}
+
+func (rl *reloader) loop() {
+	select {
+	case <-rl.ready:
+	case <-rl.ctx.Done():
+	}
+	for {
+		rl.mu.Lock()
+		waiters := rl.waiters
+		rl.waiters, rl.again = nil, false
+		rl.mu.Unlock()
+
+		res, err := rl.run()
+		for _, w := range waiters {
+			w <- reloadOutcome{res, err} // buffered
+		}
+
+		rl.mu.Lock()
+		if !rl.again || rl.ctx.Err() != nil {
+			for _, w := range rl.waiters {
+				w <- reloadOutcome{err: errors.New("daemon is stopping")}
+			}
+			rl.waiters, rl.running = nil, false
+			rl.mu.Unlock()
+			return
+		}
+		rl.mu.Unlock()
+	}
+}
+
+// once runs one reload. A broken config keeps the running one (every
+// error is logged and kept in the status). A valid one applies what can
 // change under a running instance without disturbing it; an instance whose
 // identity changed (interface, VRID, family, version, interval, VIPs,
 // peers, auth) or that was added or removed needs a restart, which is
 // logged.
-func (r *runtime) reload() (api.ReloadResult, error) {
+func (rl *reloader) once() (api.ReloadResult, error) {
+	r := rl.r
 	_ = r.sd.Reloading()
-	defer func() { _ = r.sd.Ready("reloaded") }()
+	defer func() {
+		if rl.ctx.Err() == nil { // a stopping daemon has said STOPPING=1
+			_ = r.sd.Ready("reloaded")
+		}
+	}()
+	start := time.Now()
 	res := api.ReloadResult{Diagnostics: []string{}}
-	cfg, diags, err := loadConfig(r.daemon.ConfigFile, r.log)
+	cfg, diags, err := loadConfig(rl.ctx, rl.path, r.log)
 	for _, d := range diags {
 		res.Diagnostics = append(res.Diagnostics, d.String())
 	}
+	if err == nil {
+		res, err = rl.swap(cfg, res)
+	}
 	if err != nil {
-		r.daemon.LastReloadError = err.Error()
-		r.log.Error("reload: config refused, the running one stays", "err", err)
+		if rl.ctx.Err() != nil {
+			r.log.Info("reload abandoned: the daemon is stopping")
+			return res, errors.New("daemon is stopping")
+		}
+		msg := err.Error()
+		r.post(func(r *runtime) { r.daemon.LastReloadError = msg })
+		r.log.Error("reload refused; the running config stays", "err", err, "diagnostics", strings.Join(res.Diagnostics, "; "))
 		return res, nil
 	}
-	newByName := map[string]*config.Instance{}
+	took := time.Since(start)
+	// A large config's parse leaves hundreds of MB of garbage (about 15
+	// times its size); give it back now rather than hold it as RSS. The
+	// return cannot be preempted: with a 20 MB config it held the loop
+	// 12-19 ms (once, at the end; without it 224 MB stayed resident), and
+	// with a config of kilobytes it has next to nothing to do.
+	debug.FreeOSMemory()
+	r.log.Info("reloaded", "config", rl.path, "took", took.Round(time.Millisecond))
+	return res, nil
+}
+
+// swap starts cfg's trackers beside the running ones, carrying the
+// scripts' states over so that a reload does not move mastership, then has
+// the loop swap config and trackers in one event. The old trackers are
+// stopped afterwards, off the loop (a running script is killed, which may
+// take its grace period).
+func (rl *reloader) swap(cfg *config.Config, res api.ReloadResult) (api.ReloadResult, error) {
+	r := rl.r
+	runner, mon, err := r.newTrackers(rl.ctx, cfg, rl.mon.Snapshot())
+	if err != nil {
+		return res, fmt.Errorf("trackers: %w", err)
+	}
+	// A notify script that cannot run is logged and skipped, as at start.
+	if err := rl.notifier.Configure(notify.Targets(cfg)); err != nil {
+		r.log.Error("notify scripts", "err", err)
+	}
+	done := make(chan struct{})
+	if !r.post(func(r *runtime) { r.apply(cfg, runner, mon); close(done) }) {
+		mon.Stop()
+		return res, errors.New("daemon is stopping")
+	}
+	select {
+	case <-done:
+	case <-r.done:
+		select {
+		case <-done: // applied just before the loop ended
+		default:
+			mon.Stop()
+			return res, errors.New("daemon is stopping")
+		}
+	}
+	old := rl.mon
+	rl.mon = mon
+	old.Stop()
+	res.Reloaded = true
+	return res, nil
+}
+
+// newTrackers prepares a Runner and starts a tracker Monitor for cfg, off
+// the loop, as startTrackers does at start.
+func (r *runtime) newTrackers(ctx context.Context, cfg *config.Config, previous map[track.Key]track.State) (*scripts.Runner, *track.Monitor, error) {
+	so := scripts.FromGlobal(cfg.Global, r.log)
+	so.Observe = func(label string, res scripts.Result) {
+		kind, name := metrics.ScriptLabel(label)
+		r.metrics.ScriptRun(kind, name, res.OK(), res.Duration)
+	}
+	runner := scripts.New(so)
+	mon, err := track.New(cfg, track.Options{Logger: r.log, Runner: runner, Reload: true, Previous: previous})
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := mon.Start(ctx); err != nil {
+		return nil, nil, err
+	}
+	return runner, mon, nil
+}
+
+// apply is the loop's part of a reload: it compares identities and swaps
+// the new config, runner and trackers in, all in one event. It does no I/O
+// but the state file's (queued to its writer).
+func (r *runtime) apply(cfg *config.Config, runner *scripts.Runner, mon *track.Monitor) {
+	newByName := make(map[string]*config.Instance, len(cfg.Instances))
 	for _, c := range cfg.Instances {
 		newByName[c.Name] = c
 	}
@@ -48,28 +257,36 @@ func (r *runtime) reload() (api.ReloadResult, error) {
 		}
 		in.c = c
 	}
+	added := 0
 	for name := range newByName {
 		if r.byName[name] == nil {
-			r.log.Warn("reload: new instance starts on the next daemon restart", "instance", name)
+			if added++; added <= 10 {
+				r.log.Warn("reload: new instance starts on the next daemon restart", "instance", name)
+			}
 		}
 	}
-	// New trackers, carrying the scripts' states over so a reload does not
-	// move mastership.
-	old := r.mon
-	prev := old.Snapshot()
-	old.Stop()
-	if err := r.startTrackers(r.ctx, cfg, prev); err != nil {
-		r.log.Error("reload: trackers", "err", err)
+	if added > 10 {
+		r.log.Warn("reload: more new instances start on the next daemon restart", "count", added-10)
 	}
+	r.runner, r.mon = runner, mon
 	for _, in := range r.insts {
+		in.refs = track.InstanceRefs(cfg, in.c)
 		r.feedTrackers(in)
 	}
 	r.cfg = cfg
 	r.daemon.ReloadedAt, r.daemon.LastReloadError = time.Now(), ""
-	res.Reloaded = true
 	r.writeState()
-	return res, nil
 }
+
+// reloadingBackend serves POST /v1/reload through the reloader; every
+// other request goes to the loop as before.
+type reloadingBackend struct {
+	backend
+	rl *reloader
+}
+
+// Reload waits for a reload, bounded by reloadWait.
+func (b reloadingBackend) Reload() (api.ReloadResult, error) { return b.rl.wait() }
 
 func sameIdentity(a, b *config.Instance) bool {
 	return a.Interface == b.Interface && a.VRID == b.VRID && a.Family == b.Family && a.Version == b.Version &&

@@ -60,6 +60,11 @@ type Options struct {
 	// Observe, when set, is told of every finished run (metrics); it
 	// must not block.
 	Observe func(label string, res Result)
+	// AsRoot makes the Runner prepare scripts as a daemon running as root
+	// would, whoever runs this process: `hactl config check` judges
+	// scripts by the daemon's rules from an operator's account. Such a
+	// Runner must not run scripts.
+	AsRoot bool
 }
 
 // FromGlobal returns Options carrying global_defs' script settings.
@@ -92,7 +97,11 @@ func New(opts Options) *Runner {
 	if opts.Users == nil {
 		opts.Users = OSUsers{}
 	}
-	return &Runner{opts: opts, log: opts.Logger, uid: uint32(os.Geteuid()), gid: uint32(os.Getegid())}
+	r := &Runner{opts: opts, log: opts.Logger, uid: uint32(os.Geteuid()), gid: uint32(os.Getegid())}
+	if opts.AsRoot {
+		r.uid, r.gid = 0, 0
+	}
+	return r
 }
 
 // Script is a command prepared to run: resolved, its user known, checked.

@@ -51,9 +51,10 @@ func configFile(file string, defaults []string) (string, error) {
 }
 
 // loadConfig reads and validates a configuration file, with the host
-// checks when host is not nil.
-func loadConfig(file string, host config.HostChecker) (*config.Config, config.Diagnostics, error) {
-	cfg, diags, err := config.Load(file, config.LoadOptions{})
+// checks when host is not nil. ctx (the command's: SIGINT and SIGTERM end
+// it) stops the reading.
+func loadConfig(ctx context.Context, file string, host config.HostChecker) (*config.Config, config.Diagnostics, error) {
+	cfg, diags, err := config.Load(file, config.LoadOptions{Context: ctx})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -97,7 +98,13 @@ file:line:col: message. Sections outside hactl's VRRP subset (virtual_server,
 checkers, static routes...) are checked for syntax and listed once as ignored.
 
 Host-dependent checks (interfaces exist, scripts exist and are not writable by
-others) are warnings unless --strict is given. With -o json the verdict and
+others) are warnings unless --strict is given. On Linux every script the daemon
+would run (tracked vrrp_scripts, notify scripts) is also prepared by the
+daemon's own code, as root: a script it would refuse (not executable by its
+user, or a path component owned or writable by someone other than root and
+the script's user) is reported at its config line, an error under --strict.
+Includes must be regular files (a FIFO or a device is refused), and one check
+reads at most 1000 files and 64 MiB in all. With -o json the verdict and
 every diagnostic are printed on stdout as one document (see docs/json.md).
 
 With --live (Linux, root) a valid config is also checked against the wire:
@@ -126,7 +133,7 @@ configured VRID that conflicts with a router on the wire.`,
 		},
 	}
 	cmd.Flags().BoolVar(&opts.Live, "live", false, "also listen on each configured interface for a few advert intervals (Linux, root) and report configured VRIDs that another router already uses with different VIPs or version")
-	cmd.Flags().BoolVar(&opts.Strict, "strict", false, "host-dependent warnings (interface missing, script missing or writable by others) become errors")
+	cmd.Flags().BoolVar(&opts.Strict, "strict", false, "host-dependent warnings (interface missing, script missing, or refused by the daemon's script checks) become errors")
 	return cmd
 }
 
@@ -178,9 +185,13 @@ func runConfigCheck(ctx context.Context, opts *ConfigCheckOptions) error {
 	if host == nil {
 		host = config.OSHost{}
 	}
-	cfg, diags, err := loadConfig(file, host)
+	cfg, diags, err := loadConfig(ctx, file, host)
 	if err != nil {
 		return err
+	}
+	if opts.Host == nil {
+		// On this host, scripts are also judged by the daemon's own rules.
+		diags = withDaemonScriptChecks(cfg, diags)
 	}
 	if opts.Strict {
 		diags = diags.Strict()
@@ -214,11 +225,16 @@ func runConfigCheck(ctx context.Context, opts *ConfigCheckOptions) error {
 // prints its diagnostics on stderr; a config with errors ends the command
 // with exit 1, the count of errors and hint.
 func loadValidConfig(io *IOStreams, file string, defaults []string, hint string) (string, *config.Config, error) {
+	return loadValid(context.Background(), io, file, defaults, hint)
+}
+
+// loadValid is loadValidConfig stopped by ctx.
+func loadValid(ctx context.Context, io *IOStreams, file string, defaults []string, hint string) (string, *config.Config, error) {
 	file, err := configFile(file, defaults)
 	if err != nil {
 		return "", nil, err
 	}
-	cfg, diags, err := loadConfig(file, nil)
+	cfg, diags, err := loadConfig(ctx, file, nil)
 	if err != nil {
 		return "", nil, err
 	}
@@ -230,8 +246,8 @@ func loadValidConfig(io *IOStreams, file string, defaults []string, hint string)
 	return file, cfg, nil
 }
 
-func runConfigShow(_ context.Context, opts *ConfigShowOptions) error {
-	_, cfg, err := loadValidConfig(opts.IO, opts.File, opts.Defaults, "run hactl config check")
+func runConfigShow(ctx context.Context, opts *ConfigShowOptions) error {
+	_, cfg, err := loadValid(ctx, opts.IO, opts.File, opts.Defaults, "run hactl config check")
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -218,5 +219,17 @@ func TestConfigCommandsThroughCobra(t *testing.T) {
 	code, _, errOut = run(t, nil, "config", "check", invalidConf)
 	if code != 1 || !strings.Contains(errOut, "invalid, 5 errors") {
 		t.Errorf("config check: exit %d\n%s", code, errOut)
+	}
+}
+
+// TestConfigCheckCanceled: the command's context (SIGINT, SIGTERM) stops
+// the reading.
+func TestConfigCheckCanceled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	io, _, _ := TestStreams()
+	err := runConfigCheck(ctx, &ConfigCheckOptions{IO: io, Global: &GlobalOptions{}, File: validConf})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("err %v, want context.Canceled", err)
 	}
 }

@@ -65,8 +65,13 @@ func set(words ...string) map[string]bool {
 }
 
 // build walks the top-level statements.
-func (b *builder) build(top []*Statement) {
-	for _, s := range top {
+// alive is the load's checkpoint (reader.alive), called every few
+// statements; building stops when it reports an error.
+func (b *builder) build(top []*Statement, alive func() error) {
+	for i, s := range top {
+		if i%checkpointStatements == checkpointStatements-1 && alive() != nil {
+			return
+		}
 		switch s.Keyword {
 		case "global_defs":
 			if b.needBlock(s) {
@@ -92,6 +97,10 @@ func (b *builder) build(top []*Statement) {
 		}
 	}
 }
+
+// checkpointStatements is how many top-level statements are built between
+// two checkpoints.
+const checkpointStatements = 16
 
 // walk dispatches the statements of a block to the spec's handlers.
 func (b *builder) walk(stmts []*Statement, spec blockSpec) {

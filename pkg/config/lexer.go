@@ -63,13 +63,22 @@ func newFileLexer(r *reader, name string, src []byte) *fileLexer {
 func (lx *fileLexer) pos(line, col int) Pos { return Pos{File: lx.name, Line: line, Col: col} }
 
 // run lexes the whole file.
+// It stops early when the load does: the budget refused an include, or
+// the load's context ended (checked every checkpointLines lines).
 func (lx *fileLexer) run() {
 	for lx.next < len(lx.lines) {
 		n := lx.next
+		if lx.r.stopped() || (n%checkpointLines == checkpointLines-1 && lx.r.alive() != nil) {
+			return
+		}
 		lx.next++
 		lx.logicalLine(physLine{text: lx.lines[n], line: n + 1, col: 1})
 	}
 }
+
+// checkpointLines is how many lines are lexed between two checkpoints
+// (reader.alive): some tens of microseconds of work.
+const checkpointLines = 256
 
 // trimLeft removes leading blanks, keeping the column right.
 func trimLeft(pl physLine) physLine {

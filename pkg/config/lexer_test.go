@@ -16,7 +16,7 @@ func lexLines(t *testing.T, src string, opts LoadOptions) ([]string, Diagnostics
 	r.lex("t.conf", []byte(src))
 	var lines []string
 	var cur []string
-	for _, tk := range r.tokens {
+	for _, tk := range r.tokens.all() {
 		switch tk.kind {
 		case tokEOL:
 			if len(cur) > 0 {
@@ -75,7 +75,7 @@ func TestLexerPositions(t *testing.T) {
 	r := newReader(LoadOptions{}, sink)
 	r.lex("p.conf", []byte("  key \"v w\"  {\n\tx\n"))
 	var got []string
-	for _, tk := range r.tokens {
+	for _, tk := range r.tokens.all() {
 		if tk.kind != tokEOL {
 			got = append(got, fmt.Sprintf("%s@%d:%d", tk.text, tk.pos.Line, tk.pos.Col))
 		}
