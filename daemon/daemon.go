@@ -49,9 +49,7 @@ func Run(ctx context.Context, opts Options) error {
 	r.promos = &promotionStore{path: r.stateFile + ".promotions"}
 	r.sd = sdnotify.FromEnv(false)
 	r.metrics = metrics.New(metrics.Options{Log: log, KeepalivedCompat: opts.KeepalivedMetrics,
-		Status: func() (api.Status, error) {
-			return call(backend{r}, func(r *runtime) (api.Status, error) { return r.status(), nil })
-		}})
+		Status: backend{r}.Status})
 	host := hostname()
 	r.daemon = api.Daemon{Name: "hactl", Version: opts.Version, PID: os.Getpid(), Hostname: host, StartedAt: r.start, ConfigFile: path}
 
