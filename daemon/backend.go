@@ -33,16 +33,23 @@ func callWithin[T any](b backend, d time.Duration, fn func(r *runtime) (T, error
 	}
 	ch := make(chan result, 1)
 	var zero T
-	if !b.r.post(func(r *runtime) { v, err := fn(r); ch <- result{v, err} }) {
-		return zero, fmt.Errorf("daemon is stopping: %w", control.ErrUnavailable)
-	}
 	t := time.NewTimer(d)
 	defer t.Stop()
+	timeout := fmt.Errorf("daemon loop did not answer within %v: %w", d, control.ErrUnavailable)
+	// The queue itself may be full (a wedged loop under a flood): the
+	// bound covers queueing too.
+	select {
+	case b.r.events <- func(r *runtime) { v, err := fn(r); ch <- result{v, err} }:
+	case <-b.r.done:
+		return zero, fmt.Errorf("daemon is stopping: %w", control.ErrUnavailable)
+	case <-t.C:
+		return zero, timeout
+	}
 	select {
 	case res := <-ch:
 		return res.v, res.err
 	case <-t.C:
-		return zero, fmt.Errorf("daemon loop did not answer within %v: %w", d, control.ErrUnavailable)
+		return zero, timeout
 	}
 }
 
