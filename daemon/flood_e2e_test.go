@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -306,4 +307,78 @@ func roundAll(ds []time.Duration) []time.Duration {
 		out[i] = d.Round(100 * time.Microsecond)
 	}
 	return out
+}
+
+// TestE2EUncountedTrafficCounted: adverts for VRIDs the node does not run
+// (normal on a shared segment) and packets the kernel drops while the
+// daemon cannot read (stopped here with SIGSTOP) were counted nowhere;
+// they are counted per socket in /v1/status and /metrics.
+func TestE2EUncountedTrafficCounted(t *testing.T) {
+	labtest.Require(t)
+	l := labtest.Up(t, netlab.Config{Nodes: 2})
+	n1 := l.Node(1)
+	d := startDaemonQuiet(t, n1, clusterConf(150, 3, "1", ""))
+	h := newHolders(t, l.Nodes[:1], netip.MustParsePrefix("10.77.0.100/24"))
+	if _, err := h.waitOwner("node1", 6*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	cfg := flood.Config{Mode: flood.ConflictingVIPs, Interface: "eth0", Dst: vrrpsock.Group4, VRID: 99, Version: vrrp.Version3,
+		Priority: 100, VIPs: []netip.Addr{netip.MustParseAddr("10.77.0.200")}, Sources: floodSources, Rate: 2000, Count: 200, Seed: 23}
+	if r := <-startFlood(t, l.Node(2), cfg); r.Sent != 200 {
+		t.Fatalf("flood: %+v", r)
+	}
+	var st *api.Status
+	for range 40 {
+		if st = status(t, n1); len(st.Sockets) == 1 && st.Sockets[0].OtherVRID >= 200 {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if len(st.Sockets) != 1 || st.Sockets[0] != (api.Socket{Interface: "eth0", Family: "inet", OtherVRID: 200}) {
+		t.Fatalf("sockets %+v, want eth0 inet with 200 other-VRID adverts", st.Sockets)
+	}
+	if n := st.Instances[0].Counters.Dropped + uint64(len(st.Instances[0].Conflicts)); n != 0 {
+		t.Errorf("other-VRID adverts counted against the instance: %+v", st.Instances[0])
+	}
+
+	// Stopped, the daemon reads nothing: the socket's buffer fills and
+	// the kernel drops the rest, and says so with the next packet.
+	if err := d.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Mode, cfg.VRID, cfg.Rate, cfg.Count = flood.BadChecksum, 51, 50_000, 5000
+	cfg.Sources = netip.PrefixFrom(l.Node(2).Addr4, 32)
+	r := <-startFlood(t, l.Node(2), cfg)
+	time.Sleep(50 * time.Millisecond)
+	if err := d.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond) // the daemon drains its buffer
+	cfg.Count = 5
+	<-startFlood(t, l.Node(2), cfg)
+	for range 40 {
+		if st = status(t, n1); st.Sockets[0].KernelDrops > 0 {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	s := st.Sockets[0]
+	t.Logf("%d packets while stopped: %d checksum drops counted, %d dropped by the kernel", r.Sent, st.Drops["checksum"], s.KernelDrops)
+	if s.KernelDrops == 0 || st.Drops["checksum"]+s.KernelDrops != uint64(r.Sent)+5 {
+		t.Errorf("kernel drops %d, checksum drops %d; want them to add up to the %d sent", s.KernelDrops, st.Drops["checksum"], r.Sent+5)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	text, err := api.NewUnixClient(n1.Socket()).Metrics(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		`hactl_vrrp_socket_other_vrid_packets_total{family="inet",interface="eth0"} 200`,
+		fmt.Sprintf(`hactl_vrrp_socket_kernel_drops_total{family="inet",interface="eth0"} %d`, s.KernelDrops),
+	} {
+		if !strings.Contains(text, want+"\n") {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
 }
