@@ -236,10 +236,12 @@ func TestE2EFloodWrongPassword(t *testing.T) {
 	labtest.Require(t)
 	f := upFloodLab(t, 2, "1", "s3cret")
 	n1 := f.lab.Node(1)
+	before := sampleProc(t, f.master.Pid())
 	r := <-startFlood(t, f.attacker, flood.Config{Mode: flood.WrongPassword, Interface: "eth0", Dst: vrrpsock.Group4,
 		VRID: 51, Version: vrrp.Version2, Priority: 50, Password: "s3cret",
-		VIPs: []netip.Addr{netip.MustParseAddr("10.77.0.200")}, Sources: floodSources, Rate: 5000, Count: 5000, Seed: 21})
-	if r.Sent < 4000 {
+		VIPs: []netip.Addr{netip.MustParseAddr("10.77.0.200")}, Sources: floodSources, Rate: 10_000, Count: 10_000, Seed: 21})
+	cpu := cpuPercent(before, sampleProc(t, f.master.Pid()))
+	if r.Sent < 8000 {
 		t.Fatalf("the flood sent only %d packets (%v)", r.Sent, r.LastErr)
 	}
 	var st *api.Status
@@ -251,8 +253,8 @@ func TestE2EFloodWrongPassword(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	in := st.Instances[0]
-	t.Logf("%d wrong-password packets: auth drops %d, kernel drops %d, conflict sources %d, conflict counts %v",
-		r.Sent, st.Drops["auth"], kernelDrops(st), len(in.Conflicts), in.ConflictCounts)
+	t.Logf("%d wrong-password packets in %v: auth drops %d, kernel drops %d, conflict sources %d, conflict counts %v; master CPU %.1f%%",
+		r.Sent, r.Elapsed.Round(time.Millisecond), st.Drops["auth"], kernelDrops(st), len(in.Conflicts), in.ConflictCounts, cpu)
 	if len(in.Conflicts) != 0 || in.ConflictSourcesEvicted != 0 || in.ConflictCounts["vips"] != 0 {
 		t.Errorf("wrong-password adverts made %d conflict entries (%d evicted, counts %v), want none",
 			len(in.Conflicts), in.ConflictSourcesEvicted, in.ConflictCounts)
@@ -296,7 +298,7 @@ func TestE2EFloodBadChecksum(t *testing.T) {
 	if r.Sent < 40_000 {
 		t.Fatalf("the flood sent only %d packets (%v)", r.Sent, r.LastErr)
 	}
-	want := uint64(r.Elapsed/(100*time.Millisecond)) * 9 / 10
+	want := uint64(r.Elapsed/(100*time.Millisecond)) * 8 / 10 // keepalived got out a fifth of its adverts
 	if sent < want || heard < want {
 		t.Errorf("under the flood the master sent %d adverts and the backup heard %d; want at least %d each", sent, heard, want)
 	}
