@@ -40,15 +40,15 @@ func init() {
 		return
 	}
 	n, _ := strconv.Atoi(os.Getenv("HACTL_DAEMON_TEST_FLOOD_N"))
-	open, dialed := flood(sock, n, 5*time.Second)
+	open, dialed := floodConns(sock, n, 5*time.Second)
 	fmt.Printf("open=%d dialed=%d\n", len(open), dialed)
 	io.Copy(io.Discard, os.Stdin)
 	os.Exit(0)
 }
 
-// flood dials up to n connections within limit (stopping at its own
+// floodConns dials up to n connections within limit (stopping at its own
 // descriptor limit) and returns those still open a moment later.
-func flood(sock string, n int, limit time.Duration) ([]net.Conn, int) {
+func floodConns(sock string, n int, limit time.Duration) ([]net.Conn, int) {
 	var conns []net.Conn
 	deadline := time.Now().Add(limit)
 	for i := 0; i < n && time.Now().Before(deadline); i++ {

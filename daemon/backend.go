@@ -3,7 +3,6 @@
 package daemon
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
@@ -15,45 +14,72 @@ import (
 // backend serves the control API by running each request on the loop.
 type backend struct{ r *runtime }
 
+// loopAnswer bounds how long a read (status, an instance, a scrape) waits
+// for the loop: well under the CLI's default 5 s timeout, so that a wedged
+// loop is answered with 503 rather than by the client giving up.
+const loopAnswer = 2 * time.Second
+
 // call runs fn on the loop and waits for it, bounded.
 func call[T any](b backend, fn func(r *runtime) (T, error)) (T, error) {
+	return callWithin(b, 10*time.Second, fn)
+}
+
+// callWithin runs fn on the loop and waits at most d for it. A loop that
+// does not answer, or has stopped, is control.ErrUnavailable (503).
+func callWithin[T any](b backend, d time.Duration, fn func(r *runtime) (T, error)) (T, error) {
 	type result struct {
 		v   T
 		err error
 	}
 	ch := make(chan result, 1)
 	var zero T
-	if !b.r.post(func(r *runtime) { v, err := fn(r); ch <- result{v, err} }) {
-		return zero, errors.New("daemon is stopping")
+	t := time.NewTimer(d)
+	defer t.Stop()
+	timeout := fmt.Errorf("daemon loop did not answer within %v: %w", d, control.ErrUnavailable)
+	// The queue itself may be full (a wedged loop under a flood): the
+	// bound covers queueing too.
+	select {
+	case b.r.events <- func(r *runtime) { v, err := fn(r); ch <- result{v, err} }:
+	case <-b.r.done:
+		return zero, fmt.Errorf("daemon is stopping: %w", control.ErrUnavailable)
+	case <-t.C:
+		return zero, timeout
 	}
 	select {
 	case res := <-ch:
 		return res.v, res.err
-	case <-time.After(10 * time.Second):
-		return zero, errors.New("daemon loop did not answer within 10s")
+	case <-t.C:
+		return zero, timeout
 	}
 }
 
-func (b backend) Status() api.Status {
-	st, err := call(b, func(r *runtime) (api.Status, error) { return r.status(), nil })
+// Status copies the loop's state on the loop and sorts it here, in the
+// caller's goroutine.
+func (b backend) Status() (api.Status, error) {
+	st, err := callWithin(b, loopAnswer, func(r *runtime) (api.Status, error) { return r.status(), nil })
 	if err != nil {
-		return api.Status{Daemon: api.Daemon{Name: "hactl", LastReloadError: err.Error()}}
+		return api.Status{}, err
 	}
-	return st
+	sortStatus(&st)
+	return st, nil
 }
 
 func (b backend) Instance(name string) (api.Instance, error) {
-	return call(b, func(r *runtime) (api.Instance, error) {
+	in, err := callWithin(b, loopAnswer, func(r *runtime) (api.Instance, error) {
 		in, err := r.lookup(name)
 		if err != nil {
 			return api.Instance{}, err
 		}
 		return in.status(time.Now()), nil
 	})
+	if err == nil {
+		sortConflicts(&in)
+	}
+	return in, err
 }
 
 func (b backend) Promote(name string, d time.Duration) (api.Instance, error) {
-	return call(b, func(r *runtime) (api.Instance, error) {
+	return sorted(call(b, func(r *runtime) (api.Instance, error) {
 		in, err := r.lookup(name)
 		if err != nil {
 			return api.Instance{}, err
@@ -69,11 +95,11 @@ func (b backend) Promote(name string, d time.Duration) (api.Instance, error) {
 			return api.Instance{}, err
 		}
 		return in.status(time.Now()), nil
-	})
+	}))
 }
 
 func (b backend) ClearPromotion(name string) (api.Instance, error) {
-	return call(b, func(r *runtime) (api.Instance, error) {
+	return sorted(call(b, func(r *runtime) (api.Instance, error) {
 		in, err := r.lookup(name)
 		if err != nil {
 			return api.Instance{}, err
@@ -82,7 +108,15 @@ func (b backend) ClearPromotion(name string) (api.Instance, error) {
 			return api.Instance{}, err
 		}
 		return in.status(time.Now()), nil
-	})
+	}))
+}
+
+// sorted sorts an instance's conflicts off the loop, as Status does.
+func sorted(in api.Instance, err error) (api.Instance, error) {
+	if err == nil {
+		sortConflicts(&in)
+	}
+	return in, err
 }
 
 // Reload is served by reloadingBackend (reload.go): a reload runs off the

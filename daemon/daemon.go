@@ -56,9 +56,7 @@ func Run(ctx context.Context, opts Options) error {
 			st := srv.Stats()
 			return st.Open, st.Refused
 		},
-		Status: func() (api.Status, error) {
-			return call(backend{r}, func(r *runtime) (api.Status, error) { return r.status(), nil })
-		}})
+		Status: backend{r}.Status})
 	host := hostname()
 	r.daemon = api.Daemon{Name: "hactl", Version: opts.Version, PID: os.Getpid(), Hostname: host, StartedAt: r.start, ConfigFile: path}
 

@@ -4,11 +4,13 @@ package daemon_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -169,4 +171,93 @@ func status(t *testing.T, n *netlab.Host) *api.Status {
 		t.Fatalf("%s: status: %v", n.Name, err)
 	}
 	return st
+}
+
+// startDaemonQuiet is startDaemon without -v: the log holds what an
+// operator's log would (INFO and up), for tests that measure its growth.
+func startDaemonQuiet(t *testing.T, n *netlab.Host, conf string) *daemonProc {
+	t.Helper()
+	path := filepath.Join(n.Dir, "hactl.conf")
+	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, err := n.Start("daemon", hactlBin, "daemon", "-f", path,
+		"--state-file", filepath.Join(n.Dir, "state"), "--socket", n.Socket(), "--pid-file", filepath.Join(n.Dir, "hactl.pid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &daemonProc{Proc: p, node: n, conf: path}
+	t.Cleanup(func() {
+		d.Stop(3 * time.Second)
+		if t.Failed() {
+			b, _ := os.ReadFile(p.Log)
+			t.Logf("%s daemon log:\n%s", n.Name, lastLines(string(b), 40))
+		}
+	})
+	return d
+}
+
+// procSample is a process's resident memory and CPU time at one moment.
+type procSample struct {
+	at    time.Time
+	rssKB int64
+	cpu   time.Duration // utime + stime
+}
+
+// sampleProc reads /proc/PID/status (VmRSS) and /proc/PID/stat (utime,
+// stime).
+func sampleProc(t *testing.T, pid int) procSample {
+	t.Helper()
+	s := procSample{at: time.Now()}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
+			s.rssKB, _ = strconv.ParseInt(f[1], 10, 64)
+		}
+	}
+	b, err = os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Fields after the command (which may hold spaces) in parentheses:
+	// utime and stime are the 14th and 15th of the whole line.
+	rest := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+	if len(rest) > 12 {
+		ut, _ := strconv.ParseInt(rest[11], 10, 64)
+		st, _ := strconv.ParseInt(rest[12], 10, 64)
+		s.cpu = time.Duration(ut+st) * time.Second / 100 // USER_HZ
+	}
+	return s
+}
+
+// cpuPercent is the share of one core the process used between a and b.
+func cpuPercent(a, b procSample) float64 {
+	return 100 * (b.cpu - a.cpu).Seconds() / b.at.Sub(a.at).Seconds()
+}
+
+// fileSize is the size of a file, 0 when it cannot be read.
+func fileSize(path string) int64 {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}
+
+// timedStatus asks a node's daemon for its status (5 s timeout) and says
+// how long the answer took, and how many bytes of JSON it was.
+func timedStatus(n *netlab.Host) (*api.Status, time.Duration, int, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	start := time.Now()
+	st, err := api.NewUnixClient(n.Socket()).Status(ctx)
+	d := time.Since(start)
+	if err != nil {
+		return nil, d, 0, err
+	}
+	b, _ := json.Marshal(st)
+	return st, d, len(b), nil
 }

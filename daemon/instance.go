@@ -51,9 +51,8 @@ type instance struct {
 	announcing *announcement
 	// ours is our own advert as hactl watch compares adverts; conflicts
 	// are the sources that advertise our VRID differently.
-	ours           watch.Advert
-	conflicts      map[netip.Addr]*conflict
-	conflictCounts map[string]uint64
+	ours      watch.Advert
+	conflicts *conflictTable
 }
 
 // trackState is the sum of the instance's tracker results.
@@ -124,7 +123,7 @@ func newInstance(c *config.Instance, s *sock) (*instance, error) {
 	if vc.Version == vrrp.Version2 {
 		in.ours.AuthType, in.ours.AuthData = in.expect.AuthType, in.expect.Password
 	}
-	in.conflicts, in.conflictCounts = map[netip.Addr]*conflict{}, map[string]uint64{}
+	in.conflicts = newConflictTable()
 	for _, rt := range c.Routes {
 		r, err := routeOf(rt)
 		if err != nil {
@@ -196,7 +195,8 @@ func apiState(s vrrp.State) string {
 	return api.StateInit
 }
 
-// status renders the instance for the API and the state file.
+// status renders the instance for the API and the state file. It runs on
+// the loop: it copies, and leaves sorting to the caller.
 func (in *instance) status(now time.Time) api.Instance {
 	st := in.m.Status()
 	out := api.Instance{
@@ -209,11 +209,9 @@ func (in *instance) status(now time.Time) api.Instance {
 	if out.Trackers == nil {
 		out.Trackers = []api.Tracker{}
 	}
-	out.Conflicts = in.apiConflicts()
-	out.ConflictCounts = map[string]uint64{}
-	for k, v := range in.conflictCounts {
-		out.ConflictCounts[k] = v
-	}
+	// Copied, bounded by conflictCap; sorted by the caller (sortStatus).
+	out.Conflicts, out.ConflictCounts = in.conflicts.snapshot()
+	out.ConflictSourcesEvicted = in.conflicts.evicted
 	for _, v := range in.vips {
 		out.VIPs = append(out.VIPs, v.Prefix.String())
 	}

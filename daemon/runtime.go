@@ -11,7 +11,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"sort"
+	"sync/atomic"
 	"time"
 
 	"github.com/hactl/hactl/daemon/garp"
@@ -41,6 +41,11 @@ type sock struct {
 	// joined are the groups joined: instances sharing the socket share
 	// the membership (joining twice is an error).
 	joined map[netip.Addr]bool
+	// otherVRID counts adverts for VRIDs no instance here runs (the loop's);
+	// queueDrops is the kernel's count of receive-buffer drops, kept by
+	// the reader.
+	otherVRID  uint64
+	queueDrops atomic.Uint64
 }
 
 type sockKey struct {
@@ -86,6 +91,7 @@ type runtime struct {
 	stateCh    chan api.Status
 	stateDone  chan struct{}
 	scratch    vrrp.Advertisement
+	addrs      []netip.Addr // a received advert's VIPs, for checkConflict
 	buf        []byte
 	onlyDst    [1]netip.Addr
 }
@@ -165,6 +171,9 @@ func (r *runtime) readLoop(ctx context.Context, s *sock) {
 			time.Sleep(10 * time.Millisecond)
 			continue
 		}
+		if d := uint64(p.QueueDrops); d > s.queueDrops.Load() {
+			s.queueDrops.Store(d) // only this goroutine stores
+		}
 		payload := append([]byte(nil), p.Payload...)
 		p.Payload = payload
 		if !r.post(func(r *runtime) { r.receive(s, p) }) {
@@ -182,15 +191,23 @@ func (r *runtime) receive(s *sock, p vrrpsock.Packet) {
 	}
 	in := s.byVRID[a.VRID]
 	if in == nil {
-		return // another router's VRID on our segment
+		s.otherVRID++ // another router's VRID on our segment: normal, counted only
+		return
 	}
-	if in.peers != nil && !in.peers[p.Src.Unmap()] {
+	src := p.Src.Unmap()
+	if in.peers != nil && !in.peers[src] {
 		r.countDrop(in, "unknown_peer")
 		r.log.Debug("advert from an unlisted unicast source dropped", "instance", in.c.Name, "src", p.Src)
 		return
 	}
-	r.checkConflict(in, p.Src.Unmap(), a)
-	if err := in.expect.Check(a, vrrp.PacketContext{Src: p.Src, Dst: p.Dst, TTL: p.TTL}); err != nil {
+	// Authenticate first: only an advert that passes the instance's checks
+	// (or fails on what comes after authentication) is tracked as a
+	// conflict; a wrong password is a drop and nothing more.
+	err := in.expect.Check(a, vrrp.PacketContext{Src: p.Src, Dst: p.Dst, TTL: p.TTL})
+	if err == nil || conflictEligible(in, err) {
+		r.checkConflict(in, src, a)
+	}
+	if err != nil {
 		r.drop(in, err, p)
 		return
 	}
@@ -450,16 +467,26 @@ func (r *runtime) stateChanged(in *instance, from, to vrrp.State) {
 	r.writeState()
 }
 
+// status copies the loop's state for the API, the metrics and the state
+// file. It runs on the loop, so it only copies (each instance's conflicts
+// are capped at conflictCap); the caller sorts, off the loop (sortStatus).
 func (r *runtime) status() api.Status {
 	now := time.Now()
-	st := api.Status{Daemon: r.daemon, Instances: []api.Instance{}, Drops: map[string]uint64{}}
+	st := api.Status{Daemon: r.daemon, Instances: make([]api.Instance, 0, len(r.insts)), Drops: make(map[string]uint64, len(r.drops)),
+		Sockets: make([]api.Socket, 0, len(r.socks))}
 	for k, v := range r.drops {
 		st.Drops[k] = v
 	}
 	for _, in := range r.insts {
 		st.Instances = append(st.Instances, in.status(now))
 	}
-	sort.Slice(st.Instances, func(i, j int) bool { return st.Instances[i].Name < st.Instances[j].Name })
+	for _, s := range r.socks {
+		fam := string(config.FamilyIPv4)
+		if s.family == 6 {
+			fam = string(config.FamilyIPv6)
+		}
+		st.Sockets = append(st.Sockets, api.Socket{Interface: s.key.ifname, Family: fam, OtherVRID: s.otherVRID, KernelDrops: s.queueDrops.Load()})
+	}
 	return st
 }
 
@@ -494,7 +521,7 @@ func (r *runtime) startStateWriter() {
 	r.stateCh, r.stateDone = make(chan api.Status, 1), make(chan struct{})
 	go func() {
 		defer close(r.stateDone)
-		statefile.Serve(r.stateCh, r.stateFile, statefile.Options{Group: r.opts.SocketGID, Log: r.log})
+		statefile.Serve(r.stateCh, r.stateFile, statefile.Options{Group: r.opts.SocketGID, Log: r.log, Prepare: sortStatus})
 	}()
 }
 

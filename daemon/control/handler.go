@@ -20,11 +20,16 @@ var (
 	ErrNotFound = errors.New("not found")
 	ErrConflict = errors.New("conflict")
 	ErrInvalid  = errors.New("invalid")
+	// ErrUnavailable: the daemon cannot answer now (its loop did not
+	// answer in time, or it is stopping); 503.
+	ErrUnavailable = errors.New("unavailable")
 )
 
 // Backend is what the daemon offers the API.
 type Backend interface {
-	Status() api.Status
+	// Status fails with ErrUnavailable when the daemon cannot answer in
+	// time, rather than answering an empty status.
+	Status() (api.Status, error)
 	Instance(name string) (api.Instance, error)
 	// Promote makes the instance win mastership until cleared, or for d
 	// when d > 0.
@@ -89,7 +94,7 @@ func Handler(b Backend, pol Policy, metrics http.Handler, log *slog.Logger) http
 	h := &handler{b: b, pol: pol, log: log}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+api.PathStatus, h.read(func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, b.Status())
+		h.answer(w, func() (any, error) { return b.Status() })
 	}))
 	mux.HandleFunc("GET "+api.PathInstance+"{name}", h.read(func(w http.ResponseWriter, r *http.Request) {
 		h.answer(w, func() (any, error) { return b.Instance(r.PathValue("name")) })
@@ -177,6 +182,9 @@ func (h *handler) answer(w http.ResponseWriter, fn func() (any, error)) {
 		writeError(w, http.StatusConflict, "conflict", err.Error())
 	case errors.Is(err, ErrInvalid):
 		writeError(w, http.StatusBadRequest, "bad_request", err.Error())
+	case errors.Is(err, ErrUnavailable):
+		h.log.Warn("control socket: daemon unavailable", "err", err)
+		writeError(w, http.StatusServiceUnavailable, "unavailable", err.Error())
 	default:
 		h.log.Error("control socket: request failed", "err", err)
 		writeError(w, http.StatusInternalServerError, "internal", err.Error())

@@ -15,13 +15,23 @@ import (
 
 type fakeBackend struct {
 	calls []string
+	// wedged: the loop does not answer reads.
+	wedged bool
 }
 
-func (f *fakeBackend) Status() api.Status {
-	return api.Status{Daemon: api.Daemon{Name: "hactl"}, Instances: []api.Instance{{Name: "VI_1", State: api.StateMaster}}}
+var errWedged = fmt.Errorf("daemon loop did not answer within 2s: %w", ErrUnavailable)
+
+func (f *fakeBackend) Status() (api.Status, error) {
+	if f.wedged {
+		return api.Status{}, errWedged
+	}
+	return api.Status{Daemon: api.Daemon{Name: "hactl"}, Instances: []api.Instance{{Name: "VI_1", State: api.StateMaster}}}, nil
 }
 
 func (f *fakeBackend) Instance(name string) (api.Instance, error) {
+	if f.wedged {
+		return api.Instance{}, errWedged
+	}
 	if name != "VI_1" {
 		return api.Instance{}, fmt.Errorf("instance %q: %w", name, ErrNotFound)
 	}
@@ -112,6 +122,18 @@ func TestHandler(t *testing.T) {
 				t.Errorf("backend calls %q, want %q (a refused request must change nothing)", got, tc.wantCall)
 			}
 		})
+	}
+}
+
+// TestWedgedLoop: a daemon whose loop does not answer says so with 503 and
+// an api.Error, not with 200 and an empty status.
+func TestWedgedLoop(t *testing.T) {
+	h := Handler(&fakeBackend{wedged: true}, Policy{ReadGID: -1}, nil, nil)
+	for _, path := range []string{"/v1/status", "/v1/instances/VI_1"} {
+		status, e, body := serve(t, h, root, "GET", path, "")
+		if status != http.StatusServiceUnavailable || e.Code != "unavailable" || e.Status != 503 || !strings.Contains(e.Message, "did not answer within 2s") {
+			t.Errorf("GET %s on a wedged loop: %d %+v (%s), want 503 unavailable", path, status, e, body)
+		}
 	}
 }
 

@@ -79,11 +79,22 @@ var (
 		"Priority the tracker adds to the instance now (negative when it subtracts).", "tracker", "kind")
 	descConflicts = desc("hactl_vrrp_conflict_packets_total",
 		"Adverts of this VRID from other routers with a different VIP set, version, interval or authentication (a VRID conflict), by difference.", "difference")
+	descConflictSources = desc("hactl_vrrp_conflict_sources",
+		"Sources in the instance's conflict table now (at most 64, the most recently heard).")
+	descConflictEvicted = desc("hactl_vrrp_conflict_sources_evicted_total",
+		"Conflicting sources dropped from the instance's full conflict table to make room for a new one: the scale of a flood from random sources.")
+
+	sockLabels        = []string{"interface", "family"}
+	descSockOtherVRID = prometheus.NewDesc("hactl_vrrp_socket_other_vrid_packets_total",
+		"Adverts received on the interface for VRIDs no instance there runs (other clusters on the segment; normal).", sockLabels, nil)
+	descSockKernelDrops = prometheus.NewDesc("hactl_vrrp_socket_kernel_drops_total",
+		"Packets the kernel dropped for a full receive buffer of the daemon's VRRP socket (SO_RXQ_OVFL): the daemon fell behind.", sockLabels, nil)
 )
 
 var snapshotDescs = []*prometheus.Desc{descUp, descBuild, descReloadOK, descReloadTime, descDrops,
 	descState, descBasePrio, descEffPrio, descSent, descRcvd, descTransitions, descReleased, descSince,
-	descLease, descLeaseSecs, descHeld, descInstDrops, descPromoted, descTracker, descTrackerWeight, descConflicts}
+	descLease, descLeaseSecs, descHeld, descInstDrops, descPromoted, descTracker, descTrackerWeight, descConflicts,
+	descConflictSources, descConflictEvicted, descSockOtherVRID, descSockKernelDrops}
 
 // snapshotCollector exports a status snapshot joined with the pushed
 // counters.
@@ -139,6 +150,10 @@ func (c *snapshotCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, reason := range reasons(st.Drops) {
 		ch <- counter(descDrops, float64(st.Drops[reason]), reason)
 	}
+	for _, s := range st.Sockets {
+		ch <- counter(descSockOtherVRID, float64(s.OtherVRID), s.Interface, s.Family)
+		ch <- counter(descSockKernelDrops, float64(s.KernelDrops), s.Interface, s.Family)
+	}
 	for _, in := range st.Instances {
 		collectInstance(ch, in, p[in.Name])
 	}
@@ -188,6 +203,8 @@ func collectInstance(ch chan<- prometheus.Metric, in api.Instance, p pushed) {
 	for _, d := range []string{"vips", "version", "interval", "auth"} {
 		ch <- counter(descConflicts, float64(in.ConflictCounts[d]), with(d)...)
 	}
+	ch <- gauge(descConflictSources, float64(len(in.Conflicts)), id...)
+	ch <- counter(descConflictEvicted, float64(in.ConflictSourcesEvicted), id...)
 	seen := map[[2]string]bool{}
 	for _, t := range in.Trackers {
 		k := [2]string{t.Name, t.Kind}

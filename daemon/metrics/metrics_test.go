@@ -51,7 +51,8 @@ func twoInstances() api.Status {
 				Trackers: []api.Tracker{{Name: "chk_web", Kind: "script", OK: false, Weight: 0}},
 				Counters: api.Counters{AdvertsReceived: 7}},
 		},
-		Drops: map[string]uint64{"ttl": 4, "auth": 1, "strange": 1},
+		Drops:   map[string]uint64{"ttl": 4, "auth": 1, "strange": 1},
+		Sockets: []api.Socket{{Interface: "eth0", Family: "inet"}, {Interface: "eth0", Family: "inet6"}},
 	}
 }
 
@@ -418,4 +419,27 @@ func scrape(t *testing.T, m *Metrics) string {
 		t.Fatalf("scrape: %d %s", resp.StatusCode, b)
 	}
 	return string(b)
+}
+
+// TestConflictAndSocketMetrics: the conflict table's size and evictions,
+// and each socket's other-VRID and kernel-drop counters.
+func TestConflictAndSocketMetrics(t *testing.T) {
+	m, f := newFake(t, false)
+	f.set(func(st *api.Status) {
+		st.Instances[0].Conflicts = []api.Conflict{{Source: "192.0.2.99"}, {Source: "192.0.2.98"}}
+		st.Instances[0].ConflictSourcesEvicted = 9000
+		st.Sockets = []api.Socket{{Interface: "eth0", Family: "inet", OtherVRID: 12, KernelDrops: 3}}
+	})
+	got := scrape(t, m)
+	for _, line := range []string{
+		`hactl_vrrp_conflict_sources{family="inet",interface="eth0",vrid="51",vrrp_instance="VI_1"} 2`,
+		`hactl_vrrp_conflict_sources{family="inet6",interface="eth0",vrid="52",vrrp_instance="VI_6"} 0`,
+		`hactl_vrrp_conflict_sources_evicted_total{family="inet",interface="eth0",vrid="51",vrrp_instance="VI_1"} 9000`,
+		`hactl_vrrp_socket_other_vrid_packets_total{family="inet",interface="eth0"} 12`,
+		`hactl_vrrp_socket_kernel_drops_total{family="inet",interface="eth0"} 3`,
+	} {
+		if !strings.Contains(got, line+"\n") {
+			t.Errorf("scrape lacks %s", line)
+		}
+	}
 }

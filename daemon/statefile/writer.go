@@ -16,6 +16,9 @@ type Options struct {
 	// MinBackoff and MaxBackoff bound the retries after a failed write
 	// (defaults 100 ms and 30 s); the wait doubles from one to the other.
 	MinBackoff, MaxBackoff time.Duration
+	// Prepare, when set, runs on each status received before it is
+	// written (the daemon sorts there, off its event loop).
+	Prepare func(*api.Status)
 	// write replaces Write in tests.
 	write func(path string, st api.Status, gid int) error
 }
@@ -64,7 +67,7 @@ func Serve(ch <-chan api.Status, path string, opts Options) {
 			if !ok {
 				return
 			}
-			pending = &st
+			pending = prepare(opts, st)
 		} else if retry != nil {
 			select {
 			case st, ok := <-ch:
@@ -75,7 +78,7 @@ func Serve(ch <-chan api.Status, path string, opts Options) {
 					}
 					return
 				}
-				pending = &st
+				pending = prepare(opts, st)
 			case <-retry:
 			}
 			retry = nil
@@ -94,4 +97,11 @@ func Serve(ch <-chan api.Status, path string, opts Options) {
 		retry = time.After(backoff)
 		backoff = min(2*backoff, hi)
 	}
+}
+
+func prepare(opts Options, st api.Status) *api.Status {
+	if opts.Prepare != nil {
+		opts.Prepare(&st)
+	}
+	return &st
 }

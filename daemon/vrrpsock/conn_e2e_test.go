@@ -159,3 +159,41 @@ func TestE2EBoundToItsInterface(t *testing.T) {
 		t.Fatal("Listen on a missing interface: no error")
 	}
 }
+
+// TestE2EQueueDropsReported: packets the kernel drops for a full receive
+// buffer are counted (SO_RXQ_OVFL) and the count comes with the next
+// packet read.
+func TestE2EQueueDropsReported(t *testing.T) {
+	labtest.Require(t)
+	l := labtest.Up(t, netlab.Config{Nodes: 2})
+	n1, n2 := l.Node(1), l.Node(2)
+	tx, rx := listenIn(t, n1, 4), listenIn(t, n2, 4)
+	msg := []byte{0x31, 7, 100, 1, 0, 100, 0, 0, 10, 77, 0, 100}
+	const n = 5000 // the default receive buffer holds a few hundred
+	for range n {
+		if err := tx.WriteTo(msg, n1.Addr4, n2.Addr4); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(100 * time.Millisecond)
+	buf := make([]byte, 1500)
+	read := 0
+	for range n {
+		if err := rx.SetReadDeadline(time.Now().Add(50 * time.Millisecond)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := rx.ReadPacket(buf); err != nil {
+			break
+		}
+		read++
+	}
+	last := []byte("after the overflow")
+	if err := tx.WriteTo(last, n1.Addr4, n2.Addr4); err != nil {
+		t.Fatal(err)
+	}
+	p := receive(t, rx, last)
+	t.Logf("%d sent, %d read before the last; the last reports %d dropped", n, read, p.QueueDrops)
+	if read >= n || p.QueueDrops == 0 || int(p.QueueDrops) > n-read {
+		t.Errorf("%d of %d read, %d reported dropped; want drops reported, at most %d", read, n, p.QueueDrops, n-read)
+	}
+}

@@ -4,6 +4,7 @@ package vrrpsock
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
@@ -27,6 +28,8 @@ type Conn struct {
 	dsts map[netip.Addr]unix.Sockaddr
 	p4   *ipv4.PacketConn
 	p6   *ipv6.PacketConn
+	// oob receives ReadPacket's control messages.
+	oob []byte
 	// rc sends through sendmsg(2) on the socket's own descriptor; w* are
 	// the arguments of the send in progress and writeFn the callback,
 	// built once, so that a send allocates nothing (net.IPConn.WriteMsgIP
@@ -76,6 +79,12 @@ func Listen(ifname string, family int) (*Conn, error) {
 }
 
 func (c *Conn) setup() error {
+	// The kernel counts what a full receive buffer drops and reports it
+	// with every later packet: the one sign that the daemon fell behind.
+	var serr error
+	if err := c.rc.Control(func(fd uintptr) { serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RXQ_OVFL, 1) }); err != nil || serr != nil {
+		return fmt.Errorf("SO_RXQ_OVFL: %w", errors.Join(err, serr))
+	}
 	if c.is6 {
 		c.p6 = ipv6.NewPacketConn(c.raw)
 		return errors.Join(
@@ -117,36 +126,57 @@ func (c *Conn) LeaveGroup(group netip.Addr) error {
 	return c.p4.LeaveGroup(c.ifi, g)
 }
 
-// ReadPacket reads one packet into buf. Payload aliases buf.
+// ReadPacket reads one packet into buf. Payload aliases buf. It is meant
+// for one goroutine (the socket's reader): the control-message buffer is
+// the Conn's own.
 func (c *Conn) ReadPacket(buf []byte) (Packet, error) {
+	if c.oob == nil {
+		c.oob = make([]byte, 256)
+	}
+	n, oobn, _, src, err := c.ipc.ReadMsgIP(buf, c.oob)
+	if err != nil {
+		return Packet{}, err
+	}
+	oob := c.oob[:oobn]
+	p := Packet{Payload: buf[:n], TTL: -1, QueueDrops: queueDrops(oob)}
+	if src != nil {
+		p.Src = ipAddr(src.IP)
+	}
 	if c.is6 {
-		n, cm, src, err := c.p6.ReadFrom(buf)
-		if err != nil {
-			return Packet{}, err
-		}
-		p := Packet{Payload: buf[:n], Src: addrOf(src), TTL: -1}
-		if cm != nil {
+		var cm ipv6.ControlMessage
+		if cm.Parse(oob) == nil {
 			p.TTL, p.Dst, p.IfIndex = cm.HopLimit, ipAddr(cm.Dst), cm.IfIndex
 		}
 		return p, nil
 	}
-	n, cm, src, err := c.p4.ReadFrom(buf)
-	if err != nil {
-		return Packet{}, err
-	}
-	payload := buf[:n]
 	// Raw IPv4 sockets deliver the IP header; strip it.
-	if n >= 20 && payload[0]>>4 == 4 {
-		hl := int(payload[0]&0x0f) * 4
+	if n >= 20 && p.Payload[0]>>4 == 4 {
+		hl := int(p.Payload[0]&0x0f) * 4
 		if hl >= 20 && hl <= n {
-			payload = payload[hl:]
+			p.Payload = p.Payload[hl:]
 		}
 	}
-	p := Packet{Payload: payload, Src: addrOf(src), TTL: -1}
-	if cm != nil {
+	var cm ipv4.ControlMessage
+	if cm.Parse(oob) == nil {
 		p.TTL, p.Dst, p.IfIndex = cm.TTL, ipAddr(cm.Dst), cm.IfIndex
 	}
 	return p, nil
+}
+
+// queueDrops is the SO_RXQ_OVFL count in a packet's control messages: the
+// socket's drops for a full receive buffer so far. The kernel leaves it
+// out until the first drop.
+func queueDrops(oob []byte) uint32 {
+	msgs, err := unix.ParseSocketControlMessage(oob)
+	if err != nil {
+		return 0
+	}
+	for _, m := range msgs {
+		if m.Header.Level == unix.SOL_SOCKET && m.Header.Type == unix.SO_RXQ_OVFL && len(m.Data) >= 4 {
+			return binary.NativeEndian.Uint32(m.Data)
+		}
+	}
+	return 0
 }
 
 // WriteTo sends a VRRP message to dst (a group or a unicast peer), from src
@@ -206,13 +236,6 @@ func (c *Conn) SetReadDeadline(t time.Time) error { return c.raw.SetReadDeadline
 
 // Close closes the socket; a blocked ReadPacket returns an error.
 func (c *Conn) Close() error { return c.raw.Close() }
-
-func addrOf(a net.Addr) netip.Addr {
-	if ia, ok := a.(*net.IPAddr); ok {
-		return ipAddr(ia.IP)
-	}
-	return netip.Addr{}
-}
 
 func ipAddr(ip net.IP) netip.Addr {
 	a, ok := netip.AddrFromSlice(ip)

@@ -29,4 +29,8 @@ type Packet struct {
 	// when the kernel did not report it.
 	TTL     int
 	IfIndex int
+	// QueueDrops is the kernel's count of packets the socket dropped so
+	// far because its receive buffer was full (SO_RXQ_OVFL), as of this
+	// packet; 0 until the first such drop.
+	QueueDrops uint32
 }

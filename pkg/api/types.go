@@ -30,6 +30,23 @@ type Status struct {
 	// Drops counts received packets dropped, by the validation rule they
 	// failed (ttl, checksum, auth, interval, unknown_peer, malformed...).
 	Drops map[string]uint64 `json:"drops"`
+	// Sockets are the daemon's raw VRRP sockets, one per interface and
+	// family, with what they received that no validation rule counts.
+	Sockets []Socket `json:"sockets"`
+}
+
+// Socket is one raw VRRP socket of the daemon.
+type Socket struct {
+	Interface string `json:"interface"`
+	Family    string `json:"family"` // inet or inet6
+	// OtherVRID counts valid-looking adverts for VRIDs that no instance on
+	// this socket runs: other clusters on a shared segment, normal
+	// traffic, so neither a drop reason nor a warning.
+	OtherVRID uint64 `json:"other_vrid"`
+	// KernelDrops counts packets the kernel dropped because the socket's
+	// receive buffer was full (SO_RXQ_OVFL): the daemon did not keep up.
+	// The kernel reports it with the next packet received.
+	KernelDrops uint64 `json:"kernel_drops"`
 }
 
 // Daemon describes the running daemon.
@@ -75,9 +92,13 @@ type Instance struct {
 	// Conflicts are other routers advertising this VRID on the segment
 	// with a different VIP set, version, interval or authentication
 	// (keepalived's "bogus VRRP packet"); ConflictCounts counts their
-	// packets by difference (vips, version, interval, auth).
-	Conflicts      []Conflict        `json:"conflicts"`
-	ConflictCounts map[string]uint64 `json:"conflict_counts"`
+	// packets by difference (vips, version, interval, auth). Conflicts
+	// holds at most 64 sources, the most recently heard;
+	// ConflictSourcesEvicted counts the sources dropped from it to make
+	// room (a flood from random sources shows here).
+	Conflicts              []Conflict        `json:"conflicts"`
+	ConflictCounts         map[string]uint64 `json:"conflict_counts"`
+	ConflictSourcesEvicted uint64            `json:"conflict_sources_evicted"`
 }
 
 // Conflict is one source that advertises our VRID differently.
@@ -138,7 +159,7 @@ type ReloadResult struct {
 // Error is the body of every 4xx and 5xx answer.
 type Error struct {
 	Status  int    `json:"status"`
-	Code    string `json:"code"` // bad_request, not_found, forbidden, method_not_allowed, conflict, internal
+	Code    string `json:"code"` // bad_request, not_found, forbidden, method_not_allowed, conflict, internal, unavailable
 	Message string `json:"error"`
 }
 

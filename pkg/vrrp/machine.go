@@ -80,7 +80,12 @@ func (c *Config) Validate() error {
 //
 //   - A master that hears a lower-priority advert answers with an advert at
 //     once (keepalived's default; RFC: discard). A healed partition then
-//     converges in one delivery instead of one interval.
+//     converges in one delivery instead of one interval. These answers (and
+//     those to another router's priority 0) are spaced by a tenth of the
+//     interval: keepalived answers every one, so a flood of lower-priority
+//     adverts from random sources doubled itself on the wire; a real router
+//     sends once per interval and still gets every answer. The displaced
+//     master's release (Handover) is always answered.
 //   - A master whose advertised priority changes (trackers, promotion) sends
 //     an advert at once rather than at the next interval.
 //   - preempt_delay: the delay starts when a backup first hears a
@@ -137,6 +142,11 @@ type Instance struct {
 	gen      uint64    // last timer generation handed out
 	timerGen [4]uint64 // current generation per TimerKind; 0 = not armed
 	timerAt  [4]time.Duration
+
+	// answered, lastAnswer: when the master last answered an advert at
+	// once (answerDue).
+	answered   bool
+	lastAnswer time.Duration
 
 	now  time.Duration
 	acts []Action

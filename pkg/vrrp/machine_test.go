@@ -303,6 +303,32 @@ func TestKeepalived_MasterAnswersLowerPriorityAtOnce(t *testing.T) {
 	h.wantActs("send-advert prio=100")
 }
 
+// TestMasterAnswersSpaced: a flood of lower-priority or priority-0
+// adverts, a source each, gets one immediate answer per tenth of the
+// interval, not one per packet; the regular adverts go on.
+func TestMasterAnswersSpaced(t *testing.T) {
+	for _, prio := range []uint8{99, 0} {
+		h := masterAt100(t, nil)
+		answers := 0
+		start := 4 * time.Second
+		for i := range 1000 { // 1000 adverts in 100 ms
+			src := netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)})
+			h.advert(start+time.Duration(i)*100*time.Microsecond, src, prio, time.Second)
+			if h.has(ActionSendAdvert) {
+				answers++
+			}
+		}
+		if answers != 1 {
+			t.Errorf("priority %d: %d answers to 1000 adverts within a tenth of the interval, want 1", prio, answers)
+		}
+		h.advert(start+100*time.Millisecond, addrHigh, prio, time.Second)
+		if !h.has(ActionSendAdvert) {
+			t.Errorf("priority %d: no answer a tenth of the interval later", prio)
+		}
+		h.wantState(Master)
+	}
+}
+
 func TestStaleTimerExpiryIsHarmless(t *testing.T) {
 	h := newHarness(t, nil)
 	h.step(0, Startup())

@@ -182,18 +182,21 @@ func (in *Instance) masterRx(src netip.Addr, a *Advertisement) {
 	if a.Priority == PriorityStop {
 		// Another router resigned: answer at once so backups see us. If
 		// it is the master we displaced, its VIPs are gone: take them.
-		if in.pending && src == in.holdFrom {
+		release := in.pending && src == in.holdFrom
+		if release {
 			in.takeVIPs()
 		}
-		in.sendAdvert(in.priority())
-		in.arm(AdverTimer, in.cfg.Interval)
+		if release || in.answerDue() { // the release is always answered
+			in.sendAdvert(in.priority())
+			in.arm(AdverTimer, in.cfg.Interval)
+		}
 		return
 	}
 	if !in.yieldsTo(src, a.Priority) {
 		// keepalived: answer a lower-priority master at once (RFC: discard).
 		// A promoted master hearing another 255 does not answer: two
 		// overrides would otherwise answer each other without end.
-		if a.Priority < in.priority() || !in.override {
+		if (a.Priority < in.priority() || !in.override) && in.answerDue() {
 			in.sendAdvert(in.priority())
 		}
 		return
@@ -208,6 +211,19 @@ func (in *Instance) masterRx(src netip.Addr, a *Advertisement) {
 	in.leaveMaster(false, releaseTo)
 	in.enterBackup()
 	in.masterAddr, in.masterPrio = src, a.Priority
+}
+
+// answerDue spaces the master's immediate answers (to a lower priority or
+// a resignation) by a tenth of the interval. keepalived answers every
+// such advert, so a flood of them from the segment, a random source each,
+// made as many adverts again on the wire; one answer per spacing still
+// answers every real router, which sends once per interval.
+func (in *Instance) answerDue() bool {
+	if in.answered && in.now-in.lastAnswer < in.cfg.Interval/10 {
+		return false
+	}
+	in.answered, in.lastAnswer = true, in.now
+	return true
 }
 
 // yieldsTo is the election of RFC 5798 §6.4.3: the higher priority wins,
