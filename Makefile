@@ -13,7 +13,7 @@ NETNS_MARK  := $(shell mktemp -u /tmp/hactl-netns.XXXXXX)
 CHAOS_DURATION ?= 5m
 CHAOS_COUNT    ?= 0
 
-.PHONY: help build test test-unit test-e2e fuzz bench chaos demo completions docs lint install clean deps cross
+.PHONY: help build test test-unit test-e2e attacks fuzz bench chaos demo completions docs lint install clean deps cross
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
@@ -36,6 +36,13 @@ test-unit: ## unit tests only (no root, no network namespaces)
 test-e2e: deps ## end-to-end tests only (TestE2E*, root)
 	@scripts/netns-guard.sh before $(NETNS_MARK)
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) -run 'E2E' ./...
+	@scripts/netns-guard.sh after $(NETNS_MARK)
+
+# The attack suite of docs/security.md (also part of make test).
+ATTACKS := TestE2EFlood|TestE2EUncountedTrafficCounted|TestE2EConnectionFlood|TestE2ERunDir|TestE2EFullDisk|TestE2EStateFileQuotedName|TestE2EReloadLargeConfigKeepsAdverts|TestE2EReloadHostileIncludes|TestE2EConfigCheck|TestBackendWedgedLoop|TestE2ESocketSwapRace|TestE2ESocketPathSymlink|TestWriteTempSwapRace|TestE2EQueueDropsReported|TestE2EHostileNode|TestRunCommandOutputLimit|TestHostPatterns|TestClientStatusFaults|TestReadAnswerLimit|TestIncludeRefusesWhatIsNotARegularFile|TestIncludeBomb|TestIncludeByteBudget|TestConflictTableCapped|TestReceiveAuthenticatesBeforeConflicts
+attacks: deps ## the attack suite of docs/security.md alone (root)
+	@scripts/netns-guard.sh before $(NETNS_MARK)
+	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) -run '$(ATTACKS)' ./daemon/... ./pkg/cli ./pkg/remote ./pkg/api ./pkg/config
 	@scripts/netns-guard.sh after $(NETNS_MARK)
 
 fuzz: ## run every fuzz target for FUZZTIME (default 10s) each
