@@ -92,7 +92,64 @@ func (l *Lab) buildNetwork() error {
 			return fmt.Errorf("%s: %w", h.Name, err)
 		}
 	}
-	return l.waitPortsUp(bh)
+	if err := l.waitPortsUp(bh); err != nil {
+		return err
+	}
+	return l.waitLinkLocal()
+}
+
+// waitLinkLocal returns once every host's eth0 has its IPv6 link-local
+// address. The kernel adds it when the link gets its carrier, which under
+// load came after the bridge port was up: a test that opened an NDP socket
+// at once failed with "address linklocal not found".
+func (l *Lab) waitLinkLocal() error {
+	start := time.Now()
+	var missing []string
+	for range 150 { // at most 3 s
+		missing = missing[:0]
+		for _, h := range l.Hosts() {
+			ok, err := hasLinkLocal(h)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				missing = append(missing, h.Name)
+			}
+		}
+		if len(missing) == 0 {
+			l.log.Debug("link-local addresses present", "after", time.Since(start))
+			return nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return fmt.Errorf("no IPv6 link-local address on eth0 after %v: %v", time.Since(start).Round(time.Millisecond), missing)
+}
+
+func hasLinkLocal(h *Host) (bool, error) {
+	ns, err := netns.GetFromName(h.Netns)
+	if err != nil {
+		return false, fmt.Errorf("%s: %w", h.Name, err)
+	}
+	defer ns.Close()
+	hh, err := netlink.NewHandleAt(ns)
+	if err != nil {
+		return false, err
+	}
+	defer hh.Close()
+	link, err := hh.LinkByName("eth0")
+	if err != nil {
+		return false, fmt.Errorf("%s: %w", h.Name, err)
+	}
+	addrs, err := hh.AddrList(link, netlink.FAMILY_V6)
+	if err != nil {
+		return false, err
+	}
+	for _, a := range addrs {
+		if a.IP.IsLinkLocalUnicast() && a.Flags&unix.IFA_F_TENTATIVE == 0 {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // waitPortsUp returns once every bridge port is operationally up. The
