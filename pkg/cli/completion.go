@@ -2,11 +2,21 @@ package cli
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/spf13/cobra"
 )
 
-func newCmdCompletion(f *Factory) *cobra.Command {
+// CompletionOptions are the inputs of `hactl completion`.
+type CompletionOptions struct {
+	IO    *IOStreams
+	Shell string
+	// Root is the command tree the script completes.
+	Root *cobra.Command
+}
+
+func newCmdCompletion(f *Factory, runF func(*CompletionOptions) error) *cobra.Command {
+	opts := &CompletionOptions{IO: f.IO}
 	return &cobra.Command{
 		Use:   "completion bash|zsh|fish|powershell",
 		Short: "Print a shell completion script",
@@ -30,18 +40,29 @@ Packaged scripts are in completions/ of the source tree.`,
 		Args:      cobra.ExactArgs(1),
 		ValidArgs: []string{"bash", "zsh", "fish", "powershell"},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			root, out := cmd.Root(), f.IO.Out
-			switch args[0] {
-			case "bash":
-				return root.GenBashCompletionV2(out, true)
-			case "zsh":
-				return root.GenZshCompletion(out)
-			case "fish":
-				return root.GenFishCompletion(out, true)
-			case "powershell":
-				return root.GenPowerShellCompletionWithDesc(out)
+			opts.Shell, opts.Root = args[0], cmd.Root()
+			if !slices.Contains(cmd.ValidArgs, opts.Shell) {
+				return fmt.Errorf("unknown shell %q: want bash, zsh, fish or powershell", opts.Shell)
 			}
-			return fmt.Errorf("unknown shell %q: want bash, zsh, fish or powershell", args[0])
+			if runF != nil {
+				return runF(opts)
+			}
+			return runCompletion(opts)
 		},
 	}
+}
+
+func runCompletion(opts *CompletionOptions) error {
+	root, out := opts.Root, opts.IO.Out
+	switch opts.Shell {
+	case "bash":
+		return root.GenBashCompletionV2(out, true)
+	case "zsh":
+		return root.GenZshCompletion(out)
+	case "fish":
+		return root.GenFishCompletion(out, true)
+	case "powershell":
+		return root.GenPowerShellCompletionWithDesc(out)
+	}
+	return fmt.Errorf("unknown shell %q: want bash, zsh, fish or powershell", opts.Shell)
 }

@@ -1,9 +1,12 @@
 package cli
 
-// The lab's daemon plumbing, for the end-to-end tests (package cli_test).
+import "github.com/hactl/hactl/pkg/netlab"
+
+// The lab's daemon plumbing (pkg/netlab/supervise.go, daemonctl.go), for
+// the end-to-end tests (package cli_test).
 var (
-	WriteLabScripts = writeLabScripts
-	LabSupervise    = labSupervise
-	LabKeepalived   = labKeepalived
-	LabDaemonctl    = labDaemonctl
+	WriteLabScripts = (*netlab.Lab).WriteDaemonScripts
+	LabSupervise    = netlab.SuperviseArgv
+	LabKeepalived   = netlab.KeepalivedArgv
+	LabDaemonctl    = (*netlab.Lab).Daemonctl
 )

@@ -15,24 +15,65 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// LabOptions are the inputs of the `hactl lab` commands.
-type LabOptions struct {
+// LabTarget names the lab a `hactl lab` command works on: the lab
+// command's persistent flags, shared by its subcommands' options.
+type LabTarget struct {
+	Name string
+	Root string
+}
+
+// LabUpOptions are the inputs of `hactl lab up`.
+type LabUpOptions struct {
 	IO     *IOStreams
 	Global *GlobalOptions
-	Name   string
+	Lab    *LabTarget
 	Nodes  int
-	Root   string
-	All    bool
-	Host   string
-	Argv   []string
 	// NoDaemon starts only sshd on the nodes.
 	NoDaemon bool
 	// Keepalived names the nodes that run keepalived instead of hactl.
 	Keepalived []string
 }
 
+// LabDownOptions are the inputs of `hactl lab down`.
+type LabDownOptions struct {
+	IO  *IOStreams
+	Lab *LabTarget
+	All bool
+}
+
+// LabStatusOptions are the inputs of `hactl lab status`.
+type LabStatusOptions struct {
+	IO     *IOStreams
+	Global *GlobalOptions
+	Lab    *LabTarget
+}
+
+// LabExecOptions are the inputs of `hactl lab exec`.
+type LabExecOptions struct {
+	IO   *IOStreams
+	Lab  *LabTarget
+	Host string
+	Argv []string
+}
+
+// LabSuperviseOptions are the inputs of the hidden `hactl lab supervise`.
+type LabSuperviseOptions struct {
+	HoldFile string
+	PIDFile  string
+	Argv     []string
+}
+
 func newCmdLab(f *Factory) *cobra.Command {
-	opts := &LabOptions{IO: f.IO, Global: f.Global}
+	target := &LabTarget{}
+	cmd := newCmdLabParent(target)
+	cmd.AddCommand(newCmdLabUp(f, target, nil), newCmdLabDown(f, target, nil), newCmdLabStatus(f, target, nil),
+		newCmdLabExec(f, target, nil), newCmdLabSupervise(nil))
+	return cmd
+}
+
+// newCmdLabParent is `hactl lab` and its persistent flags, which fill
+// target, without subcommands.
+func newCmdLabParent(target *LabTarget) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "lab",
 		Short: "A demo cluster in network namespaces on this host (root)",
@@ -49,11 +90,15 @@ network namespace. Needs root.`,
   hactl lab down`,
 		Args: cobra.NoArgs,
 	}
-	cmd.PersistentFlags().StringVar(&opts.Name, "name", "demo", "lab name (1-12 lowercase letters and digits)")
-	cmd.PersistentFlags().StringVar(&opts.Root, "lab-root", netlab.DefaultRoot, "directory that holds the labs' files")
+	cmd.PersistentFlags().StringVar(&target.Name, "name", "demo", "lab name (1-12 lowercase letters and digits)")
+	cmd.PersistentFlags().StringVar(&target.Root, "lab-root", netlab.DefaultRoot, "directory that holds the labs' files")
 	_ = cmd.PersistentFlags().MarkHidden("lab-root")
+	return cmd
+}
 
-	up := &cobra.Command{
+func newCmdLabUp(f *Factory, target *LabTarget, runF func(*LabUpOptions) error) *cobra.Command {
+	opts := &LabUpOptions{IO: f.IO, Global: f.Global, Lab: target}
+	cmd := &cobra.Command{
 		Use:   "up [--nodes N] [--name NAME]",
 		Short: "Build a lab: sshd and hactl daemon on every node",
 		Long: `Build a lab of N nodes in network namespaces, start sshd on each, and run
@@ -69,33 +114,81 @@ inside a node, stops, starts or restarts it (the lab has no systemd).`,
   hactl lab up --keepalived node3        # a mixed cluster: node3 runs keepalived
   hactl lab exec node3 -- /run/hactl-lab/demo/daemonctl restart`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runLabUp(cmd.Context(), opts) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := opts.validate(); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return runLabUp(cmd.Context(), opts)
+		},
 	}
-	up.Flags().IntVar(&opts.Nodes, "nodes", 3, "number of nodes")
-	up.Flags().BoolVar(&opts.NoDaemon, "no-daemon", false, "start only sshd on the nodes, no hactl daemon")
-	up.Flags().StringSliceVar(&opts.Keepalived, "keepalived", nil, "nodes that run keepalived instead of hactl daemon (node1,node3)")
-	up.MarkFlagsMutuallyExclusive("no-daemon", "keepalived")
+	cmd.Flags().IntVar(&opts.Nodes, "nodes", 3, "number of nodes")
+	cmd.Flags().BoolVar(&opts.NoDaemon, "no-daemon", false, "start only sshd on the nodes, no hactl daemon")
+	cmd.Flags().StringSliceVar(&opts.Keepalived, "keepalived", nil, "nodes that run keepalived instead of hactl daemon (node1,node3)")
+	cmd.MarkFlagsMutuallyExclusive("no-daemon", "keepalived")
+	return cmd
+}
 
-	down := &cobra.Command{
+// validate checks what the flags alone can get wrong, before a lab is
+// built: the number of nodes, and that --keepalived names nodes of it
+// (netlab checks both too).
+func (opts *LabUpOptions) validate() error {
+	if opts.Nodes < 1 || opts.Nodes > netlab.MaxNodes {
+		return fmt.Errorf("lab %s: %d nodes: want 1 to %d", opts.Lab.Name, opts.Nodes, netlab.MaxNodes)
+	}
+	for _, n := range opts.Keepalived {
+		ok := false
+		for i := 1; i <= opts.Nodes && !ok; i++ {
+			ok = n == netlab.NodeName(i)
+		}
+		if !ok {
+			return fmt.Errorf("--keepalived %s: not a node of the lab (node1..node%d)", n, opts.Nodes)
+		}
+	}
+	return nil
+}
+
+func newCmdLabDown(f *Factory, target *LabTarget, runF func(*LabDownOptions) error) *cobra.Command {
+	opts := &LabDownOptions{IO: f.IO, Lab: target}
+	cmd := &cobra.Command{
 		Use:   "down [--name NAME | --all]",
 		Short: "Remove a lab: its processes, namespaces and files",
 		Example: `  hactl lab down
   hactl lab down --all   # every hactl lab on this host, leftovers of crashed runs included,
                          # but not labs a running test or benchmark owns`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runLabDown(cmd.Context(), opts) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if runF != nil {
+				return runF(opts)
+			}
+			return runLabDown(cmd.Context(), opts)
+		},
 	}
-	down.Flags().BoolVar(&opts.All, "all", false, "remove every hactl lab on this host except those a running test or benchmark owns")
+	cmd.Flags().BoolVar(&opts.All, "all", false, "remove every hactl lab on this host except those a running test or benchmark owns")
+	return cmd
+}
 
-	status := &cobra.Command{
+func newCmdLabStatus(f *Factory, target *LabTarget, runF func(*LabStatusOptions) error) *cobra.Command {
+	opts := &LabStatusOptions{IO: f.IO, Global: f.Global, Lab: target}
+	return &cobra.Command{
 		Use:     "status [--name NAME]",
 		Short:   "Show a lab's hosts, addresses and whether they are up",
 		Example: "  hactl lab status\n  hactl lab status -o json",
 		Args:    cobra.NoArgs,
-		RunE:    func(cmd *cobra.Command, _ []string) error { return runLabStatus(cmd.Context(), opts) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if runF != nil {
+				return runF(opts)
+			}
+			return runLabStatus(cmd.Context(), opts)
+		},
 	}
+}
 
-	execCmd := &cobra.Command{
+func newCmdLabExec(f *Factory, target *LabTarget, runF func(*LabExecOptions) error) *cobra.Command {
+	opts := &LabExecOptions{IO: f.IO, Lab: target}
+	return &cobra.Command{
 		Use:   "exec NODE -- CMD [ARG...]",
 		Short: "Run a command inside a lab node (or op, the operator namespace)",
 		Example: `  hactl lab exec node1 -- ip addr show eth0
@@ -105,7 +198,7 @@ inside a node, stops, starts or restarts it (the lab has no systemd).`,
 			if len(args) > 0 {
 				return nil, cobra.ShellCompDirectiveDefault
 			}
-			l, err := netlab.Load(opts.Root, opts.Name)
+			l, err := netlab.Load(target.Root, target.Name)
 			if err != nil {
 				return nil, cobra.ShellCompDirectiveNoFileComp
 			}
@@ -120,10 +213,35 @@ inside a node, stops, starts or restarts it (the lab has no systemd).`,
 				return errors.New("lab exec: write the command after --, as in: hactl lab exec node1 -- ip addr")
 			}
 			opts.Host, opts.Argv = args[0], args[1:]
+			if runF != nil {
+				return runF(opts)
+			}
 			return runLabExec(cmd.Context(), opts)
 		},
 	}
-	cmd.AddCommand(up, down, status, execCmd, newCmdLabSupervise())
+}
+
+// newCmdLabSupervise is the hidden supervisor (netlab.Supervise): it runs
+// ARGV and starts it again each time it exits, unless the hold file exists
+// (then it waits until it is removed), until it gets SIGTERM or SIGINT
+// itself (then it forwards the signal and exits once the child has).
+func newCmdLabSupervise(runF func(*LabSuperviseOptions) error) *cobra.Command {
+	opts := &LabSuperviseOptions{}
+	cmd := &cobra.Command{
+		Use:    "supervise [--hold-file FILE] [--pid-file FILE] -- CMD [ARG...]",
+		Short:  "Run a command and restart it whenever it exits (the lab's stand-in for systemd)",
+		Hidden: true,
+		Args:   cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Argv = args
+			if runF != nil {
+				return runF(opts)
+			}
+			return netlab.Supervise(netlab.SuperviseConfig{Argv: opts.Argv, HoldFile: opts.HoldFile, PIDFile: opts.PIDFile})
+		},
+	}
+	cmd.Flags().StringVar(&opts.HoldFile, "hold-file", "", "do not start the command while this file exists")
+	cmd.Flags().StringVar(&opts.PIDFile, "pid-file", "", "keep the running command's pid in this file")
 	return cmd
 }
 
@@ -137,7 +255,7 @@ func requireLabHost() error {
 	return nil
 }
 
-func runLabUp(ctx context.Context, o *LabOptions) error {
+func runLabUp(ctx context.Context, o *LabUpOptions) error {
 	if err := requireLabHost(); err != nil {
 		return err
 	}
@@ -145,13 +263,21 @@ func runLabUp(ctx context.Context, o *LabOptions) error {
 	if o.Global.Verbose {
 		log = slog.New(slog.NewTextHandler(o.IO.ErrOut, nil))
 	}
-	fmt.Fprintf(o.IO.ErrOut, "building lab %s with %d nodes...\n", o.Name, o.Nodes)
-	l, err := netlab.Up(ctx, netlab.Config{Name: o.Name, Nodes: o.Nodes, Root: o.Root, SSH: true, Persistent: true, Logger: log})
+	fmt.Fprintf(o.IO.ErrOut, "building lab %s with %d nodes...\n", o.Lab.Name, o.Nodes)
+	l, err := netlab.Up(ctx, netlab.Config{Name: o.Lab.Name, Nodes: o.Nodes, Root: o.Lab.Root, SSH: true, Persistent: true, Logger: log})
 	if err != nil {
 		return err
 	}
+	// The hint below and the supervisors name this binary by its path:
+	// inside a namespace, "hactl" need not be on PATH (./hactl, a test
+	// build).
+	self, selfErr := os.Executable()
 	if !o.NoDaemon {
-		if err := startLabDaemons(l, o.Keepalived); err != nil {
+		err := selfErr
+		if err == nil {
+			err = l.StartDemoDaemons(self, o.Keepalived)
+		}
+		if err != nil {
 			_ = l.Down()
 			return fmt.Errorf("lab %s: starting the daemons: %w (lab removed)", l.Name, err)
 		}
@@ -160,10 +286,7 @@ func runLabUp(ctx context.Context, o *LabOptions) error {
 		return writeJSON(o.IO, l.Status())
 	}
 	w := o.IO.Out
-	// The hint names this binary by its path: inside the operator
-	// namespace, "hactl" need not be on PATH (./hactl, a test build).
-	self, err := os.Executable()
-	if err != nil {
+	if selfErr != nil {
 		self = "hactl"
 	}
 	fmt.Fprintf(w, "lab %s is up: %d nodes on %s and %s\n\n", l.Name, len(l.Nodes), l.Subnet4, l.Subnet6)
@@ -187,15 +310,15 @@ Each node's daemon runs under a supervisor; inside a node, %s stop|start|restart
 stops, starts or restarts it (failover --stop-command/--start-command for keepalived targets).
 Tear it down with: hactl lab down --name %s
 `, l.SSHConfig, l.KnownHosts, l.Identity, l.Inventory, l.Operator.Netns, l.SSHConfig, self, l.Inventory, self, l.Inventory,
-		self, l.Inventory, self, labDaemonctl(l), l.Inventory, labDaemonctl(l), l.Name)
+		self, l.Inventory, self, l.Daemonctl(), l.Inventory, l.Daemonctl(), l.Name)
 	return nil
 }
 
-func runLabDown(_ context.Context, o *LabOptions) error {
+func runLabDown(_ context.Context, o *LabDownOptions) error {
 	if err := requireLabHost(); err != nil {
 		return err
 	}
-	names := []string{o.Name}
+	names := []string{o.Lab.Name}
 	if o.All {
 		names = netlab.LabNames()
 	}
@@ -203,11 +326,11 @@ func runLabDown(_ context.Context, o *LabOptions) error {
 	for _, n := range names {
 		// --all spares labs that a running test, benchmark or chaos run
 		// owns: removing them would break that run. Name one to force it.
-		if l, err := netlab.Load(o.Root, n); o.All && err == nil && l.InUse() {
+		if l, err := netlab.Load(o.Lab.Root, n); o.All && err == nil && l.InUse() {
 			fmt.Fprintf(o.IO.ErrOut, "lab %s skipped: in use by running process %d (remove it with: hactl lab down --name %s)\n", n, l.OwnerPID, n)
 			continue
 		}
-		if err := netlab.Destroy(o.Root, n); err != nil {
+		if err := netlab.Destroy(o.Lab.Root, n); err != nil {
 			errs = errors.Join(errs, fmt.Errorf("lab %s: %w", n, err))
 			continue
 		}
@@ -216,11 +339,11 @@ func runLabDown(_ context.Context, o *LabOptions) error {
 	return errs
 }
 
-func runLabStatus(ctx context.Context, o *LabOptions) error {
+func runLabStatus(ctx context.Context, o *LabStatusOptions) error {
 	if err := requireLabHost(); err != nil {
 		return err
 	}
-	l, err := netlab.Load(o.Root, o.Name)
+	l, err := netlab.Load(o.Lab.Root, o.Lab.Name)
 	if err != nil {
 		return err
 	}
@@ -252,7 +375,7 @@ func labTable(ctx context.Context, io *IOStreams, st netlab.LabStatus) error {
 		}
 		vrrp := "-"
 		if hs.Host != st.Lab.Operator && hs.NetnsExists {
-			vrrp = labDaemonState(ctx, hs.Host)
+			vrrp = netlab.DaemonState(ctx, hs.Host)
 		}
 		if err := t.Append(hs.Host.Name, hs.Host.Netns, hs.Host.Addr4.String(), hs.Host.Addr6.String(), sshd, vrrp); err != nil {
 			return err
@@ -261,11 +384,11 @@ func labTable(ctx context.Context, io *IOStreams, st netlab.LabStatus) error {
 	return t.Render()
 }
 
-func runLabExec(ctx context.Context, o *LabOptions) error {
+func runLabExec(ctx context.Context, o *LabExecOptions) error {
 	if err := requireLabHost(); err != nil {
 		return err
 	}
-	l, err := netlab.Load(o.Root, o.Name)
+	l, err := netlab.Load(o.Lab.Root, o.Lab.Name)
 	if err != nil {
 		return err
 	}

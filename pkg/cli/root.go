@@ -89,7 +89,7 @@ func NewRootCmd(f *Factory) *cobra.Command {
 		&cobra.Group{ID: "daemon", Title: "Daemon and configuration:"},
 		&cobra.Group{ID: "lab", Title: "Lab and tooling:"},
 	)
-	for _, c := range []*cobra.Command{newCmdWhoOwns(f), newCmdStatus(f), newCmdFailover(f), newCmdRestartSafe(f), newCmdWatch(f)} {
+	for _, c := range []*cobra.Command{newCmdWhoOwns(f), newCmdStatus(f), newCmdFailover(f), newCmdRestartSafe(f), newCmdWatch(f, nil)} {
 		c.GroupID = "ops"
 		root.AddCommand(c)
 	}
@@ -97,7 +97,7 @@ func NewRootCmd(f *Factory) *cobra.Command {
 		c.GroupID = "daemon"
 		root.AddCommand(c)
 	}
-	for _, c := range []*cobra.Command{newCmdLab(f), newCmdCompletion(f), newCmdVersion(f)} {
+	for _, c := range []*cobra.Command{newCmdLab(f), newCmdCompletion(f, nil), newCmdVersion(f, nil)} {
 		c.GroupID = "lab"
 		root.AddCommand(c)
 	}

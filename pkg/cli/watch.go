@@ -33,7 +33,7 @@ type WatchOptions struct {
 // of a 3 s one.
 const defaultFreeListen = 10 * time.Second
 
-func newCmdWatch(f *Factory) *cobra.Command {
+func newCmdWatch(f *Factory, runF func(*WatchOptions) error) *cobra.Command {
 	opts := &WatchOptions{IO: f.IO, Global: f.Global}
 	cmd := &cobra.Command{
 		Use:   "watch [--interface IF | --file CAPTURE]",
@@ -73,6 +73,12 @@ long interval is heard, so that every router had three chances to speak.`,
   hactl watch --free --interface eth0`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := opts.validate(); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(opts)
+			}
 			return runWatch(cmd.Context(), opts)
 		},
 	}
@@ -88,9 +94,17 @@ long interval is heard, so that every router had three chances to speak.`,
 	return cmd
 }
 
-func runWatch(ctx context.Context, opts *WatchOptions) error {
+// validate checks what the flags alone can get wrong.
+func (opts *WatchOptions) validate() error {
 	if opts.Count < 0 || opts.Duration < 0 {
 		return errors.New("watch: --count and --duration cannot be negative")
+	}
+	return nil
+}
+
+func runWatch(ctx context.Context, opts *WatchOptions) error {
+	if err := opts.validate(); err != nil {
+		return err
 	}
 	if ctx == nil {
 		ctx = context.Background()

@@ -72,6 +72,6 @@ func watchNames(g *GlobalOptions) watch.Options {
 			}
 		}
 	}
-	neighbourMACs(o.MACNames, byAddr)
+	watch.NeighbourMACs(o.MACNames, byAddr)
 	return o
 }

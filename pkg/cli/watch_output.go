@@ -58,7 +58,7 @@ func renderRows(out io.Writer, t *watch.Table, color bool) error {
 			vrid, version, prio = strconv.Itoa(r.VRID), "v"+strconv.Itoa(r.Version), strconv.Itoa(r.Priority)
 			interval = r.Interval.String()
 		}
-		if err := tb.Append(dash(r.Interface), familyWord(r.Family), vrid, sourceText(r.Src, r.Node), version, prio, interval,
+		if err := tb.Append(dash(r.Interface), watch.FamilyWord(r.Family), vrid, sourceText(r.Src, r.Node), version, prio, interval,
 			dash(joinAddrs(r.Addresses)), authWord(r), packetsText(r), r.LastSeen.Local().Format("15:04:05.000"), flagText(r, color)); err != nil {
 			return err
 		}
@@ -71,16 +71,6 @@ func dash(s string) string {
 		return "-"
 	}
 	return s
-}
-
-func familyWord(f vrrp.Family) string {
-	switch f {
-	case vrrp.IPv4:
-		return "inet"
-	case vrrp.IPv6:
-		return "inet6"
-	}
-	return "-"
 }
 
 func sourceText(a netip.Addr, node string) string {
@@ -192,7 +182,7 @@ func (w *watcher) summary(out io.Writer) {
 	for _, r := range rows {
 		if r.Flags&watch.FlagResign != 0 {
 			fmt.Fprintf(&b, "RESIGN %s %s VRID %d: %s sent priority 0 (a master stopping)\n",
-				dash(r.Interface), familyWord(r.Family), r.VRID, sourceText(r.Src, r.Node))
+				dash(r.Interface), watch.FamilyWord(r.Family), r.VRID, sourceText(r.Src, r.Node))
 		}
 	}
 	for _, s := range w.warnings {
@@ -222,7 +212,7 @@ func findingText(t *watch.Table, f watch.Finding) string {
 		r := rows[a]
 		return fmt.Sprintf("%s [v%d, %v, VIPs %s]", sourceText(a, r.Node), r.Version, r.Interval, dash(joinAddrs(r.Addresses)))
 	}
-	head := fmt.Sprintf("%s %s %s VRID %d: ", f.Flag, dash(f.Interface), familyWord(f.Family), f.VRID)
+	head := fmt.Sprintf("%s %s %s VRID %d: ", f.Flag, dash(f.Interface), watch.FamilyWord(f.Family), f.VRID)
 	if f.Flag == watch.FlagConflict {
 		return head + desc(f.A) + " and " + desc(f.B) + " differ in " + f.Mismatch.String()
 	}
@@ -252,7 +242,7 @@ func (w *watcher) printFree() error {
 		res.DurationMS = float64(w.listened.Milliseconds())
 	}
 	for _, f := range []vrrp.Family{vrrp.IPv4, vrrp.IPv6} {
-		res.Families = append(res.Families, freeFamilyJSON{Family: familyWord(f), Used: append([]int{}, w.table.Used(f)...), Free: w.table.Free(f)})
+		res.Families = append(res.Families, freeFamilyJSON{Family: watch.FamilyWord(f), Used: append([]int{}, w.table.Used(f)...), Free: w.table.Free(f)})
 	}
 	for _, s := range w.warnings {
 		fmt.Fprintln(w.opts.IO.ErrOut, "warning: "+s)
@@ -271,6 +261,6 @@ func (w *watcher) printFree() error {
 
 // completeInterfaces completes --interface with this host's interfaces.
 func completeInterfaces(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-	names, _ := watchInterfaces("")
+	names, _ := watch.Interfaces("")
 	return names, cobra.ShellCompDirectiveNoFileComp
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"strconv"
 	"time"
@@ -17,10 +16,6 @@ import (
 
 // redrawEvery bounds how often the terminal table is redrawn.
 const redrawEvery = 250 * time.Millisecond
-
-// maxFreeListen caps how far --free stretches its listening to hear three
-// intervals of the slowest router (VRRPv2 allows 255 s).
-const maxFreeListen = 3 * 255 * time.Second
 
 // watcher is one run of `hactl watch`: frames in, NDJSON or a table out.
 // Live capture and capture files feed the same observe.
@@ -161,31 +156,24 @@ func frameOf(rec pcapread.Record) (watch.Frame, bool) {
 	return f, true
 }
 
-// liveSource is a running capture: frames until Close.
-type liveSource interface {
-	Frames() <-chan watch.Frame
-	Errors() <-chan error
-	Close() error
-}
-
 // listen captures on the wire until the context ends (Ctrl-C), the
 // duration passes or the count is reached.
 func (w *watcher) listen(ctx context.Context) error {
-	ifaces, err := watchInterfaces(w.opts.Interface)
+	ifaces, err := watch.Interfaces(w.opts.Interface)
 	if err != nil {
 		return err
 	}
 	return w.listenOn(ctx, ifaces)
 }
 
-// listenOn captures on ifaces; see listen.
+// listenOn captures on ifaces (watch.OpenLive, watch.Listen); see listen.
 func (w *watcher) listenOn(ctx context.Context, ifaces []string) error {
 	w.ifaces = ifaces
 	now := w.opts.Now
 	if now == nil {
 		now = time.Now
 	}
-	src, err := openLive(ifaces, now)
+	src, err := watch.OpenLive(ifaces, now)
 	if err != nil {
 		return err
 	}
@@ -201,71 +189,28 @@ func (w *watcher) listenOn(ctx context.Context, ifaces []string) error {
 		}
 		fmt.Fprintf(w.opts.IO.ErrOut, "%s on %s...\n", what, joinComma(ifaces))
 	}
-	start := time.Now()
-	var timeout <-chan time.Time
-	var timer *time.Timer
-	if duration > 0 {
-		timer = time.NewTimer(duration)
-		defer timer.Stop()
-		timeout = timer.C
-	}
-	var tick <-chan time.Time
-	if w.live {
-		tk := time.NewTicker(redrawEvery)
-		defer tk.Stop()
-		tick = tk.C
-		w.draw(now())
-	}
-	defer func() { w.listened = time.Since(start) }()
-	for {
-		select {
-		case <-ctx.Done():
-			w.interrupted = true
-			return nil
-		case <-timeout:
-			// --free: every router must have had three chances to speak.
-			if need := min(3*w.table.MaxInterval(), maxFreeListen); w.opts.Free && time.Since(start) < need {
+	lc := watch.ListenConfig{Source: src, Duration: duration, OnFrame: w.observe}
+	if w.opts.Free {
+		// --free: every router must have had three chances to speak.
+		lc.Extend = func(listened time.Duration) time.Duration {
+			need := watch.ThreeIntervals(w.table)
+			if listened < need {
 				fmt.Fprintf(w.opts.IO.ErrOut, "a router advertises every %v: listening until %v have passed\n",
 					w.table.MaxInterval(), need.Round(time.Second))
-				timer.Reset(need - time.Since(start))
-				continue
 			}
-			return nil
-		case f := <-src.Frames():
-			if w.observe(f) {
-				return nil
-			}
-		case err := <-src.Errors():
-			return err
-		case <-tick:
+			return need
+		}
+	}
+	if w.live {
+		lc.Tick = redrawEvery
+		lc.OnTick = func() {
 			if w.dirty {
 				w.draw(now())
 			}
 		}
+		w.draw(now())
 	}
-}
-
-// watchInterfaces returns the named interface, or every interface that is
-// up and not a loopback.
-func watchInterfaces(name string) ([]string, error) {
-	if name != "" {
-		if _, err := net.InterfaceByName(name); err != nil {
-			return nil, fmt.Errorf("interface %s: %w", name, err)
-		}
-		return []string{name}, nil
-	}
-	all, err := net.Interfaces()
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, ifi := range all {
-		if ifi.Flags&net.FlagUp != 0 && ifi.Flags&net.FlagLoopback == 0 {
-			out = append(out, ifi.Name)
-		}
-	}
-	if len(out) == 0 {
-		return nil, errors.New("no interface is up; name one with --interface")
-	}
-	return out, nil
+	res, err := watch.Listen(ctx, lc)
+	w.listened, w.interrupted = res.Listened, res.Interrupted
+	return err
 }

@@ -18,8 +18,14 @@
 // comparison (Compare, Mismatch) so the daemon can detect the same
 // conflicts against its own configuration.
 //
-// Nothing here performs I/O or reads the clock: time comes with each packet
-// (the capture's timestamp, or the reader's clock for live capture), so the
-// same input always gives the same rows and flags. Capture files, sockets
-// and terminals are the caller's business (pkg/pcapread, pkg/cli).
+// The analysis performs no I/O and reads no clock: time comes with each
+// packet (the capture's timestamp, or the reader's clock for live capture),
+// so the same input always gives the same rows and flags.
+//
+// Live capture is here too, apart: OpenLive (Linux: an AF_PACKET socket
+// per interface with a BPF filter for protocol 112; elsewhere it returns
+// ErrLiveUnsupported) and Listen, which runs a capture for a while. CheckLive
+// is `hactl config check --live`: it listens on the configured interfaces
+// and gives each configured instance a verdict (CheckInstance). Capture
+// files and terminals are the caller's business (pkg/pcapread, pkg/cli).
 package watch

@@ -1,6 +1,6 @@
 //go:build linux
 
-package cli
+package watch
 
 import (
 	"bytes"
@@ -18,7 +18,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/hactl/hactl/pkg/vrrp"
-	"github.com/hactl/hactl/pkg/watch"
 )
 
 // Live capture uses one AF_PACKET socket per interface (SOCK_DGRAM, so the
@@ -55,24 +54,29 @@ var vrrpFilter = []bpf.Instruction{
 	bpf.RetConstant{Val: 0},
 }
 
-// packetCapture reads VRRP from packet sockets on a set of interfaces.
+// packetCapture reads VRRP from packet sockets on a set of interfaces: a
+// LiveSource.
 type packetCapture struct {
 	conns  []*packet.Conn
 	groups []interface{ Close() error }
-	frames chan watch.Frame
+	frames chan Frame
 	errs   chan error
 	done   chan struct{}
 	once   sync.Once
 	wg     sync.WaitGroup
 }
 
-// openLive starts capturing on ifaces; now stamps each frame.
-func openLive(ifaces []string, now func() time.Time) (liveSource, error) {
+// OpenLive starts capturing on the named interfaces; now stamps each frame
+// (nil means time.Now). It needs root or CAP_NET_RAW.
+func OpenLive(ifaces []string, now func() time.Time) (LiveSource, error) {
+	if now == nil {
+		now = time.Now
+	}
 	prog, err := bpf.Assemble(vrrpFilter)
 	if err != nil {
 		return nil, err
 	}
-	c := &packetCapture{frames: make(chan watch.Frame, 256), errs: make(chan error, len(ifaces)), done: make(chan struct{})}
+	c := &packetCapture{frames: make(chan Frame, 256), errs: make(chan error, len(ifaces)), done: make(chan struct{})}
 	for _, name := range ifaces {
 		ifi, err := net.InterfaceByName(name)
 		if err != nil {
@@ -120,14 +124,14 @@ func allMulticast(conn *packet.Conn, ifindex int) error {
 // hears what reaches the port.
 func (c *packetCapture) joinGroups(ifi *net.Interface) {
 	if u, err := net.ListenPacket("udp4", "0.0.0.0:0"); err == nil {
-		if ipv4.NewPacketConn(u).JoinGroup(ifi, &net.UDPAddr{IP: net.IPv4(224, 0, 0, 18)}) == nil {
+		if ipv4.NewPacketConn(u).JoinGroup(ifi, &net.UDPAddr{IP: vrrp.MulticastIPv4().AsSlice()}) == nil {
 			c.groups = append(c.groups, u)
 		} else {
 			u.Close()
 		}
 	}
 	if u, err := net.ListenPacket("udp6", "[::]:0"); err == nil {
-		if ipv6.NewPacketConn(u).JoinGroup(ifi, &net.UDPAddr{IP: net.ParseIP("ff02::12")}) == nil {
+		if ipv6.NewPacketConn(u).JoinGroup(ifi, &net.UDPAddr{IP: vrrp.MulticastIPv6().AsSlice()}) == nil {
 			c.groups = append(c.groups, u)
 		} else {
 			u.Close()
@@ -147,7 +151,7 @@ func (c *packetCapture) read(conn *packet.Conn, name string, now func() time.Tim
 			}
 			return
 		}
-		f := watch.Frame{Time: now(), Interface: name, Data: bytes.Clone(buf[:n])}
+		f := Frame{Time: now(), Interface: name, Data: bytes.Clone(buf[:n])}
 		if a, ok := addr.(*packet.Addr); ok && len(a.HardwareAddr) > 0 {
 			f.SrcMAC = bytes.Clone(a.HardwareAddr)
 		}
@@ -159,8 +163,8 @@ func (c *packetCapture) read(conn *packet.Conn, name string, now func() time.Tim
 	}
 }
 
-func (c *packetCapture) Frames() <-chan watch.Frame { return c.frames }
-func (c *packetCapture) Errors() <-chan error       { return c.errs }
+func (c *packetCapture) Frames() <-chan Frame { return c.frames }
+func (c *packetCapture) Errors() <-chan error { return c.errs }
 
 // Close stops the readers and closes the sockets (which also drops the
 // all-multicast request and the group memberships).
@@ -178,9 +182,10 @@ func (c *packetCapture) Close() error {
 	return nil
 }
 
-// neighbourMACs maps the MACs of neighbour-table (ARP and NDP) entries whose
-// address has a name to that name.
-func neighbourMACs(names map[string]string, byAddr func(net.IP) string) {
+// NeighbourMACs adds to names the MACs of neighbour-table (ARP and NDP)
+// entries whose address byAddr names, mapped to that name. Errors only mean
+// fewer names.
+func NeighbourMACs(names map[string]string, byAddr func(net.IP) string) {
 	neighs, err := netlink.NeighList(0, 0)
 	if err != nil {
 		return
