@@ -134,18 +134,23 @@ func (m *SSHMember) Observe(ctx context.Context) (*Observation, error) {
 	if o.Ifs, err = ParseIPAddrJSON(p.addrOut); err != nil {
 		return nil, nodeErr(m.Name(), err)
 	}
-	switch {
-	case serr == nil:
+	if serr == nil {
 		o.API, o.Daemon = st, hactlDaemon(st)
-	case p.keepalivedDaemon() != nil:
-		o.Daemon = p.keepalivedDaemon()
-	default:
-		o.Daemon = &Daemon{Kind: DaemonNone, Instances: []Instance{}}
-		var ae *api.Error
-		if errors.As(serr, &ae) {
-			o.Daemon.Note = "control socket " + m.Socket() + ": " + ae.Error()
-		}
+		return o, nil
 	}
+	// A socket that opened but answered badly (a 503 of a daemon whose
+	// loop does not answer, garbage, no answer in time) is the node's
+	// error, not "no daemon": an operation must not take it for keepalived
+	// or none. The waits of failover and restart-safe poll through such
+	// errors (a restarting daemon), the pre-checks refuse with them.
+	if fault := socketFault(ctx, m.Socket(), serr, 0); fault != nil {
+		return nil, nodeErr(m.Name(), fault)
+	}
+	if d := p.keepalivedDaemon(); d != nil {
+		o.Daemon = d
+		return o, nil
+	}
+	o.Daemon = &Daemon{Kind: DaemonNone, Instances: []Instance{}, Note: refusedNote(m.Socket(), serr)}
 	return o, nil
 }
 
