@@ -134,24 +134,30 @@ func (m *SSHMember) Observe(ctx context.Context) (*Observation, error) {
 	if o.Ifs, err = ParseIPAddrJSON(p.addrOut); err != nil {
 		return nil, nodeErr(m.Name(), err)
 	}
-	if serr == nil {
-		o.API, o.Daemon = st, hactlDaemon(st)
-		return o, nil
+	o.API, o.Daemon, err = memberDaemon(ctx, m.Socket(), st, serr, p)
+	if err != nil {
+		return nil, nodeErr(m.Name(), err)
 	}
-	// A socket that opened but answered badly (a 503 of a daemon whose
-	// loop does not answer, garbage, no answer in time) is the node's
-	// error, not "no daemon": an operation must not take it for keepalived
-	// or none. The waits of failover and restart-safe poll through such
-	// errors (a restarting daemon), the pre-checks refuse with them.
-	if fault := socketFault(ctx, m.Socket(), serr, 0); fault != nil {
-		return nil, nodeErr(m.Name(), fault)
+	return o, nil
+}
+
+// memberDaemon is the daemon of a member from its control socket's answer
+// (st, serr) and the probe's. A socket that opened but answered badly (a
+// 503 of a daemon whose loop does not answer, garbage, no answer in time)
+// is the node's error, not "no daemon": an operation must not take it for
+// keepalived or none. The waits of failover and restart-safe poll through
+// such errors (a restarting daemon); the pre-checks refuse with them.
+func memberDaemon(ctx context.Context, socket string, st *api.Status, serr error, p probeResult) (*api.Status, *Daemon, error) {
+	if serr == nil {
+		return st, hactlDaemon(st), nil
+	}
+	if fault := socketFault(ctx, socket, serr, 0); fault != nil {
+		return nil, nil, fault
 	}
 	if d := p.keepalivedDaemon(); d != nil {
-		o.Daemon = d
-		return o, nil
+		return nil, d, nil
 	}
-	o.Daemon = &Daemon{Kind: DaemonNone, Instances: []Instance{}, Note: refusedNote(m.Socket(), serr)}
-	return o, nil
+	return nil, &Daemon{Kind: DaemonNone, Instances: []Instance{}, Note: refusedNote(socket, serr)}, nil
 }
 
 // Promote calls POST /v1/instances/NAME/promote.
