@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/hactl/hactl/pkg/api"
+	"github.com/hactl/hactl/pkg/vrrp"
 )
 
 // Node is what the operator logic needs from one node. Implementations
@@ -117,14 +118,15 @@ type Instance struct {
 // be off (nopreempt).
 func (in *Instance) preempts() bool { return in.Preempt == nil || *in.Preempt }
 
-// masterDown is one Master_Down_Interval plus one interval of the
-// instance (3 s when the interval is unknown): how long a backup waits
-// before it acts, with a margin.
+// masterDown bounds how long any backup of the instance waits before it
+// acts: the Master_Down_Interval of the lowest priority, 0, whose skew is
+// one whole interval (4 × interval: more than any backup's, VRRPv2's
+// included); 3 s when the interval is unknown.
 func (in *Instance) masterDown() time.Duration {
 	if in == nil || in.AdvertInterval <= 0 {
 		return 3 * time.Second
 	}
-	return 4 * in.AdvertInterval
+	return vrrp.MasterDownInterval(vrrp.Version3, 0, in.AdvertInterval)
 }
 
 // configures reports whether a is one of the instance's VIPs.

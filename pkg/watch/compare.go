@@ -134,16 +134,3 @@ func sameSet(a, b []netip.Addr) bool {
 	}
 	return slices.Equal(norm(a), norm(b))
 }
-
-// MasterDownInterval is RFC 5798 §6.1's Master_Down_Interval for a router
-// that advertises with priority and interval: 3 × interval + Skew_Time,
-// where Skew_Time is (256 − priority) × interval / 256 for VRRPv3 and
-// (256 − priority) / 256 seconds for VRRPv2 (RFC 3768 §6.1). It is how long
-// a backup waits before it takes over from a silent master.
-func MasterDownInterval(v vrrp.Version, priority int, interval time.Duration) time.Duration {
-	skew := time.Duration(256-priority) * interval / 256
-	if v == vrrp.Version2 {
-		skew = time.Duration(256-priority) * time.Second / 256
-	}
-	return 3*interval + skew
-}
