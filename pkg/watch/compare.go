@@ -57,17 +57,34 @@ const (
 	MismatchAuth                          // VRRPv2 authentication type or password differ
 )
 
-var mismatchNames = [...]string{"VIPs", "version", "interval", "authentication"}
+// mismatchNames is the one table of the kinds' names, bit by bit: key is
+// the word the daemon's API, logs and metrics use (api.Conflict's
+// differences, conflict_counts), text the one people read in hactl watch.
+var mismatchNames = [...]struct{ key, text string }{
+	{"vips", "VIPs"}, {"version", "version"}, {"interval", "interval"}, {"auth", "authentication"},
+}
 
 // String lists the differences, "VIPs, interval"; "" for none.
 func (m Mismatch) String() string {
 	var out []string
 	for i, n := range mismatchNames {
 		if m&(1<<i) != 0 {
-			out = append(out, n)
+			out = append(out, n.text)
 		}
 	}
 	return strings.Join(out, ", ")
+}
+
+// Keys lists the differences by their keys, ["vips", "interval"]; nil for
+// none. The daemon's conflict records and counters use them.
+func (m Mismatch) Keys() []string {
+	var out []string
+	for i, n := range mismatchNames {
+		if m&(1<<i) != 0 {
+			out = append(out, n.key)
+		}
+	}
+	return out
 }
 
 // Advert is what an advertisement says about its virtual router, in a form

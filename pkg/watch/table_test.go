@@ -285,3 +285,16 @@ func TestFlagsNames(t *testing.T) {
 		t.Errorf("no flags: %#v", got)
 	}
 }
+
+func TestMismatchNames(t *testing.T) {
+	m := MismatchVIPs | MismatchInterval | MismatchAuth
+	if got := m.String(); got != "VIPs, interval, authentication" {
+		t.Errorf("String %q", got)
+	}
+	if got := strings.Join(m.Keys(), ","); got != "vips,interval,auth" {
+		t.Errorf("Keys %q", got)
+	}
+	if Mismatch(0).Keys() != nil || MismatchVersion.Keys()[0] != "version" {
+		t.Errorf("none %v, version %v", Mismatch(0).Keys(), MismatchVersion.Keys())
+	}
+}
