@@ -29,7 +29,7 @@ func (e *executor) waitOwner(ctx context.Context, want string, limit time.Durati
 			}
 		}
 		if in := obs[memberIndex(e.ms, want)].ClusterInstance(e.p.Instance); in != nil && in.State != api.StateMaster && !in.StateInferred {
-			return false, want + " holds the VIP but is " + in.State
+			return false, want + " holds the VIP but is " + string(in.State)
 		}
 		return true, ""
 	})
@@ -54,8 +54,8 @@ func (e *executor) waitBack(ctx context.Context, node string, oldPID int, limit 
 		switch {
 		case in == nil:
 			return false, "instance " + e.p.Instance + " not running yet"
-		case !ready(in.State):
-			return false, "instance " + e.p.Instance + " is " + in.State
+		case !in.State.Ready():
+			return false, "instance " + e.p.Instance + " is " + string(in.State)
 		}
 		return true, ""
 	})
@@ -119,7 +119,7 @@ func restartedBack(o *Observation, s PlanStep, inst string) (int, string) {
 		return d.PID, "instance " + inst + " not running yet"
 	}
 	if in.State != api.StateBackup && (s.Hears != "" || in.State != api.StateMaster) {
-		return d.PID, "instance " + inst + " is " + in.State
+		return d.PID, "instance " + inst + " is " + string(in.State)
 	}
 	if ai := o.Instance(inst); ai != nil && s.Hears != "" {
 		if ai.Master == nil || ai.Master.LastSeen.Before(d.StartedAt) {

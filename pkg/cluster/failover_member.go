@@ -186,28 +186,22 @@ func (m *SSHMember) Run(ctx context.Context, script string, timeout time.Duratio
 	return out, err
 }
 
-// observeAll asks every member at once; errs[i] is set for those that
-// could not be asked.
+// observeAll asks every member at once (at most remote.DefaultLimit at a
+// time); errs[i] is set for those that could not be asked.
 func observeAll(ctx context.Context, ms []Member, timeout time.Duration) ([]*Observation, []error) {
 	obs := make([]*Observation, len(ms))
 	errs := make([]error, len(ms))
-	var wg sync.WaitGroup
-	for i, m := range ms {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c, cancel := ctx, context.CancelFunc(func() {})
-			if timeout > 0 {
-				c, cancel = context.WithTimeout(ctx, timeout)
-			}
-			defer cancel()
-			obs[i], errs[i] = m.Observe(c)
-			if errs[i] != nil {
-				errs[i] = nodeErr(m.Name(), errs[i])
-			}
-		}()
-	}
-	wg.Wait()
+	remote.Bounded(ctx, len(ms), 0, func(ctx context.Context, i int) {
+		c, cancel := ctx, context.CancelFunc(func() {})
+		if timeout > 0 {
+			c, cancel = context.WithTimeout(ctx, timeout)
+		}
+		defer cancel()
+		obs[i], errs[i] = ms[i].Observe(c)
+		if errs[i] != nil {
+			errs[i] = nodeErr(ms[i].Name(), errs[i])
+		}
+	}, func(i int, err error) { errs[i] = nodeErr(ms[i].Name(), err) })
 	return obs, errs
 }
 
@@ -222,15 +216,15 @@ type Snapshot struct {
 
 // SnapshotNode is one node's part of a Snapshot.
 type SnapshotNode struct {
-	Node      string `json:"node"`
-	Reachable bool   `json:"reachable"`
-	Error     string `json:"error,omitempty"`
-	Daemon    string `json:"daemon,omitempty"`
-	PID       int    `json:"pid,omitempty"`
-	State     string `json:"state,omitempty"`
-	Priority  int    `json:"effective_priority,omitempty"`
-	Holds     bool   `json:"holds"`
-	Promoted  bool   `json:"promoted,omitempty"`
+	Node      string    `json:"node"`
+	Reachable bool      `json:"reachable"`
+	Error     string    `json:"error,omitempty"`
+	Daemon    string    `json:"daemon,omitempty"`
+	PID       int       `json:"pid,omitempty"`
+	State     api.State `json:"state,omitempty"`
+	Priority  int       `json:"effective_priority,omitempty"`
+	Holds     bool      `json:"holds"`
+	Promoted  bool      `json:"promoted,omitempty"`
 }
 
 func snapshot(instance string, vips []netip.Addr, ms []Member, obs []*Observation, errs []error) Snapshot {

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/hactl/hactl/pkg/api"
 )
 
 // kaFake is a cluster of keepalived nodes whose owner follows keepalived's
@@ -47,9 +49,9 @@ func (m kaMember) Observe(context.Context) (*Observation, error) {
 		o.Daemon = &Daemon{Kind: DaemonNone, Instances: []Instance{}}
 		return o, nil
 	}
-	state := "BACKUP"
+	state := api.StateBackup
 	if c.owner == m.name {
-		state = "MASTER"
+		state = api.StateMaster
 		o.Ifs[0].Addrs = []netip.Prefix{netip.MustParsePrefix("10.0.0.100/24")}
 	}
 	preempt := !c.nopreempt[m.name]

@@ -77,8 +77,9 @@ type Instance struct {
 	Name      string `json:"name"`
 	Interface string `json:"interface,omitempty"`
 	VRID      int    `json:"vrid,omitempty"`
-	// State is INIT, BACKUP, MASTER, FAULT or STOP.
-	State string `json:"state"`
+	// State is INIT, BACKUP, MASTER, FAULT or STOP (keepalived's dump
+	// may say STATE-n for a number hactl does not know).
+	State api.State `json:"state"`
 	// StateInferred is set when State was guessed from the addresses the
 	// node holds, not read from the daemon.
 	StateInferred bool `json:"state_inferred,omitempty"`

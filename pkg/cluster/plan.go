@@ -156,10 +156,6 @@ func (p *Plan) vipList() string {
 	return strings.Join(s, ", ")
 }
 
-// ready reports whether an instance in state s can take over: MASTER or
-// BACKUP, not FAULT, INIT or STOP.
-func ready(s string) bool { return s == api.StateMaster || s == api.StateBackup }
-
 // pickInstance finds the instance and its VIPs among the instances the
 // observations report; look names where it looked, for the messages.
 func pickInstance(look []*Observation, name string, vip netip.Addr) (string, []netip.Addr, error) {
@@ -238,7 +234,7 @@ func checkTarget(o *Observation, inst string) error {
 		return fmt.Errorf("%s: instance %s is in FAULT (failing: %s); a faulty node cannot take over", o.Node, inst, orNone(in.FailingTrackers))
 	case len(in.FailingTrackers) > 0:
 		return fmt.Errorf("%s: instance %s has failing trackers (%s); fix them or pick another node", o.Node, inst, strings.Join(in.FailingTrackers, ", "))
-	case !ready(in.State):
+	case !in.State.Ready():
 		return fmt.Errorf("%s: instance %s is in %s, not ready to take over", o.Node, inst, in.State)
 	}
 	return nil

@@ -18,8 +18,8 @@ import (
 // write it.
 type node struct {
 	name      string
-	kind      string // hactl (default), keepalived, none
-	state     string // default BACKUP; MASTER holds the VIP
+	kind      string    // hactl (default), keepalived, none
+	state     api.State // default BACKUP; MASTER holds the VIP
 	prio      int
 	nopreempt bool
 	promoted  bool
