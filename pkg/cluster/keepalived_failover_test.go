@@ -243,3 +243,19 @@ func TestParseKeepalivedJSONPreempt(t *testing.T) {
 		t.Errorf("nopreempt: preempt %v interval %v", in.Preempt, in.AdvertInterval)
 	}
 }
+
+// A cluster where nobody can take over (one node, or every backup in
+// FAULT): the master's restart has no master to hear and comes back as
+// master. Before, restart-safe waited for it to be BACKUP hearing itself,
+// and stopped after --wait.
+func TestRestartSafeOnlyNode(t *testing.T) {
+	c := &kaFake{prio: map[string]int{"n1": 100}, nopreempt: map[string]bool{}, running: map[string]bool{"n1": true}, pid: map[string]int{"n1": 11}, owner: "n1"}
+	res, err := RestartSafe(context.Background(), []Member{kaMember{c, "n1"}}, RestartOptions{Command: "restart {node}", Settle: time.Millisecond,
+		Poll: time.Millisecond, Wait: 300 * time.Millisecond, Lock: LockInfo{Owner: "test"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.FinalOwner != "n1" || len(res.Restarted) != 1 || strings.Join(c.log, ", ") != "restart n1" {
+		t.Errorf("final %s, restarted %+v, log %v", res.FinalOwner, res.Restarted, c.log)
+	}
+}

@@ -56,8 +56,11 @@ func PlanRestart(obs []*Observation, opt RestartOptions) (*Plan, error) {
 	promoteBest := best >= 0 && hactlMaster && obs[best].Daemon.Kind == DaemonHactl
 	switch {
 	case best < 0:
+		// Nobody can take over: the master comes back as backup and, with
+		// nobody to hear, becomes master again after its
+		// Master_Down_Interval. It has no master to wait for.
 		p.add(PlanStep{Action: ActNote, Node: master, Text: fmt.Sprintf("restart %s, the only node: the VIP is down while it restarts", master)})
-		p.add(restartStep(obs[mi], opt, master, settle,
+		p.add(restartStep(obs[mi], opt, "", settle,
 			fmt.Sprintf("restart %s (%s); wait until it is back in BACKUP; check one owner", master, opt.command(obs[mi]))))
 	case promoteBest:
 		bn := obs[best].Node
