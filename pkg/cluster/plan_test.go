@@ -73,8 +73,6 @@ func observed(nodes ...node) []*Observation {
 	return obs
 }
 
-func bp(b bool) *bool { return &b }
-
 // steps writes a plan's steps as "action node", one per step.
 func steps(p *Plan) []string {
 	var out []string
