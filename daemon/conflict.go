@@ -208,18 +208,8 @@ func (r *runtime) conflictSummary(in *instance) {
 	time.AfterFunc(conflictSummaryEvery, func() { r.post(func(r *runtime) { r.conflictSummary(in) }) })
 }
 
-func mismatchReasons(m watch.Mismatch) []string {
-	var out []string
-	for _, k := range []struct {
-		bit  watch.Mismatch
-		name string
-	}{{watch.MismatchVIPs, "vips"}, {watch.MismatchVersion, "version"}, {watch.MismatchInterval, "interval"}, {watch.MismatchAuth, "auth"}} {
-		if m&k.bit != 0 {
-			out = append(out, k.name)
-		}
-	}
-	return out
-}
+// mismatchReasons names the differences by pkg/watch's keys.
+func mismatchReasons(m watch.Mismatch) []string { return m.Keys() }
 
 // addrList joins at most limit addresses, then says how many it left out.
 func addrList(as []netip.Addr, limit int) string {

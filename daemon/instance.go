@@ -181,7 +181,7 @@ func sourceAddr(c *config.Instance, s *sock) (netip.Addr, error) {
 	return netip.Addr{}, fmt.Errorf("%s: interface %s has no %s to send adverts from (set unicast_src_ip or mcast_src_ip)", c.Name, c.Interface, map[int]string{4: "IPv4 address", 6: "IPv6 link-local address"}[s.family])
 }
 
-func apiState(s vrrp.State) string {
+func apiState(s vrrp.State) api.State {
 	switch s {
 	case vrrp.Master:
 		return api.StateMaster

@@ -14,7 +14,7 @@ import (
 )
 
 // States are the values of the state label, in keepalived's order.
-var States = []string{api.StateInit, api.StateBackup, api.StateMaster, api.StateFault, api.StateStop}
+var States = []api.State{api.StateInit, api.StateBackup, api.StateMaster, api.StateFault, api.StateStop}
 
 // DropReasons are the drop reasons exported from zero: every validation
 // rule of pkg/vrrp plus the daemon's own.
@@ -180,8 +180,8 @@ func collectInstance(ch chan<- prometheus.Metric, in api.Instance, p pushed) {
 	id := []string{in.Name, in.Interface, strconv.Itoa(in.VRID), in.Family}
 	with := func(extra ...string) []string { return append(slices.Clone(id), extra...) }
 	for _, s := range States {
-		ch <- gauge(descState, boolf(in.State == s), with(s)...)
-		ch <- counter(descTransitions, float64(p.transitions[s]), with(s)...)
+		ch <- gauge(descState, boolf(in.State == s), with(string(s))...)
+		ch <- counter(descTransitions, float64(p.transitions[s]), with(string(s))...)
 	}
 	ch <- gauge(descBasePrio, float64(in.BasePriority), id...)
 	ch <- gauge(descEffPrio, float64(in.EffectivePriority), id...)

@@ -16,7 +16,7 @@ import (
 // KeepalivedState is keepalived's number for a state (vrrp.h:
 // VRRP_STATE_INIT 0, BACKUP 1, MASTER 2, FAULT 3, STOP 98), which
 // keepalived_vrrp_state reports.
-func KeepalivedState(s string) float64 {
+func KeepalivedState(s api.State) float64 {
 	switch s {
 	case api.StateBackup:
 		return 1

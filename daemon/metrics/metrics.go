@@ -55,7 +55,7 @@ type Metrics struct {
 // pushed are the counters the daemon pushes for one instance.
 type pushed struct {
 	// transitions counts entries into each state (api.State* words).
-	transitions map[string]uint64
+	transitions map[api.State]uint64
 	// released counts transitions out of MASTER.
 	released uint64
 	// leaseRefreshes counts renewals of the instance's VIP leases.
@@ -128,7 +128,7 @@ func (m *Metrics) Handler() http.Handler {
 func (m *Metrics) inst(name string) *pushed {
 	p := m.insts[name]
 	if p == nil {
-		p = &pushed{transitions: map[string]uint64{}, drops: map[string]uint64{}}
+		p = &pushed{transitions: map[api.State]uint64{}, drops: map[string]uint64{}}
 		m.insts[name] = p
 	}
 	return p
@@ -137,7 +137,7 @@ func (m *Metrics) inst(name string) *pushed {
 // Transition counts a state change of an instance. from and to are the
 // API's state words (api.StateMaster, ...). Call it once per change, where
 // the daemon logs "state change".
-func (m *Metrics) Transition(instance, from, to string) {
+func (m *Metrics) Transition(instance string, from, to api.State) {
 	if m == nil {
 		return
 	}

@@ -133,7 +133,7 @@ func TestWriteModes(t *testing.T) {
 func TestServeRemovesStaleStateAndRetries(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "state")
 	var fail atomic.Bool
-	calls := make(chan string, 100)
+	calls := make(chan api.State, 100)
 	write := func(p string, st api.Status, gid int) error {
 		calls <- st.Instances[0].State
 		if fail.Load() {
@@ -147,10 +147,10 @@ func TestServeRemovesStaleStateAndRetries(t *testing.T) {
 		defer close(done)
 		Serve(ch, path, Options{Group: -1, MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, write: write})
 	}()
-	inst := func(state string) api.Status {
+	inst := func(state api.State) api.Status {
 		return api.Status{Instances: []api.Instance{{Name: "VI_1", State: state}}}
 	}
-	wait := func(want string) {
+	wait := func(want api.State) {
 		t.Helper()
 		select {
 		case got := <-calls:
@@ -184,7 +184,7 @@ func TestServeRemovesStaleStateAndRetries(t *testing.T) {
 	}
 	wait(api.StateBackup) // retried
 	ch <- inst(api.StateFault)
-	for got := ""; got != api.StateFault; { // retries go on with the newest status
+	for got := api.State(""); got != api.StateFault; { // retries go on with the newest status
 		select {
 		case got = <-calls:
 		case <-time.After(5 * time.Second):

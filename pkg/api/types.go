@@ -14,14 +14,23 @@ const (
 	PathMetrics  = "/metrics"
 )
 
-// VRRP states as the API spells them (keepalived's words).
+// State is a VRRP instance's state as the API, the CLI and their JSON
+// spell it (keepalived's words). The one vocabulary of states above
+// pkg/vrrp: pkg/cluster and pkg/cli use these constants.
+type State string
+
+// VRRP states.
 const (
-	StateInit   = "INIT"
-	StateBackup = "BACKUP"
-	StateMaster = "MASTER"
-	StateFault  = "FAULT"
-	StateStop   = "STOP"
+	StateInit   State = "INIT"
+	StateBackup State = "BACKUP"
+	StateMaster State = "MASTER"
+	StateFault  State = "FAULT"
+	StateStop   State = "STOP"
 )
+
+// Ready reports whether an instance in state s can take over at once:
+// MASTER or BACKUP, not INIT, FAULT or STOP.
+func (s State) Ready() bool { return s == StateMaster || s == StateBackup }
 
 // Status is the answer of GET /v1/status: the daemon and every instance.
 type Status struct {
@@ -70,7 +79,7 @@ type Instance struct {
 	VRID      int    `json:"vrid"`
 	Family    string `json:"family"` // inet or inet6
 	Version   int    `json:"version"`
-	State     string `json:"state"`
+	State     State  `json:"state"`
 	// Since is when the instance entered State.
 	Since             time.Time `json:"since"`
 	BasePriority      int       `json:"base_priority"`

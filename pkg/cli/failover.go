@@ -214,10 +214,10 @@ func renderFailover(w io.Writer, r *cluster.FailoverResult) {
 		fmt.Fprintf(w, "note: %s\n", n)
 	}
 	switch {
-	case r.Method == "clear" && len(r.Owners) == 1:
+	case r.Method == cluster.MethodClear && len(r.Owners) == 1:
 		fmt.Fprintf(w, "%s: promotions cleared; %s holds %s by priority (%.0f ms)\n", r.Instance, r.Owners[0], strings.Join(r.VIPs, ", "), r.HandoverMS)
-	case r.Method == "none":
-	case r.Method == "keepalived-restart" && len(r.Owners) == 1:
+	case r.Method == cluster.MethodNone:
+	case r.Method == cluster.MethodKeepalivedRestart && len(r.Owners) == 1:
 		from := orDash(strings.Join(r.From, ","))
 		switch {
 		case len(r.Steps) == 0:

@@ -118,7 +118,7 @@ func renderStatus(w io.Writer, res *cluster.StatusResult, now time.Time) error {
 			continue
 		}
 		for _, in := range d.Instances {
-			state := in.State
+			state := string(in.State)
 			if in.StateInferred {
 				state += " (inferred)"
 			}

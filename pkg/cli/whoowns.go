@@ -212,7 +212,7 @@ func renderWhoOwns(w io.Writer, res *resolve.Result, r *cluster.WhoOwnsResult) e
 		if n.DaemonVersion != "" {
 			daemon += " " + n.DaemonVersion
 		}
-		state := orDash(n.State)
+		state := orDash(string(n.State))
 		if n.StateInferred {
 			state += " (inferred)"
 		}
@@ -273,7 +273,7 @@ func ownersText(r *cluster.WhoOwnsResult) string {
 				continue
 			}
 			var d []string
-			if is := strings.TrimSpace(n.Instance + " " + n.State); is != "" {
+			if is := strings.TrimSpace(n.Instance + " " + string(n.State)); is != "" {
 				d = append(d, is)
 			}
 			if n.Lingering {

@@ -37,7 +37,7 @@ func (f *fakeNode) Addresses(context.Context) ([]cluster.Interface, error) {
 }
 func (f *fakeNode) Daemon(context.Context) (*cluster.Daemon, error) { return f.daemon, f.err }
 
-func fakeHactl(state string) *cluster.Daemon {
+func fakeHactl(state api.State) *cluster.Daemon {
 	lease := 6
 	return &cluster.Daemon{Kind: cluster.DaemonHactl, Version: "1.0", StateSource: cluster.SourceSocket, Instances: []cluster.Instance{{
 		Name: "VI_1", State: state, BasePriority: 100, EffectivePriority: 90, VIPs: []netip.Prefix{netip.MustParsePrefix("10.77.0.100/24")},

@@ -9,6 +9,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hactl/hactl/pkg/api"
+	"github.com/hactl/hactl/pkg/remote"
 )
 
 // fakeNode is a Node with canned answers.
@@ -48,7 +51,7 @@ func eth(mac string, addrs ...string) []Interface {
 	}
 }
 
-func hactl(state string, vips ...string) *Daemon {
+func hactl(state api.State, vips ...string) *Daemon {
 	return &Daemon{Kind: DaemonHactl, Version: "dev", StateSource: SourceSocket, Instances: []Instance{{Name: "VI_1", State: state, VIPs: pfx(vips...)}}}
 }
 
@@ -153,7 +156,7 @@ func TestWhoOwnsVerdicts(t *testing.T) {
 	cases := []struct {
 		name        string
 		nodes       []Node
-		verdict     string
+		verdict     Verdict
 		owners      []string
 		unreachable []string
 	}{
@@ -284,5 +287,19 @@ func TestShortCommandError(t *testing.T) {
 	err := shortCommandError(inner)
 	if err.Error() != "node1: probe (ip -j addr show; keepalived): timed out after 2s" || !errors.Is(err, inner) {
 		t.Errorf("%q", err)
+	}
+}
+
+// One NodeError: an error that pkg/remote wrapped is found as pkg/cluster's,
+// and nodeErr does not name the node twice.
+func TestOneNodeError(t *testing.T) {
+	err := nodeErr("n1", &remote.NodeError{Node: "n1", Err: errors.New("boom")})
+	var ce *NodeError
+	var re *remote.NodeError
+	if !errors.As(err, &ce) || !errors.As(err, &re) || ce != re || err.Error() != "n1: boom" {
+		t.Errorf("%v: cluster %v, remote %v", err, ce, re)
+	}
+	if got := nodeErr("n2", errors.New("n2: twice")).Error(); got != "n2: twice" {
+		t.Errorf("%q", got)
 	}
 }

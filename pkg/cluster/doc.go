@@ -7,4 +7,11 @@
 // command for the addresses and keepalived, the control socket for hactl)
 // or on this host (LocalNode: netlink and the local socket; Linux only).
 // Tests use fake Nodes.
+//
+// The commands that change the cluster (failover, restart-safe) work over
+// Members and plan, then act: one look at every node (Observation), a
+// pure planner (PlanFailover, PlanRestart) that returns the ordered steps
+// with their reasons (Plan), and one executor (exec.go) that runs that
+// Plan, stopping at the first failed check with the cluster's state
+// (*StoppedError). --dry-run prints the Plan's sentences.
 package cluster

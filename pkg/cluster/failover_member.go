@@ -134,19 +134,30 @@ func (m *SSHMember) Observe(ctx context.Context) (*Observation, error) {
 	if o.Ifs, err = ParseIPAddrJSON(p.addrOut); err != nil {
 		return nil, nodeErr(m.Name(), err)
 	}
-	switch {
-	case serr == nil:
-		o.API, o.Daemon = st, hactlDaemon(st)
-	case p.keepalivedDaemon() != nil:
-		o.Daemon = p.keepalivedDaemon()
-	default:
-		o.Daemon = &Daemon{Kind: DaemonNone, Instances: []Instance{}}
-		var ae *api.Error
-		if errors.As(serr, &ae) {
-			o.Daemon.Note = "control socket " + m.Socket() + ": " + ae.Error()
-		}
+	o.API, o.Daemon, err = memberDaemon(ctx, m.Socket(), st, serr, p)
+	if err != nil {
+		return nil, nodeErr(m.Name(), err)
 	}
 	return o, nil
+}
+
+// memberDaemon is the daemon of a member from its control socket's answer
+// (st, serr) and the probe's. A socket that opened but answered badly (a
+// 503 of a daemon whose loop does not answer, garbage, no answer in time)
+// is the node's error, not "no daemon": an operation must not take it for
+// keepalived or none. The waits of failover and restart-safe poll through
+// such errors (a restarting daemon); the pre-checks refuse with them.
+func memberDaemon(ctx context.Context, socket string, st *api.Status, serr error, p probeResult) (*api.Status, *Daemon, error) {
+	if serr == nil {
+		return st, hactlDaemon(st), nil
+	}
+	if fault := socketFault(ctx, socket, serr, 0); fault != nil {
+		return nil, nil, fault
+	}
+	if d := p.keepalivedDaemon(); d != nil {
+		return nil, d, nil
+	}
+	return nil, &Daemon{Kind: DaemonNone, Instances: []Instance{}, Note: refusedNote(socket, serr)}, nil
 }
 
 // Promote calls POST /v1/instances/NAME/promote.
@@ -175,28 +186,22 @@ func (m *SSHMember) Run(ctx context.Context, script string, timeout time.Duratio
 	return out, err
 }
 
-// observeAll asks every member at once; errs[i] is set for those that
-// could not be asked.
+// observeAll asks every member at once (at most remote.DefaultLimit at a
+// time); errs[i] is set for those that could not be asked.
 func observeAll(ctx context.Context, ms []Member, timeout time.Duration) ([]*Observation, []error) {
 	obs := make([]*Observation, len(ms))
 	errs := make([]error, len(ms))
-	var wg sync.WaitGroup
-	for i, m := range ms {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c, cancel := ctx, context.CancelFunc(func() {})
-			if timeout > 0 {
-				c, cancel = context.WithTimeout(ctx, timeout)
-			}
-			defer cancel()
-			obs[i], errs[i] = m.Observe(c)
-			if errs[i] != nil {
-				errs[i] = nodeErr(m.Name(), errs[i])
-			}
-		}()
-	}
-	wg.Wait()
+	remote.Bounded(ctx, len(ms), 0, func(ctx context.Context, i int) {
+		c, cancel := ctx, context.CancelFunc(func() {})
+		if timeout > 0 {
+			c, cancel = context.WithTimeout(ctx, timeout)
+		}
+		defer cancel()
+		obs[i], errs[i] = ms[i].Observe(c)
+		if errs[i] != nil {
+			errs[i] = nodeErr(ms[i].Name(), errs[i])
+		}
+	}, func(i int, err error) { errs[i] = nodeErr(ms[i].Name(), err) })
 	return obs, errs
 }
 
@@ -211,15 +216,15 @@ type Snapshot struct {
 
 // SnapshotNode is one node's part of a Snapshot.
 type SnapshotNode struct {
-	Node      string `json:"node"`
-	Reachable bool   `json:"reachable"`
-	Error     string `json:"error,omitempty"`
-	Daemon    string `json:"daemon,omitempty"`
-	PID       int    `json:"pid,omitempty"`
-	State     string `json:"state,omitempty"`
-	Priority  int    `json:"effective_priority,omitempty"`
-	Holds     bool   `json:"holds"`
-	Promoted  bool   `json:"promoted,omitempty"`
+	Node      string    `json:"node"`
+	Reachable bool      `json:"reachable"`
+	Error     string    `json:"error,omitempty"`
+	Daemon    string    `json:"daemon,omitempty"`
+	PID       int       `json:"pid,omitempty"`
+	State     api.State `json:"state,omitempty"`
+	Priority  int       `json:"effective_priority,omitempty"`
+	Holds     bool      `json:"holds"`
+	Promoted  bool      `json:"promoted,omitempty"`
 }
 
 func snapshot(instance string, vips []netip.Addr, ms []Member, obs []*Observation, errs []error) Snapshot {

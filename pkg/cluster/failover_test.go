@@ -50,10 +50,10 @@ func (c *fakeVRRP) masters() []string {
 func (m fakeMember) Observe(context.Context) (*Observation, error) {
 	m.c.mu.Lock()
 	defer m.c.mu.Unlock()
-	state, addrs := "BACKUP", []netip.Prefix{}
+	state, addrs := api.StateBackup, []netip.Prefix{}
 	for _, n := range m.c.masters() {
 		if n == m.name {
-			state, addrs = "MASTER", []netip.Prefix{netip.MustParsePrefix("10.0.0.100/24")}
+			state, addrs = api.StateMaster, []netip.Prefix{netip.MustParsePrefix("10.0.0.100/24")}
 		}
 	}
 	in := api.Instance{Name: "VI_1", State: state, BasePriority: m.c.prio[m.name], EffectivePriority: m.c.prio[m.name], Preempt: true, VIPs: []string{"10.0.0.100/24"}}

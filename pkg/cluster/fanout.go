@@ -6,11 +6,13 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/hactl/hactl/pkg/remote"
 )
 
 // Options bound the work over nodes and report progress.
 type Options struct {
-	// Limit is the most nodes asked at once (default 32).
+	// Limit is the most nodes asked at once (default remote.DefaultLimit).
 	Limit int
 	// Timeout, when set, bounds each node's whole answer.
 	Timeout time.Duration
@@ -20,14 +22,9 @@ type Options struct {
 }
 
 // NodeError is an error about one node; its message starts with the
-// node's name.
-type NodeError struct {
-	Node string
-	Err  error
-}
-
-func (e *NodeError) Error() string { return e.Node + ": " + e.Err.Error() }
-func (e *NodeError) Unwrap() error { return e.Err }
+// node's name. It is pkg/remote's: errors.As finds one *NodeError type
+// whichever layer wrapped the error.
+type NodeError = remote.NodeError
 
 // nodeErr wraps err so its message starts with the node's name once.
 func nodeErr(name string, err error) error {
@@ -71,39 +68,22 @@ type probe struct {
 // askAll asks every node for its addresses and daemon, both at once,
 // at most opt.Limit nodes at a time, and returns the answers in order.
 func askAll(ctx context.Context, nodes []Node, opt Options) []probe {
-	limit := opt.Limit
-	if limit <= 0 {
-		limit = 32
-	}
 	out := make([]probe, len(nodes))
-	sem := make(chan struct{}, limit)
-	var wg sync.WaitGroup
 	var doneMu sync.Mutex
-	for i, n := range nodes {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			select {
-			case sem <- struct{}{}:
-				defer func() { <-sem }()
-			case <-ctx.Done():
-				out[i].err = nodeErr(n.Name(), ctx.Err())
-				return
-			}
-			nctx, cancel := ctx, context.CancelFunc(func() {})
-			if opt.Timeout > 0 {
-				nctx, cancel = context.WithTimeout(ctx, opt.Timeout)
-			}
-			defer cancel()
-			out[i] = ask(nctx, n)
-			if opt.Done != nil {
-				doneMu.Lock()
-				opt.Done(n.Name())
-				doneMu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
+	remote.Bounded(ctx, len(nodes), opt.Limit, func(ctx context.Context, i int) {
+		n := nodes[i]
+		nctx, cancel := ctx, context.CancelFunc(func() {})
+		if opt.Timeout > 0 {
+			nctx, cancel = context.WithTimeout(ctx, opt.Timeout)
+		}
+		defer cancel()
+		out[i] = ask(nctx, n)
+		if opt.Done != nil {
+			doneMu.Lock()
+			opt.Done(n.Name())
+			doneMu.Unlock()
+		}
+	}, func(i int, err error) { out[i].err = nodeErr(nodes[i].Name(), err) })
 	return out
 }
 

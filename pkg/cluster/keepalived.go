@@ -10,10 +10,12 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/hactl/hactl/pkg/api"
 )
 
 // keepalived's instance states (keepalived/include/vrrp.h).
-var keepalivedStates = map[int]string{0: "INIT", 1: "BACKUP", 2: "MASTER", 3: "FAULT", 98: "STOP"}
+var keepalivedStates = map[int]api.State{0: api.StateInit, 1: api.StateBackup, 2: api.StateMaster, 3: api.StateFault, 98: api.StateStop}
 
 // keepalivedJSON is keepalived's JSON dump (SIGFUNC=JSON, written to
 // /tmp/keepalived.json by keepalived 2.x built with --enable-json): one
@@ -50,7 +52,7 @@ func ParseKeepalivedJSON(b []byte) ([]Instance, error) {
 		d := e.Data
 		state, ok := keepalivedStates[d.State]
 		if !ok {
-			state = "STATE-" + strconv.Itoa(d.State)
+			state = api.State("STATE-" + strconv.Itoa(d.State))
 		}
 		in := Instance{
 			Name: d.Iname, Interface: d.IfpIfname, VRID: d.VRID, State: state,

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/hactl/hactl/pkg/api"
 )
 
 // kaFake is a cluster of keepalived nodes whose owner follows keepalived's
@@ -47,9 +49,9 @@ func (m kaMember) Observe(context.Context) (*Observation, error) {
 		o.Daemon = &Daemon{Kind: DaemonNone, Instances: []Instance{}}
 		return o, nil
 	}
-	state := "BACKUP"
+	state := api.StateBackup
 	if c.owner == m.name {
-		state = "MASTER"
+		state = api.StateMaster
 		o.Ifs[0].Addrs = []netip.Prefix{netip.MustParsePrefix("10.0.0.100/24")}
 	}
 	preempt := !c.nopreempt[m.name]
@@ -239,5 +241,21 @@ func TestParseKeepalivedJSONPreempt(t *testing.T) {
 	}
 	if in := ins[0]; in.Preempt == nil || *in.Preempt || in.AdvertInterval != 200*time.Millisecond {
 		t.Errorf("nopreempt: preempt %v interval %v", in.Preempt, in.AdvertInterval)
+	}
+}
+
+// A cluster where nobody can take over (one node, or every backup in
+// FAULT): the master's restart has no master to hear and comes back as
+// master. Before, restart-safe waited for it to be BACKUP hearing itself,
+// and stopped after --wait.
+func TestRestartSafeOnlyNode(t *testing.T) {
+	c := &kaFake{prio: map[string]int{"n1": 100}, nopreempt: map[string]bool{}, running: map[string]bool{"n1": true}, pid: map[string]int{"n1": 11}, owner: "n1"}
+	res, err := RestartSafe(context.Background(), []Member{kaMember{c, "n1"}}, RestartOptions{Command: "restart {node}", Settle: time.Millisecond,
+		Poll: time.Millisecond, Wait: 300 * time.Millisecond, Lock: LockInfo{Owner: "test"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.FinalOwner != "n1" || len(res.Restarted) != 1 || strings.Join(c.log, ", ") != "restart n1" {
+		t.Errorf("final %s, restarted %+v, log %v", res.FinalOwner, res.Restarted, c.log)
 	}
 }

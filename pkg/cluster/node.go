@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/hactl/hactl/pkg/api"
+	"github.com/hactl/hactl/pkg/vrrp"
 )
 
 // Node is what the operator logic needs from one node. Implementations
@@ -76,8 +77,9 @@ type Instance struct {
 	Name      string `json:"name"`
 	Interface string `json:"interface,omitempty"`
 	VRID      int    `json:"vrid,omitempty"`
-	// State is INIT, BACKUP, MASTER, FAULT or STOP.
-	State string `json:"state"`
+	// State is INIT, BACKUP, MASTER, FAULT or STOP (keepalived's dump
+	// may say STATE-n for a number hactl does not know).
+	State api.State `json:"state"`
 	// StateInferred is set when State was guessed from the addresses the
 	// node holds, not read from the daemon.
 	StateInferred bool `json:"state_inferred,omitempty"`
@@ -117,14 +119,15 @@ type Instance struct {
 // be off (nopreempt).
 func (in *Instance) preempts() bool { return in.Preempt == nil || *in.Preempt }
 
-// masterDown is one Master_Down_Interval plus one interval of the
-// instance (3 s when the interval is unknown): how long a backup waits
-// before it acts, with a margin.
+// masterDown bounds how long any backup of the instance waits before it
+// acts: the Master_Down_Interval of the lowest priority, 0, whose skew is
+// one whole interval (4 × interval: more than any backup's, VRRPv2's
+// included); 3 s when the interval is unknown.
 func (in *Instance) masterDown() time.Duration {
 	if in == nil || in.AdvertInterval <= 0 {
 		return 3 * time.Second
 	}
-	return 4 * in.AdvertInterval
+	return vrrp.MasterDownInterval(vrrp.Version3, 0, in.AdvertInterval)
 }
 
 // configures reports whether a is one of the instance's VIPs.

@@ -167,3 +167,43 @@ type twoErrNode struct {
 func (f *twoErrNode) Name() string                                   { return f.name }
 func (f *twoErrNode) Addresses(context.Context) ([]Interface, error) { return nil, f.addrErr }
 func (f *twoErrNode) Daemon(context.Context) (*Daemon, error)        { return nil, f.daemonErr }
+
+// A member (failover, restart-safe) whose control socket opens but answers
+// badly is an error of the node, even where keepalived runs too; before,
+// SSHMember.Observe took any failed status call for "no hactl daemon".
+func TestMemberDaemonSocketFaults(t *testing.T) {
+	kaProbe := parseProbe([]byte("@@hactl:keepalived 42 42\n"))
+	for _, f := range socketFaults {
+		t.Run(f.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "hactl.sock")
+			faultySocket(t, path, f.serve)
+			cl := api.NewClient(func(ctx context.Context) (net.Conn, error) {
+				return (&net.Dialer{}).DialContext(ctx, "unix", path)
+			})
+			defer cl.CloseIdleConnections()
+			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+			defer cancel()
+			st, serr := cl.Status(ctx)
+			_, d, err := memberDaemon(ctx, path, st, serr, kaProbe)
+			want := strings.Replace(f.want, "no answer within", "no answer in time", 1)
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Fatalf("daemon %+v, err %v; want an error with %q", d, err, want)
+			}
+		})
+	}
+	t.Run("no socket", func(t *testing.T) {
+		dial := &api.DialError{Err: errors.New("dial unix /s: connect: no such file or directory")}
+		if _, d, err := memberDaemon(context.Background(), "/s", nil, dial, kaProbe); err != nil || d.Kind != DaemonKeepalived {
+			t.Errorf("with keepalived: %+v, %v", d, err)
+		}
+		if _, d, err := memberDaemon(context.Background(), "/s", nil, dial, probeResult{}); err != nil || d.Kind != DaemonNone || d.Note != "" {
+			t.Errorf("without: %+v, %v", d, err)
+		}
+	})
+	t.Run("refused", func(t *testing.T) {
+		ref := &api.Error{Status: 403, Code: "forbidden", Message: "not root"}
+		if _, d, err := memberDaemon(context.Background(), "/s", nil, ref, probeResult{}); err != nil || d.Kind != DaemonNone || !strings.Contains(d.Note, "not root") {
+			t.Errorf("%+v, %v", d, err)
+		}
+	})
+}

@@ -5,15 +5,21 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+
+	"github.com/hactl/hactl/pkg/api"
 )
+
+// Verdict is WhoOwns' answer in one word (the JSON's "verdict"; the CLI
+// maps each to its exit code).
+type Verdict string
 
 // Verdicts of WhoOwns, from best to worst but for split brain, which
 // outranks a node that could not be asked.
 const (
-	VerdictOneOwner   = "one_owner"   // exactly one holder, every node answered
-	VerdictNoOwner    = "no_owner"    // nobody holds it, every node answered
-	VerdictSplitBrain = "split_brain" // more than one holder
-	VerdictIncomplete = "incomplete"  // some node could not be asked, at most one holder seen
+	VerdictOneOwner   Verdict = "one_owner"   // exactly one holder, every node answered
+	VerdictNoOwner    Verdict = "no_owner"    // nobody holds it, every node answered
+	VerdictSplitBrain Verdict = "split_brain" // more than one holder
+	VerdictIncomplete Verdict = "incomplete"  // some node could not be asked, at most one holder seen
 )
 
 // WhoOwnsResult is the answer of WhoOwns.
@@ -21,7 +27,7 @@ type WhoOwnsResult struct {
 	// Addrs are the addresses asked about (a hostname's A and AAAA).
 	Addrs []netip.Addr `json:"addresses"`
 	// Verdict is one_owner, no_owner, split_brain or incomplete.
-	Verdict string `json:"verdict"`
+	Verdict Verdict `json:"verdict"`
 	// Owners name the holders: nodes, and with ARP, "MAC aa:bb:..." for an
 	// answer from a host that is none of the nodes.
 	Owners []string `json:"owners"`
@@ -50,8 +56,8 @@ type NodeOwnership struct {
 	// Instance is the instance that has the address among its VIPs.
 	Instance string `json:"instance,omitempty"`
 	// State is that instance's VRRP state.
-	State         string `json:"state,omitempty"`
-	StateInferred bool   `json:"state_inferred,omitempty"`
+	State         api.State `json:"state,omitempty"`
+	StateInferred bool      `json:"state_inferred,omitempty"`
 	// Lingering: the node holds the address but its instance is not
 	// MASTER (a VIP left behind, or added by hand).
 	Lingering bool `json:"lingering,omitempty"`
@@ -114,16 +120,16 @@ func describeDaemon(no *NodeOwnership, d *Daemon, addrs []netip.Addr) {
 	switch {
 	case in != nil:
 		no.Instance, no.State = in.Name, in.State
-		if no.Holds && in.State != "MASTER" {
+		if no.Holds && in.State != api.StateMaster {
 			no.Lingering = true
-			no.Note = "holds the VIP but its instance is " + in.State + " (a lingering VIP, or one added by hand)"
-		} else if !no.Holds && in.State == "MASTER" {
+			no.Note = "holds the VIP but its instance is " + string(in.State) + " (a lingering VIP, or one added by hand)"
+		} else if !no.Holds && in.State == api.StateMaster {
 			no.Note = "MASTER but does not hold the VIP"
 		}
 	case d.Kind == DaemonKeepalived && d.StateSource == SourceInferred:
-		no.State, no.StateInferred = "BACKUP", true
+		no.State, no.StateInferred = api.StateBackup, true
 		if no.Holds {
-			no.State = "MASTER"
+			no.State = api.StateMaster
 		}
 		no.Note = d.Note
 	case no.Holds && d.Kind != DaemonNone:

@@ -7,8 +7,46 @@ import (
 	"time"
 )
 
-// DefaultLimit is FanOut's concurrency bound when none is given.
-const DefaultLimit = 16
+// DefaultLimit is the most nodes worked on at once when no limit is given:
+// by FanOut, and by pkg/cluster's looks at a cluster (who-owns, status,
+// failover, restart-safe). One bound for the project.
+const DefaultLimit = 32
+
+// Bounded calls fn(ctx, i) for every i in [0, n), at most limit at once
+// (DefaultLimit when limit <= 0), and returns when every call has
+// returned. Calls not yet started when ctx ends are not made: skipped(i,
+// ctx.Err()) is called instead, when set. The one bounded fan-out of
+// hactl: FanOut and pkg/cluster build on it.
+func Bounded(ctx context.Context, n, limit int, fn func(ctx context.Context, i int), skipped func(i int, err error)) {
+	if limit <= 0 {
+		limit = DefaultLimit
+	}
+	sem := make(chan struct{}, limit)
+	var wg sync.WaitGroup
+	for i := range n {
+		err := ctx.Err()
+		if err == nil {
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				err = ctx.Err()
+			}
+		}
+		if err != nil {
+			if skipped != nil {
+				skipped(i, err)
+			}
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			fn(ctx, i)
+		}()
+	}
+	wg.Wait()
+}
 
 // Outcome is one node's result of FanOut.
 type Outcome[T any] struct {
@@ -40,49 +78,30 @@ type FanOutOptions struct {
 // caller's, with the node's deadline when opt.Timeout is set. Nodes not yet
 // started when ctx ends get ctx's error without fn being called.
 func FanOut[T any](ctx context.Context, nodes []Node, opt FanOutOptions, fn func(ctx context.Context, n Node) (T, error)) []Outcome[T] {
-	limit := opt.Limit
-	if limit <= 0 {
-		limit = DefaultLimit
-	}
 	out := make([]Outcome[T], len(nodes))
-	sem := make(chan struct{}, limit)
-	var wg sync.WaitGroup
-	var progressMu sync.Mutex
 	for i, n := range nodes {
 		out[i].Node = n
-		if err := ctx.Err(); err != nil {
-			out[i].Err = nodeErr(n.Name, err)
-			continue
-		}
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-			out[i].Err = nodeErr(n.Name, ctx.Err())
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			nctx, cancel := ctx, context.CancelFunc(func() {})
-			if opt.Timeout > 0 {
-				nctx, cancel = context.WithTimeout(ctx, opt.Timeout)
-			}
-			defer cancel()
-			start := time.Now()
-			v, err := fn(nctx, n)
-			if err != nil && opt.Timeout > 0 && errors.Is(nctx.Err(), context.DeadlineExceeded) && !errors.Is(err, ErrTimeout) {
-				err = &timeoutError{limit: opt.Timeout.String(), cause: err}
-			}
-			out[i].Value, out[i].Err, out[i].Elapsed = v, nodeErr(n.Name, err), time.Since(start)
-			if opt.Progress != nil {
-				progressMu.Lock()
-				opt.Progress(i, n, out[i].Err)
-				progressMu.Unlock()
-			}
-		}()
 	}
-	wg.Wait()
+	var progressMu sync.Mutex
+	Bounded(ctx, len(nodes), opt.Limit, func(ctx context.Context, i int) {
+		n := nodes[i]
+		nctx, cancel := ctx, context.CancelFunc(func() {})
+		if opt.Timeout > 0 {
+			nctx, cancel = context.WithTimeout(ctx, opt.Timeout)
+		}
+		defer cancel()
+		start := time.Now()
+		v, err := fn(nctx, n)
+		if err != nil && opt.Timeout > 0 && errors.Is(nctx.Err(), context.DeadlineExceeded) && !errors.Is(err, ErrTimeout) {
+			err = &timeoutError{limit: opt.Timeout.String(), cause: err}
+		}
+		out[i].Value, out[i].Err, out[i].Elapsed = v, nodeErr(n.Name, err), time.Since(start)
+		if opt.Progress != nil {
+			progressMu.Lock()
+			opt.Progress(i, n, out[i].Err)
+			progressMu.Unlock()
+		}
+	}, func(i int, err error) { out[i].Err = nodeErr(nodes[i].Name, err) })
 	return out
 }
 

@@ -90,3 +90,30 @@ func TestFanOutCanceled(t *testing.T) {
 		}
 	}
 }
+
+func TestBounded(t *testing.T) {
+	var running, most atomic.Int32
+	var calls atomic.Int32
+	Bounded(context.Background(), 20, 3, func(ctx context.Context, i int) {
+		n := running.Add(1)
+		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+		}
+		time.Sleep(time.Millisecond)
+		running.Add(-1)
+		calls.Add(1)
+	}, nil)
+	if calls.Load() != 20 || most.Load() > 3 {
+		t.Errorf("%d calls, at most %d at once; want 20, at most 3", calls.Load(), most.Load())
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var skipped []int
+	Bounded(ctx, 3, 0, func(context.Context, int) { t.Error("called after the end") }, func(i int, err error) {
+		if errors.Is(err, context.Canceled) {
+			skipped = append(skipped, i)
+		}
+	})
+	if len(skipped) != 3 {
+		t.Errorf("skipped %v", skipped)
+	}
+}

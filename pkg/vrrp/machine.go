@@ -226,19 +226,34 @@ func (in *Instance) priority() uint8 {
 	return in.effective()
 }
 
-// skew is RFC 5798 §6.1 Skew_Time; VRRPv2 uses RFC 3768's seconds-based
-// form, which ignores the interval.
+// skew is the instance's Skew_Time at the priority it advertises.
 func (in *Instance) skew() time.Duration {
-	p := time.Duration(256 - int(in.priority()))
-	if in.cfg.Version == Version2 {
-		return p * time.Second / 256
-	}
-	return p * in.masterAdverInt / 256
+	return SkewTime(in.cfg.Version, int(in.priority()), in.masterAdverInt)
 }
 
-// masterDownInterval is RFC 5798 §6.1 Master_Down_Interval.
+// masterDownInterval is the instance's Master_Down_Interval.
 func (in *Instance) masterDownInterval() time.Duration {
-	return 3*in.masterAdverInt + in.skew()
+	return MasterDownInterval(in.cfg.Version, int(in.priority()), in.masterAdverInt)
+}
+
+// SkewTime is RFC 5798 §6.1's Skew_Time of a router that advertises with
+// priority every interval: (256 − priority) × interval / 256. VRRPv2 uses
+// RFC 3768 §6.1's seconds-based form, (256 − priority) / 256 seconds,
+// which ignores the interval. The one definition of the formula in hactl.
+func SkewTime(v Version, priority int, interval time.Duration) time.Duration {
+	p := time.Duration(256 - priority)
+	if v == Version2 {
+		return p * time.Second / 256
+	}
+	return p * interval / 256
+}
+
+// MasterDownInterval is RFC 5798 §6.1's Master_Down_Interval, 3 ×
+// interval + SkewTime: how long a backup that advertises with priority
+// waits before it takes over from a master that advertises every
+// interval and has fallen silent.
+func MasterDownInterval(v Version, priority int, interval time.Duration) time.Duration {
+	return 3*interval + SkewTime(v, priority, interval)
 }
 
 // Status is a snapshot of an instance for status displays and tests.

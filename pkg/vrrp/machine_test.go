@@ -121,6 +121,12 @@ func TestRFC5798_6_1_SkewAndMasterDownInterval(t *testing.T) {
 		if got := h.in.masterDownInterval(); got != 3*tt.ivl+tt.wantSkew {
 			t.Errorf("v%d prio %d: MDI %v", tt.v, tt.prio, got)
 		}
+		if got := SkewTime(tt.v, int(tt.prio), tt.ivl); got != tt.wantSkew {
+			t.Errorf("SkewTime(%d, %d, %v) = %v, want %v", tt.v, tt.prio, tt.ivl, got, tt.wantSkew)
+		}
+		if got := MasterDownInterval(tt.v, int(tt.prio), tt.ivl); got != 3*tt.ivl+tt.wantSkew {
+			t.Errorf("MasterDownInterval(%d, %d, %v) = %v", tt.v, tt.prio, tt.ivl, got)
+		}
 	}
 }
 

@@ -57,17 +57,34 @@ const (
 	MismatchAuth                          // VRRPv2 authentication type or password differ
 )
 
-var mismatchNames = [...]string{"VIPs", "version", "interval", "authentication"}
+// mismatchNames is the one table of the kinds' names, bit by bit: key is
+// the word the daemon's API, logs and metrics use (api.Conflict's
+// differences, conflict_counts), text the one people read in hactl watch.
+var mismatchNames = [...]struct{ key, text string }{
+	{"vips", "VIPs"}, {"version", "version"}, {"interval", "interval"}, {"auth", "authentication"},
+}
 
 // String lists the differences, "VIPs, interval"; "" for none.
 func (m Mismatch) String() string {
 	var out []string
 	for i, n := range mismatchNames {
 		if m&(1<<i) != 0 {
-			out = append(out, n)
+			out = append(out, n.text)
 		}
 	}
 	return strings.Join(out, ", ")
+}
+
+// Keys lists the differences by their keys, ["vips", "interval"]; nil for
+// none. The daemon's conflict records and counters use them.
+func (m Mismatch) Keys() []string {
+	var out []string
+	for i, n := range mismatchNames {
+		if m&(1<<i) != 0 {
+			out = append(out, n.key)
+		}
+	}
+	return out
 }
 
 // Advert is what an advertisement says about its virtual router, in a form
@@ -133,17 +150,4 @@ func sameSet(a, b []netip.Addr) bool {
 		return slices.Compact(out)
 	}
 	return slices.Equal(norm(a), norm(b))
-}
-
-// MasterDownInterval is RFC 5798 §6.1's Master_Down_Interval for a router
-// that advertises with priority and interval: 3 × interval + Skew_Time,
-// where Skew_Time is (256 − priority) × interval / 256 for VRRPv3 and
-// (256 − priority) / 256 seconds for VRRPv2 (RFC 3768 §6.1). It is how long
-// a backup waits before it takes over from a silent master.
-func MasterDownInterval(v vrrp.Version, priority int, interval time.Duration) time.Duration {
-	skew := time.Duration(256-priority) * interval / 256
-	if v == vrrp.Version2 {
-		skew = time.Duration(256-priority) * time.Second / 256
-	}
-	return 3*interval + skew
 }

@@ -64,7 +64,7 @@ type Row struct {
 
 // masterDown is the row's Master_Down_Interval by its last advert.
 func (r *Row) masterDown() time.Duration {
-	return MasterDownInterval(vrrp.Version(r.Version), r.Priority, r.Interval)
+	return vrrp.MasterDownInterval(vrrp.Version(r.Version), r.Priority, r.Interval)
 }
 
 // live reports whether the row's source counts as still advertising at

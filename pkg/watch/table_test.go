@@ -147,7 +147,7 @@ func TestConflictFlagsPacketsAndRows(t *testing.T) {
 // sources advertising one VRID and VIP set for longer than one
 // Master_Down_Interval are two masters.
 func TestDualMaster(t *testing.T) {
-	mdi := MasterDownInterval(vrrp.Version3, 100, sec) // 3.609375 s
+	mdi := vrrp.MasterDownInterval(vrrp.Version3, 100, sec) // 3.609375 s
 	cases := []struct {
 		name  string
 		evs   [][]event
@@ -271,7 +271,7 @@ func TestMasterDownInterval(t *testing.T) {
 		{vrrp.Version3, 255, 100 * time.Millisecond, 300*time.Millisecond + 100*time.Millisecond/256},
 		{vrrp.Version2, 100, 2 * sec, 6*sec + 156*sec/256},
 	} {
-		if got := MasterDownInterval(c.v, c.prio, c.ivl); got != c.want {
+		if got := vrrp.MasterDownInterval(c.v, c.prio, c.ivl); got != c.want {
 			t.Errorf("MasterDownInterval(%d, %d, %v) = %v, want %v", c.v, c.prio, c.ivl, got, c.want)
 		}
 	}
@@ -283,5 +283,18 @@ func TestFlagsNames(t *testing.T) {
 	}
 	if got := Flags(0).Names(); got == nil || len(got) != 0 {
 		t.Errorf("no flags: %#v", got)
+	}
+}
+
+func TestMismatchNames(t *testing.T) {
+	m := MismatchVIPs | MismatchInterval | MismatchAuth
+	if got := m.String(); got != "VIPs, interval, authentication" {
+		t.Errorf("String %q", got)
+	}
+	if got := strings.Join(m.Keys(), ","); got != "vips,interval,auth" {
+		t.Errorf("Keys %q", got)
+	}
+	if Mismatch(0).Keys() != nil || MismatchVersion.Keys()[0] != "version" {
+		t.Errorf("none %v, version %v", Mismatch(0).Keys(), MismatchVersion.Keys())
 	}
 }
