@@ -35,13 +35,6 @@ func (e *ExitError) Unwrap() error { return e.Err }
 // WithExit wraps err so that the command exits with code.
 func WithExit(code int, err error) error { return &ExitError{Code: code, Err: err} }
 
-// ErrNotImplemented is returned by commands whose issue has not landed yet.
-var ErrNotImplemented = errors.New("not implemented yet")
-
-func notImplemented(cmd string) error {
-	return fmt.Errorf("%s: %w (see the project's open issues)", cmd, ErrNotImplemented)
-}
-
 // ExitCode maps an error returned by a command to the process exit code.
 // It is the only place where errors become exit codes.
 func ExitCode(err error) int {

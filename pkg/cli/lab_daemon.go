@@ -63,7 +63,7 @@ func startLabDaemons(l *netlab.Lab, keepalived []string) error {
 	for i, h := range l.Nodes {
 		// Under the supervisor (lab_supervisor.go), so that a restart is
 		// SIGTERM to the daemon: hactl restart-safe works in the lab.
-		argv := []string{}
+		var argv []string
 		if slices.Contains(keepalived, h.Name) {
 			conf := filepath.Join(h.Dir, "keepalived.conf")
 			if err := os.WriteFile(conf, []byte(labDaemonConfig(i+1)), 0o644); err != nil {

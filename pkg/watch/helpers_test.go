@@ -113,6 +113,3 @@ func golden(t testing.TB) map[string][]byte {
 
 // at is t0 plus d.
 func at(d time.Duration) time.Time { return t0.Add(d) }
-
-// ms is d milliseconds.
-func ms(d int) time.Duration { return time.Duration(d) * time.Millisecond }
