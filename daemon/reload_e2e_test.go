@@ -154,13 +154,6 @@ func (tap *advertTap) maxGap(src netip.Addr, from, to time.Time) (time.Duration,
 	return gap, end, n
 }
 
-// count is how many adverts src sent in total.
-func (tap *advertTap) count(src netip.Addr) int {
-	tap.mu.Lock()
-	defer tap.mu.Unlock()
-	return len(tap.at[src])
-}
-
 // waitReload polls a daemon's status until its reload has an outcome
 // newer than since, for at most limit.
 func waitReload(t *testing.T, n *netlab.Host, since time.Time, limit time.Duration) *api.Status {
@@ -326,7 +319,6 @@ func TestE2EReloadHostileIncludes(t *testing.T) {
 		}
 		// Clear the error for the next case.
 		write(t, d.conf, reloadConf(150, ""), 0o644)
-		sent = time.Now()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		res, err := api.NewUnixClient(n.Socket()).Reload(ctx)
 		cancel()

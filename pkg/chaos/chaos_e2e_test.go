@@ -4,7 +4,6 @@ package chaos_test
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -64,6 +63,6 @@ func TestE2EChaosShort(t *testing.T) {
 type testLog struct{ t *testing.T }
 
 func (w *testLog) Write(p []byte) (int, error) {
-	w.t.Log(fmt.Sprintf("%s", p[:len(p)-1]))
+	w.t.Log(string(p[:len(p)-1]))
 	return len(p), nil
 }

@@ -6,7 +6,7 @@ import (
 	"fmt"
 )
 
-// Exit codes, as documented in docs/exit-codes.md and ../shared/CLI.md.
+// Exit codes, as documented in docs/exit-codes.md and docs/cli-contract.md.
 const (
 	ExitOK          = 0 // success
 	ExitFailure     = 1 // usage, configuration or resolution error

@@ -10,9 +10,9 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// GlobalOptions are the operator commands' shared flags (../shared/CLI.md,
-// "Global flags"). Environment variables fill them before flags are parsed,
-// so an explicit flag always wins.
+// GlobalOptions are the operator commands' shared flags (docs/cli-contract.md,
+// "Global flags of the operator commands"). Environment variables fill them
+// before flags are parsed, so an explicit flag always wins.
 type GlobalOptions struct {
 	Output      string
 	Nodes       []string

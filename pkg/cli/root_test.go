@@ -24,7 +24,7 @@ func run(t *testing.T, env map[string]string, args ...string) (code int, stdout,
 	return ExitCode(err), out.String(), errOut.String()
 }
 
-// The command list of ../shared/CLI.md.
+// The command list of docs/cli-contract.md.
 var contractCommands = [][]string{
 	{"daemon"}, {"who-owns"}, {"status"}, {"failover"}, {"restart-safe"}, {"watch"},
 	{"config", "check"}, {"config", "show"}, {"lab", "up"}, {"lab", "down"}, {"lab", "status"}, {"lab", "exec"},

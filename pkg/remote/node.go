@@ -111,19 +111,6 @@ func (r *Resolver) ResolveName(name string) (Node, error) {
 	return r.Resolve(inventory.Node{Name: name})
 }
 
-// ResolveAll resolves the nodes of an inventory cluster, in order.
-func (r *Resolver) ResolveAll(c *inventory.Cluster) ([]Node, error) {
-	out := make([]Node, 0, len(c.Nodes))
-	for _, n := range c.Nodes {
-		node, err := r.Resolve(c.Resolved(n))
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, node)
-	}
-	return out, nil
-}
-
 // Resolve merges an inventory node (pass it through Cluster.Resolved first
 // to inherit the cluster's settings) with the flags and ssh_config.
 func (r *Resolver) Resolve(in inventory.Node) (Node, error) {
