@@ -16,6 +16,7 @@ import (
 
 	"github.com/hactl/hactl/pkg/api"
 	"github.com/hactl/hactl/pkg/netlab"
+	"github.com/hactl/hactl/pkg/vrrp"
 )
 
 // Config bounds a chaos run.
@@ -160,11 +161,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 func (r *runner) bound() time.Duration {
 	iv := r.cfg.Interval
 	low := r.nodes[0].prio
-	return 3*iv + time.Duration(256-low)*iv/256 + iv + 300*time.Millisecond
+	return vrrp.MasterDownInterval(vrrp.Version3, low, iv) + iv + 300*time.Millisecond
 }
 
 func leaseOf(iv time.Duration, prio int) time.Duration {
-	d := 3*iv + time.Duration(256-prio)*iv/256 + 2*time.Second
+	d := vrrp.MasterDownInterval(vrrp.Version3, prio, iv) + 2*time.Second // the labs run VRRPv3
 	return (d + time.Second - 1) / time.Second * time.Second
 }
 

@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strconv"
 	"syscall"
 	"time"
 
+	"github.com/hactl/hactl/pkg/vrrp"
 	"golang.org/x/net/ipv4"
 	"golang.org/x/sys/unix"
 )
@@ -52,7 +54,7 @@ func Open(cfg Config) (*Flooder, error) {
 		err := rc.Control(func(fd uintptr) { serr = unix.BindToDevice(int(fd), cfg.Interface) })
 		return errors.Join(err, serr)
 	}}
-	conn, err := lc.ListenPacket(context.Background(), "ip4:112", "0.0.0.0")
+	conn, err := lc.ListenPacket(context.Background(), "ip4:"+strconv.Itoa(vrrp.Protocol), "0.0.0.0")
 	if err != nil {
 		return nil, fmt.Errorf("flood: raw socket: %w", err)
 	}
