@@ -125,7 +125,7 @@ func (b *builder) walk(stmts []*Statement, spec blockSpec) {
 }
 
 func (b *builder) unknown(s *Statement, where string) {
-	b.diag.errorf(s.Pos, "unknown keyword %q %s", s.Keyword, where)
+	b.diag.correctf(s.Pos, "unknown keyword %q %s: keepalived reports it and skips it, and so does hactl", s.Keyword, where)
 }
 
 // ignore records a keyword or section hactl skips.
@@ -175,8 +175,9 @@ func (b *builder) noBlock(s *Statement) bool {
 	return true
 }
 
-// nargs checks that s has between lo and hi arguments (hi < 0: no upper
-// bound) and no block.
+// nargs checks that s has at least lo arguments and no block. Words past
+// hi (hi < 0: no upper bound) are dropped with a warning: keepalived's
+// handlers read the slots they know and never look at the rest.
 func (b *builder) nargs(s *Statement, lo, hi int) bool {
 	if !b.noBlock(s) {
 		return false
@@ -184,19 +185,42 @@ func (b *builder) nargs(s *Statement, lo, hi int) bool {
 	n := len(s.Args)
 	switch {
 	case n < lo && lo == 1:
-		b.diag.errorf(s.Pos, "%s needs a value", s.Keyword)
+		b.diag.errorf(s.Pos, "%s needs a value (keepalived exits on a missing parameter)", s.Keyword)
 		return false
 	case n < lo:
-		b.diag.errorf(s.Pos, "%s needs %d values", s.Keyword, lo)
+		b.diag.errorf(s.Pos, "%s needs %d values (keepalived exits on a missing parameter)", s.Keyword, lo)
 		return false
 	case hi >= 0 && n > hi:
-		b.diag.errorf(s.Args[hi].Pos, "%s: unexpected %q", s.Keyword, s.Args[hi].Text)
-		return false
+		b.extraWords(s, hi)
 	}
 	return true
 }
 
-// flag handles a keyword without arguments, or with an optional <BOOL>.
+// extraWords warns about the words of s past its first keep ones and
+// drops them, as keepalived ignores them.
+func (b *builder) extraWords(s *Statement, keep int) {
+	extra := s.Args[keep]
+	switch {
+	case keep == 0:
+		b.diag.warnf(extra.Pos, "%s takes no value: keepalived ignores %q and sets %s all the same, and so does hactl (to undo %s, remove the line)",
+			s.Keyword, extra.Text, s.Keyword, s.Keyword)
+	default:
+		b.diag.warnf(extra.Pos, "%s takes %s: keepalived ignores %q and what follows, and so does hactl",
+			s.Keyword, countValues(keep), extra.Text)
+	}
+	s.Args = s.Args[:keep]
+}
+
+func countValues(n int) string {
+	if n == 1 {
+		return "one value"
+	}
+	return fmt.Sprintf("%d values", n)
+}
+
+// flag handles a keyword without arguments, or with an optional <BOOL>
+// (keepalived's check_true_false: an invalid one is reported and the line
+// ignored).
 func (b *builder) flag(s *Statement, dst *bool) bool {
 	if !b.nargs(s, 0, 1) {
 		return false
@@ -207,12 +231,27 @@ func (b *builder) flag(s *Statement, dst *bool) bool {
 	}
 	v, err := parseBool(s.Args[0].Text)
 	if err != nil {
-		b.diag.errorf(s.Args[0].Pos, "%s: %v", s.Keyword, err)
+		b.diag.correctf(s.Args[0].Pos, "%s: %v: keepalived reports it and ignores the line, and so does hactl", s.Keyword, err)
 		return false
 	}
 	*dst = v
 	return true
 }
+
+// badValue reports a value keepalived refuses: it logs a configuration
+// error and keeps what it had (the default), and hactl does the same. For
+// hactl's own keywords (which keepalived does not know) it is an error.
+func (b *builder) badValue(s *Statement, p Pos, format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	if hactlKeywords[s.Keyword] {
+		b.diag.errorf(p, "%s", msg)
+		return
+	}
+	b.diag.correctf(p, "%s: keepalived reports it and keeps the default, and so does hactl", msg)
+}
+
+// hactlKeywords are hactl's own keywords; keepalived does not know them.
+var hactlKeywords = set("state_file", "control_socket", "notify_master_dir", "vip_lease")
 
 // name checks the single name argument of a named section.
 func (b *builder) sectionName(s *Statement) (string, bool) {
@@ -237,7 +276,7 @@ func (b *builder) sectionName(s *Statement) (string, bool) {
 // keyword's line after '{', which the tree already puts inside the block.
 func (b *builder) valueLines(s *Statement) [][]Arg {
 	if len(s.Args) > 0 {
-		b.diag.errorf(s.Args[0].Pos, "%s: unexpected %q before '{'", s.Keyword, s.Args[0].Text)
+		b.diag.correctf(s.Args[0].Pos, "%s: unexpected %q before '{' (values go inside the block): keepalived reports it and ignores it, and so does hactl", s.Keyword, s.Args[0].Text)
 	}
 	if !b.needBlock(s) {
 		return nil
@@ -288,4 +327,36 @@ func (b *builder) noteScript(p Pos) {
 		b.scriptsUsed = true
 		b.firstScript = p
 	}
+}
+
+// sectionKeywords are keepalived's keywords with a sub-level of keywords,
+// by the keyword of the block they are in ("" at top level); valueBlocks
+// are those whose block is a list of values (keepalived's
+// alloc_value_block). The tree parser reads a block for them even when
+// their '{' is missing, as keepalived does.
+var (
+	sectionKeywords = map[string]map[string]bool{
+		"": set("global_defs", "vrrp_script", "track_file", "vrrp_track_file", "vrrp_instance",
+			"vrrp_sync_group", "virtual_server", "virtual_server_group", "static_ipaddress",
+			"static_routes", "static_rules", "bfd_instance", "SSL", "linkbeat_interfaces",
+			"track_group", "garp_group", "vrrp_track_process"),
+		"vrrp_instance": set("authentication"),
+	}
+	valueBlocks = map[string]map[string]bool{
+		"vrrp_instance": set("virtual_ipaddress", "virtual_ipaddress_excluded", "virtual_routes",
+			"virtual_rules", "track_interface", "track_script", "track_file", "track_process",
+			"track_bfd", "unicast_peer"),
+		"vrrp_sync_group": set("group", "track_interface", "track_script", "track_file",
+			"track_process", "track_bfd"),
+	}
+)
+
+// blockKeyword reports whether kw, inside a block of parent ("" at top
+// level), opens a block for keepalived, and whether it is a section (a
+// sub-level of keywords) rather than a value block.
+func blockKeyword(parent, kw string) (section, ok bool) {
+	if sectionKeywords[parent][kw] {
+		return true, true
+	}
+	return false, valueBlocks[parent][kw]
 }

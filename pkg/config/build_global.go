@@ -73,7 +73,7 @@ func (b *builder) globalSpec() blockSpec {
 			}
 			v, err := parseInt(s.Args[0].Text, 2, 3)
 			if err != nil {
-				b.diag.errorf(s.Args[0].Pos, "vrrp_version must be 2 or 3, not %q", s.Args[0].Text)
+				b.badValue(s, s.Args[0].Pos, "vrrp_version must be 2 or 3, not %q", s.Args[0].Text)
 				return
 			}
 			g.VRRPVersion = int(v)
@@ -164,13 +164,13 @@ func (b *builder) mcastGroup(s *Statement, dst *netip.Addr, fam Family) {
 	a, err := parseAddr(s.Args[0].Text)
 	switch {
 	case err != nil:
-		b.diag.errorf(s.Args[0].Pos, "%s: %v", s.Keyword, err)
+		b.badValue(s, s.Args[0].Pos, "%s: %v", s.Keyword, err)
 	case familyOf(a) != fam:
-		b.diag.errorf(s.Args[0].Pos, "%s: %s is not an %s address", s.Keyword, a, familyName(fam))
+		b.badValue(s, s.Args[0].Pos, "%s: %s is not an %s address", s.Keyword, a, familyName(fam))
 	case !a.IsMulticast():
-		b.diag.errorf(s.Args[0].Pos, "%s: %s is not a multicast address", s.Keyword, a)
+		b.badValue(s, s.Args[0].Pos, "%s: %s is not a multicast address", s.Keyword, a)
 	case fam == FamilyIPv6 && !a.IsLinkLocalMulticast():
-		b.diag.errorf(s.Args[0].Pos, "%s: %s is not a link-local multicast address", s.Keyword, a)
+		b.badValue(s, s.Args[0].Pos, "%s: %s is not a link-local multicast address", s.Keyword, a)
 	default:
 		*dst = a
 	}
@@ -190,7 +190,7 @@ func (b *builder) secondsInt(s *Statement, dst *time.Duration, lo, hi uint64) {
 	}
 	v, err := parseUint(s.Args[0].Text, lo, hi)
 	if err != nil {
-		b.diag.errorf(s.Args[0].Pos, "%s: %v", s.Keyword, err)
+		b.badValue(s, s.Args[0].Pos, "%s: %v", s.Keyword, err)
 		return
 	}
 	*dst = time.Duration(v) * time.Second
@@ -203,7 +203,7 @@ func (b *builder) seconds(s *Statement, dst *time.Duration, lo, hi time.Duration
 	}
 	d, note, err := parseSeconds(s.Args[0].Text, lo, hi)
 	if err != nil {
-		b.diag.errorf(s.Args[0].Pos, "%s: %v", s.Keyword, err)
+		b.badValue(s, s.Args[0].Pos, "%s: %v", s.Keyword, err)
 		return false
 	}
 	if note != "" {
@@ -220,7 +220,7 @@ func (b *builder) repeat(s *Statement, dst *int) {
 	}
 	v, err := parseUint(s.Args[0].Text, 0, math.MaxUint32)
 	if err != nil {
-		b.diag.errorf(s.Args[0].Pos, "%s: %v", s.Keyword, err)
+		b.badValue(s, s.Args[0].Pos, "%s: %v", s.Keyword, err)
 		return
 	}
 	if v == 0 {
@@ -236,7 +236,7 @@ func (b *builder) uintInto(s *Statement, dst *int, lo, hi uint64) bool {
 	}
 	v, err := parseUint(s.Args[0].Text, lo, hi)
 	if err != nil {
-		b.diag.errorf(s.Args[0].Pos, "%s: %v", s.Keyword, err)
+		b.badValue(s, s.Args[0].Pos, "%s: %v", s.Keyword, err)
 		return false
 	}
 	*dst = int(v)

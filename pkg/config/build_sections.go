@@ -1,7 +1,9 @@
 package config
 
 import (
+	"fmt"
 	"math"
+	"strconv"
 	"time"
 )
 
@@ -27,7 +29,7 @@ func (b *builder) route(words []Arg) (Route, bool) {
 		w := words[i]
 		value := func() (Arg, bool) {
 			if i+1 >= len(words) {
-				b.diag.errorf(w.Pos, "virtual_routes: %s needs a value", w.Text)
+				b.dropRoute(w.Pos, "virtual_routes: %s needs a value", w.Text)
 				return Arg{}, false
 			}
 			i++
@@ -42,7 +44,7 @@ func (b *builder) route(words []Arg) (Route, bool) {
 				return a, false
 			}
 			if _, err := parseAddr(a.Text); err != nil {
-				b.diag.errorf(a.Pos, "virtual_routes: %s: %v", kw, err)
+				b.dropRoute(a.Pos, "virtual_routes: %s: %v", kw, err)
 				return a, false
 			}
 			return a, true
@@ -91,7 +93,7 @@ func (b *builder) route(words []Arg) (Route, bool) {
 			}
 			n, err := parseUint(a.Text, 0, math.MaxUint32)
 			if err != nil {
-				b.diag.errorf(a.Pos, "virtual_routes: %s: %v", w.Text, err)
+				b.dropRoute(a.Pos, "virtual_routes: %s: %v", w.Text, err)
 				return r, false
 			}
 			m := uint32(n)
@@ -124,20 +126,25 @@ func (b *builder) route(words []Arg) (Route, bool) {
 			}
 			p, err := parsePrefix(text)
 			if err != nil {
-				b.diag.errorf(w.Pos, "virtual_routes: unknown keyword or invalid destination %q", w.Text)
+				b.dropRoute(w.Pos, "virtual_routes: unknown keyword or invalid destination %q", w.Text)
 				return r, false
 			}
 			r.Dest, haveDest = p, true
 		default:
-			b.diag.errorf(w.Pos, "virtual_routes: unknown keyword %q", w.Text)
+			b.dropRoute(w.Pos, "virtual_routes: unknown keyword %q", w.Text)
 			return r, false
 		}
 	}
 	if !haveDest {
-		b.diag.errorf(words[0].Pos, "virtual_routes: no destination given")
+		b.dropRoute(words[0].Pos, "virtual_routes: no destination given")
 		return r, false
 	}
 	return r, true
+}
+
+// dropRoute reports a virtual_routes line keepalived skips.
+func (b *builder) dropRoute(p Pos, format string, args ...any) {
+	b.diag.correctf(p, "%s: keepalived reports it and skips the route, and so does hactl", fmt.Sprintf(format, args...))
 }
 
 // scriptIgnored are vrrp_script keywords hactl skips (none today).
@@ -154,6 +161,9 @@ func (b *builder) vrrpScript(s *Statement) {
 	}
 	sc := &Script{Name: name, Pos: s.Pos, Interval: time.Second, Rise: 1, Fall: 1}
 	hasScript := false
+	// user may come before script: keepalived keeps it aside and so does
+	// this, applied once the block is read.
+	var user, group string
 	h := map[string]handler{
 		"script": func(c *Statement) {
 			if hasScript {
@@ -176,13 +186,14 @@ func (b *builder) vrrpScript(s *Statement) {
 			}
 			n, err := parseInt(c.Args[0].Text, -253, 253)
 			if err != nil {
-				b.diag.errorf(c.Args[0].Pos, "vrrp_script %s: weight must be between -253 and 253: %v", name, err)
-				return
+				// keepalived reports it and keeps what strtol read.
+				n, _ = strconv.ParseInt(c.Args[0].Text, 10, 32)
+				b.diag.correctf(c.Args[0].Pos, "vrrp_script %s: weight must be between -253 and 253: %v: keepalived reports it and uses %d all the same, and so does hactl", name, err, n)
 			}
 			sc.Weight = int(n)
 			if len(c.Args) > 1 {
 				if c.Args[1].Text != "reverse" {
-					b.diag.errorf(c.Args[1].Pos, "vrrp_script %s: unknown weight option %q (want reverse)", name, c.Args[1].Text)
+					b.diag.correctf(c.Args[1].Pos, "vrrp_script %s: unknown weight option %q (want reverse): keepalived reports it and ignores it, and so does hactl", name, c.Args[1].Text)
 					return
 				}
 				sc.WeightReverse = true
@@ -192,9 +203,9 @@ func (b *builder) vrrpScript(s *Statement) {
 		"fall": func(c *Statement) { b.uintInto(c, &sc.Fall, 1, math.MaxInt32) },
 		"user": func(c *Statement) {
 			if b.nargs(c, 1, 2) {
-				sc.Command.User = c.Args[0].Text
+				user, group = c.Args[0].Text, ""
 				if len(c.Args) > 1 {
-					sc.Command.Group = c.Args[1].Text
+					group = c.Args[1].Text
 				}
 			}
 		},
@@ -206,9 +217,12 @@ func (b *builder) vrrpScript(s *Statement) {
 	}
 	b.walk(s.Block, blockSpec{name: "vrrp_script " + name, handlers: h, ignored: scriptIgnored})
 	if !hasScript {
-		b.diag.errorf(s.Pos, "vrrp_script %s has no script", name)
+		b.diag.correctf(s.Pos, "vrrp_script %s has no script: keepalived reports it and removes it (instances do not track it), and so does hactl", name)
 		b.invalid[name] = true
 		return
+	}
+	if user != "" {
+		sc.Command.User, sc.Command.Group = user, group
 	}
 	b.scripts[name] = sc
 	b.cfg.Scripts = append(b.cfg.Scripts, sc)
@@ -222,11 +236,11 @@ func (b *builder) scriptSeconds(s *Statement, dst *time.Duration) {
 	}
 	n, err := parseUint(s.Args[0].Text, 0, maxDelaySeconds)
 	if err != nil {
-		b.diag.errorf(s.Args[0].Pos, "%s: %v", s.Keyword, err)
+		b.badValue(s, s.Args[0].Pos, "%s: %v", s.Keyword, err)
 		return
 	}
 	if n == 0 {
-		b.diag.warnf(s.Args[0].Pos, "%s must be greater than 0; using 1", s.Keyword)
+		b.diag.correctf(s.Args[0].Pos, "%s must be greater than 0: keepalived reports it and uses 1, and so does hactl", s.Keyword)
 		n = 1
 	}
 	*dst = time.Duration(n) * time.Second
@@ -356,7 +370,8 @@ func (b *builder) syncGroup(s *Statement) {
 		deprecated: map[string]string{"global_tracking": "sync_group_tracking_weight"}}
 	b.walk(s.Block, spec)
 	if len(gd.members) == 0 {
-		b.diag.errorf(s.Pos, "vrrp_sync_group %s has no group { ... } of instances", name)
+		b.diag.correctf(s.Pos, "vrrp_sync_group %s has no group { ... } of instances: keepalived reports it and removes the group, and so does hactl", name)
+		return
 	}
 	b.groups = append(b.groups, gd)
 }

@@ -19,7 +19,7 @@ func (b *builder) checkVRIDs() {
 				if a.Interface != c.Interface || a.McastGroup != c.McastGroup {
 					continue
 				}
-				b.diag.errorf(d.vrid, "(%s) VRID %d is already used for %s on interface %s by %s at %s",
+				b.diag.errorf(d.vrid, "(%s) VRID %d is already used for %s on interface %s by %s at %s: keepalived refuses to start, and so does hactl",
 					a.Name, a.VRID, familyName(a.Family), a.Interface, c.Name, o.pos)
 				continue
 			}
@@ -30,7 +30,7 @@ func (b *builder) checkVRIDs() {
 				continue
 			}
 			if sharePeer(a, c) {
-				b.diag.errorf(d.vrid, "(%s) VRID %d with the same source and a common unicast peer is already used by %s at %s",
+				b.diag.errorf(d.vrid, "(%s) VRID %d with the same source and a common unicast peer is already used by %s at %s: keepalived refuses to start, and so does hactl",
 					a.Name, a.VRID, c.Name, o.pos)
 			}
 		}
@@ -60,13 +60,13 @@ func (b *builder) resolveGroups() {
 			in, ok := byName[m.Text]
 			switch {
 			case !ok:
-				b.diag.errorf(m.Pos, "vrrp_sync_group %s: no vrrp_instance %s is defined", g.Name, m.Text)
+				b.diag.correctf(m.Pos, "vrrp_sync_group %s: no vrrp_instance %s is defined: keepalived reports it and ignores it, and so does hactl", g.Name, m.Text)
 				continue
 			case in.SyncGroup == g.Name:
 				b.diag.warnf(m.Pos, "vrrp_sync_group %s: %s is listed twice", g.Name, m.Text)
 				continue
 			case in.SyncGroup != "":
-				b.diag.errorf(m.Pos, "vrrp_sync_group %s: %s is already in sync group %s", g.Name, m.Text, in.SyncGroup)
+				b.diag.correctf(m.Pos, "vrrp_sync_group %s: %s is already in sync group %s: keepalived reports it and leaves it there, and so does hactl", g.Name, m.Text, in.SyncGroup)
 				continue
 			}
 			in.SyncGroup = g.Name
@@ -75,20 +75,8 @@ func (b *builder) resolveGroups() {
 		if len(gd.members) > 0 && len(g.Instances) == 1 {
 			b.diag.warnf(g.Pos, "vrrp_sync_group %s has only one instance", g.Name)
 		}
-		g.TrackScripts = b.resolveRefs(g.Name, "track_script", gd.scriptRefs, func(n string) (int, bool, bool) {
-			sc, ok := b.scripts[n]
-			if !ok {
-				return 0, false, false
-			}
-			return sc.Weight, sc.WeightReverse, true
-		})
-		g.TrackFiles = b.resolveRefs(g.Name, "track_file", gd.fileRefs, func(n string) (int, bool, bool) {
-			tf, ok := b.tfiles[n]
-			if !ok {
-				return 0, false, false
-			}
-			return tf.Weight, tf.WeightReverse, true
-		})
+		g.TrackScripts = b.resolveRefs(g.Name, "track_script", gd.scriptRefs, b.scriptLookup)
+		g.TrackFiles = b.resolveRefs(g.Name, "track_file", gd.fileRefs, b.fileLookup)
 		b.cfg.SyncGroups = append(b.cfg.SyncGroups, g)
 	}
 	for _, d := range b.insts {

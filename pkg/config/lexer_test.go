@@ -164,7 +164,7 @@ func TestInclude(t *testing.T) {
 	}
 	want := []string{
 		"testdata/include/main.conf:7:1: warning: include \"testdata/include/missing/*.conf\": no matching file",
-		"testdata/include/conf.d/c.extra:7:12: priority \"0\" is not valid; it must be between 1 and 255",
+		"testdata/include/conf.d/c.extra:7:12: corrected: priority \"0\" is not valid (1 to 255): keepalived reports it and uses the default 100, and so does hactl",
 	}
 	var got []string
 	for _, d := range diags {
