@@ -21,6 +21,9 @@ type builder struct {
 	// invalid names vrrp_script and track_file blocks dropped for errors,
 	// so that references to them do not repeat the error.
 	invalid map[string]bool
+	// spill holds statements keepalived reads at the top level after an
+	// unknown keyword's block closed a section early (see unknownBlock).
+	spill []*Statement
 }
 
 // handler handles one keyword inside a block.
@@ -68,14 +71,17 @@ func set(words ...string) map[string]bool {
 // alive is the load's checkpoint (reader.alive), called every few
 // statements; building stops when it reports an error.
 func (b *builder) build(top []*Statement, alive func() error) {
-	for i, s := range top {
-		if i%checkpointStatements == checkpointStatements-1 && alive() != nil {
+	q := top
+	for n := 0; len(q) > 0; n++ {
+		if n%checkpointStatements == checkpointStatements-1 && alive() != nil {
 			return
 		}
+		s := q[0]
+		q = q[1:]
 		switch s.Keyword {
 		case "global_defs":
 			if b.needBlock(s) {
-				b.walk(s.Block, b.globalSpec())
+				b.walk(s, b.globalSpec())
 			}
 		case "vrrp_script":
 			b.vrrpScript(s)
@@ -89,11 +95,19 @@ func (b *builder) build(top []*Statement, alive func() error) {
 		case "vrrp_sync_group":
 			b.syncGroup(s)
 		default:
-			if rootIgnored[s.Keyword] {
+			switch {
+			case s.closes:
+				b.diag.correctf(s.Pos, "this '}' closes no block: keepalived took an earlier '}' as the end of the block it was in (see the unknown keyword above), reports an unknown keyword '}' and skips it, and so does hactl")
+			case rootIgnored[s.Keyword]:
 				b.ignore(s)
-				continue
+			default:
+				b.unknown(s, "at top level")
+				q = b.unknownBlock(s, "the top level", q)
 			}
-			b.unknown(s, "at top level")
+		}
+		if b.spill != nil {
+			q = append(b.spill, q...)
+			b.spill = nil
 		}
 	}
 }
@@ -102,9 +116,19 @@ func (b *builder) build(top []*Statement, alive func() error) {
 // two checkpoints.
 const checkpointStatements = 16
 
-// walk dispatches the statements of a block to the spec's handlers.
-func (b *builder) walk(stmts []*Statement, spec blockSpec) {
-	for _, s := range stmts {
+// walk dispatches the statements of owner's block to the spec's handlers.
+// An unknown keyword with a block ends the walk early as it ends
+// keepalived's (see unknownBlock): what remains of the block, and its
+// '}', are left in b.spill for the top level.
+func (b *builder) walk(owner *Statement, spec blockSpec) {
+	q := owner.Block
+	for len(q) > 0 {
+		s := q[0]
+		q = q[1:]
+		if s.closes {
+			b.spill = append(q, &Statement{Keyword: "}", Pos: owner.Close, closes: true})
+			return
+		}
 		if h, ok := spec.handlers[s.Keyword]; ok {
 			h(s)
 			continue
@@ -121,7 +145,25 @@ func (b *builder) walk(stmts []*Statement, spec blockSpec) {
 			continue
 		}
 		b.unknown(s, "in "+spec.name)
+		q = b.unknownBlock(s, spec.name, q)
 	}
+}
+
+// unknownBlock applies keepalived's reading of an unknown keyword that
+// has a block: process_stream reports the keyword, then "Unexpected '{' -
+// ignoring", reads the lines of the block as keywords of the block it is
+// in (where), and takes the block's '}' as the end of that block. It
+// returns the statements to read next: the block's lines, a closing mark,
+// then rest.
+func (b *builder) unknownBlock(s *Statement, where string, rest []*Statement) []*Statement {
+	if !s.HasBlock || s.NoOpen {
+		return rest
+	}
+	b.diag.correctf(s.Open, "'{' after the unknown keyword %s: keepalived ignores it and reads the lines of the block as keywords of %s, and the block's '}' as the end of %s (what follows it is read one level up), and so does hactl",
+		s.Keyword, where, where)
+	q := make([]*Statement, 0, len(s.Block)+1+len(rest))
+	q = append(append(q, s.Block...), &Statement{Keyword: "}", Pos: s.Close, closes: true})
+	return append(q, rest...)
 }
 
 func (b *builder) unknown(s *Statement, where string) {

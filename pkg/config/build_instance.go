@@ -67,7 +67,7 @@ func (b *builder) instance(s *Statement) {
 	}
 	d := &instDraft{in: &Instance{Name: name, Pos: s.Pos}, pos: s.Pos, garpSet: map[string]bool{}}
 	b.insts = append(b.insts, d)
-	b.walk(s.Block, b.instanceSpec(d))
+	b.walk(s, b.instanceSpec(d))
 }
 
 func (b *builder) instanceSpec(d *instDraft) blockSpec {

@@ -215,7 +215,7 @@ func (b *builder) vrrpScript(s *Statement) {
 			}
 		},
 	}
-	b.walk(s.Block, blockSpec{name: "vrrp_script " + name, handlers: h, ignored: scriptIgnored})
+	b.walk(s, blockSpec{name: "vrrp_script " + name, handlers: h, ignored: scriptIgnored})
 	if !hasScript {
 		b.diag.correctf(s.Pos, "vrrp_script %s has no script: keepalived reports it and removes it (instances do not track it), and so does hactl", name)
 		b.invalid[name] = true
@@ -304,7 +304,7 @@ func (b *builder) trackFile(s *Statement) {
 			}
 		},
 	}
-	b.walk(s.Block, blockSpec{name: "track_file " + name, handlers: h})
+	b.walk(s, blockSpec{name: "track_file " + name, handlers: h})
 	if tf.File == "" {
 		b.diag.errorf(s.Pos, "track_file %s has no file", name)
 		b.invalid[name] = true
@@ -368,7 +368,7 @@ func (b *builder) syncGroup(s *Statement) {
 	}
 	spec := blockSpec{name: "vrrp_sync_group " + name, handlers: h, ignored: syncGroupIgnored,
 		deprecated: map[string]string{"global_tracking": "sync_group_tracking_weight"}}
-	b.walk(s.Block, spec)
+	b.walk(s, spec)
 	if len(gd.members) == 0 {
 		b.diag.correctf(s.Pos, "vrrp_sync_group %s has no group { ... } of instances: keepalived reports it and removes the group, and so does hactl", name)
 		return

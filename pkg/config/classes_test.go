@@ -81,6 +81,14 @@ func TestKeepalivedClasses(t *testing.T) {
 		// Unknown keywords are skipped; what follows still counts.
 		{"unknown keyword", withInst("  garp_master_delai 1\n  priority 90\n"), "corrected", `unknown keyword "garp_master_delai" in vrrp_instance VI_1: keepalived reports it and skips it`,
 			func(in *Instance, _ *Config) any { return in.Priority }, "90"},
+		// An unknown keyword with a block: keepalived ignores the '{',
+		// reads the lines as keywords of the instance and the '}' as the
+		// instance's end, so "priority 90" lands at the top level.
+		{"unknown keyword with a block", withInst("  virtual_ipaddres {\n    192.0.2.99\n  }\n  priority 90\n"), "corrected",
+			`'{' after the unknown keyword virtual_ipaddres: keepalived ignores it and reads the lines of the block as keywords of vrrp_instance VI_1`,
+			func(in *Instance, _ *Config) any { return sp(in.Priority, len(in.VIPs)) }, "100 1"},
+		{"unknown block at top level", "vrrp_instanse X {\n  priority 5\n}\n" + withInst(""), "corrected", `unknown keyword "priority" at top level`,
+			func(in *Instance, _ *Config) any { return in.Priority }, "100"},
 		// Missing '{': keepalived reads the following lines as the block.
 		{"section without '{'", "vrrp_instance VI_1\n" + base + "  priority 90\n}\n", "corrected", `'{' is missing after vrrp_instance`,
 			func(in *Instance, _ *Config) any { return sp(in.Name, in.Priority, len(in.VIPs)) }, "VI_1 90 1"},

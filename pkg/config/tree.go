@@ -25,6 +25,9 @@ type Statement struct {
 	// the lines up to the next '}' were read as the block (Open is then
 	// the position of the first of them).
 	NoOpen bool
+	// closes marks the stand-in for a '}' that keepalived reads as the
+	// end of a block earlier than the tree does (see unknownBlock).
+	closes bool
 }
 
 // ArgTexts returns the arguments' values.
