@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
 	"strings"
 )
@@ -23,8 +24,28 @@ type HostChecker interface {
 	LookPath(name string) (string, error)
 }
 
+// UserChecker is implemented by a HostChecker that can tell whether users
+// and groups exist (OSHost does). Check then checks script users, as
+// keepalived resolves them when it reads the configuration.
+type UserChecker interface {
+	UserExists(name string) bool
+	GroupExists(name string) bool
+}
+
 // OSHost is the HostChecker of the running host.
 type OSHost struct{}
+
+// UserExists looks the user up in the user database.
+func (OSHost) UserExists(name string) bool {
+	_, err := user.Lookup(name)
+	return err == nil
+}
+
+// GroupExists looks the group up in the group database.
+func (OSHost) GroupExists(name string) bool {
+	_, err := user.LookupGroup(name)
+	return err == nil
+}
 
 // InterfaceExists asks the kernel.
 func (OSHost) InterfaceExists(name string) bool {
@@ -40,7 +61,8 @@ func (OSHost) LookPath(name string) (string, error) { return exec.LookPath(name)
 
 // Check runs the host-dependent checks: interfaces named by instances,
 // trackers and addresses exist; scripts exist, are executable and cannot be
-// written by others (nor their directories). Every finding is a warning with
+// written by others (nor their directories); with a host that is a
+// UserChecker, the users and groups scripts run as exist. Every finding is a warning with
 // HostDependent set; Diagnostics.Strict turns them into errors.
 func Check(cfg *Config, host HostChecker) Diagnostics {
 	if cfg == nil {
@@ -76,6 +98,17 @@ func Check(cfg *Config, host HostChecker) Diagnostics {
 	}
 	for _, s := range cfg.Scripts {
 		c.command(&s.Command)
+		c.user(&s.Command, "vrrp_script "+s.Name, "reports it and drops the vrrp_script (the instances tracking it run without it), and so does hactl's daemon")
+	}
+	for _, in := range cfg.Instances {
+		c.notifyUsers(in.Notify, "instance "+in.Name)
+	}
+	for _, g := range cfg.SyncGroups {
+		c.notifyUsers(g.Notify, "sync group "+g.Name)
+	}
+	if u := cfg.Global.ScriptUser; u != "" {
+		c.user(&Command{User: u, Group: cfg.Global.ScriptGroup, Pos: Pos{File: firstFile(cfg)}}, "global_defs script_user",
+			"reports it (Error setting global script uid/gid) and runs scripts without a user of their own as its default user; hactl's daemon drops them instead (config check names each)")
 	}
 	if d := cfg.Global.NotifyMasterDir; d != "" {
 		c.dir(Pos{File: firstFile(cfg)}, d)
@@ -113,6 +146,34 @@ func (c *hostCheck) iface(p Pos, owner, name, what string) {
 	}
 	if !ok {
 		c.diag.hostWarnf(p, "(%s) %s %s does not exist on this host", owner, what, name)
+	}
+}
+
+// user checks that the user and group a script runs as exist, as
+// keepalived's set_script_uid_gid does when it reads the line; what says
+// what keepalived and hactl then do.
+func (c *hostCheck) user(cmd *Command, owner, what string) {
+	uc, ok := c.host.(UserChecker)
+	if !ok || cmd.User == "" {
+		return
+	}
+	if !uc.UserExists(cmd.User) {
+		c.diag.hostWarnf(cmd.Pos, "script user %s of %s does not exist on this host: keepalived %s", cmd.User, owner, what)
+		return
+	}
+	if cmd.Group != "" && !uc.GroupExists(cmd.Group) {
+		c.diag.hostWarnf(cmd.Pos, "script group %s of %s does not exist on this host: keepalived %s", cmd.Group, owner, what)
+	}
+}
+
+func (c *hostCheck) notifyUsers(n Notify, owner string) {
+	for _, x := range []struct {
+		kw  string
+		cmd *Command
+	}{{"notify_master", n.Master}, {"notify_backup", n.Backup}, {"notify_fault", n.Fault}, {"notify_stop", n.Stop}, {"notify", n.Any}} {
+		if x.cmd != nil {
+			c.user(x.cmd, x.kw+" of "+owner, "ignores the notify script (Invalid user/group), and so does hactl's daemon")
+		}
 	}
 }
 
