@@ -15,6 +15,10 @@ type builder struct {
 	tfiles  map[string]*TrackFile
 	insts   []*instDraft
 	groups  []*groupDraft
+	// instByName and groupByName index insts and groups (a duplicate
+	// name is found without a scan of every earlier block).
+	instByName  map[string]*instDraft
+	groupByName map[string]*groupDraft
 	// scriptsUsed is set when any script or notify command is configured.
 	scriptsUsed bool
 	firstScript Pos
@@ -46,6 +50,9 @@ func newBuilder(diag *diagSink) *builder {
 		scripts: map[string]*Script{},
 		tfiles:  map[string]*TrackFile{},
 		invalid: map[string]bool{},
+
+		instByName:  map[string]*instDraft{},
+		groupByName: map[string]*groupDraft{},
 	}
 }
 
@@ -71,13 +78,16 @@ func set(words ...string) map[string]bool {
 // alive is the load's checkpoint (reader.alive), called every few
 // statements; building stops when it reports an error.
 func (b *builder) build(top []*Statement, alive func() error) {
-	q := top
-	for n := 0; len(q) > 0; n++ {
+	q := &stmtQueue{}
+	q.push(top)
+	for n := 0; ; n++ {
 		if n%checkpointStatements == checkpointStatements-1 && alive() != nil {
 			return
 		}
-		s := q[0]
-		q = q[1:]
+		s, ok := q.pop()
+		if !ok {
+			return
+		}
 		switch s.Keyword {
 		case "global_defs":
 			if b.needBlock(s) {
@@ -102,11 +112,11 @@ func (b *builder) build(top []*Statement, alive func() error) {
 				b.ignore(s)
 			default:
 				b.unknown(s, "at top level")
-				q = b.unknownBlock(s, "the top level", q)
+				b.unknownBlock(s, "the top level", q)
 			}
 		}
 		if b.spill != nil {
-			q = append(b.spill, q...)
+			q.push(b.spill)
 			b.spill = nil
 		}
 	}
@@ -116,17 +126,58 @@ func (b *builder) build(top []*Statement, alive func() error) {
 // two checkpoints.
 const checkpointStatements = 16
 
+// stmtQueue reads statement lists front to back; a list pushed is read
+// before what remains of the others, without copying them (a hostile file
+// with thousands of unknown blocks stays linear).
+type stmtQueue struct{ lists [][]*Statement }
+
+func (q *stmtQueue) push(l []*Statement) {
+	if len(l) > 0 {
+		q.lists = append(q.lists, l)
+	}
+}
+
+func (q *stmtQueue) pop() (*Statement, bool) {
+	for len(q.lists) > 0 {
+		top := &q.lists[len(q.lists)-1]
+		if len(*top) == 0 {
+			q.lists = q.lists[:len(q.lists)-1]
+			continue
+		}
+		s := (*top)[0]
+		*top = (*top)[1:]
+		return s, true
+	}
+	return nil, false
+}
+
+// drain returns what remains, in order, and empties q.
+func (q *stmtQueue) drain() []*Statement {
+	var out []*Statement
+	for i := len(q.lists) - 1; i >= 0; i-- {
+		out = append(out, q.lists[i]...)
+	}
+	q.lists = nil
+	return out
+}
+
 // walk dispatches the statements of owner's block to the spec's handlers.
 // An unknown keyword with a block ends the walk early as it ends
 // keepalived's (see unknownBlock): what remains of the block, and its
 // '}', are left in b.spill for the top level.
 func (b *builder) walk(owner *Statement, spec blockSpec) {
-	q := owner.Block
-	for len(q) > 0 {
-		s := q[0]
-		q = q[1:]
+	q := &stmtQueue{}
+	q.push(owner.Block)
+	for {
+		s, ok := q.pop()
+		if !ok {
+			return
+		}
 		if s.closes {
-			b.spill = append(q, &Statement{Keyword: "}", Pos: owner.Close, closes: true})
+			b.spill = q.drain()
+			if owner.Close.IsValid() { // else the file ended inside the block
+				b.spill = append(b.spill, &Statement{Keyword: "}", Pos: owner.Close, closes: true})
+			}
 			return
 		}
 		if h, ok := spec.handlers[s.Keyword]; ok {
@@ -145,7 +196,7 @@ func (b *builder) walk(owner *Statement, spec blockSpec) {
 			continue
 		}
 		b.unknown(s, "in "+spec.name)
-		q = b.unknownBlock(s, spec.name, q)
+		b.unknownBlock(s, spec.name, q)
 	}
 }
 
@@ -153,17 +204,17 @@ func (b *builder) walk(owner *Statement, spec blockSpec) {
 // has a block: process_stream reports the keyword, then "Unexpected '{' -
 // ignoring", reads the lines of the block as keywords of the block it is
 // in (where), and takes the block's '}' as the end of that block. It
-// returns the statements to read next: the block's lines, a closing mark,
-// then rest.
-func (b *builder) unknownBlock(s *Statement, where string, rest []*Statement) []*Statement {
+// queues the block's lines and a closing mark to be read next.
+func (b *builder) unknownBlock(s *Statement, where string, q *stmtQueue) {
 	if !s.HasBlock || s.NoOpen {
-		return rest
+		return
 	}
 	b.diag.correctf(s.Open, "'{' after the unknown keyword %s: keepalived ignores it and reads the lines of the block as keywords of %s, and the block's '}' as the end of %s (what follows it is read one level up), and so does hactl",
 		s.Keyword, where, where)
-	q := make([]*Statement, 0, len(s.Block)+1+len(rest))
-	q = append(append(q, s.Block...), &Statement{Keyword: "}", Pos: s.Close, closes: true})
-	return append(q, rest...)
+	if s.Close.IsValid() { // else the file ended inside the block
+		q.push([]*Statement{{Keyword: "}", Pos: s.Close, closes: true}})
+	}
+	q.push(s.Block)
 }
 
 func (b *builder) unknown(s *Statement, where string) {

@@ -59,14 +59,13 @@ func (b *builder) instance(s *Statement) {
 	if !ok {
 		return
 	}
-	for _, o := range b.insts {
-		if o.in.Name == name {
-			b.diag.errorf(s.Args[0].Pos, "vrrp_instance %s is already defined at %s", name, o.pos)
-			return
-		}
+	if o, dup := b.instByName[name]; dup {
+		b.diag.errorf(s.Args[0].Pos, "vrrp_instance %s is already defined at %s", name, o.pos)
+		return
 	}
 	d := &instDraft{in: &Instance{Name: name, Pos: s.Pos}, pos: s.Pos, garpSet: map[string]bool{}}
 	b.insts = append(b.insts, d)
+	b.instByName[name] = d
 	b.walk(s, b.instanceSpec(d))
 }
 

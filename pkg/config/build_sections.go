@@ -330,11 +330,9 @@ func (b *builder) syncGroup(s *Statement) {
 	if !ok {
 		return
 	}
-	for _, o := range b.groups {
-		if o.g.Name == name {
-			b.diag.errorf(s.Args[0].Pos, "vrrp_sync_group %s is already defined at %s", name, o.g.Pos)
-			return
-		}
+	if o, dup := b.groupByName[name]; dup {
+		b.diag.errorf(s.Args[0].Pos, "vrrp_sync_group %s is already defined at %s", name, o.g.Pos)
+		return
 	}
 	gd := &groupDraft{g: &SyncGroup{Name: name, Pos: s.Pos}}
 	g := gd.g
@@ -374,4 +372,5 @@ func (b *builder) syncGroup(s *Statement) {
 		return
 	}
 	b.groups = append(b.groups, gd)
+	b.groupByName[name] = gd
 }

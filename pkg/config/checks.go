@@ -1,39 +1,52 @@
 package config
 
+import "net/netip"
+
 // checkVRIDs reports instances that would fight over one virtual router:
 // the same VRID and family on the same interface and multicast group, or,
-// for unicast, the same source address with a peer in common.
+// for unicast, the same source address with a peer in common. Each
+// instance is reported once, against the first that uses its VRID (a
+// file with thousands of copies of one instance gives as many lines, not
+// their square).
 func (b *builder) checkVRIDs() {
-	insts := b.insts
-	for i, d := range insts {
+	type mkey struct {
+		vrid   int
+		family Family
+		iface  string
+		group  netip.Addr
+	}
+	mcast := map[mkey]*instDraft{}
+	var unicast []*instDraft
+	for _, d := range b.insts {
 		a := d.in
 		if a.VRID == 0 {
 			continue
 		}
-		for _, o := range insts[:i] {
-			c := o.in
-			if c.VRID != a.VRID || c.Family != a.Family || c.Unicast != a.Unicast {
+		if !a.Unicast {
+			k := mkey{a.VRID, a.Family, a.Interface, a.McastGroup}
+			if o, ok := mcast[k]; ok {
+				b.diag.errorf(d.vrid, "(%s) VRID %d is already used for %s on interface %s by %s at %s: keepalived refuses to start, and so does hactl",
+					a.Name, a.VRID, familyName(a.Family), a.Interface, o.in.Name, o.pos)
 				continue
 			}
-			if !a.Unicast {
-				if a.Interface != c.Interface || a.McastGroup != c.McastGroup {
-					continue
-				}
-				b.diag.errorf(d.vrid, "(%s) VRID %d is already used for %s on interface %s by %s at %s: keepalived refuses to start, and so does hactl",
-					a.Name, a.VRID, familyName(a.Family), a.Interface, c.Name, o.pos)
+			mcast[k] = d
+			continue
+		}
+		for _, o := range unicast {
+			c := o.in
+			if c.VRID != a.VRID || c.Family != a.Family || a.SrcIP != c.SrcIP {
 				continue
 			}
 			if a.Interface != "" && c.Interface != "" && a.Interface != c.Interface {
 				continue
 			}
-			if a.SrcIP != c.SrcIP {
-				continue
-			}
 			if sharePeer(a, c) {
 				b.diag.errorf(d.vrid, "(%s) VRID %d with the same source and a common unicast peer is already used by %s at %s: keepalived refuses to start, and so does hactl",
 					a.Name, a.VRID, c.Name, o.pos)
+				break
 			}
 		}
+		unicast = append(unicast, d)
 	}
 }
 
