@@ -92,7 +92,7 @@ func TestKeepalivedClasses(t *testing.T) {
 		// Missing '{': keepalived reads the following lines as the block.
 		{"section without '{'", "vrrp_instance VI_1\n" + base + "  priority 90\n}\n", "corrected", `'{' is missing after vrrp_instance`,
 			func(in *Instance, _ *Config) any { return sp(in.Name, in.Priority, len(in.VIPs)) }, "VI_1 90 1"},
-		{"value block without '{'", withInst("  virtual_ipaddress_excluded\n    192.0.2.99\n  }\n  priority 90\n"), "warning", `'{' is missing after virtual_ipaddress_excluded`,
+		{"value block without '{'", withInst("  virtual_ipaddress_excluded\n    192.0.2.99\n  }\n  priority 90\n"), "corrected", `'{' is missing after virtual_ipaddress_excluded: keepalived reports an extra '}' at its end`,
 			func(in *Instance, _ *Config) any { return sp(len(in.ExcludedVIPs), in.Priority) }, "1 90"},
 		// References are resolved as they are read.
 		{"track_script defined further down", withInst("  track_script {\n    chk\n  }\n") + script, "corrected",

@@ -204,6 +204,17 @@ vrrp_instance VI_1
 	{name: "missing brace", want: "error", conf: inst("VI_1", basicInst+"\n  virtual_ipaddress {\n    192.0.2.12\n")},
 	{name: "extra brace", want: "error", conf: inst("VI_1", basicInst) + "}\n"},
 	{name: "script weight out of range", want: "corrected", conf: "global_defs {\n  enable_script_security\n  script_user root\n}\nvrrp_script chk {\n  script /bin/true\n  weight 300\n}\n" + inst("VI_1", basicInst+"\n  track_script {\n    chk\n  }")},
+	// Issue 14: what keepalived ignores without a word, and what it
+	// corrects (keepalived -t exits non-zero on each of the latter).
+	{name: "extra words", want: "warn", conf: inst("VI_1", basicInst+"\n  nopreempt false\n  priority 100 100\n  advert_int 1 1\n  dont_track_primary yes\n  accept true") +
+		"global_defs {\n  router_id a b\n  vrrp_strict true\n}\n"},
+	{name: "state Master", want: "corrected", conf: inst("VI_1", basicInst+"\n  state Master")},
+	{name: "track_interface on one line", want: "corrected", conf: inst("VI_1", basicInst+"\n  track_interface { eth2 eth3 weight -10 }")},
+	{name: "forward track_script", want: "corrected", conf: "global_defs {\n  enable_script_security\n  script_user root\n}\n" +
+		inst("VI_1", basicInst+"\n  track_script {\n    chk\n  }") + "vrrp_script chk {\n  script /bin/true\n}\n"},
+	{name: "section without brace", want: "corrected", conf: "vrrp_instance VI_1\n" + basicInst + "\n}\n"},
+	{name: "value block without brace", want: "corrected", conf: inst("VI_1", basicInst+"\n  virtual_ipaddress_excluded\n    192.0.2.99\n  }")},
+	{name: "unknown block", want: "corrected", conf: inst("VI_1", basicInst+"\n  virtual_ipaddres {\n    192.0.2.99\n  }\n  advert_int 2")},
 	{name: "garp interval 0", want: "corrected", conf: "global_defs {\n  vrrp_garp_interval 0\n}\n" + inst("VI_1", basicInst)},
 }
 

@@ -143,9 +143,10 @@ func (p *treeParser) block(depth int, parent *Statement) []*Statement {
 // missingOpen reports whether last, a statement without a block, is one
 // keepalived reads a block for whatever comes next: a section or value
 // block whose '{' is missing. keepalived reports that ("Missing '{' at
-// beginning of configuration block" for a section, only a log line for a
-// value block) and reads the lines that follow, up to '}', as the block;
-// so does this. It marks last as having a block starting at at.
+// beginning of configuration block" for a section; for a value block only
+// a log line, then "Extra '}' found" from its brace count) and reads the
+// lines that follow, up to '}', as the block; so does this. It marks last
+// as having a block starting at at.
 func (p *treeParser) missingOpen(parent, last *Statement, at Pos) bool {
 	if last.HasBlock {
 		return false
@@ -159,11 +160,13 @@ func (p *treeParser) missingOpen(parent, last *Statement, at Pos) bool {
 		return false
 	}
 	last.HasBlock, last.NoOpen, last.Open = true, true, at
-	if section {
-		p.diag.correctf(last.Pos, "'{' is missing after %s: keepalived reports it and reads the lines that follow, up to '}', as its block, and so does hactl", last.Keyword)
-	} else {
-		p.diag.warnf(last.Pos, "'{' is missing after %s: keepalived reads the lines that follow, up to '}', as its block, and so does hactl", last.Keyword)
+	what := "reports it"
+	if !section {
+		// alloc_value_block only logs it, but read_line's brace count
+		// then finds an extra '}', a configuration error.
+		what = "reports an extra '}' at its end"
 	}
+	p.diag.correctf(last.Pos, "'{' is missing after %s: keepalived %s and reads the lines that follow, up to '}', as its block, and so does hactl", last.Keyword, what)
 	return true
 }
 
