@@ -349,7 +349,7 @@ func (b *builder) authentication(s *Statement, d *instDraft) {
 			}
 			p := c.Args[0].Text
 			if len(p) > 8 {
-				b.diag.warnf(c.Args[0].Pos, "auth_pass is longer than 8 characters; truncated to %q", p[:8])
+				b.diag.warnf(c.Args[0].Pos, "auth_pass is longer than 8 characters: keepalived truncates it to %q, and so does hactl", p[:8])
 				p = p[:8]
 			}
 			d.in.Auth.Password = p

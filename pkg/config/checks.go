@@ -86,7 +86,7 @@ func (b *builder) resolveGroups() {
 			g.Instances = append(g.Instances, m.Text)
 		}
 		if len(gd.members) > 0 && len(g.Instances) == 1 {
-			b.diag.warnf(g.Pos, "vrrp_sync_group %s has only one instance", g.Name)
+			b.diag.warnf(g.Pos, "vrrp_sync_group %s has only one instance: keepalived notes it (this probably isn't what you want) and runs it, and so does hactl", g.Name)
 		}
 		g.TrackScripts = b.resolveRefs(g.Name, "track_script", gd.scriptRefs, b.scriptLookup)
 		g.TrackFiles = b.resolveRefs(g.Name, "track_file", gd.fileRefs, b.fileLookup)

@@ -111,7 +111,7 @@ func TestKeepalivedClasses(t *testing.T) {
 		{"unknown VIP option", withInst("  virtual_ipaddress {\n    192.0.2.11 frobnicate\n  }\n"), "corrected", `ignores the option`,
 			func(in *Instance, _ *Config) any { return len(in.VIPs) }, "2"},
 		// What keepalived only notes.
-		{"auth_pass truncated", withInst("  authentication {\n    auth_type PASS\n    auth_pass 123456789\n  }\n"), "warning", `truncated to "12345678"`,
+		{"auth_pass truncated", withInst("  authentication {\n    auth_type PASS\n    auth_pass 123456789\n  }\n"), "warning", `keepalived truncates it to "12345678"`,
 			func(in *Instance, _ *Config) any { return in.Auth.Password }, "12345678"},
 		{"nopreempt with state MASTER", withInst("  state MASTER\n  priority 100\n  nopreempt\n"), "warning", `nopreempt does not work with state MASTER`,
 			func(in *Instance, _ *Config) any { return in.Preempt }, "true"},

@@ -88,7 +88,7 @@ func (b *builder) resolve() {
 	b.checkVRIDs()
 	b.resolveGroups()
 	if b.scriptsUsed && !g.EnableScriptSecurity {
-		b.diag.warnf(b.firstScript, "scripts are configured but enable_script_security is not set in global_defs (keepalived reports this as a security violation)")
+		b.diag.warnf(b.firstScript, "scripts are configured but enable_script_security is not set in global_defs: keepalived reports a SECURITY VIOLATION and runs them, and so does hactl (set enable_script_security)")
 	}
 	b.reportIgnored()
 }
@@ -189,9 +189,9 @@ func (b *builder) resolveInstance(d *instDraft) {
 	if d.nopreempt != (Pos{}) {
 		switch {
 		case in.Priority == ownerPriority:
-			b.diag.warnf(d.nopreempt, "(%s) nopreempt does not go with priority 255; ignored", in.Name)
+			b.diag.warnf(d.nopreempt, "(%s) nopreempt does not go with priority 255: keepalived clears it, and so does hactl", in.Name)
 		case in.State == StateMaster:
-			b.diag.warnf(d.nopreempt, "(%s) nopreempt does not work with state MASTER; ignored (use state BACKUP on every node)", in.Name)
+			b.diag.warnf(d.nopreempt, "(%s) nopreempt does not work with state MASTER: keepalived reports it and clears nopreempt, and so does hactl (use state BACKUP on every node)", in.Name)
 		default:
 			in.Preempt = false
 		}
