@@ -201,8 +201,8 @@ vrrp_instance VI_1
 	{name: "undefined track_script", want: "corrected", conf: inst("VI_1", basicInst+"\n  track_script {\n    nosuch\n  }")},
 	{name: "bad state", want: "corrected", conf: inst("VI_1", basicInst+"\n  state PRIMARY")},
 	{name: "track weight out of range", want: "corrected", conf: inst("VI_1", basicInst+"\n  track_interface {\n    eth2 weight 300\n  }")},
-	{name: "missing brace", want: "error", conf: inst("VI_1", basicInst+"\n  virtual_ipaddress {\n    192.0.2.12\n")},
-	{name: "extra brace", want: "error", conf: inst("VI_1", basicInst) + "}\n"},
+	{name: "missing brace", want: "corrected", conf: inst("VI_1", basicInst+"\n  virtual_ipaddress {\n    192.0.2.12\n")},
+	{name: "extra brace", want: "corrected", conf: inst("VI_1", basicInst) + "}\n"},
 	{name: "script weight out of range", want: "corrected", conf: "global_defs {\n  enable_script_security\n  script_user root\n}\nvrrp_script chk {\n  script /bin/true\n  weight 300\n}\n" + inst("VI_1", basicInst+"\n  track_script {\n    chk\n  }")},
 	// Issue 14: what keepalived ignores without a word, and what it
 	// corrects (keepalived -t exits non-zero on each of the latter).

@@ -115,7 +115,7 @@ func (p *treeParser) block(depth int, parent *Statement) []*Statement {
 				parent.Close = t.pos
 				return stmts
 			}
-			p.diag.errorf(t.pos, "unexpected '}' with no block open")
+			p.diag.correctf(t.pos, "unexpected '}' with no block open: keepalived reports an extra '}' and skips it, and so does hactl")
 			last = nil
 		case tokWord:
 			if last != nil && p.missingOpen(parent, last, t.pos) {
@@ -135,7 +135,7 @@ func (p *treeParser) block(depth int, parent *Statement) []*Statement {
 		}
 	}
 	if parent != nil {
-		p.diag.errorf(parent.Open, "'{' of %s is never closed by a '}'", parent.Keyword)
+		p.diag.correctf(parent.Open, "'{' of %s is never closed by a '}': keepalived reports a missing '}' and reads the block to the end of the file, and so does hactl", parent.Keyword)
 	}
 	return stmts
 }
