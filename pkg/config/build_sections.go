@@ -273,13 +273,13 @@ func (b *builder) trackFile(s *Statement) {
 			}
 			n, err := parseInt(c.Args[0].Text, -254, 254)
 			if err != nil {
-				b.diag.errorf(c.Args[0].Pos, "track_file %s: weight must be between -254 and 254: %v", name, err)
-				return
+				b.diag.correctf(c.Args[0].Pos, "track_file %s: weight must be between -254 and 254: %v: keepalived reports it and uses 1, and so does hactl", name, err)
+				n = 1
 			}
 			tf.Weight = int(n)
 			if len(c.Args) > 1 {
 				if c.Args[1].Text != "reverse" {
-					b.diag.errorf(c.Args[1].Pos, "track_file %s: unknown weight option %q (want reverse)", name, c.Args[1].Text)
+					b.diag.correctf(c.Args[1].Pos, "track_file %s: unknown weight option %q (want reverse): keepalived reports it and ignores it, and so does hactl", name, c.Args[1].Text)
 					return
 				}
 				tf.WeightReverse = true
@@ -297,7 +297,7 @@ func (b *builder) trackFile(s *Statement) {
 				}
 				n, err := parseInt(a.Text, -254, 254)
 				if err != nil {
-					b.diag.errorf(a.Pos, "track_file %s: init_file: want a value in [-254, 254] or overwrite, not %q", name, a.Text)
+					b.diag.correctf(a.Pos, "track_file %s: init_file: want a value in [-254, 254] or overwrite, not %q: keepalived reports it and ignores it, and so does hactl", name, a.Text)
 					continue
 				}
 				tf.InitValue = int(n)
@@ -306,7 +306,7 @@ func (b *builder) trackFile(s *Statement) {
 	}
 	b.walk(s, blockSpec{name: "track_file " + name, handlers: h})
 	if tf.File == "" {
-		b.diag.errorf(s.Pos, "track_file %s has no file", name)
+		b.diag.correctf(s.Pos, "track_file %s has no file: keepalived reports it and removes it (instances do not track it), and so does hactl", name)
 		b.invalid[name] = true
 		return
 	}
