@@ -63,7 +63,7 @@ func (b *builder) globalSpec() blockSpec {
 	g := &gd.g
 	h := map[string]handler{
 		"router_id": func(s *Statement) {
-			if b.nargs(s, 1, 1) {
+			if b.optionalValue(s) && b.nargs(s, 1, 1) {
 				g.RouterID = s.Args[0].Text
 			}
 		},
@@ -82,7 +82,7 @@ func (b *builder) globalSpec() blockSpec {
 		"vrrp_mcast_group4": func(s *Statement) { b.mcastGroup(s, &g.McastGroup4, FamilyIPv4) },
 		"vrrp_mcast_group6": func(s *Statement) { b.mcastGroup(s, &g.McastGroup6, FamilyIPv6) },
 		"script_user": func(s *Statement) {
-			if b.nargs(s, 1, 2) {
+			if b.optionalValue(s) && b.nargs(s, 1, 2) {
 				g.ScriptUser = s.Args[0].Text
 				if len(s.Args) > 1 {
 					g.ScriptGroup = s.Args[1].Text
@@ -151,6 +151,17 @@ func (b *builder) globalSpec() blockSpec {
 		"vip_lease": func(s *Statement) { b.seconds(s, &g.VIPLease, 0, maxVIPLease) },
 	}
 	return blockSpec{name: "global_defs", handlers: h, ignored: globalIgnored}
+}
+
+// optionalValue handles a keyword whose keepalived handler checks for its
+// value before reading it (router_id, script_user): without one keepalived
+// reports it and ignores the line instead of exiting.
+func (b *builder) optionalValue(s *Statement) bool {
+	if len(s.Args) == 0 && !s.HasBlock {
+		b.diag.correctf(s.Pos, "%s needs a value: keepalived reports it and ignores the line, and so does hactl", s.Keyword)
+		return false
+	}
+	return true
 }
 
 // maxVIPLease bounds vip_lease; the kernel's finite lifetimes are 32-bit

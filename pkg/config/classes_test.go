@@ -117,6 +117,8 @@ func TestKeepalivedClasses(t *testing.T) {
 			func(in *Instance, _ *Config) any { return in.Preempt }, "true"},
 		{"sync group of one", withInst("") + "vrrp_sync_group G {\n  group {\n    VI_1\n  }\n}\n", "warning", `has only one instance`,
 			func(in *Instance, _ *Config) any { return in.SyncGroup }, "G"},
+		{"router_id without a value", "global_defs {\n  router_id\n}\n" + withInst(""), "corrected", `router_id needs a value: keepalived reports it and ignores the line`,
+			func(_ *Instance, cfg *Config) any { return cfg.Global.RouterID == "" }, "true"},
 		// Errors: keepalived exits.
 		{"missing parameter", withInst("  priority\n"), "error", `priority needs a value (keepalived exits on a missing parameter)`, nil, ""},
 		{"invalid vrid", strings.Replace(withInst(""), "51", "0", 1), "error", `refuses to start without a virtual router id`, nil, ""},
