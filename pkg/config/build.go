@@ -346,19 +346,26 @@ func (b *builder) badValue(s *Statement, p Pos, format string, args ...any) {
 // hactlKeywords are hactl's own keywords; keepalived does not know them.
 var hactlKeywords = set("state_file", "control_socket", "notify_master_dir", "vip_lease")
 
-// name checks the single name argument of a named section.
+// sectionName checks the single name argument of a named section. For
+// vrrp_instance and vrrp_sync_group keepalived checks the count and skips
+// the block on a mismatch; other sections read the name's slot (a missing
+// one makes keepalived exit) and ignore further words.
 func (b *builder) sectionName(s *Statement) (string, bool) {
-	if len(s.Args) != 1 {
-		if len(s.Args) == 0 {
-			b.diag.errorf(s.Pos, "%s needs a name", s.Keyword)
-		} else {
-			b.diag.errorf(s.Args[1].Pos, "%s takes one name, not %d words", s.Keyword, len(s.Args))
-		}
-		if s.HasBlock {
-			return "", false
-		}
+	counted := s.Keyword == "vrrp_instance" || s.Keyword == "vrrp_sync_group"
+	switch {
+	case len(s.Args) == 0 && counted:
+		b.diag.correctf(s.Pos, "%s needs a name: keepalived reports it and skips the block, and so does hactl", s.Keyword)
+		return "", false
+	case len(s.Args) == 0:
+		b.diag.errorf(s.Pos, "%s needs a name (keepalived exits on a missing parameter)", s.Keyword)
+		return "", false
+	case len(s.Args) > 1 && counted:
+		b.diag.correctf(s.Args[1].Pos, "%s takes one name, not %d words: keepalived reports it and skips the block, and so does hactl", s.Keyword, len(s.Args))
+		return "", false
+	case len(s.Args) > 1:
+		b.extraWords(s, 1)
 	}
-	if !b.needBlock(s) || len(s.Args) == 0 {
+	if !b.needBlock(s) {
 		return "", false
 	}
 	return s.Args[0].Text, true

@@ -60,7 +60,7 @@ func (b *builder) instance(s *Statement) {
 		return
 	}
 	if o, dup := b.instByName[name]; dup {
-		b.diag.errorf(s.Args[0].Pos, "vrrp_instance %s is already defined at %s", name, o.pos)
+		b.diag.correctf(s.Args[0].Pos, "vrrp_instance %s is already defined at %s: keepalived reports it and skips this block, and so does hactl", name, o.pos)
 		return
 	}
 	d := &instDraft{in: &Instance{Name: name, Pos: s.Pos}, pos: s.Pos, garpSet: map[string]bool{}}

@@ -156,7 +156,7 @@ func (b *builder) vrrpScript(s *Statement) {
 		return
 	}
 	if o, dup := b.scripts[name]; dup {
-		b.diag.errorf(s.Args[0].Pos, "vrrp_script %s is already defined at %s", name, o.Pos)
+		b.diag.correctf(s.Args[0].Pos, "vrrp_script %s is already defined at %s: keepalived keeps both and resolves references to the first, and hactl keeps the first", name, o.Pos)
 		return
 	}
 	sc := &Script{Name: name, Pos: s.Pos, Interval: time.Second, Rise: 1, Fall: 1}
@@ -331,7 +331,7 @@ func (b *builder) syncGroup(s *Statement) {
 		return
 	}
 	if o, dup := b.groupByName[name]; dup {
-		b.diag.errorf(s.Args[0].Pos, "vrrp_sync_group %s is already defined at %s", name, o.g.Pos)
+		b.diag.correctf(s.Args[0].Pos, "vrrp_sync_group %s is already defined at %s: keepalived reports it and skips this block, and so does hactl", name, o.g.Pos)
 		return
 	}
 	gd := &groupDraft{g: &SyncGroup{Name: name, Pos: s.Pos}}
@@ -340,7 +340,7 @@ func (b *builder) syncGroup(s *Statement) {
 	h := map[string]handler{
 		"group": func(c *Statement) {
 			if hasGroup {
-				b.diag.errorf(c.Pos, "group is already given for vrrp_sync_group %s", name)
+				b.diag.correctf(c.Pos, "group is already given for vrrp_sync_group %s: keepalived reports it and skips this one, and so does hactl", name)
 				return
 			}
 			hasGroup = true

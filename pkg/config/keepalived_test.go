@@ -215,6 +215,7 @@ vrrp_instance VI_1
 	{name: "section without brace", want: "corrected", conf: "vrrp_instance VI_1\n" + basicInst + "\n}\n"},
 	{name: "value block without brace", want: "corrected", conf: inst("VI_1", basicInst+"\n  virtual_ipaddress_excluded\n    192.0.2.99\n  }")},
 	{name: "unknown block", want: "corrected", conf: inst("VI_1", basicInst+"\n  virtual_ipaddres {\n    192.0.2.99\n  }\n  advert_int 2")},
+	{name: "duplicate instance, instance with two names", want: "corrected", conf: inst("VI_1", basicInst) + inst("VI_1", basicInst+"\n  priority 50") + inst("A B", basicInst)},
 	{name: "garp interval 0", want: "corrected", conf: "global_defs {\n  vrrp_garp_interval 0\n}\n" + inst("VI_1", basicInst)},
 }
 

@@ -174,7 +174,7 @@ func TestDiagnostics(t *testing.T) {
 		{"ignored sections", "virtual_server 10.0.0.1 80 {\n real_server 10.0.0.2 80 {\n  TCP_CHECK {\n  }\n }\n}\nstatic_routes {\n 1.2.3.0/24 dev eth0\n}\n" + withInst(""),
 			[]string{"1:1: warning: hactl ignores what is outside its VRRP subset: static_routes, virtual_server"}},
 		{"notify without security", withInst("  notify_master /bin/true\n"), []string{"7:3: warning: scripts are configured but enable_script_security is not set"}},
-		{"duplicate instance", withInst("") + withInst(""), []string{"8:15: vrrp_instance VI_1 is already defined at test.conf:1:1"}},
+		{"duplicate instance", withInst("") + withInst(""), []string{"8:15: corrected: vrrp_instance VI_1 is already defined at test.conf:1:1: keepalived reports it and skips this block"}},
 		{"sync group unknown member", withInst("") + "vrrp_sync_group G {\n group {\n  VI_1\n  VI_9\n }\n}\n", []string{"11:3: corrected: vrrp_sync_group G: no vrrp_instance VI_9 is defined"}},
 		{"auth AH", withInst("  authentication {\n    auth_type AH\n    auth_pass x\n  }\n"), []string{"8:15: auth_type AH is not supported"}},
 		{"vip_lease short", withInst("  advert_int 2\n  vip_lease 5\n"), []string{"8:13: warning: (VI_1) vip_lease 5s is shorter than three advert intervals"}},
