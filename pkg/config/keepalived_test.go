@@ -96,7 +96,7 @@ var agreementCases = []struct {
 	extra            map[string]string // more files next to the main one
 }{
 	{name: "minimal", conf: inst("VI_1", basicInst), want: "ok"},
-	// "everything" warns: hactl does not watch the interfaces of virtual routes yet.
+	// vrrp_startup_delay and a route with dev are warned about (keywords.go).
 	{name: "everything", want: "warn", conf: `global_defs {
   router_id node1
   vrrp_version 2
