@@ -90,7 +90,7 @@ func (b *builder) vip(words []Arg) (VIP, bool) {
 			case len(a.Text) >= 16:
 				drop(a.Pos, "label %q is longer than 15 bytes", a.Text)
 			case is6:
-				b.diag.warnf(a.Pos, "labels cannot be set on IPv6 addresses (%s); ignored", first.Text)
+				b.diag.correctf(a.Pos, "labels cannot be set on IPv6 addresses (%s): keepalived reports it and ignores the label, and so does hactl", first.Text)
 			default:
 				v.Label = a.Text
 			}
@@ -99,17 +99,25 @@ func (b *builder) vip(words []Arg) (VIP, bool) {
 			if !has {
 				break
 			}
-			p, err := parsePrefix(a.Text)
+			// keepalived parses the peer without a prefix length
+			// (parse_ipaddress with allow_subnet_mask false), and the
+			// address then takes the peer's full length.
+			p, err := parseAddr(a.Text)
 			switch {
 			case v.Peer.IsValid():
 				ignore(a.Pos, "a peer is already given for %s", first.Text)
+			case err != nil && strings.Contains(a.Text, "/"):
+				ignore(a.Pos, "invalid peer address %q (a peer takes no prefix length)", a.Text)
 			case err != nil:
 				ignore(a.Pos, "invalid peer address %q", a.Text)
-			case p.Addr().Is6() != is6:
+			case p.Is6() != is6:
 				ignore(a.Pos, "peer address %s is not of the address's family", a.Text)
 			default:
-				v.Peer = p.Addr()
-				v.Prefix = netip.PrefixFrom(v.Prefix.Addr(), p.Bits())
+				if strings.Contains(first.Text, "/") && v.Prefix.Bits() != v.Prefix.Addr().BitLen() {
+					b.diag.correctf(first.Pos, "%s: an address with a peer takes no prefix length: keepalived reports it and uses the peer's full length, and so does hactl", first.Text)
+				}
+				v.Peer = p
+				v.Prefix = netip.PrefixFrom(v.Prefix.Addr(), p.BitLen())
 			}
 		case "preferred_lft":
 			a, has := needValue()
