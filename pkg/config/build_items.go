@@ -103,10 +103,11 @@ func (b *builder) vip(words []Arg) (VIP, bool) {
 			// (parse_ipaddress with allow_subnet_mask false), and the
 			// address then takes the peer's full length.
 			p, err := parseAddr(a.Text)
+			withLen := strings.Contains(a.Text, "/")
 			switch {
 			case v.Peer.IsValid():
 				ignore(a.Pos, "a peer is already given for %s", first.Text)
-			case err != nil && strings.Contains(a.Text, "/"):
+			case err != nil && withLen:
 				ignore(a.Pos, "invalid peer address %q (a peer takes no prefix length)", a.Text)
 			case err != nil:
 				ignore(a.Pos, "invalid peer address %q", a.Text)
