@@ -31,24 +31,42 @@ func FindConfig(file string) (string, error) {
 	return "", fmt.Errorf("no configuration: none of %s exists (name one with -f)", strings.Join(DefaultConfigPaths, ", "))
 }
 
-// loadConfig reads and checks a config, logging its warnings; it fails
-// with every error listed. ctx stops the reading (SIGTERM during a reload
-// or at start).
-func loadConfig(ctx context.Context, path string, log *slog.Logger) (*config.Config, config.Diagnostics, error) {
+// loadConfig reads and checks a config, logging each diagnostic once. It
+// fails with every error listed. What keepalived corrects and runs with
+// (an unknown keyword skipped, a default kept, BACKUP for an unknown
+// state, a reference to a vrrp_script defined further down dropped) is
+// applied the same way and logged; with strict it fails too. ctx stops
+// the reading (SIGTERM during a reload or at start).
+func loadConfig(ctx context.Context, path string, log *slog.Logger, strict bool) (*config.Config, config.Diagnostics, error) {
 	cfg, diags, err := config.Load(path, config.LoadOptions{Context: ctx})
 	if err != nil {
 		return nil, nil, err
 	}
-	diags = append(diags, config.Check(cfg, config.OSHost{})...)
-	for _, d := range diags.Warnings() {
-		log.Warn("config", "diagnostic", d.String())
+	diags = append(diags, config.Check(cfg, config.OSHost{})...).SortByFiles(cfg.Files)
+	for _, d := range diags {
+		switch d.Severity {
+		case config.SeverityWarning:
+			log.Warn("config", "diagnostic", d.String())
+		case config.SeverityCorrected:
+			if !strict {
+				log.Warn("config corrected as keepalived does", "diagnostic", d.String())
+			}
+		}
 	}
-	if diags.HasErrors() {
+	refuse := diags.Errors()
+	if strict {
+		refuse = append(refuse, diags.Corrected()...).SortByFiles(cfg.Files)
+	}
+	if len(refuse) > 0 {
 		var msgs []string
-		for _, d := range diags.Errors() {
+		for _, d := range refuse {
 			msgs = append(msgs, d.String())
 		}
-		return nil, diags, fmt.Errorf("%w:\n%s", ErrConfig, strings.Join(msgs, "\n"))
+		why := ""
+		if strict && diags.HasCorrected() {
+			why = " (--strict: keepalived would run it with the corrections marked \"corrected\")"
+		}
+		return nil, diags, fmt.Errorf("%w%s:\n%s", ErrConfig, why, strings.Join(msgs, "\n"))
 	}
 	if len(cfg.Instances) == 0 {
 		return nil, diags, fmt.Errorf("%w: %s has no vrrp_instance", ErrConfig, path)

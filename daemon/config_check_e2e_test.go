@@ -75,7 +75,7 @@ func TestE2EConfigCheckStrictMatchesDaemon(t *testing.T) {
 		t.Fatalf("config check --strict: %v, want exit 1\n%s", err, out)
 	}
 	reasons := map[string]string{}
-	re := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(path) + `:(\d+):\d+: vrrp_script (\w+) \(it would count as failed\): hactl daemon refuses this script: (.*)$`)
+	re := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(path) + `:(\d+):\d+: vrrp_script (\w+) \(dropped: the instances tracking it run without it, as keepalived drops it\): hactl daemon refuses this script: (.*)$`)
 	for _, m := range re.FindAllStringSubmatch(string(out), -1) {
 		reasons[m[2]] = m[3]
 	}

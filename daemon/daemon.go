@@ -33,7 +33,7 @@ func Run(ctx context.Context, opts Options) error {
 	if err != nil {
 		return err
 	}
-	cfg, _, err := loadConfig(ctx, path, log)
+	cfg, _, err := loadConfig(ctx, path, log, opts.Strict)
 	if err != nil {
 		return err
 	}

@@ -24,4 +24,9 @@ type Options struct {
 	// ShutdownTimeout bounds the graceful stop (priority-0 adverts, VIPs
 	// removed, notify_stop).
 	ShutdownTimeout time.Duration
+	// Strict refuses a configuration keepalived would correct and run
+	// (an unknown keyword, an invalid value, an unknown state, a dropped
+	// reference), at start and on reload. Without it the daemon applies
+	// keepalived's correction, logs it, and runs.
+	Strict bool
 }

@@ -150,7 +150,7 @@ func (rl *reloader) once() (api.ReloadResult, error) {
 	}()
 	start := time.Now()
 	res := api.ReloadResult{Diagnostics: []string{}}
-	cfg, diags, err := loadConfig(rl.ctx, rl.path, r.log)
+	cfg, diags, err := loadConfig(rl.ctx, rl.path, r.log, r.opts.Strict)
 	for _, d := range diags {
 		res.Diagnostics = append(res.Diagnostics, d.String())
 	}

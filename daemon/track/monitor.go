@@ -49,8 +49,11 @@ type Monitor struct {
 	files   []*config.TrackFile
 	ifaces  []string
 
-	mu         sync.Mutex
-	states     map[Key]State
+	mu     sync.Mutex
+	states map[Key]State
+	// dropped holds the scripts the Runner refused, with why: like
+	// keepalived, the instances that track them run without them.
+	dropped    map[Key]string
 	pending    []Event
 	pendingIdx map[Key]int
 	ready      chan struct{}
@@ -68,7 +71,7 @@ func New(cfg *config.Config, opts Options) (*Monitor, error) {
 	if opts.FilePoll <= 0 {
 		opts.FilePoll = DefaultFilePoll
 	}
-	m := &Monitor{opts: opts, log: opts.Logger, cfg: cfg, states: map[Key]State{}, pendingIdx: map[Key]int{}, ready: make(chan struct{}, 1)}
+	m := &Monitor{opts: opts, log: opts.Logger, cfg: cfg, states: map[Key]State{}, dropped: map[Key]string{}, pendingIdx: map[Key]int{}, ready: make(chan struct{}, 1)}
 	byScript := map[string]*config.Script{}
 	for _, s := range cfg.Scripts {
 		byScript[s.Name] = s
@@ -174,14 +177,38 @@ func (m *Monitor) Snapshot() map[Key]State {
 
 // Effective computes an instance's priority from its base priority and
 // its trackers' current states (see the package function Effective).
+// Dropped scripts count for nothing.
 func (m *Monitor) Effective(base int, refs []Ref) Priority {
 	m.mu.Lock()
-	tracked := make([]Tracked, len(refs))
-	for i, r := range refs {
-		tracked[i] = Tracked{Ref: r, State: m.states[r.Key]}
+	tracked := make([]Tracked, 0, len(refs))
+	for _, r := range refs {
+		if _, gone := m.dropped[r.Key]; gone {
+			continue
+		}
+		tracked = append(tracked, Tracked{Ref: r, State: m.states[r.Key]})
 	}
 	m.mu.Unlock()
 	return Effective(base, tracked...)
+}
+
+// Dropped returns the vrrp_scripts the Runner refused (missing, not
+// executable, unsafe, a user that does not exist), with why. keepalived
+// drops such a script from the instances that track it, and so does the
+// Monitor: they run without it.
+func (m *Monitor) Dropped() map[Key]string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make(map[Key]string, len(m.dropped))
+	for k, v := range m.dropped {
+		out[k] = v
+	}
+	return out
+}
+
+func (m *Monitor) drop(k Key, why string) {
+	m.mu.Lock()
+	m.dropped[k] = why
+	m.mu.Unlock()
 }
 
 // initState sets a tracker's state without an event (before Start

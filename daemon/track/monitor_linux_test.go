@@ -101,24 +101,46 @@ func processRunning(pid int) bool {
 	return len(f) > 0 && f[0] != "Z" && f[0] != "X"
 }
 
-func TestMonitorRefusedScriptFails(t *testing.T) {
+// TestMonitorRefusedScriptDropped: a script the Runner refuses (unsafe,
+// or run as a user that does not exist) is dropped, as keepalived drops
+// it: the instance tracking it, even unweighted, is neither faulted nor
+// held in INIT; its other trackers still count.
+func TestMonitorRefusedScriptDropped(t *testing.T) {
 	d := t.TempDir()
-	p := writeScript(t, d, "chk", "exit 0")
-	if err := os.Chmod(p, 0o777); err != nil {
+	unsafe := writeScript(t, d, "chk", "exit 0")
+	if err := os.Chmod(unsafe, 0o777); err != nil {
 		t.Fatal(err)
 	}
-	s := &config.Script{Name: "chk", Command: config.Command{Args: []string{p}}, Interval: time.Second}
-	m, err := New(scriptConfig(s, 0), Options{Logger: testLogger(t), Runner: scripts.New(scripts.Options{})})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	defer m.Stop()
-	st := m.State(Key{KindScript, "chk"})
-	if st.Status != StatusFailed || !strings.Contains(st.Detail, "writable by every user") {
-		t.Errorf("unsafe script: %+v", st)
+	safe := writeScript(t, d, "ok", "exit 0")
+	for _, tc := range []struct {
+		name string
+		cmd  config.Command
+		want string
+	}{
+		{"unsafe", config.Command{Args: []string{unsafe}}, "writable by every user"},
+		{"unknown user", config.Command{Args: []string{safe}, User: "hactl-no-such-user"}, "hactl-no-such-user"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &config.Script{Name: "chk", Command: tc.cmd, Interval: time.Second}
+			cfg := scriptConfig(s, 0)
+			cfg.Instances[0].TrackFiles = nil
+			m, err := New(cfg, Options{Logger: testLogger(t), Runner: scripts.New(scripts.Options{})})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := m.Start(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			defer m.Stop()
+			key := Key{KindScript, "chk"}
+			if why, ok := m.Dropped()[key]; !ok || !strings.Contains(why, tc.want) {
+				t.Errorf("dropped %v, want chk with %q", m.Dropped(), tc.want)
+			}
+			p := m.Effective(100, InstanceRefs(cfg, cfg.Instances[0]))
+			if p.Fault || p.Pending || p.Priority != 100 || len(p.Trackers) != 0 {
+				t.Errorf("effective %+v: want priority 100, no fault, nothing pending, no tracker", p)
+			}
+		})
 	}
 }
 

@@ -9,9 +9,11 @@ import (
 )
 
 // startScript sets a vrrp_script's initial state and starts its goroutine.
-// A script the Runner refuses (missing, not executable, unsafe) is FAILED
-// for good: the instances that track it see a failing check rather than
-// none (keepalived drops such a script from its instances instead).
+// A script the Runner refuses (missing, not executable, unsafe, its user
+// unknown) is dropped, as keepalived drops it (check_vrrp_script_security
+// removes an insecure or missing script from its instances, and a script
+// whose user does not exist is removed as it is read): the instances that
+// track it run without it, neither failing nor faulted.
 func (m *Monitor) startScript(ctx context.Context, s *config.Script) {
 	key := Key{KindScript, s.Name}
 	state := NewScriptState(s.Rise, s.Fall, s.InitFail)
@@ -20,8 +22,8 @@ func (m *Monitor) startScript(ctx context.Context, s *config.Script) {
 	}
 	probe, err := m.probe(s)
 	if err != nil {
-		m.initState(key, State{Status: StatusFailed, Detail: "refused: " + err.Error()})
-		m.log.Error("vrrp_script refused; it counts as failed", "script", s.Name, "err", err)
+		m.drop(key, err.Error())
+		m.log.Error("vrrp_script refused: dropped from the instances that track it, which run without it, as keepalived does", "script", s.Name, "err", err)
 		return
 	}
 	m.initState(key, State{Status: state.Status(), Detail: "not run yet"})

@@ -97,8 +97,22 @@ func newCmdConfigCheck(f *Factory) *cobra.Command {
 file:line:col: message. Sections outside hactl's VRRP subset (virtual_server,
 checkers, static routes...) are checked for syntax and listed once as ignored.
 
+It judges as keepalived 2.2.7 does. Three kinds of finding:
+  error      neither keepalived nor hactl runs the config (keepalived exits:
+             a missing parameter, no virtual_router_id, a VRID in use twice);
+  corrected  keepalived reports it and runs with its own correction (an
+             unknown keyword skipped, an invalid value left at its default, an
+             unknown state taken as BACKUP, an address or a track reference
+             dropped, a missing '{'); hactl daemon runs it with the same
+             correction (hactl daemon --strict refuses it);
+  warning    keepalived at most notes it (words after a flag ignored,
+             auth_pass truncated, SECURITY VIOLATION, nopreempt with state
+             MASTER, a sync group of one, a script, user or interface missing
+             on this host); both run it.
+Every message says what keepalived does and what hactl does.
+
 Host-dependent checks (interfaces exist, scripts exist and are not writable by
-others) are warnings unless --strict is given. On Linux every script the daemon
+others, script users exist) are warnings unless --strict is given. On Linux every script the daemon
 would run (tracked vrrp_scripts, notify scripts) is also prepared by the
 daemon's own code, as root: a script it would refuse (not executable by its
 user, or a path component owned or writable by someone other than root and
@@ -114,12 +128,13 @@ routers with the same VIPs (this cluster), or already used by another
 router with different VIPs or version, which would break both clusters
 (see docs/watch.md).
 
-Exit codes: 0 valid (warnings go to stderr); 1 invalid, or with --live a
-configured VRID that conflicts with a router on the wire.`,
+Exit codes: 0 valid (warnings go to stderr); 1 an error or a correction
+(with --strict, a warning too), or with --live a configured VRID that
+conflicts with a router on the wire.`,
 		Example: `  # An existing keepalived config, unchanged
   hactl config check /etc/keepalived/keepalived.conf
 
-  # Treat host-dependent warnings (missing interface or script) as errors
+  # Treat warnings (a missing interface or script among them) as errors
   hactl config check --strict /etc/hactl/hactl.conf
 
   # Before starting a new cluster: is any of its VRIDs taken on the segment?
@@ -133,7 +148,7 @@ configured VRID that conflicts with a router on the wire.`,
 		},
 	}
 	cmd.Flags().BoolVar(&opts.Live, "live", false, "also listen on each configured interface for a few advert intervals (Linux, root) and report configured VRIDs that another router already uses with different VIPs or version")
-	cmd.Flags().BoolVar(&opts.Strict, "strict", false, "host-dependent warnings (interface missing, script missing, or refused by the daemon's script checks) become errors")
+	cmd.Flags().BoolVar(&opts.Strict, "strict", false, "warnings become errors, host-dependent ones included (interface, script or script user missing, or a script refused by the daemon's script checks)")
 	return cmd
 }
 
@@ -168,6 +183,7 @@ type configCheckResult struct {
 	File        string             `json:"file"`
 	Valid       bool               `json:"valid"`
 	Errors      int                `json:"errors"`
+	Corrected   int                `json:"corrected"`
 	Warnings    int                `json:"warnings"`
 	Instances   int                `json:"instances"`
 	Diagnostics config.Diagnostics `json:"diagnostics"`
@@ -194,10 +210,11 @@ func runConfigCheck(ctx context.Context, opts *ConfigCheckOptions) error {
 		diags = withDaemonScriptChecks(cfg, diags)
 	}
 	if opts.Strict {
-		diags = diags.Strict()
+		diags = diags.AllStrict()
 	}
 	res := configCheckResult{
-		File: file, Valid: !diags.HasErrors(), Errors: len(diags.Errors()), Warnings: len(diags.Warnings()),
+		File: file, Valid: !diags.HasErrors() && !diags.HasCorrected(), Errors: len(diags.Errors()),
+		Corrected: len(diags.Corrected()), Warnings: len(diags.Warnings()),
 		Instances: len(cfg.Instances), Diagnostics: diags,
 	}
 	if res.Diagnostics == nil {
@@ -209,10 +226,15 @@ func runConfigCheck(ctx context.Context, opts *ConfigCheckOptions) error {
 		}
 	} else {
 		fmt.Fprint(opts.IO.ErrOut, diags.String())
-		if res.Valid {
+		switch {
+		case res.Valid:
 			fmt.Fprintf(opts.IO.Out, "%s: valid, %s, %s\n", file, countWord(res.Instances, "instance"), countWord(res.Warnings, "warning"))
-		} else {
-			fmt.Fprintf(opts.IO.ErrOut, "%s: invalid, %s, %s\n", file, countWord(res.Errors, "error"), countWord(res.Warnings, "warning"))
+		case res.Errors == 0:
+			fmt.Fprintf(opts.IO.ErrOut, "%s: invalid, %s keepalived would apply (hactl daemon runs it with the same; --strict refuses it), %s\n",
+				file, countWord(res.Corrected, "correction"), countWord(res.Warnings, "warning"))
+		default:
+			fmt.Fprintf(opts.IO.ErrOut, "%s: invalid, %s, %s, %s\n", file, countWord(res.Errors, "error"),
+				countWord(res.Corrected, "correction"), countWord(res.Warnings, "warning"))
 		}
 	}
 	if !res.Valid {

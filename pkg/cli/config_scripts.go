@@ -18,9 +18,12 @@ import (
 // file executable by its user, and passes the script-security rule (no
 // path component writable or owned by anyone but root and the runner). It
 // judges as the daemon, which runs as root, whoever runs config check.
-// Each refusal is a host-dependent diagnostic at the script's config line,
-// an error under --strict: the daemon counts such a vrrp_script as failed
-// and skips such a notify script. On systems other than Linux, where the
+// Each refusal is a host-dependent warning at the script's config line,
+// an error under --strict: the daemon drops such a vrrp_script from the
+// instances that track it (they run without it), as keepalived drops a
+// script it cannot run or finds insecure, and skips such a notify script.
+// A script user that does not exist is one such refusal: keepalived
+// reports it and drops the script too. On systems other than Linux, where the
 // daemon does not run, it finds nothing.
 func daemonScriptChecks(cfg *config.Config) config.Diagnostics {
 	if runtime.GOOS != "linux" {
@@ -53,7 +56,7 @@ func daemonScriptChecks(cfg *config.Config) config.Diagnostics {
 	}
 	for _, k := range track.Used(cfg) {
 		if s := byName[k.Name]; k.Kind == track.KindScript && s != nil {
-			check("vrrp_script "+s.Name+" (it would count as failed)", &s.Command)
+			check("vrrp_script "+s.Name+" (dropped: the instances tracking it run without it, as keepalived drops it)", &s.Command)
 		}
 	}
 	for _, t := range notify.Targets(cfg) {

@@ -58,6 +58,8 @@ func badScripts(t *testing.T) (dir string, paths map[string]string) {
 // the instance's notify_master script.
 func scriptsConf(scripts map[string]string, names []string, notifyMaster string) string {
 	var b strings.Builder
+	// --strict makes keepalived's SECURITY VIOLATION warning an error.
+	b.WriteString("global_defs {\n    enable_script_security\n    script_user root\n}\n")
 	for _, n := range names {
 		fmt.Fprintf(&b, "vrrp_script %s {\n    script %q\n    weight -10\n}\n", n, scripts[n])
 	}
@@ -96,7 +98,7 @@ func TestConfigCheckStrictRefusesWhatTheDaemonRefuses(t *testing.T) {
 				t.Errorf("exit %d, want %d\n%s", code, ExitFailure, errOut)
 			}
 			// The script's line: the second vrrp_script block's "script".
-			at := conf + ":6:12: vrrp_script " + tc.name + " (it would count as failed): hactl daemon refuses this script: script " + paths[tc.name]
+			at := conf + ":10:12: vrrp_script " + tc.name + " (dropped: the instances tracking it run without it, as keepalived drops it): hactl daemon refuses this script: script " + paths[tc.name]
 			if !strings.Contains(errOut, at) || !strings.Contains(errOut, tc.want) || strings.Contains(errOut, "safe.sh") {
 				t.Errorf("stderr:\n%s\nwant %q and %q", errOut, at, tc.want)
 			}

@@ -82,11 +82,11 @@ func TestConfigCheckInvalidListsEveryError(t *testing.T) {
 	}
 	for _, want := range []string{
 		invalidConf + `:3:21: virtual_router_id "300" is not valid`,
-		invalidConf + `:4:12: priority "0" is not valid`,
-		invalidConf + `:5:9: state must be MASTER or BACKUP, not "PRIMARY"`,
-		invalidConf + `:7:5: (VI_1) track_script nosuch: no vrrp_script of that name is defined`,
-		invalidConf + `:11:5: (VI_1) 2001:db8::1/128: every virtual_ipaddress must be of one address family`,
-		invalidConf + `: invalid, 5 errors, 0 warnings`,
+		invalidConf + `:4:12: corrected: priority "0" is not valid`,
+		invalidConf + `:5:9: corrected: unknown state "PRIMARY"`,
+		invalidConf + `:7:5: corrected: (VI_1) track_script nosuch: no vrrp_script of that name is defined`,
+		invalidConf + `:11:5: corrected: (VI_1) 2001:db8::1/128: every virtual_ipaddress must be of one address family`,
+		invalidConf + `: invalid, 1 error, 4 corrections, 0 warnings`,
 	} {
 		if !strings.Contains(errOut, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, errOut)
@@ -103,6 +103,47 @@ func TestConfigCheckStrict(t *testing.T) {
 	code, _, errOut = runCheck(t, &ConfigCheckOptions{File: validConf, Host: noIf, Strict: true})
 	if code != 1 || !strings.Contains(errOut, ":13:3: (VI_1) interface eth0 does not exist on this host") {
 		t.Errorf("with --strict: exit %d\n%s", code, errOut)
+	}
+}
+
+// TestConfigCheckClasses: config check's exit code follows keepalived's
+// verdict: 1 for what keepalived corrects (the daemon would run it), 0
+// for what it only notes, 1 for anything under --strict.
+func TestConfigCheckClasses(t *testing.T) {
+	const head = "vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n  virtual_ipaddress {\n    192.0.2.10/24\n  }\n"
+	tests := []struct {
+		name       string
+		body       string
+		code       int // without --strict; --strict always gives 1 when there is a finding
+		want, last string
+	}{
+		{"clean", "", 0, "", ": valid, 1 instance, 0 warnings"},
+		{"unknown keyword", "  priorty 5\n", 1, `:7:3: corrected: unknown keyword "priorty" in vrrp_instance VI_1: keepalived reports it and skips it, and so does hactl`,
+			": invalid, 1 correction keepalived would apply (hactl daemon runs it with the same; --strict refuses it), 0 warnings"},
+		{"unknown state", "  state Master\n", 1, `:7:9: corrected: unknown state "Master"`, "1 correction"},
+		{"invalid number", "  priority 300\n", 1, `:7:12: corrected: priority "300" is not valid (1 to 255): keepalived reports it and uses the default 100`, "1 correction"},
+		{"dropped track reference", "  track_script {\n    chk\n  }\n}\nvrrp_script chk {\n  script /bin/true\n", 1,
+			`:8:5: corrected: (VI_1) track_script chk: vrrp_script chk is defined further down`, "1 correction"},
+		{"extra word after a flag", "  nopreempt false\n", 0, `:7:13: warning: nopreempt takes no value: keepalived ignores "false" and sets nopreempt all the same`, ": valid, 1 instance, 1 warning"},
+		{"nopreempt with MASTER", "  state MASTER\n  priority 100\n  nopreempt\n", 0, `:9:3: warning: (VI_1) nopreempt does not work with state MASTER`, ": valid"},
+		{"missing parameter", "  priority\n", 1, `:7:3: priority needs a value (keepalived exits on a missing parameter)`, ": invalid, 1 error, 0 corrections"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			file := filepath.Join(t.TempDir(), "k.conf")
+			if err := os.WriteFile(file, []byte(head+tc.body+"}\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			host := stubHost{map[string]bool{"eth0": true}}
+			code, out, errOut := runCheck(t, &ConfigCheckOptions{File: file, Host: host})
+			if code != tc.code || !strings.Contains(errOut, tc.want) || !strings.Contains(out+errOut, tc.last) {
+				t.Errorf("exit %d (want %d)\nstdout %s\nstderr %s\nwant %q and %q", code, tc.code, out, errOut, tc.want, tc.last)
+			}
+			code, _, errOut = runCheck(t, &ConfigCheckOptions{File: file, Host: host, Strict: true})
+			if want := min(1, len(tc.want)); code != want {
+				t.Errorf("--strict: exit %d, want %d\n%s", code, want, errOut)
+			}
+		})
 	}
 }
 
@@ -144,6 +185,7 @@ func TestConfigCheckJSON(t *testing.T) {
 	var res struct {
 		Valid       bool `json:"valid"`
 		Errors      int  `json:"errors"`
+		Corrected   int  `json:"corrected"`
 		Diagnostics []struct {
 			Pos      config.Pos `json:"pos"`
 			Severity string     `json:"severity"`
@@ -153,7 +195,8 @@ func TestConfigCheckJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	if res.Valid || res.Errors != 5 || res.Diagnostics[0].Pos.Line != 3 || res.Diagnostics[0].Severity != "error" {
+	if res.Valid || res.Errors != 1 || res.Corrected != 4 || res.Diagnostics[0].Pos.Line != 3 || res.Diagnostics[0].Severity != "error" ||
+		res.Diagnostics[1].Severity != "corrected" {
 		t.Errorf("got %+v", res)
 	}
 }
@@ -206,7 +249,7 @@ func TestConfigShow(t *testing.T) {
 
 	io, out, errOut = TestStreams()
 	err = runConfigShow(context.Background(), &ConfigShowOptions{IO: io, Global: &GlobalOptions{Output: "json"}, File: invalidConf})
-	if ExitCode(err) != 1 || out.Len() != 0 || !strings.Contains(errOut.String(), "invalid, 5 errors") {
+	if ExitCode(err) != 1 || out.Len() != 0 || !strings.Contains(errOut.String(), "invalid, 1 error") {
 		t.Errorf("invalid: %v %q %q", err, out, errOut)
 	}
 }
@@ -217,7 +260,7 @@ func TestConfigCommandsThroughCobra(t *testing.T) {
 		t.Errorf("config show: exit %d\n%s\n%s", code, out, errOut)
 	}
 	code, _, errOut = run(t, nil, "config", "check", invalidConf)
-	if code != 1 || !strings.Contains(errOut, "invalid, 5 errors") {
+	if code != 1 || !strings.Contains(errOut, "invalid, 1 error, 4 corrections") {
 		t.Errorf("config check: exit %d\n%s", code, errOut)
 	}
 }

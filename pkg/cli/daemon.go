@@ -32,6 +32,8 @@ type DaemonOptions struct {
 	// keepalived-exporter's metric names.
 	MetricsListen     string
 	KeepalivedMetrics bool
+	// Strict refuses a config that keepalived would correct and run.
+	Strict bool
 }
 
 // defaultConfigPaths are tried in order when no config file is named.
@@ -49,6 +51,14 @@ cluster can migrate one node at a time. Beyond keepalived it writes a state
 file, serves a control socket, supports mastership transfer to a named node
 (hactl failover), binds VIPs to a kernel lease so they cannot outlive a dead
 daemon, and runs the scripts of notify_master_dir on becoming master.
+
+A config keepalived 2.2.7 runs, hactl runs, the way keepalived reads it:
+what keepalived reports and corrects (an unknown keyword skipped, an
+invalid number left at its default, an unknown state taken as BACKUP, a
+track_script naming a vrrp_script defined further down dropped, words
+after a flag ignored) is corrected the same way and logged once, with
+file:line:col. With --strict such a config is refused instead, at start
+and on reload (hactl config check lists what would be corrected).
 
 Signals: SIGHUP reloads the config (a broken one keeps the running config);
 SIGTERM and SIGINT stop gracefully (priority-0 advertisement, VIPs removed).`,
@@ -75,6 +85,7 @@ SIGTERM and SIGINT stop gracefully (priority-0 advertisement, VIPs removed).`,
 	fl.StringVar(&opts.LogFormat, "log-format", "text", "log format on stderr: text or json")
 	fl.StringVar(&opts.MetricsListen, "metrics-listen", "", "also serve Prometheus /metrics on this TCP address, e.g. 127.0.0.1:9650 (default: only on the control socket)")
 	fl.BoolVar(&opts.KeepalivedMetrics, "metrics-keepalived-compat", false, "also export keepalived-exporter's metric names, for dashboards and alerts written for keepalived")
+	fl.BoolVar(&opts.Strict, "strict", false, "refuse to start (or reload) on a config that keepalived would correct and run: an unknown keyword, an invalid value, an unknown state, a dropped reference")
 	fl.StringVar(&opts.SocketGroup, "socket-group", "", "group (name or GID) that may read the control socket; changes stay root-only (default: root only)")
 	_ = cmd.MarkFlagFilename("config", "conf")
 	_ = cmd.RegisterFlagCompletionFunc("log-format", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
@@ -104,7 +115,7 @@ func runDaemon(ctx context.Context, o *DaemonOptions) error {
 	return daemon.Run(ctx, daemon.Options{
 		ConfigFile: o.Config, StateFile: o.StateFile, Socket: o.Socket, PIDFile: o.PIDFile,
 		SocketGID: gid, Version: version.Get().Version, Log: log,
-		MetricsListen: o.MetricsListen, KeepalivedMetrics: o.KeepalivedMetrics,
+		MetricsListen: o.MetricsListen, KeepalivedMetrics: o.KeepalivedMetrics, Strict: o.Strict,
 	})
 }
 

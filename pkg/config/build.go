@@ -15,12 +15,19 @@ type builder struct {
 	tfiles  map[string]*TrackFile
 	insts   []*instDraft
 	groups  []*groupDraft
+	// instByName and groupByName index insts and groups (a duplicate
+	// name is found without a scan of every earlier block).
+	instByName  map[string]*instDraft
+	groupByName map[string]*groupDraft
 	// scriptsUsed is set when any script or notify command is configured.
 	scriptsUsed bool
 	firstScript Pos
 	// invalid names vrrp_script and track_file blocks dropped for errors,
 	// so that references to them do not repeat the error.
 	invalid map[string]bool
+	// spill holds statements keepalived reads at the top level after an
+	// unknown keyword's block closed a section early (see unknownBlock).
+	spill []*Statement
 }
 
 // handler handles one keyword inside a block.
@@ -43,6 +50,9 @@ func newBuilder(diag *diagSink) *builder {
 		scripts: map[string]*Script{},
 		tfiles:  map[string]*TrackFile{},
 		invalid: map[string]bool{},
+
+		instByName:  map[string]*instDraft{},
+		groupByName: map[string]*groupDraft{},
 	}
 }
 
@@ -68,14 +78,20 @@ func set(words ...string) map[string]bool {
 // alive is the load's checkpoint (reader.alive), called every few
 // statements; building stops when it reports an error.
 func (b *builder) build(top []*Statement, alive func() error) {
-	for i, s := range top {
-		if i%checkpointStatements == checkpointStatements-1 && alive() != nil {
+	q := &stmtQueue{}
+	q.push(top)
+	for n := 0; ; n++ {
+		if n%checkpointStatements == checkpointStatements-1 && alive() != nil {
+			return
+		}
+		s, ok := q.pop()
+		if !ok {
 			return
 		}
 		switch s.Keyword {
 		case "global_defs":
 			if b.needBlock(s) {
-				b.walk(s.Block, b.globalSpec())
+				b.walk(s, b.globalSpec())
 			}
 		case "vrrp_script":
 			b.vrrpScript(s)
@@ -89,11 +105,19 @@ func (b *builder) build(top []*Statement, alive func() error) {
 		case "vrrp_sync_group":
 			b.syncGroup(s)
 		default:
-			if rootIgnored[s.Keyword] {
+			switch {
+			case s.closes:
+				b.diag.correctf(s.Pos, "this '}' closes no block: keepalived took an earlier '}' as the end of the block it was in (see the unknown keyword above), reports an unknown keyword '}' and skips it, and so does hactl")
+			case rootIgnored[s.Keyword]:
 				b.ignore(s)
-				continue
+			default:
+				b.unknown(s, "at top level")
+				b.unknownBlock(s, "the top level", q)
 			}
-			b.unknown(s, "at top level")
+		}
+		if b.spill != nil {
+			q.push(b.spill)
+			b.spill = nil
 		}
 	}
 }
@@ -102,9 +126,60 @@ func (b *builder) build(top []*Statement, alive func() error) {
 // two checkpoints.
 const checkpointStatements = 16
 
-// walk dispatches the statements of a block to the spec's handlers.
-func (b *builder) walk(stmts []*Statement, spec blockSpec) {
-	for _, s := range stmts {
+// stmtQueue reads statement lists front to back; a list pushed is read
+// before what remains of the others, without copying them (a hostile file
+// with thousands of unknown blocks stays linear).
+type stmtQueue struct{ lists [][]*Statement }
+
+func (q *stmtQueue) push(l []*Statement) {
+	if len(l) > 0 {
+		q.lists = append(q.lists, l)
+	}
+}
+
+func (q *stmtQueue) pop() (*Statement, bool) {
+	for len(q.lists) > 0 {
+		top := &q.lists[len(q.lists)-1]
+		if len(*top) == 0 {
+			q.lists = q.lists[:len(q.lists)-1]
+			continue
+		}
+		s := (*top)[0]
+		*top = (*top)[1:]
+		return s, true
+	}
+	return nil, false
+}
+
+// drain returns what remains, in order, and empties q.
+func (q *stmtQueue) drain() []*Statement {
+	var out []*Statement
+	for i := len(q.lists) - 1; i >= 0; i-- {
+		out = append(out, q.lists[i]...)
+	}
+	q.lists = nil
+	return out
+}
+
+// walk dispatches the statements of owner's block to the spec's handlers.
+// An unknown keyword with a block ends the walk early as it ends
+// keepalived's (see unknownBlock): what remains of the block, and its
+// '}', are left in b.spill for the top level.
+func (b *builder) walk(owner *Statement, spec blockSpec) {
+	q := &stmtQueue{}
+	q.push(owner.Block)
+	for {
+		s, ok := q.pop()
+		if !ok {
+			return
+		}
+		if s.closes {
+			b.spill = q.drain()
+			if owner.Close.IsValid() { // else the file ended inside the block
+				b.spill = append(b.spill, &Statement{Keyword: "}", Pos: owner.Close, closes: true})
+			}
+			return
+		}
 		if h, ok := spec.handlers[s.Keyword]; ok {
 			h(s)
 			continue
@@ -121,11 +196,29 @@ func (b *builder) walk(stmts []*Statement, spec blockSpec) {
 			continue
 		}
 		b.unknown(s, "in "+spec.name)
+		b.unknownBlock(s, spec.name, q)
 	}
 }
 
+// unknownBlock applies keepalived's reading of an unknown keyword that
+// has a block: process_stream reports the keyword, then "Unexpected '{' -
+// ignoring", reads the lines of the block as keywords of the block it is
+// in (where), and takes the block's '}' as the end of that block. It
+// queues the block's lines and a closing mark to be read next.
+func (b *builder) unknownBlock(s *Statement, where string, q *stmtQueue) {
+	if !s.HasBlock || s.NoOpen {
+		return
+	}
+	b.diag.correctf(s.Open, "'{' after the unknown keyword %s: keepalived ignores it and reads the lines of the block as keywords of %s, and the block's '}' as the end of %s (what follows it is read one level up), and so does hactl",
+		s.Keyword, where, where)
+	if s.Close.IsValid() { // else the file ended inside the block
+		q.push([]*Statement{{Keyword: "}", Pos: s.Close, closes: true}})
+	}
+	q.push(s.Block)
+}
+
 func (b *builder) unknown(s *Statement, where string) {
-	b.diag.errorf(s.Pos, "unknown keyword %q %s", s.Keyword, where)
+	b.diag.correctf(s.Pos, "unknown keyword %q %s: keepalived reports it and skips it, and so does hactl", s.Keyword, where)
 }
 
 // ignore records a keyword or section hactl skips.
@@ -175,8 +268,9 @@ func (b *builder) noBlock(s *Statement) bool {
 	return true
 }
 
-// nargs checks that s has between lo and hi arguments (hi < 0: no upper
-// bound) and no block.
+// nargs checks that s has at least lo arguments and no block. Words past
+// hi (hi < 0: no upper bound) are dropped with a warning: keepalived's
+// handlers read the slots they know and never look at the rest.
 func (b *builder) nargs(s *Statement, lo, hi int) bool {
 	if !b.noBlock(s) {
 		return false
@@ -184,19 +278,42 @@ func (b *builder) nargs(s *Statement, lo, hi int) bool {
 	n := len(s.Args)
 	switch {
 	case n < lo && lo == 1:
-		b.diag.errorf(s.Pos, "%s needs a value", s.Keyword)
+		b.diag.errorf(s.Pos, "%s needs a value (keepalived exits on a missing parameter)", s.Keyword)
 		return false
 	case n < lo:
-		b.diag.errorf(s.Pos, "%s needs %d values", s.Keyword, lo)
+		b.diag.errorf(s.Pos, "%s needs %d values (keepalived exits on a missing parameter)", s.Keyword, lo)
 		return false
 	case hi >= 0 && n > hi:
-		b.diag.errorf(s.Args[hi].Pos, "%s: unexpected %q", s.Keyword, s.Args[hi].Text)
-		return false
+		b.extraWords(s, hi)
 	}
 	return true
 }
 
-// flag handles a keyword without arguments, or with an optional <BOOL>.
+// extraWords warns about the words of s past its first keep ones and
+// drops them, as keepalived ignores them.
+func (b *builder) extraWords(s *Statement, keep int) {
+	extra := s.Args[keep]
+	switch {
+	case keep == 0:
+		b.diag.warnf(extra.Pos, "%s takes no value: keepalived ignores %q and sets %s all the same, and so does hactl (to undo %s, remove the line)",
+			s.Keyword, extra.Text, s.Keyword, s.Keyword)
+	default:
+		b.diag.warnf(extra.Pos, "%s takes %s: keepalived ignores %q and what follows, and so does hactl",
+			s.Keyword, countValues(keep), extra.Text)
+	}
+	s.Args = s.Args[:keep]
+}
+
+func countValues(n int) string {
+	if n == 1 {
+		return "one value"
+	}
+	return fmt.Sprintf("%d values", n)
+}
+
+// flag handles a keyword without arguments, or with an optional <BOOL>
+// (keepalived's check_true_false: an invalid one is reported and the line
+// ignored).
 func (b *builder) flag(s *Statement, dst *bool) bool {
 	if !b.nargs(s, 0, 1) {
 		return false
@@ -207,26 +324,48 @@ func (b *builder) flag(s *Statement, dst *bool) bool {
 	}
 	v, err := parseBool(s.Args[0].Text)
 	if err != nil {
-		b.diag.errorf(s.Args[0].Pos, "%s: %v", s.Keyword, err)
+		b.diag.correctf(s.Args[0].Pos, "%s: %v: keepalived reports it and ignores the line, and so does hactl", s.Keyword, err)
 		return false
 	}
 	*dst = v
 	return true
 }
 
-// name checks the single name argument of a named section.
-func (b *builder) sectionName(s *Statement) (string, bool) {
-	if len(s.Args) != 1 {
-		if len(s.Args) == 0 {
-			b.diag.errorf(s.Pos, "%s needs a name", s.Keyword)
-		} else {
-			b.diag.errorf(s.Args[1].Pos, "%s takes one name, not %d words", s.Keyword, len(s.Args))
-		}
-		if s.HasBlock {
-			return "", false
-		}
+// badValue reports a value keepalived refuses: it logs a configuration
+// error and keeps what it had (the default), and hactl does the same. For
+// hactl's own keywords (which keepalived does not know) it is an error.
+func (b *builder) badValue(s *Statement, p Pos, format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	if hactlKeywords[s.Keyword] {
+		b.diag.errorf(p, "%s", msg)
+		return
 	}
-	if !b.needBlock(s) || len(s.Args) == 0 {
+	b.diag.correctf(p, "%s: keepalived reports it and keeps the default, and so does hactl", msg)
+}
+
+// hactlKeywords are hactl's own keywords; keepalived does not know them.
+var hactlKeywords = set("state_file", "control_socket", "notify_master_dir", "vip_lease")
+
+// sectionName checks the single name argument of a named section. For
+// vrrp_instance and vrrp_sync_group keepalived checks the count and skips
+// the block on a mismatch; other sections read the name's slot (a missing
+// one makes keepalived exit) and ignore further words.
+func (b *builder) sectionName(s *Statement) (string, bool) {
+	counted := s.Keyword == "vrrp_instance" || s.Keyword == "vrrp_sync_group"
+	switch {
+	case len(s.Args) == 0 && counted:
+		b.diag.correctf(s.Pos, "%s needs a name: keepalived reports it and skips the block, and so does hactl", s.Keyword)
+		return "", false
+	case len(s.Args) == 0:
+		b.diag.errorf(s.Pos, "%s needs a name (keepalived exits on a missing parameter)", s.Keyword)
+		return "", false
+	case len(s.Args) > 1 && counted:
+		b.diag.correctf(s.Args[1].Pos, "%s takes one name, not %d words: keepalived reports it and skips the block, and so does hactl", s.Keyword, len(s.Args))
+		return "", false
+	case len(s.Args) > 1:
+		b.extraWords(s, 1)
+	}
+	if !b.needBlock(s) {
 		return "", false
 	}
 	return s.Args[0].Text, true
@@ -237,7 +376,7 @@ func (b *builder) sectionName(s *Statement) (string, bool) {
 // keyword's line after '{', which the tree already puts inside the block.
 func (b *builder) valueLines(s *Statement) [][]Arg {
 	if len(s.Args) > 0 {
-		b.diag.errorf(s.Args[0].Pos, "%s: unexpected %q before '{'", s.Keyword, s.Args[0].Text)
+		b.diag.correctf(s.Args[0].Pos, "%s: unexpected %q before '{' (values go inside the block): keepalived reports it and ignores it, and so does hactl", s.Keyword, s.Args[0].Text)
 	}
 	if !b.needBlock(s) {
 		return nil
@@ -288,4 +427,36 @@ func (b *builder) noteScript(p Pos) {
 		b.scriptsUsed = true
 		b.firstScript = p
 	}
+}
+
+// sectionKeywords are keepalived's keywords with a sub-level of keywords,
+// by the keyword of the block they are in ("" at top level); valueBlocks
+// are those whose block is a list of values (keepalived's
+// alloc_value_block). The tree parser reads a block for them even when
+// their '{' is missing, as keepalived does.
+var (
+	sectionKeywords = map[string]map[string]bool{
+		"": set("global_defs", "vrrp_script", "track_file", "vrrp_track_file", "vrrp_instance",
+			"vrrp_sync_group", "virtual_server", "virtual_server_group", "static_ipaddress",
+			"static_routes", "static_rules", "bfd_instance", "SSL", "linkbeat_interfaces",
+			"track_group", "garp_group", "vrrp_track_process"),
+		"vrrp_instance": set("authentication"),
+	}
+	valueBlocks = map[string]map[string]bool{
+		"vrrp_instance": set("virtual_ipaddress", "virtual_ipaddress_excluded", "virtual_routes",
+			"virtual_rules", "track_interface", "track_script", "track_file", "track_process",
+			"track_bfd", "unicast_peer"),
+		"vrrp_sync_group": set("group", "track_interface", "track_script", "track_file",
+			"track_process", "track_bfd"),
+	}
+)
+
+// blockKeyword reports whether kw, inside a block of parent ("" at top
+// level), opens a block for keepalived, and whether it is a section (a
+// sub-level of keywords) rather than a value block.
+func blockKeyword(parent, kw string) (section, ok bool) {
+	if sectionKeywords[parent][kw] {
+		return true, true
+	}
+	return false, valueBlocks[parent][kw]
 }

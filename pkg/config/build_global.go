@@ -63,7 +63,7 @@ func (b *builder) globalSpec() blockSpec {
 	g := &gd.g
 	h := map[string]handler{
 		"router_id": func(s *Statement) {
-			if b.nargs(s, 1, 1) {
+			if b.optionalValue(s) && b.nargs(s, 1, 1) {
 				g.RouterID = s.Args[0].Text
 			}
 		},
@@ -73,7 +73,7 @@ func (b *builder) globalSpec() blockSpec {
 			}
 			v, err := parseInt(s.Args[0].Text, 2, 3)
 			if err != nil {
-				b.diag.errorf(s.Args[0].Pos, "vrrp_version must be 2 or 3, not %q", s.Args[0].Text)
+				b.badValue(s, s.Args[0].Pos, "vrrp_version must be 2 or 3, not %q", s.Args[0].Text)
 				return
 			}
 			g.VRRPVersion = int(v)
@@ -82,7 +82,7 @@ func (b *builder) globalSpec() blockSpec {
 		"vrrp_mcast_group4": func(s *Statement) { b.mcastGroup(s, &g.McastGroup4, FamilyIPv4) },
 		"vrrp_mcast_group6": func(s *Statement) { b.mcastGroup(s, &g.McastGroup6, FamilyIPv6) },
 		"script_user": func(s *Statement) {
-			if b.nargs(s, 1, 2) {
+			if b.optionalValue(s) && b.nargs(s, 1, 2) {
 				g.ScriptUser = s.Args[0].Text
 				if len(s.Args) > 1 {
 					g.ScriptGroup = s.Args[1].Text
@@ -153,6 +153,17 @@ func (b *builder) globalSpec() blockSpec {
 	return blockSpec{name: "global_defs", handlers: h, ignored: globalIgnored}
 }
 
+// optionalValue handles a keyword whose keepalived handler checks for its
+// value before reading it (router_id, script_user): without one keepalived
+// reports it and ignores the line instead of exiting.
+func (b *builder) optionalValue(s *Statement) bool {
+	if len(s.Args) == 0 && !s.HasBlock {
+		b.diag.correctf(s.Pos, "%s needs a value: keepalived reports it and ignores the line, and so does hactl", s.Keyword)
+		return false
+	}
+	return true
+}
+
 // maxVIPLease bounds vip_lease; the kernel's finite lifetimes are 32-bit
 // seconds.
 const maxVIPLease = (math.MaxUint32 - 1) * time.Second
@@ -164,13 +175,13 @@ func (b *builder) mcastGroup(s *Statement, dst *netip.Addr, fam Family) {
 	a, err := parseAddr(s.Args[0].Text)
 	switch {
 	case err != nil:
-		b.diag.errorf(s.Args[0].Pos, "%s: %v", s.Keyword, err)
+		b.badValue(s, s.Args[0].Pos, "%s: %v", s.Keyword, err)
 	case familyOf(a) != fam:
-		b.diag.errorf(s.Args[0].Pos, "%s: %s is not an %s address", s.Keyword, a, familyName(fam))
+		b.badValue(s, s.Args[0].Pos, "%s: %s is not an %s address", s.Keyword, a, familyName(fam))
 	case !a.IsMulticast():
-		b.diag.errorf(s.Args[0].Pos, "%s: %s is not a multicast address", s.Keyword, a)
+		b.badValue(s, s.Args[0].Pos, "%s: %s is not a multicast address", s.Keyword, a)
 	case fam == FamilyIPv6 && !a.IsLinkLocalMulticast():
-		b.diag.errorf(s.Args[0].Pos, "%s: %s is not a link-local multicast address", s.Keyword, a)
+		b.badValue(s, s.Args[0].Pos, "%s: %s is not a link-local multicast address", s.Keyword, a)
 	default:
 		*dst = a
 	}
@@ -190,7 +201,7 @@ func (b *builder) secondsInt(s *Statement, dst *time.Duration, lo, hi uint64) {
 	}
 	v, err := parseUint(s.Args[0].Text, lo, hi)
 	if err != nil {
-		b.diag.errorf(s.Args[0].Pos, "%s: %v", s.Keyword, err)
+		b.badValue(s, s.Args[0].Pos, "%s: %v", s.Keyword, err)
 		return
 	}
 	*dst = time.Duration(v) * time.Second
@@ -203,7 +214,7 @@ func (b *builder) seconds(s *Statement, dst *time.Duration, lo, hi time.Duration
 	}
 	d, note, err := parseSeconds(s.Args[0].Text, lo, hi)
 	if err != nil {
-		b.diag.errorf(s.Args[0].Pos, "%s: %v", s.Keyword, err)
+		b.badValue(s, s.Args[0].Pos, "%s: %v", s.Keyword, err)
 		return false
 	}
 	if note != "" {
@@ -220,7 +231,7 @@ func (b *builder) repeat(s *Statement, dst *int) {
 	}
 	v, err := parseUint(s.Args[0].Text, 0, math.MaxUint32)
 	if err != nil {
-		b.diag.errorf(s.Args[0].Pos, "%s: %v", s.Keyword, err)
+		b.badValue(s, s.Args[0].Pos, "%s: %v", s.Keyword, err)
 		return
 	}
 	if v == 0 {
@@ -236,7 +247,7 @@ func (b *builder) uintInto(s *Statement, dst *int, lo, hi uint64) bool {
 	}
 	v, err := parseUint(s.Args[0].Text, lo, hi)
 	if err != nil {
-		b.diag.errorf(s.Args[0].Pos, "%s: %v", s.Keyword, err)
+		b.badValue(s, s.Args[0].Pos, "%s: %v", s.Keyword, err)
 		return false
 	}
 	*dst = int(v)

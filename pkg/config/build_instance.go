@@ -38,6 +38,9 @@ type refDraft struct {
 	reverse   *bool
 	pos       Pos
 	weightPos Pos
+	// known: the definition was read before the reference (keepalived
+	// drops a reference to one defined further down).
+	known bool
 }
 
 // instanceIgnored are keepalived's vrrp_instance keywords hactl skips.
@@ -56,15 +59,14 @@ func (b *builder) instance(s *Statement) {
 	if !ok {
 		return
 	}
-	for _, o := range b.insts {
-		if o.in.Name == name {
-			b.diag.errorf(s.Args[0].Pos, "vrrp_instance %s is already defined at %s", name, o.pos)
-			return
-		}
+	if o, dup := b.instByName[name]; dup {
+		b.diag.correctf(s.Args[0].Pos, "vrrp_instance %s is already defined at %s: keepalived reports it and skips this block, and so does hactl", name, o.pos)
+		return
 	}
 	d := &instDraft{in: &Instance{Name: name, Pos: s.Pos}, pos: s.Pos, garpSet: map[string]bool{}}
 	b.insts = append(b.insts, d)
-	b.walk(s.Block, b.instanceSpec(d))
+	b.instByName[name] = d
+	b.walk(s, b.instanceSpec(d))
 }
 
 func (b *builder) instanceSpec(d *instDraft) blockSpec {
@@ -81,7 +83,7 @@ func (b *builder) instanceSpec(d *instDraft) blockSpec {
 				return
 			}
 			if !validIfName(s.Args[0].Text) {
-				b.diag.errorf(s.Args[0].Pos, "interface name %q is invalid or longer than 15 bytes", s.Args[0].Text)
+				b.diag.correctf(s.Args[0].Pos, "interface name %q is invalid or longer than 15 bytes: keepalived reports it and ignores the line, and so does hactl", s.Args[0].Text)
 				return
 			}
 			in.Interface, d.iface, in.InterfacePos = s.Args[0].Text, s.Pos, s.Pos
@@ -93,12 +95,14 @@ func (b *builder) instanceSpec(d *instDraft) blockSpec {
 			switch v := s.Args[0].Text; v {
 			case "MASTER", "BACKUP":
 				if v == "BACKUP" && in.State == StateMaster {
-					b.diag.warnf(s.Pos, "state previously set to MASTER; ignoring BACKUP")
+					b.diag.correctf(s.Pos, "state previously set to MASTER: keepalived reports it and ignores BACKUP, and so does hactl")
 					return
 				}
 				in.State, d.state = State(v), s.Pos
 			default:
-				b.diag.errorf(s.Args[0].Pos, "state must be MASTER or BACKUP, not %q", v)
+				// keepalived compares with strcmp: "Master" is unknown too.
+				b.diag.correctf(s.Args[0].Pos, "unknown state %q (keepalived knows MASTER and BACKUP, in capitals): keepalived reports it and uses BACKUP, and so does hactl", v)
+				in.State, d.state = StateBackup, s.Pos
 			}
 		},
 		"virtual_router_id": func(s *Statement) {
@@ -108,7 +112,7 @@ func (b *builder) instanceSpec(d *instDraft) blockSpec {
 			d.vrid = s.Pos // given, even if invalid: no "required" error too
 			v, err := parseUint(s.Args[0].Text, 1, 255)
 			if err != nil {
-				b.diag.errorf(s.Args[0].Pos, "virtual_router_id %q is not valid; it must be between 1 and 255", s.Args[0].Text)
+				b.diag.errorf(s.Args[0].Pos, "virtual_router_id %q is not valid; it must be between 1 and 255 (keepalived reports it and then refuses to start without a virtual router id, and so does hactl)", s.Args[0].Text)
 				return
 			}
 			in.VRID, d.vrid = int(v), s.Pos
@@ -119,8 +123,8 @@ func (b *builder) instanceSpec(d *instDraft) blockSpec {
 			}
 			v, err := parseUint(s.Args[0].Text, 1, 255)
 			if err != nil {
-				b.diag.errorf(s.Args[0].Pos, "priority %q is not valid; it must be between 1 and 255", s.Args[0].Text)
-				return
+				b.diag.correctf(s.Args[0].Pos, "priority %q is not valid (1 to 255): keepalived reports it and uses the default %d, and so does hactl", s.Args[0].Text, defaultPriority)
+				v = defaultPriority
 			}
 			in.Priority, d.priority = int(v), s.Pos
 		},
@@ -130,7 +134,7 @@ func (b *builder) instanceSpec(d *instDraft) blockSpec {
 			}
 			v, err := parseInt(s.Args[0].Text, 2, 3)
 			if err != nil {
-				b.diag.errorf(s.Args[0].Pos, "version must be 2 or 3, not %q", s.Args[0].Text)
+				b.badValue(s, s.Args[0].Pos, "version must be 2 or 3, not %q", s.Args[0].Text)
 				return
 			}
 			in.Version, d.version = int(v), s.Pos
@@ -174,9 +178,9 @@ func (b *builder) instanceSpec(d *instDraft) blockSpec {
 			a, err := parseAddr(s.Args[0].Text)
 			switch {
 			case err != nil:
-				b.diag.errorf(s.Args[0].Pos, "mcast_dst_ip: %v", err)
+				b.badValue(s, s.Args[0].Pos, "mcast_dst_ip: %v", err)
 			case a.Is4() && !a.IsMulticast(), a.Is6() && !a.IsLinkLocalMulticast():
-				b.diag.errorf(s.Args[0].Pos, "mcast_dst_ip %s is not a (link-local) multicast address", a)
+				b.badValue(s, s.Args[0].Pos, "mcast_dst_ip %s is not a (link-local) multicast address", a)
 			default:
 				d.mcastDst, d.mcastDstPos = a, s.Args[0].Pos
 			}
@@ -299,7 +303,7 @@ func (b *builder) srcIP(s *Statement, d *instDraft) {
 	}
 	a, err := parseAddr(s.Args[0].Text)
 	if err != nil {
-		b.diag.errorf(s.Args[0].Pos, "%s: %v", s.Keyword, err)
+		b.badValue(s, s.Args[0].Pos, "%s: %v", s.Keyword, err)
 		return
 	}
 	d.in.SrcIP, d.srcIP = a, s.Args[0].Pos
@@ -337,7 +341,7 @@ func (b *builder) authentication(s *Statement, d *instDraft) {
 				b.diag.errorf(c.Args[0].Pos, "auth_type AH is not supported by hactl; use PASS or, better, no authentication")
 			default:
 				d.authTypePos = c.Args[0].Pos
-				b.diag.errorf(c.Args[0].Pos, "unknown auth_type %q (want PASS)", c.Args[0].Text)
+				b.diag.correctf(c.Args[0].Pos, "unknown auth_type %q (want PASS): keepalived reports it and ignores the line, and so does hactl", c.Args[0].Text)
 			}
 		case "auth_pass":
 			if !b.nargs(c, 1, 1) {
@@ -345,7 +349,7 @@ func (b *builder) authentication(s *Statement, d *instDraft) {
 			}
 			p := c.Args[0].Text
 			if len(p) > 8 {
-				b.diag.warnf(c.Args[0].Pos, "auth_pass is longer than 8 characters; truncated to %q", p[:8])
+				b.diag.warnf(c.Args[0].Pos, "auth_pass is longer than 8 characters: keepalived truncates it to %q, and so does hactl", p[:8])
 				p = p[:8]
 			}
 			d.in.Auth.Password = p

@@ -21,7 +21,7 @@ func (b *builder) vip(words []Arg) (VIP, bool) {
 	first := words[0]
 	pfx, err := parsePrefix(first.Text)
 	if err != nil {
-		b.diag.errorf(first.Pos, "virtual address: %v", err)
+		b.diag.correctf(first.Pos, "virtual address: %v: keepalived reports it and skips the address, and so does hactl", err)
 		return VIP{}, false
 	}
 	v := VIP{Prefix: pfx, Pos: first.Pos}
@@ -29,12 +29,19 @@ func (b *builder) vip(words []Arg) (VIP, bool) {
 	brd := ""
 	var brdPos Pos
 	ok := true
+	// drop: keepalived skips the whole address; ignore: only the option.
+	drop := func(p Pos, format string, args ...any) {
+		b.diag.correctf(p, "%s: keepalived reports it and skips the address, and so does hactl", fmt.Sprintf(format, args...))
+		ok = false
+	}
+	ignore := func(p Pos, format string, args ...any) {
+		b.diag.correctf(p, "%s: keepalived reports it and ignores the option, and so does hactl", fmt.Sprintf(format, args...))
+	}
 	for i := 1; i < len(words); i++ {
 		w := words[i]
 		needValue := func() (Arg, bool) {
 			if i+1 >= len(words) {
-				b.diag.errorf(w.Pos, "%s needs a value for address %s", w.Text, first.Text)
-				ok = false
+				drop(w.Pos, "%s needs a value for address %s", w.Text, first.Text)
 				return Arg{}, false
 			}
 			i++
@@ -47,11 +54,9 @@ func (b *builder) vip(words []Arg) (VIP, bool) {
 				break
 			}
 			if v.Dev != "" {
-				b.diag.errorf(a.Pos, "dev is given twice for address %s", first.Text)
-				ok = false
+				drop(a.Pos, "dev is given twice for address %s", first.Text)
 			} else if !validIfName(a.Text) {
-				b.diag.errorf(a.Pos, "interface name %q is invalid", a.Text)
-				ok = false
+				drop(a.Pos, "interface name %q is invalid", a.Text)
 			}
 			v.Dev = a.Text
 		case "scope":
@@ -60,10 +65,9 @@ func (b *builder) vip(words []Arg) (VIP, bool) {
 				break
 			}
 			if _, err := parseUint(a.Text, 0, 255); err != nil && !scopeNames[a.Text] {
-				b.diag.errorf(a.Pos, "invalid scope %q for address %s", a.Text, first.Text)
-				ok = false
+				ignore(a.Pos, "invalid scope %q for address %s", a.Text, first.Text)
 			} else if is6 {
-				b.diag.warnf(a.Pos, "scope cannot be set on an IPv6 address (%s); ignored", first.Text)
+				b.diag.correctf(a.Pos, "scope cannot be set on an IPv6 address (%s): keepalived reports it and ignores the scope, and so does hactl", first.Text)
 			} else {
 				v.Scope = a.Text
 			}
@@ -73,8 +77,7 @@ func (b *builder) vip(words []Arg) (VIP, bool) {
 				break
 			}
 			if is6 {
-				b.diag.errorf(w.Pos, "an IPv6 address (%s) cannot have a broadcast address", first.Text)
-				ok = false
+				drop(w.Pos, "an IPv6 address (%s) cannot have a broadcast address", first.Text)
 				break
 			}
 			brd, brdPos = a.Text, a.Pos
@@ -85,10 +88,9 @@ func (b *builder) vip(words []Arg) (VIP, bool) {
 			}
 			switch {
 			case len(a.Text) >= 16:
-				b.diag.errorf(a.Pos, "label %q is longer than 15 bytes", a.Text)
-				ok = false
+				drop(a.Pos, "label %q is longer than 15 bytes", a.Text)
 			case is6:
-				b.diag.warnf(a.Pos, "labels cannot be set on IPv6 addresses (%s); ignored", first.Text)
+				b.diag.correctf(a.Pos, "labels cannot be set on IPv6 addresses (%s): keepalived reports it and ignores the label, and so does hactl", first.Text)
 			default:
 				v.Label = a.Text
 			}
@@ -97,20 +99,26 @@ func (b *builder) vip(words []Arg) (VIP, bool) {
 			if !has {
 				break
 			}
-			p, err := parsePrefix(a.Text)
+			// keepalived parses the peer without a prefix length
+			// (parse_ipaddress with allow_subnet_mask false), and the
+			// address then takes the peer's full length.
+			p, err := parseAddr(a.Text)
+			withLen := strings.Contains(a.Text, "/")
 			switch {
-			case err != nil:
-				b.diag.errorf(a.Pos, "invalid peer address %q", a.Text)
-				ok = false
-			case p.Addr().Is6() != is6:
-				b.diag.errorf(a.Pos, "peer address %s is not of the address's family", a.Text)
-				ok = false
 			case v.Peer.IsValid():
-				b.diag.errorf(a.Pos, "a peer is already given for %s", first.Text)
-				ok = false
+				ignore(a.Pos, "a peer is already given for %s", first.Text)
+			case err != nil && withLen:
+				ignore(a.Pos, "invalid peer address %q (a peer takes no prefix length)", a.Text)
+			case err != nil:
+				ignore(a.Pos, "invalid peer address %q", a.Text)
+			case p.Is6() != is6:
+				ignore(a.Pos, "peer address %s is not of the address's family", a.Text)
 			default:
-				v.Peer = p.Addr()
-				v.Prefix = netip.PrefixFrom(v.Prefix.Addr(), p.Bits())
+				if strings.Contains(first.Text, "/") && v.Prefix.Bits() != v.Prefix.Addr().BitLen() {
+					b.diag.correctf(first.Pos, "%s: an address with a peer takes no prefix length: keepalived reports it and uses the peer's full length, and so does hactl", first.Text)
+				}
+				v.Peer = p
+				v.Prefix = netip.PrefixFrom(v.Prefix.Addr(), p.BitLen())
 			}
 		case "preferred_lft":
 			a, has := needValue()
@@ -121,8 +129,7 @@ func (b *builder) vip(words []Arg) (VIP, bool) {
 			if a.Text != "forever" {
 				n, err := parseUint(a.Text, 0, math.MaxUint32)
 				if err != nil {
-					b.diag.errorf(a.Pos, "preferred_lft: %v", err)
-					ok = false
+					ignore(a.Pos, "preferred_lft: %v", err)
 					break
 				}
 				lft = uint32(n)
@@ -137,26 +144,23 @@ func (b *builder) vip(words []Arg) (VIP, bool) {
 				v.Options = append(v.Options, w.Text)
 				continue
 			}
-			b.diag.errorf(w.Pos, "unknown option %q for address %s", w.Text, first.Text)
-			ok = false
+			ignore(w.Pos, "unknown option %q for address %s", w.Text, first.Text)
 		}
 	}
 	if brd != "" && ok {
 		switch {
 		case v.Peer.IsValid():
-			b.diag.warnf(brdPos, "broadcast and peer cannot both be given; broadcast ignored")
+			b.diag.correctf(brdPos, "broadcast and peer cannot both be given: keepalived reports it and ignores the broadcast, and so does hactl")
 		case brd == "+" || brd == "-":
 			if v.Prefix.Bits() > 30 {
-				b.diag.errorf(brdPos, "prefix length /%d is too long for a broadcast address", v.Prefix.Bits())
-				ok = false
+				b.diag.correctf(brdPos, "prefix length /%d is too long for a broadcast address: keepalived reports it and sets none, and so does hactl", v.Prefix.Bits())
 				break
 			}
 			v.Broadcast = broadcastOf(v.Prefix, brd == "+")
 		default:
 			a, err := parseAddr(brd)
 			if err != nil || !a.Is4() {
-				b.diag.errorf(brdPos, "invalid broadcast address %q", brd)
-				ok = false
+				drop(brdPos, "invalid broadcast address %q", brd)
 				break
 			}
 			v.Broadcast = a
@@ -182,25 +186,26 @@ func broadcastOf(p netip.Prefix, ones bool) netip.Addr {
 
 // unicastPeer reads "ADDR [min_ttl N] [max_ttl N]".
 func (b *builder) unicastPeer(words []Arg) (UnicastPeer, bool) {
+	const skip = ": keepalived reports it and skips the peer, and so does hactl"
 	a, err := parseAddr(words[0].Text)
 	if err != nil {
-		b.diag.errorf(words[0].Pos, "unicast_peer: %v", err)
+		b.diag.correctf(words[0].Pos, "unicast_peer: %v"+skip, err)
 		return UnicastPeer{}, false
 	}
 	p := UnicastPeer{Addr: a, MinTTL: 0, MaxTTL: 255, Pos: words[0].Pos}
 	for i := 1; i < len(words); i += 2 {
 		w := words[i]
 		if w.Text != "min_ttl" && w.Text != "max_ttl" {
-			b.diag.errorf(w.Pos, "unknown unicast_peer option %q", w.Text)
+			b.diag.correctf(w.Pos, "unknown unicast_peer option %q"+skip, w.Text)
 			return p, false
 		}
 		if i+1 >= len(words) {
-			b.diag.errorf(w.Pos, "%s needs a value", w.Text)
+			b.diag.correctf(w.Pos, "%s needs a value"+skip, w.Text)
 			return p, false
 		}
 		n, err := parseUint(words[i+1].Text, 0, 255)
 		if err != nil {
-			b.diag.errorf(words[i+1].Pos, "%s: %v", w.Text, err)
+			b.diag.correctf(words[i+1].Pos, "%s: %v"+skip, w.Text, err)
 			return p, false
 		}
 		if w.Text == "min_ttl" {
@@ -216,25 +221,27 @@ func (b *builder) unicastPeer(words []Arg) (UnicastPeer, bool) {
 }
 
 // trackInterfaces reads a track_interface block: "IFNAME [weight N [reverse]]".
+// keepalived reads each line as one interface: "eth1 eth2" is eth1 with
+// an unknown option eth2, and the line tracks nothing.
 func (b *builder) trackInterfaces(s *Statement, have []TrackInterface) []TrackInterface {
 	var out []TrackInterface
 	for _, line := range b.valueLines(s) {
 		name := line[0]
 		if !validIfName(name.Text) {
-			b.diag.errorf(name.Pos, "track_interface: invalid interface name %q", name.Text)
+			b.diag.correctf(name.Pos, "track_interface: invalid interface name %q: keepalived reports it and does not track it, and so does hactl", name.Text)
 			continue
 		}
 		dup := false
 		for _, t := range append(slices.Clone(have), out...) {
 			if t.Name == name.Text {
-				b.diag.warnf(name.Pos, "duplicate track_interface %s; ignored", name.Text)
+				b.diag.correctf(name.Pos, "duplicate track_interface %s: keepalived reports it and ignores the line, and so does hactl", name.Text)
 				dup = true
 			}
 		}
 		if dup {
 			continue
 		}
-		r, ok := b.weightOpts("track_interface "+name.Text, line[1:], true)
+		r, ok := b.weightOpts("track_interface "+name.Text, line[1:], kindInterface)
 		if !ok {
 			continue
 		}
@@ -250,63 +257,87 @@ func (b *builder) trackInterfaces(s *Statement, have []TrackInterface) []TrackIn
 	return out
 }
 
-// trackRefs reads a track_script or track_file block: "NAME [weight N [reverse|noreverse]]".
+// trackRefs reads a track_script or track_file block: "NAME [weight N
+// [reverse|noreverse]]". keepalived looks the name up as it reads the
+// line: a vrrp_script (track_file block) defined further down is not
+// found, and the reference is dropped. known records whether it was.
 func (b *builder) trackRefs(s *Statement) []refDraft {
 	var out []refDraft
+	kind := kindScript
+	if s.Keyword == "track_file" {
+		kind = kindFile
+	}
 	for _, line := range b.valueLines(s) {
-		r, ok := b.weightOpts(s.Keyword+" "+line[0].Text, line[1:], s.Keyword != "track_file")
+		r, ok := b.weightOpts(s.Keyword+" "+line[0].Text, line[1:], kind)
 		if !ok {
 			continue
 		}
 		r.name, r.pos = line[0].Text, line[0].Pos
+		if kind == kindScript {
+			_, r.known = b.scripts[r.name]
+		} else {
+			_, r.known = b.tfiles[r.name]
+		}
 		out = append(out, r)
 	}
 	return out
 }
 
-// weightOpts reads "[weight N [reverse|noreverse]]" with N in [-254, 254].
-// For interfaces and scripts keepalived turns ±254 into ±253 (a tracker
-// may not by itself take a priority to 0 or 255); hactl does the same
-// with a warning when clamp is set. Track files keep ±254, the weight
-// multiplies the file's value.
-func (b *builder) weightOpts(what string, words []Arg, clamp bool) (refDraft, bool) {
+// Kinds of tracker for weightOpts.
+const (
+	kindInterface = iota
+	kindScript
+	kindFile
+)
+
+// weightOpts reads "[weight N [reverse|noreverse]]" with N in [-254, 254],
+// as keepalived's alloc_track_if/alloc_track_script do: an option other
+// than weight, or weight without a value, drops the line; an invalid
+// weight is 0 for an interface and the script's own weight for a script;
+// an unknown word after the weight is ignored. For interfaces and scripts
+// keepalived turns ±254 into ±253 (a tracker may not by itself take a
+// priority to 0 or 255). Track files keep ±254, the weight multiplies the
+// file's value.
+func (b *builder) weightOpts(what string, words []Arg, kind int) (refDraft, bool) {
 	const limit = 254
 	var r refDraft
 	if len(words) == 0 {
 		return r, true
 	}
 	if words[0].Text != "weight" {
-		b.diag.errorf(words[0].Pos, "%s: unknown option %q (want weight)", what, words[0].Text)
+		b.diag.correctf(words[0].Pos, "%s: unknown option %q (want weight; one tracker a line): keepalived reports it and does not track it, and so does hactl", what, words[0].Text)
 		return r, false
 	}
 	if len(words) < 2 {
-		b.diag.errorf(words[0].Pos, "%s: weight needs a value", what)
+		b.diag.correctf(words[0].Pos, "%s: weight needs a value: keepalived reports it and does not track it, and so does hactl", what)
 		return r, false
 	}
 	n, err := parseInt(words[1].Text, -limit, limit)
-	if err != nil {
-		b.diag.errorf(words[1].Pos, "%s: weight: %v", what, err)
-		return r, false
-	}
-	if clamp && (n == 254 || n == -254) {
-		b.diag.warnf(words[1].Pos, "%s: weight %d is out of range; using %d", what, n, n/254*253)
+	switch {
+	case err != nil && kind == kindInterface:
+		b.diag.correctf(words[1].Pos, "%s: weight: %v: keepalived reports it and tracks it with weight 0, and so does hactl", what, err)
+		n = 0
+	case err != nil:
+		b.diag.correctf(words[1].Pos, "%s: weight: %v: keepalived reports it and uses the weight of the definition, and so does hactl", what, err)
+	case kind != kindFile && (n == 254 || n == -254):
+		b.diag.correctf(words[1].Pos, "%s: weight %d is out of range: keepalived reports it and uses %d, and so does hactl", what, n, n/254*253)
 		n = n / 254 * 253
 	}
-	w := int(n)
-	r.weight, r.weightPos = &w, words[1].Pos
+	if err == nil || kind == kindInterface {
+		w := int(n)
+		r.weight, r.weightPos = &w, words[1].Pos
+	}
 	if len(words) > 2 {
 		switch words[2].Text {
 		case "reverse", "noreverse":
 			rev := words[2].Text == "reverse"
 			r.reverse = &rev
 		default:
-			b.diag.errorf(words[2].Pos, "%s: unknown weight option %q (want reverse)", what, words[2].Text)
-			return r, false
+			b.diag.correctf(words[2].Pos, "%s: unknown weight option %q (want reverse): keepalived reports it and ignores it, and so does hactl", what, words[2].Text)
 		}
 	}
 	if len(words) > 3 {
-		b.diag.errorf(words[3].Pos, "%s: unexpected %q", what, words[3].Text)
-		return r, false
+		b.diag.warnf(words[3].Pos, "%s: keepalived ignores %q and what follows, and so does hactl", what, words[3].Text)
 	}
 	return r, true
 }

@@ -1,7 +1,9 @@
 package config
 
 import (
+	"fmt"
 	"math"
+	"strconv"
 	"time"
 )
 
@@ -27,7 +29,7 @@ func (b *builder) route(words []Arg) (Route, bool) {
 		w := words[i]
 		value := func() (Arg, bool) {
 			if i+1 >= len(words) {
-				b.diag.errorf(w.Pos, "virtual_routes: %s needs a value", w.Text)
+				b.dropRoute(w.Pos, "virtual_routes: %s needs a value", w.Text)
 				return Arg{}, false
 			}
 			i++
@@ -42,7 +44,7 @@ func (b *builder) route(words []Arg) (Route, bool) {
 				return a, false
 			}
 			if _, err := parseAddr(a.Text); err != nil {
-				b.diag.errorf(a.Pos, "virtual_routes: %s: %v", kw, err)
+				b.dropRoute(a.Pos, "virtual_routes: %s: %v", kw, err)
 				return a, false
 			}
 			return a, true
@@ -91,7 +93,7 @@ func (b *builder) route(words []Arg) (Route, bool) {
 			}
 			n, err := parseUint(a.Text, 0, math.MaxUint32)
 			if err != nil {
-				b.diag.errorf(a.Pos, "virtual_routes: %s: %v", w.Text, err)
+				b.dropRoute(a.Pos, "virtual_routes: %s: %v", w.Text, err)
 				return r, false
 			}
 			m := uint32(n)
@@ -124,20 +126,25 @@ func (b *builder) route(words []Arg) (Route, bool) {
 			}
 			p, err := parsePrefix(text)
 			if err != nil {
-				b.diag.errorf(w.Pos, "virtual_routes: unknown keyword or invalid destination %q", w.Text)
+				b.dropRoute(w.Pos, "virtual_routes: unknown keyword or invalid destination %q", w.Text)
 				return r, false
 			}
 			r.Dest, haveDest = p, true
 		default:
-			b.diag.errorf(w.Pos, "virtual_routes: unknown keyword %q", w.Text)
+			b.dropRoute(w.Pos, "virtual_routes: unknown keyword %q", w.Text)
 			return r, false
 		}
 	}
 	if !haveDest {
-		b.diag.errorf(words[0].Pos, "virtual_routes: no destination given")
+		b.dropRoute(words[0].Pos, "virtual_routes: no destination given")
 		return r, false
 	}
 	return r, true
+}
+
+// dropRoute reports a virtual_routes line keepalived skips.
+func (b *builder) dropRoute(p Pos, format string, args ...any) {
+	b.diag.correctf(p, "%s: keepalived reports it and skips the route, and so does hactl", fmt.Sprintf(format, args...))
 }
 
 // scriptIgnored are vrrp_script keywords hactl skips (none today).
@@ -149,11 +156,14 @@ func (b *builder) vrrpScript(s *Statement) {
 		return
 	}
 	if o, dup := b.scripts[name]; dup {
-		b.diag.errorf(s.Args[0].Pos, "vrrp_script %s is already defined at %s", name, o.Pos)
+		b.diag.correctf(s.Args[0].Pos, "vrrp_script %s is already defined at %s: keepalived keeps both and resolves references to the first, and hactl keeps the first", name, o.Pos)
 		return
 	}
 	sc := &Script{Name: name, Pos: s.Pos, Interval: time.Second, Rise: 1, Fall: 1}
 	hasScript := false
+	// user may come before script: keepalived keeps it aside and so does
+	// this, applied once the block is read.
+	var user, group string
 	h := map[string]handler{
 		"script": func(c *Statement) {
 			if hasScript {
@@ -176,13 +186,14 @@ func (b *builder) vrrpScript(s *Statement) {
 			}
 			n, err := parseInt(c.Args[0].Text, -253, 253)
 			if err != nil {
-				b.diag.errorf(c.Args[0].Pos, "vrrp_script %s: weight must be between -253 and 253: %v", name, err)
-				return
+				// keepalived reports it and keeps what strtol read.
+				n, _ = strconv.ParseInt(c.Args[0].Text, 10, 32)
+				b.diag.correctf(c.Args[0].Pos, "vrrp_script %s: weight must be between -253 and 253: %v: keepalived reports it and uses %d all the same, and so does hactl", name, err, n)
 			}
 			sc.Weight = int(n)
 			if len(c.Args) > 1 {
 				if c.Args[1].Text != "reverse" {
-					b.diag.errorf(c.Args[1].Pos, "vrrp_script %s: unknown weight option %q (want reverse)", name, c.Args[1].Text)
+					b.diag.correctf(c.Args[1].Pos, "vrrp_script %s: unknown weight option %q (want reverse): keepalived reports it and ignores it, and so does hactl", name, c.Args[1].Text)
 					return
 				}
 				sc.WeightReverse = true
@@ -192,9 +203,9 @@ func (b *builder) vrrpScript(s *Statement) {
 		"fall": func(c *Statement) { b.uintInto(c, &sc.Fall, 1, math.MaxInt32) },
 		"user": func(c *Statement) {
 			if b.nargs(c, 1, 2) {
-				sc.Command.User = c.Args[0].Text
+				user, group = c.Args[0].Text, ""
 				if len(c.Args) > 1 {
-					sc.Command.Group = c.Args[1].Text
+					group = c.Args[1].Text
 				}
 			}
 		},
@@ -204,11 +215,14 @@ func (b *builder) vrrpScript(s *Statement) {
 			}
 		},
 	}
-	b.walk(s.Block, blockSpec{name: "vrrp_script " + name, handlers: h, ignored: scriptIgnored})
+	b.walk(s, blockSpec{name: "vrrp_script " + name, handlers: h, ignored: scriptIgnored})
 	if !hasScript {
-		b.diag.errorf(s.Pos, "vrrp_script %s has no script", name)
+		b.diag.correctf(s.Pos, "vrrp_script %s has no script: keepalived reports it and removes it (instances do not track it), and so does hactl", name)
 		b.invalid[name] = true
 		return
+	}
+	if user != "" {
+		sc.Command.User, sc.Command.Group = user, group
 	}
 	b.scripts[name] = sc
 	b.cfg.Scripts = append(b.cfg.Scripts, sc)
@@ -222,11 +236,11 @@ func (b *builder) scriptSeconds(s *Statement, dst *time.Duration) {
 	}
 	n, err := parseUint(s.Args[0].Text, 0, maxDelaySeconds)
 	if err != nil {
-		b.diag.errorf(s.Args[0].Pos, "%s: %v", s.Keyword, err)
+		b.badValue(s, s.Args[0].Pos, "%s: %v", s.Keyword, err)
 		return
 	}
 	if n == 0 {
-		b.diag.warnf(s.Args[0].Pos, "%s must be greater than 0; using 1", s.Keyword)
+		b.diag.correctf(s.Args[0].Pos, "%s must be greater than 0: keepalived reports it and uses 1, and so does hactl", s.Keyword)
 		n = 1
 	}
 	*dst = time.Duration(n) * time.Second
@@ -259,13 +273,13 @@ func (b *builder) trackFile(s *Statement) {
 			}
 			n, err := parseInt(c.Args[0].Text, -254, 254)
 			if err != nil {
-				b.diag.errorf(c.Args[0].Pos, "track_file %s: weight must be between -254 and 254: %v", name, err)
-				return
+				b.diag.correctf(c.Args[0].Pos, "track_file %s: weight must be between -254 and 254: %v: keepalived reports it and uses 1, and so does hactl", name, err)
+				n = 1
 			}
 			tf.Weight = int(n)
 			if len(c.Args) > 1 {
 				if c.Args[1].Text != "reverse" {
-					b.diag.errorf(c.Args[1].Pos, "track_file %s: unknown weight option %q (want reverse)", name, c.Args[1].Text)
+					b.diag.correctf(c.Args[1].Pos, "track_file %s: unknown weight option %q (want reverse): keepalived reports it and ignores it, and so does hactl", name, c.Args[1].Text)
 					return
 				}
 				tf.WeightReverse = true
@@ -283,16 +297,16 @@ func (b *builder) trackFile(s *Statement) {
 				}
 				n, err := parseInt(a.Text, -254, 254)
 				if err != nil {
-					b.diag.errorf(a.Pos, "track_file %s: init_file: want a value in [-254, 254] or overwrite, not %q", name, a.Text)
+					b.diag.correctf(a.Pos, "track_file %s: init_file: want a value in [-254, 254] or overwrite, not %q: keepalived reports it and ignores it, and so does hactl", name, a.Text)
 					continue
 				}
 				tf.InitValue = int(n)
 			}
 		},
 	}
-	b.walk(s.Block, blockSpec{name: "track_file " + name, handlers: h})
+	b.walk(s, blockSpec{name: "track_file " + name, handlers: h})
 	if tf.File == "" {
-		b.diag.errorf(s.Pos, "track_file %s has no file", name)
+		b.diag.correctf(s.Pos, "track_file %s has no file: keepalived reports it and removes it (instances do not track it), and so does hactl", name)
 		b.invalid[name] = true
 		return
 	}
@@ -316,11 +330,9 @@ func (b *builder) syncGroup(s *Statement) {
 	if !ok {
 		return
 	}
-	for _, o := range b.groups {
-		if o.g.Name == name {
-			b.diag.errorf(s.Args[0].Pos, "vrrp_sync_group %s is already defined at %s", name, o.g.Pos)
-			return
-		}
+	if o, dup := b.groupByName[name]; dup {
+		b.diag.correctf(s.Args[0].Pos, "vrrp_sync_group %s is already defined at %s: keepalived reports it and skips this block, and so does hactl", name, o.g.Pos)
+		return
 	}
 	gd := &groupDraft{g: &SyncGroup{Name: name, Pos: s.Pos}}
 	g := gd.g
@@ -328,7 +340,7 @@ func (b *builder) syncGroup(s *Statement) {
 	h := map[string]handler{
 		"group": func(c *Statement) {
 			if hasGroup {
-				b.diag.errorf(c.Pos, "group is already given for vrrp_sync_group %s", name)
+				b.diag.correctf(c.Pos, "group is already given for vrrp_sync_group %s: keepalived reports it and skips this one, and so does hactl", name)
 				return
 			}
 			hasGroup = true
@@ -354,9 +366,11 @@ func (b *builder) syncGroup(s *Statement) {
 	}
 	spec := blockSpec{name: "vrrp_sync_group " + name, handlers: h, ignored: syncGroupIgnored,
 		deprecated: map[string]string{"global_tracking": "sync_group_tracking_weight"}}
-	b.walk(s.Block, spec)
+	b.walk(s, spec)
 	if len(gd.members) == 0 {
-		b.diag.errorf(s.Pos, "vrrp_sync_group %s has no group { ... } of instances", name)
+		b.diag.correctf(s.Pos, "vrrp_sync_group %s has no group { ... } of instances: keepalived reports it and removes the group, and so does hactl", name)
+		return
 	}
 	b.groups = append(b.groups, gd)
+	b.groupByName[name] = gd
 }

@@ -1,39 +1,52 @@
 package config
 
+import "net/netip"
+
 // checkVRIDs reports instances that would fight over one virtual router:
 // the same VRID and family on the same interface and multicast group, or,
-// for unicast, the same source address with a peer in common.
+// for unicast, the same source address with a peer in common. Each
+// instance is reported once, against the first that uses its VRID (a
+// file with thousands of copies of one instance gives as many lines, not
+// their square).
 func (b *builder) checkVRIDs() {
-	insts := b.insts
-	for i, d := range insts {
+	type mkey struct {
+		vrid   int
+		family Family
+		iface  string
+		group  netip.Addr
+	}
+	mcast := map[mkey]*instDraft{}
+	var unicast []*instDraft
+	for _, d := range b.insts {
 		a := d.in
 		if a.VRID == 0 {
 			continue
 		}
-		for _, o := range insts[:i] {
-			c := o.in
-			if c.VRID != a.VRID || c.Family != a.Family || c.Unicast != a.Unicast {
+		if !a.Unicast {
+			k := mkey{a.VRID, a.Family, a.Interface, a.McastGroup}
+			if o, ok := mcast[k]; ok {
+				b.diag.errorf(d.vrid, "(%s) VRID %d is already used for %s on interface %s by %s at %s: keepalived refuses to start, and so does hactl",
+					a.Name, a.VRID, familyName(a.Family), a.Interface, o.in.Name, o.pos)
 				continue
 			}
-			if !a.Unicast {
-				if a.Interface != c.Interface || a.McastGroup != c.McastGroup {
-					continue
-				}
-				b.diag.errorf(d.vrid, "(%s) VRID %d is already used for %s on interface %s by %s at %s",
-					a.Name, a.VRID, familyName(a.Family), a.Interface, c.Name, o.pos)
+			mcast[k] = d
+			continue
+		}
+		for _, o := range unicast {
+			c := o.in
+			if c.VRID != a.VRID || c.Family != a.Family || a.SrcIP != c.SrcIP {
 				continue
 			}
 			if a.Interface != "" && c.Interface != "" && a.Interface != c.Interface {
 				continue
 			}
-			if a.SrcIP != c.SrcIP {
-				continue
-			}
 			if sharePeer(a, c) {
-				b.diag.errorf(d.vrid, "(%s) VRID %d with the same source and a common unicast peer is already used by %s at %s",
+				b.diag.errorf(d.vrid, "(%s) VRID %d with the same source and a common unicast peer is already used by %s at %s: keepalived refuses to start, and so does hactl",
 					a.Name, a.VRID, c.Name, o.pos)
+				break
 			}
 		}
+		unicast = append(unicast, d)
 	}
 }
 
@@ -60,35 +73,23 @@ func (b *builder) resolveGroups() {
 			in, ok := byName[m.Text]
 			switch {
 			case !ok:
-				b.diag.errorf(m.Pos, "vrrp_sync_group %s: no vrrp_instance %s is defined", g.Name, m.Text)
+				b.diag.correctf(m.Pos, "vrrp_sync_group %s: no vrrp_instance %s is defined: keepalived reports it and ignores it, and so does hactl", g.Name, m.Text)
 				continue
 			case in.SyncGroup == g.Name:
 				b.diag.warnf(m.Pos, "vrrp_sync_group %s: %s is listed twice", g.Name, m.Text)
 				continue
 			case in.SyncGroup != "":
-				b.diag.errorf(m.Pos, "vrrp_sync_group %s: %s is already in sync group %s", g.Name, m.Text, in.SyncGroup)
+				b.diag.correctf(m.Pos, "vrrp_sync_group %s: %s is already in sync group %s: keepalived reports it and leaves it there, and so does hactl", g.Name, m.Text, in.SyncGroup)
 				continue
 			}
 			in.SyncGroup = g.Name
 			g.Instances = append(g.Instances, m.Text)
 		}
 		if len(gd.members) > 0 && len(g.Instances) == 1 {
-			b.diag.warnf(g.Pos, "vrrp_sync_group %s has only one instance", g.Name)
+			b.diag.warnf(g.Pos, "vrrp_sync_group %s has only one instance: keepalived notes it (this probably isn't what you want) and runs it, and so does hactl", g.Name)
 		}
-		g.TrackScripts = b.resolveRefs(g.Name, "track_script", gd.scriptRefs, func(n string) (int, bool, bool) {
-			sc, ok := b.scripts[n]
-			if !ok {
-				return 0, false, false
-			}
-			return sc.Weight, sc.WeightReverse, true
-		})
-		g.TrackFiles = b.resolveRefs(g.Name, "track_file", gd.fileRefs, func(n string) (int, bool, bool) {
-			tf, ok := b.tfiles[n]
-			if !ok {
-				return 0, false, false
-			}
-			return tf.Weight, tf.WeightReverse, true
-		})
+		g.TrackScripts = b.resolveRefs(g.Name, "track_script", gd.scriptRefs, b.scriptLookup)
+		g.TrackFiles = b.resolveRefs(g.Name, "track_file", gd.fileRefs, b.fileLookup)
 		b.cfg.SyncGroups = append(b.cfg.SyncGroups, g)
 	}
 	for _, d := range b.insts {

@@ -31,21 +31,33 @@ func (p Pos) String() string {
 	return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Col)
 }
 
-// Severity tells errors from warnings.
+// Severity tells the three classes of findings apart, by what keepalived
+// 2.2.7 does with them.
 type Severity int
 
 const (
-	// SeverityError makes a configuration invalid.
+	// SeverityError: neither keepalived's daemon nor hactl's runs this
+	// configuration (keepalived exits, or hactl cannot do what it says).
 	SeverityError Severity = iota
-	// SeverityWarning is reported but leaves the configuration usable;
-	// hactl applies the same correction keepalived does.
+	// SeverityWarning: keepalived at most notes it (keepalived -t
+	// passes); hactl runs the configuration as keepalived does. `hactl
+	// config check` exits 0 unless --strict.
 	SeverityWarning
+	// SeverityCorrected: keepalived reports a configuration error and
+	// runs anyway with its own correction (a default kept, a keyword or
+	// reference dropped, BACKUP for an unknown state). hactl's daemon
+	// applies the same correction and starts, unless --strict; `hactl
+	// config check` exits 1, since what runs is not what the file says.
+	SeverityCorrected
 )
 
-// String returns "error" or "warning".
+// String returns "error", "warning" or "corrected".
 func (s Severity) String() string {
-	if s == SeverityWarning {
+	switch s {
+	case SeverityWarning:
 		return "warning"
+	case SeverityCorrected:
+		return "corrected"
 	}
 	return "error"
 }
@@ -64,11 +76,15 @@ type Diagnostic struct {
 	HostDependent bool `json:"host_dependent,omitempty"`
 }
 
-// String returns "file:line:col: message" for errors and
-// "file:line:col: warning: message" for warnings.
+// String returns "file:line:col: message" for errors,
+// "file:line:col: warning: message" for warnings and
+// "file:line:col: corrected: message" for what keepalived corrects.
 func (d Diagnostic) String() string {
-	if d.Severity == SeverityWarning {
+	switch d.Severity {
+	case SeverityWarning:
 		return d.Pos.String() + ": warning: " + d.Message
+	case SeverityCorrected:
+		return d.Pos.String() + ": corrected: " + d.Message
 	}
 	return d.Pos.String() + ": " + d.Message
 }
@@ -77,10 +93,18 @@ func (d Diagnostic) String() string {
 // order of appearance, line and column.
 type Diagnostics []Diagnostic
 
-// HasErrors reports whether any diagnostic is an error.
-func (ds Diagnostics) HasErrors() bool {
+// HasErrors reports whether any diagnostic is an error: a configuration
+// that neither keepalived nor hactl runs.
+func (ds Diagnostics) HasErrors() bool { return ds.has(SeverityError) }
+
+// HasCorrected reports whether keepalived would correct something: the
+// daemon runs such a configuration (unless --strict), config check fails
+// it.
+func (ds Diagnostics) HasCorrected() bool { return ds.has(SeverityCorrected) }
+
+func (ds Diagnostics) has(s Severity) bool {
 	for _, d := range ds {
-		if d.Severity == SeverityError {
+		if d.Severity == s {
 			return true
 		}
 	}
@@ -92,6 +116,9 @@ func (ds Diagnostics) Errors() Diagnostics { return ds.filter(SeverityError) }
 
 // Warnings returns the diagnostics that are warnings.
 func (ds Diagnostics) Warnings() Diagnostics { return ds.filter(SeverityWarning) }
+
+// Corrected returns the diagnostics keepalived corrects.
+func (ds Diagnostics) Corrected() Diagnostics { return ds.filter(SeverityCorrected) }
 
 func (ds Diagnostics) filter(s Severity) Diagnostics {
 	var out Diagnostics
@@ -110,6 +137,17 @@ func (ds Diagnostics) Strict() Diagnostics {
 		if d.HostDependent {
 			d.Severity = SeverityError
 		}
+		out[i] = d
+	}
+	return out
+}
+
+// AllStrict returns a copy of ds in which every warning and every
+// correction is an error (config check --strict).
+func (ds Diagnostics) AllStrict() Diagnostics {
+	out := make(Diagnostics, len(ds))
+	for i, d := range ds {
+		d.Severity = SeverityError
 		out[i] = d
 	}
 	return out
@@ -153,6 +191,12 @@ func (s *diagSink) errorf(p Pos, format string, args ...any) {
 
 func (s *diagSink) warnf(p Pos, format string, args ...any) {
 	s.list = append(s.list, Diagnostic{Pos: p, Severity: SeverityWarning, Message: fmt.Sprintf(format, args...)})
+}
+
+// correctf records what keepalived reports and corrects; the message says
+// what keepalived does and that hactl does the same.
+func (s *diagSink) correctf(p Pos, format string, args ...any) {
+	s.list = append(s.list, Diagnostic{Pos: p, Severity: SeverityCorrected, Message: fmt.Sprintf(format, args...)})
 }
 
 func (s *diagSink) hostWarnf(p Pos, format string, args ...any) {

@@ -88,10 +88,10 @@ vrrp_instance VI_1 {
 	}
 	got := Check(cfg, host)
 	want := []string{
-		"test.conf:8:10: warning: script /opt/x/open.sh is writable by others",
-		"test.conf:11:10: warning: script /nowhere/gone.sh does not exist",
-		"test.conf:20:5: warning: (VI_1) track_interface eth9 does not exist on this host",
-		"test.conf:24:5: warning: (VI_1) address 192.0.2.1/32 dev eth8 does not exist on this host",
+		"test.conf:8:10: warning: script /opt/x/open.sh is writable by others: keepalived disables the vrrp_script with enable_script_security and runs it without; hactl's daemon refuses it either way",
+		"test.conf:11:10: warning: script /nowhere/gone.sh does not exist: keepalived disables the vrrp_script, and so does hactl's daemon (the instances tracking it run without it)",
+		"test.conf:20:5: warning: (VI_1) track_interface eth9 does not exist on this host: keepalived reports it and does not track it; hactl tracks it as down (its weight applies, or FAULT when unweighted) until it appears",
+		"test.conf:24:5: warning: (VI_1) address 192.0.2.1/32 dev eth8 does not exist on this host: keepalived reports it and skips the address; hactl keeps it and fails to add it while the interface is missing",
 	}
 	var lines []string
 	for _, d := range got {
@@ -154,5 +154,58 @@ func TestCheckAsksOncePerInterface(t *testing.T) {
 	}
 	if h.asked["eth0"] != 1 {
 		t.Errorf("eth0 looked up %d times for 5 instances, want once", h.asked["eth0"])
+	}
+}
+
+// userHost is a fakeHost that also knows users and groups.
+type userHost struct {
+	fakeHost
+	users, groups map[string]bool
+}
+
+func (h userHost) UserExists(n string) bool  { return h.users[n] }
+func (h userHost) GroupExists(n string) bool { return h.groups[n] }
+
+// TestCheckScriptUsers: keepalived resolves a script's user when it reads
+// the line and drops the vrrp_script (or ignores the notify script) when
+// the user or group does not exist; config check says so, as a
+// host-dependent warning.
+func TestCheckScriptUsers(t *testing.T) {
+	src := `vrrp_script chk {
+  user ghost
+  script /bin/true
+}
+vrrp_script grp {
+  script /bin/true
+  user root nogroup
+}
+vrrp_script fine {
+  script /bin/true
+  user root root
+}
+` + withInst("  notify_master \"/bin/true\" ghost\n  track_script {\n    chk\n    grp\n    fine\n  }\n")
+	cfg, diags := parseString(t, src)
+	if diags.HasErrors() || diags.HasCorrected() {
+		t.Fatalf("%s", diags)
+	}
+	h := userHost{fakeHost{ifaces: map[string]bool{"eth0": true}, files: map[string]fs.FileMode{"/bin/true": 0o755, "/bin": fs.ModeDir | 0o755, "/": fs.ModeDir | 0o755}},
+		map[string]bool{"root": true}, map[string]bool{"root": true}}
+	got := Check(cfg, h)
+	want := []string{
+		"test.conf:3:10: warning: script user ghost of vrrp_script chk does not exist on this host: keepalived reports it and drops the vrrp_script (the instances tracking it run without it), and so does hactl's daemon",
+		"test.conf:6:10: warning: script group nogroup of vrrp_script grp does not exist on this host: keepalived reports it and drops the vrrp_script",
+		"test.conf:19:17: warning: script user ghost of notify_master of instance VI_1 does not exist on this host: keepalived ignores the notify script (Invalid user/group), and so does hactl's daemon",
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %d diagnostics, want %d:\n%s", len(got), len(want), got)
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(got[i].String(), w) || !got[i].HostDependent {
+			t.Errorf("diagnostic %d:\n%s\nwant prefix\n%s", i, got[i], w)
+		}
+	}
+	// A host that cannot tell users apart checks none.
+	if d := Check(cfg, h.fakeHost); len(d) != 0 {
+		t.Errorf("without a UserChecker: %s", d)
 	}
 }

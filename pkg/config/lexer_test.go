@@ -134,8 +134,8 @@ func TestTree(t *testing.T) {
 
 func TestTreeErrors(t *testing.T) {
 	for _, tc := range []struct{ src, want string }{
-		{"a {\n b\n", "t.conf:1:3: '{' of a is never closed by a '}'"},
-		{"a\n}\n", "t.conf:2:1: unexpected '}' with no block open"},
+		{"a {\n b\n", "t.conf:1:3: corrected: '{' of a is never closed by a '}': keepalived reports a missing '}' and reads the block to the end of the file, and so does hactl"},
+		{"a\n}\n", "t.conf:2:1: corrected: unexpected '}' with no block open: keepalived reports an extra '}' and skips it, and so does hactl"},
 		{"{\n}\n", "t.conf:1:1: unexpected '{' without a keyword before it"},
 		{strings.Repeat("a {", 100) + strings.Repeat("}", 100), "t.conf:1:195: blocks nested more than 64 deep"},
 	} {
@@ -164,7 +164,7 @@ func TestInclude(t *testing.T) {
 	}
 	want := []string{
 		"testdata/include/main.conf:7:1: warning: include \"testdata/include/missing/*.conf\": no matching file",
-		"testdata/include/conf.d/c.extra:7:12: priority \"0\" is not valid; it must be between 1 and 255",
+		"testdata/include/conf.d/c.extra:7:12: corrected: priority \"0\" is not valid (1 to 255): keepalived reports it and uses the default 100, and so does hactl",
 	}
 	var got []string
 	for _, d := range diags {

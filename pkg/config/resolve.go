@@ -88,7 +88,7 @@ func (b *builder) resolve() {
 	b.checkVRIDs()
 	b.resolveGroups()
 	if b.scriptsUsed && !g.EnableScriptSecurity {
-		b.diag.warnf(b.firstScript, "scripts are configured but enable_script_security is not set in global_defs (keepalived reports this as a security violation)")
+		b.diag.warnf(b.firstScript, "scripts are configured but enable_script_security is not set in global_defs: keepalived reports a SECURITY VIOLATION and runs them, and so does hactl (set enable_script_security)")
 	}
 	b.reportIgnored()
 }
@@ -114,7 +114,7 @@ func (b *builder) resolveInstance(d *instDraft) {
 	}
 
 	if d.vrid == (Pos{}) {
-		b.diag.errorf(d.pos, "(%s) virtual_router_id is required", in.Name)
+		b.diag.errorf(d.pos, "(%s) virtual_router_id is required: keepalived refuses to start, and so does hactl", in.Name)
 	}
 
 	// Unicast.
@@ -123,10 +123,10 @@ func (b *builder) resolveInstance(d *instDraft) {
 		b.diag.warnf(d.unicastKw, "(%s) a unicast keyword is given without unicast_peer; using multicast (deprecated in keepalived)", in.Name)
 	}
 	if in.Interface == "" && !(in.Unicast && in.SrcIP.IsValid()) {
-		b.diag.errorf(d.pos, "(%s) interface is required (unicast instances may give unicast_src_ip instead)", in.Name)
+		b.diag.errorf(d.pos, "(%s) interface is required (unicast instances may give unicast_src_ip instead): keepalived refuses to start, and so does hactl", in.Name)
 	}
 	if in.Interface == "" && in.SrcIP.IsValid() && in.SrcIP.Is6() && in.SrcIP.IsLinkLocalUnicast() {
-		b.diag.errorf(d.srcIP, "(%s) a link-local unicast_src_ip needs an interface", in.Name)
+		b.diag.errorf(d.srcIP, "(%s) a link-local unicast_src_ip needs an interface: keepalived refuses to start, and so does hactl", in.Name)
 	}
 	if in.Strict && in.Unicast {
 		b.diag.warnf(d.unicastKw, "(%s) unicast peers are not allowed in strict mode on multicast-capable interfaces", in.Name)
@@ -146,7 +146,7 @@ func (b *builder) resolveInstance(d *instDraft) {
 	// VIPs.
 	if len(in.VIPs) == 0 {
 		if in.Version == 3 || in.Strict {
-			b.diag.errorf(d.pos, "(%s) no virtual_ipaddress; at least one is required", in.Name)
+			b.diag.errorf(d.pos, "(%s) no virtual_ipaddress; at least one is required: keepalived refuses to start, and so does hactl", in.Name)
 		} else {
 			b.diag.warnf(d.pos, "(%s) no virtual_ipaddress; at least one is sensible", in.Name)
 		}
@@ -189,9 +189,9 @@ func (b *builder) resolveInstance(d *instDraft) {
 	if d.nopreempt != (Pos{}) {
 		switch {
 		case in.Priority == ownerPriority:
-			b.diag.warnf(d.nopreempt, "(%s) nopreempt does not go with priority 255; ignored", in.Name)
+			b.diag.warnf(d.nopreempt, "(%s) nopreempt does not go with priority 255: keepalived clears it, and so does hactl", in.Name)
 		case in.State == StateMaster:
-			b.diag.warnf(d.nopreempt, "(%s) nopreempt does not work with state MASTER; ignored (use state BACKUP on every node)", in.Name)
+			b.diag.warnf(d.nopreempt, "(%s) nopreempt does not work with state MASTER: keepalived reports it and clears nopreempt, and so does hactl (use state BACKUP on every node)", in.Name)
 		default:
 			in.Preempt = false
 		}
@@ -224,26 +224,14 @@ func (b *builder) resolveInstance(d *instDraft) {
 	b.resolveGARP(d)
 	b.resolveAdvert(d)
 	for _, r := range in.Routes {
-		if r.Dev == "" && !r.NoTrack {
-			b.diag.warnf(r.Pos, "(%s) virtual route %s has no dev, so it cannot be tracked (add dev or no_track)", in.Name, r.Dest)
+		if !r.NoTrack {
+			b.diag.warnf(r.Pos, "(%s) virtual route %s: keepalived puts the instance in FAULT when the route's interface goes down; hactl does not watch the interfaces of routes yet (add no_track to say you do not want it)", in.Name, r.Dest)
 		}
 	}
 
 	// Trackers.
-	in.TrackScripts = b.resolveRefs(in.Name, "track_script", d.scriptRefs, func(n string) (int, bool, bool) {
-		sc, ok := b.scripts[n]
-		if !ok {
-			return 0, false, false
-		}
-		return sc.Weight, sc.WeightReverse, true
-	})
-	in.TrackFiles = b.resolveRefs(in.Name, "track_file", d.fileRefs, func(n string) (int, bool, bool) {
-		tf, ok := b.tfiles[n]
-		if !ok {
-			return 0, false, false
-		}
-		return tf.Weight, tf.WeightReverse, true
-	})
+	in.TrackScripts = b.resolveRefs(in.Name, "track_script", d.scriptRefs, b.scriptLookup)
+	in.TrackFiles = b.resolveRefs(in.Name, "track_file", d.fileRefs, b.fileLookup)
 
 	// hactl's own keywords.
 	if in.NotifyMasterDir == "" {
@@ -283,7 +271,7 @@ func (b *builder) resolveFamily(d *instDraft) {
 	var vips []VIP
 	for _, v := range in.VIPs {
 		if familyOf(v.Prefix.Addr()) != in.Family {
-			b.diag.errorf(v.Pos, "(%s) %s: every virtual_ipaddress must be of one address family (%s here); put the others in virtual_ipaddress_excluded or another instance",
+			b.diag.correctf(v.Pos, "(%s) %s: every virtual_ipaddress must be of one address family (%s here; put the others in virtual_ipaddress_excluded or another instance): keepalived reports it and skips the address, and so does hactl",
 				in.Name, v.Prefix, familyName(in.Family))
 			continue
 		}
@@ -291,20 +279,20 @@ func (b *builder) resolveFamily(d *instDraft) {
 	}
 	in.VIPs = vips
 	if in.SrcIP.IsValid() && familyOf(in.SrcIP) != in.Family {
-		b.diag.errorf(d.srcIP, "(%s) source address %s is not of the instance's family (%s)", in.Name, in.SrcIP, familyName(in.Family))
+		b.diag.correctf(d.srcIP, "(%s) source address %s is not of the instance's family (%s): keepalived reports it and ignores it, and so does hactl", in.Name, in.SrcIP, familyName(in.Family))
 		in.SrcIP = netip.Addr{}
 	}
 	var peers []UnicastPeer
 	for _, p := range in.UnicastPeers {
 		if familyOf(p.Addr) != in.Family {
-			b.diag.errorf(p.Pos, "(%s) unicast_peer %s is not of the instance's family (%s)", in.Name, p.Addr, familyName(in.Family))
+			b.diag.correctf(p.Pos, "(%s) unicast_peer %s is not of the instance's family (%s): keepalived reports it and skips the peer, and so does hactl", in.Name, p.Addr, familyName(in.Family))
 			continue
 		}
 		peers = append(peers, p)
 	}
 	in.UnicastPeers = peers
 	if d.mcastDst.IsValid() && familyOf(d.mcastDst) != in.Family {
-		b.diag.errorf(d.mcastDstPos, "(%s) mcast_dst_ip %s is not of the instance's family (%s)", in.Name, d.mcastDst, familyName(in.Family))
+		b.diag.correctf(d.mcastDstPos, "(%s) mcast_dst_ip %s is not of the instance's family (%s): keepalived reports it and ignores it, and so does hactl", in.Name, d.mcastDst, familyName(in.Family))
 		d.mcastDst = netip.Addr{}
 	}
 }
@@ -423,25 +411,33 @@ func (b *builder) resolveAdvert(d *instDraft) {
 }
 
 // resolveRefs checks track_script/track_file names and applies weight
-// overrides.
-func (b *builder) resolveRefs(owner, kw string, refs []refDraft, lookup func(string) (int, bool, bool)) []TrackRef {
+// overrides. keepalived looks each name up when it reads the reference:
+// one that names nothing defined above it is reported ("not found,
+// ignoring") and dropped, even when the definition comes further down.
+func (b *builder) resolveRefs(owner, kw string, refs []refDraft, lookup func(string) (int, bool, Pos, bool)) []TrackRef {
 	var out []TrackRef
 	seen := map[string]bool{}
+	what := "vrrp_script"
+	if kw == "track_file" {
+		what = "track_file"
+	}
 	for _, r := range refs {
-		w, rev, ok := lookup(r.name)
+		w, rev, at, ok := lookup(r.name)
 		if !ok && b.invalid[r.name] {
 			continue // the definition's own error says enough
 		}
 		if !ok {
-			what := "vrrp_script"
-			if kw == "track_file" {
-				what = "track_file block"
-			}
-			b.diag.errorf(r.pos, "(%s) %s %s: no %s of that name is defined", owner, kw, r.name, what)
+			b.diag.correctf(r.pos, "(%s) %s %s: no %s of that name is defined: keepalived reports it (not found, ignoring) and does not track it, and so does hactl",
+				owner, kw, r.name, what)
+			continue
+		}
+		if !r.known {
+			b.diag.correctf(r.pos, "(%s) %s %s: %s %s is defined further down (%s), and keepalived looks names up as it reads them: it reports \"not found, ignoring\" and does not track it, and so does hactl (move %s %s above the reference to track it)",
+				owner, kw, r.name, what, r.name, at, what, r.name)
 			continue
 		}
 		if seen[r.name] {
-			b.diag.warnf(r.pos, "(%s) duplicate %s %s; ignored", owner, kw, r.name)
+			b.diag.correctf(r.pos, "(%s) duplicate %s %s: keepalived reports it and ignores it, and so does hactl", owner, kw, r.name)
 			continue
 		}
 		seen[r.name] = true
@@ -454,4 +450,21 @@ func (b *builder) resolveRefs(owner, kw string, refs []refDraft, lookup func(str
 		out = append(out, TrackRef{Name: r.name, Weight: w, Reverse: rev, Pos: r.pos})
 	}
 	return out
+}
+
+// scriptLookup and fileLookup find definitions for resolveRefs.
+func (b *builder) scriptLookup(n string) (int, bool, Pos, bool) {
+	sc, ok := b.scripts[n]
+	if !ok {
+		return 0, false, Pos{}, false
+	}
+	return sc.Weight, sc.WeightReverse, sc.Pos, true
+}
+
+func (b *builder) fileLookup(n string) (int, bool, Pos, bool) {
+	tf, ok := b.tfiles[n]
+	if !ok {
+		return 0, false, Pos{}, false
+	}
+	return tf.Weight, tf.WeightReverse, tf.Pos, true
 }

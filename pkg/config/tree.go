@@ -21,6 +21,13 @@ type Statement struct {
 	Block    []*Statement
 	Open     Pos // position of '{'
 	Close    Pos // position of '}' (zero when it is missing)
+	// NoOpen is set when the '{' was missing and, as keepalived does,
+	// the lines up to the next '}' were read as the block (Open is then
+	// the position of the first of them).
+	NoOpen bool
+	// closes marks the stand-in for a '}' that keepalived reads as the
+	// end of a block earlier than the tree does (see unknownBlock).
+	closes bool
 }
 
 // ArgTexts returns the arguments' values.
@@ -98,13 +105,24 @@ func (p *treeParser) block(depth int, parent *Statement) []*Statement {
 			last = nil
 		case tokRBrace:
 			p.i++
+			if last != nil && p.missingOpen(parent, last, t.pos) {
+				// keepalived's block of last ends here: an empty one.
+				last.Close = t.pos
+				last = nil
+				continue
+			}
 			if parent != nil {
 				parent.Close = t.pos
 				return stmts
 			}
-			p.diag.errorf(t.pos, "unexpected '}' with no block open")
+			p.diag.correctf(t.pos, "unexpected '}' with no block open: keepalived reports an extra '}' and skips it, and so does hactl")
 			last = nil
 		case tokWord:
+			if last != nil && p.missingOpen(parent, last, t.pos) {
+				last.Block = p.block(depth+1, last)
+				last = nil
+				continue
+			}
 			s := &Statement{Keyword: t.text, Pos: t.pos}
 			p.i++
 			for p.i < p.n && p.toks.take(p.i).kind == tokWord {
@@ -117,9 +135,39 @@ func (p *treeParser) block(depth int, parent *Statement) []*Statement {
 		}
 	}
 	if parent != nil {
-		p.diag.errorf(parent.Open, "'{' of %s is never closed by a '}'", parent.Keyword)
+		p.diag.correctf(parent.Open, "'{' of %s is never closed by a '}': keepalived reports a missing '}' and reads the block to the end of the file, and so does hactl", parent.Keyword)
 	}
 	return stmts
+}
+
+// missingOpen reports whether last, a statement without a block, is one
+// keepalived reads a block for whatever comes next: a section or value
+// block whose '{' is missing. keepalived reports that ("Missing '{' at
+// beginning of configuration block" for a section; for a value block only
+// a log line, then "Extra '}' found" from its brace count) and reads the
+// lines that follow, up to '}', as the block; so does this. It marks last
+// as having a block starting at at.
+func (p *treeParser) missingOpen(parent, last *Statement, at Pos) bool {
+	if last.HasBlock {
+		return false
+	}
+	parentKw := ""
+	if parent != nil {
+		parentKw = parent.Keyword
+	}
+	section, ok := blockKeyword(parentKw, last.Keyword)
+	if !ok {
+		return false
+	}
+	last.HasBlock, last.NoOpen, last.Open = true, true, at
+	what := "reports it"
+	if !section {
+		// alloc_value_block only logs it, but read_line's brace count
+		// then finds an extra '}', a configuration error.
+		what = "reports an extra '}' at its end"
+	}
+	p.diag.correctf(last.Pos, "'{' is missing after %s: keepalived %s and reads the lines that follow, up to '}', as its block, and so does hactl", last.Keyword, what)
+	return true
 }
 
 // skipBlock skips to the '}' matching a '{' just consumed.
