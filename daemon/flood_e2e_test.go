@@ -414,7 +414,7 @@ func TestE2EFloodBadChecksumKeepalived(t *testing.T) {
 	kconf := filepath.Join(kn.Dir, "keepalived.conf")
 	write(t, kconf, conf, 0o644)
 	kp, err := kn.Start("keepalived", "/usr/sbin/keepalived", "-n", "-l", "-P", "-f", kconf,
-		"-p", filepath.Join(kn.Dir, "keepalived.pid"), "-r", filepath.Join(kn.Dir, "vrrp.pid"))
+		"-p", filepath.Join(kn.Dir, "keepalived.pid"), "-r", filepath.Join(kn.Dir, "vrrp.pid"), "-b", filepath.Join(kn.Dir, "bfd.pid"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -66,7 +66,7 @@ func (Keepalived) Start(h *netlab.Host, conf string) (Running, error) {
 	vpid := filepath.Join(h.Dir, "vrrp.pid")
 	os.Remove(vpid)
 	p, err := h.Start("keepalived", "/usr/sbin/keepalived", "-n", "-P", "-f", path,
-		"-p", filepath.Join(h.Dir, "keepalived.pid"), "-r", vpid)
+		"-p", filepath.Join(h.Dir, "keepalived.pid"), "-r", vpid, "-b", filepath.Join(h.Dir, "bfd.pid"))
 	if err != nil {
 		return nil, err
 	}

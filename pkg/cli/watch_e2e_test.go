@@ -91,7 +91,7 @@ func startKeepalived(t *testing.T, n *netlab.Host, conf string) *netlab.Proc {
 		t.Fatal(err)
 	}
 	p, err := n.Start("keepalived", "/usr/sbin/keepalived", "-n", "-l", "-D", "-f", path,
-		"-p", filepath.Join(n.Dir, "keepalived.pid"), "-r", filepath.Join(n.Dir, "vrrp.pid"))
+		"-p", filepath.Join(n.Dir, "keepalived.pid"), "-r", filepath.Join(n.Dir, "vrrp.pid"), "-c", filepath.Join(n.Dir, "checkers.pid"), "-b", filepath.Join(n.Dir, "bfd.pid"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -58,7 +58,7 @@ const KeepalivedPath = "/usr/sbin/keepalived"
 // lock (pkg/cluster/keepalived.go).
 func KeepalivedArgv(h *Host, conf string) []string {
 	return []string{KeepalivedPath, "-n", "-l", "-D", "-P", "-f", conf,
-		"-p", filepath.Join(h.Dir, "keepalived.pid"), "-r", filepath.Join(h.Dir, "vrrp.pid")}
+		"-p", filepath.Join(h.Dir, "keepalived.pid"), "-r", filepath.Join(h.Dir, "vrrp.pid"), "-b", filepath.Join(h.Dir, "bfd.pid")}
 }
 
 // SuperviseConfig is one supervisor: the command it keeps running and

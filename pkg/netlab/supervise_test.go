@@ -36,7 +36,7 @@ func TestSuperviseArgv(t *testing.T) {
 		t.Errorf("SuperviseArgv:\n got %q\nwant %q", got, want)
 	}
 	ka := strings.Join(KeepalivedArgv(h, "/k.conf"), " ")
-	if want := "/usr/sbin/keepalived -n -l -D -P -f /k.conf -p " + h.Dir + "/keepalived.pid -r " + h.Dir + "/vrrp.pid"; ka != want {
+	if want := "/usr/sbin/keepalived -n -l -D -P -f /k.conf -p " + h.Dir + "/keepalived.pid -r " + h.Dir + "/vrrp.pid -b " + h.Dir + "/bfd.pid"; ka != want {
 		t.Errorf("KeepalivedArgv:\n got %s\nwant %s", ka, want)
 	}
 }
