@@ -161,7 +161,7 @@ func keywordTable() []Keyword {
 	add(CtxInstance, ni, "keepalived goes to FAULT when a unicast instance has no peer; hactl runs it", "unicast_fault_no_peer")
 	add(CtxInstance, ni, "keepalived's unicast source and advert-address checks; hactl checks the source against the unicast peers and does not check the advert's addresses", "check_unicast_src", "skip_check_adv_addr")
 	add(CtxInstance, ni, "keepalived computes the old (pre-2.0) unicast checksum; hactl computes RFC 5798's", "old_unicast_checksum")
-	add(CtxInstance, ni, "keepalived runs this IPv6 instance natively; hactl runs it the same way as without the keyword", "native_ipv6")
+	add(CtxInstance, ni, "keepalived makes the instance IPv6 (and drops its IPv4 VIPs); hactl takes the instance's family from its VIPs", "native_ipv6")
 	add(CtxInstance, ni, "keepalived binds the instance to that VRF; hactl does not", "vrf")
 	add(CtxInstance, ni, "keepalived moves the priority (or faults) on this tracker; hactl does not track it, so it never counts", "track_process", "track_bfd", "track_src_ip")
 	add(CtxInstance, ni, "keepalived sends (and expects) unicast adverts with this TTL; hactl sends TTL 255 and accepts any", "unicast_ttl")
