@@ -140,7 +140,7 @@ func parserKeywords(t *testing.T) map[[2]string]bool {
 					}
 					vt, _ := mt.Value.(*ast.Ident)
 					kt, _ := mt.Key.(*ast.Ident)
-					if vt == nil || kt == nil || kt.Name != "string" || (vt.Name != "handler" && vt.Name != "string") {
+					if vt == nil || kt == nil || kt.Name != "string" || vt.Name != "handler" {
 						return true
 					}
 					ctx, known := handlerFuncs[fn]
@@ -149,6 +149,25 @@ func parserKeywords(t *testing.T) map[[2]string]bool {
 						return true
 					}
 					for _, e := range n.Elts {
+						if kv, ok := e.(*ast.KeyValueExpr); ok {
+							if s, ok := unquote(kv.Key); ok {
+								add(ctx, s)
+							}
+						}
+					}
+				case *ast.KeyValueExpr:
+					// blockSpec{deprecated: map[string]string{OLD: NEW}}.
+					id, ok := n.Key.(*ast.Ident)
+					lit, isLit := n.Value.(*ast.CompositeLit)
+					if !ok || id.Name != "deprecated" || !isLit {
+						return true
+					}
+					ctx, known := handlerFuncs[fn]
+					if !known {
+						t.Errorf("%s: deprecated keywords in %s, which the keyword test does not know: map it in parserKeywords", fset.Position(n.Pos()), fn)
+						return true
+					}
+					for _, e := range lit.Elts {
 						if kv, ok := e.(*ast.KeyValueExpr); ok {
 							if s, ok := unquote(kv.Key); ok {
 								add(ctx, s)
