@@ -529,3 +529,31 @@ func TestCompatCoversKeywords(t *testing.T) {
 		}
 	}
 }
+
+// TestCompatSilentKeywordsWarned checks, on the corpus file written for
+// it, that each keyword issue 14 found accepted in silence is now warned
+// about by name, with what keepalived does.
+func TestCompatSilentKeywordsWarned(t *testing.T) {
+	_, diags, err := Load(filepath.Join("testdata", "compat", "silent-keywords.conf"), LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kw := range []string{"use_vmac", "no_accept", "garp_lower_prio_delay", "garp_lower_prio_repeat",
+		"vrrp_garp_lower_prio_delay", "vrrp_garp_lower_prio_repeat", "vrrp_startup_delay",
+		"unicast_peer option min_ttl", "unicast_peer option max_ttl",
+		"virtual_ipaddress option preferred_lft", "virtual_ipaddress option -nodad",
+		"virtual_ipaddress option noprefixroute", "virtual_ipaddress option home",
+		"virtual_ipaddress option peer", "virtual_ipaddress option dev",
+		"virtual_routes option onlink", "virtual_routes option mtu", "virtual_routes option nexthop",
+		"virtual_routes option dev"} {
+		found := false
+		for _, d := range diags {
+			if d.Severity == SeverityWarning && strings.HasPrefix(d.Message, kw+": ") && strings.Contains(d.Message, "keepalived ") {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("no warning names %s\n%s", kw, diags)
+		}
+	}
+}
