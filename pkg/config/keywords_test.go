@@ -82,6 +82,9 @@ func parserKeywords(t *testing.T) map[[2]string]bool {
 		"rootIgnored": CtxTop, "globalIgnored": CtxGlobal, "instanceIgnored": CtxInstance,
 		"scriptIgnored": CtxScript, "syncGroupIgnored": CtxSyncGroup, "vipFlags": CtxVIP,
 		"routeTypes": CtxRoute, "routeValued": CtxRoute, "routeFlags": CtxRoute, "scopeNames": "",
+		// Tables about keywords listed elsewhere: which ones open blocks,
+		// and hactl's own (checked against the table's "hactl only").
+		"sectionKeywords": "", "valueBlocks": "", "hactlKeywords": "",
 	}
 	caseFuncs := map[string]string{
 		"build": CtxTop, "authentication": CtxAuth, "vip": CtxVIP, "route": CtxRoute,
@@ -96,6 +99,7 @@ func parserKeywords(t *testing.T) map[[2]string]bool {
 		t.Fatalf("no build*.go: %v", err)
 	}
 	out := map[[2]string]bool{}
+	hactlOwn := map[string]bool{}
 	add := func(ctx, s string) {
 		if ctx != "" && !values[s] {
 			out[[2]string{ctx, s}] = true
@@ -118,20 +122,29 @@ func parserKeywords(t *testing.T) map[[2]string]bool {
 		if err != nil {
 			t.Fatal(err)
 		}
+		type unit struct {
+			name   string
+			isFunc bool
+			node   ast.Node
+		}
+		var units []unit
 		for _, d := range af.Decls {
-			fn := ""
-			isFunc := false
 			switch d := d.(type) {
 			case *ast.FuncDecl:
-				fn, isFunc = d.Name.Name, true
+				units = append(units, unit{d.Name.Name, true, d})
 			case *ast.GenDecl:
-				if len(d.Specs) == 1 {
-					if vs, ok := d.Specs[0].(*ast.ValueSpec); ok && len(vs.Names) == 1 {
-						fn = vs.Names[0].Name
+				for _, sp := range d.Specs {
+					name := ""
+					if vs, ok := sp.(*ast.ValueSpec); ok && len(vs.Names) == 1 {
+						name = vs.Names[0].Name
 					}
+					units = append(units, unit{name, false, sp})
 				}
 			}
-			ast.Inspect(d, func(n ast.Node) bool {
+		}
+		for _, u := range units {
+			fn, isFunc := u.name, u.isFunc
+			ast.Inspect(u.node, func(n ast.Node) bool {
 				switch n := n.(type) {
 				case *ast.CompositeLit:
 					mt, ok := n.Type.(*ast.MapType)
@@ -186,6 +199,9 @@ func parserKeywords(t *testing.T) map[[2]string]bool {
 					for _, a := range n.Args {
 						if s, ok := unquote(a); ok {
 							add(ctx, s)
+							if fn == "hactlKeywords" {
+								hactlOwn[s] = true
+							}
 						}
 					}
 				case *ast.CaseClause:
@@ -215,6 +231,13 @@ func parserKeywords(t *testing.T) map[[2]string]bool {
 	}
 	// Read outside build*.go: include (include.go).
 	out[[2]string{CtxTop, "include"}] = true
+	if len(hactlOwn) > 0 {
+		for _, k := range Keywords {
+			if (k.Status == KeywordHactl) != hactlOwn[k.Name] && (k.Status == KeywordHactl || k.Context == CtxGlobal || k.Context == CtxInstance) {
+				t.Errorf("%s %q: the table says %s, the parser's hactlKeywords says %t", k.Context, k.Name, k.Status, hactlOwn[k.Name])
+			}
+		}
+	}
 	return out
 }
 
