@@ -372,7 +372,10 @@ func compatOne(t *testing.T, ns [2]string, bin, dir string, c compatCase) {
 	}
 	inK, inH := in(ns[0]), in(ns[1])
 	kpid := func(name string) []string {
-		return []string{"-p", filepath.Join(tmp, name+".pid"), "-r", filepath.Join(tmp, name+"-vrrp.pid"), "-c", filepath.Join(tmp, name+"-check.pid")}
+		// Every pid file of its own, the BFD child's too: a keepalived
+		// finding another's pid file says "daemon is already running".
+		return []string{"-p", filepath.Join(tmp, name+".pid"), "-r", filepath.Join(tmp, name+"-vrrp.pid"),
+			"-c", filepath.Join(tmp, name+"-check.pid"), "-b", filepath.Join(tmp, name+"-bfd.pid")}
 	}
 
 	var (
