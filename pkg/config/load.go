@@ -100,6 +100,7 @@ func (r *reader) parse(name string, src []byte) (*Config, Diagnostics) {
 		if r.alive() == nil {
 			b.build(top, r.alive)
 			b.resolve()
+			b.warnKeywords(top)
 		}
 	}
 	b.cfg.Files = r.files

@@ -1,0 +1,247 @@
+package config
+
+import (
+	"fmt"
+	"strings"
+)
+
+// KeywordStatus says what hactl does with a keyword it parses.
+type KeywordStatus string
+
+// The keyword statuses. Only Implemented and Hactl keywords are silent:
+// every other status is warned about, by name, where a configuration uses
+// the keyword (Ignored ones in the one "hactl ignores ..." warning, the
+// others each in a warning of their own that says how hactl differs).
+const (
+	// KeywordImplemented: hactl does what keepalived does.
+	KeywordImplemented KeywordStatus = "implemented"
+	// KeywordPartial: hactl implements part of it; the difference is
+	// warned about.
+	KeywordPartial KeywordStatus = "partial"
+	// KeywordNotImplemented: parsed and checked, then without effect; the
+	// difference is warned about.
+	KeywordNotImplemented KeywordStatus = "not implemented"
+	// KeywordIgnored: outside hactl's VRRP subset (LVS, SMTP, SNMP, BFD,
+	// process tuning): parsed for syntax, skipped, and listed in the one
+	// "hactl ignores what is outside its VRRP subset" warning.
+	KeywordIgnored KeywordStatus = "ignored"
+	// KeywordDeprecated: an old spelling, read as its replacement with a
+	// warning.
+	KeywordDeprecated KeywordStatus = "deprecated"
+	// KeywordHactl: hactl's own keyword; keepalived does not know it.
+	KeywordHactl KeywordStatus = "hactl only"
+)
+
+// Keyword contexts: the block (or, for options, the line) a keyword is
+// read in.
+const (
+	CtxTop         = "top level"
+	CtxGlobal      = "global_defs"
+	CtxScript      = "vrrp_script"
+	CtxTrackFile   = "track_file"
+	CtxInstance    = "vrrp_instance"
+	CtxAuth        = "authentication"
+	CtxSyncGroup   = "vrrp_sync_group"
+	CtxVIP         = "virtual_ipaddress option"
+	CtxRoute       = "virtual_routes option"
+	CtxUnicastPeer = "unicast_peer option"
+	CtxTrackOption = "track_* option"
+)
+
+// Keyword is one keyword hactl's parser knows, with what hactl does with
+// it. Diff says, for every status but Implemented, how hactl's behaviour
+// differs from keepalived's; it is the text of the warning.
+type Keyword struct {
+	Context string
+	Name    string
+	Status  KeywordStatus
+	Diff    string
+	// Values is how many words follow an option keyword (CtxVIP,
+	// CtxRoute, CtxUnicastPeer), for the walk that finds options.
+	Values int
+}
+
+// Keywords lists every keyword hactl's parser knows, by context. A test
+// checks it against the parser's own tables and docs/config.md against it.
+var Keywords = keywordTable()
+
+func keywordTable() []Keyword {
+	var t []Keyword
+	add := func(ctx string, st KeywordStatus, diff string, names ...string) {
+		for _, n := range names {
+			t = append(t, Keyword{Context: ctx, Name: n, Status: st, Diff: diff})
+		}
+	}
+	opt := func(ctx string, values int, st KeywordStatus, diff string, names ...string) {
+		for _, n := range names {
+			t = append(t, Keyword{Context: ctx, Name: n, Status: st, Diff: diff, Values: values})
+		}
+	}
+	const impl = KeywordImplemented
+	const ni = KeywordNotImplemented
+	const ign = KeywordIgnored
+	const lvs = "keepalived's LVS/IPVS side (virtual servers, health checkers); hactl is VRRP only"
+	const mail = "keepalived sends e-mail alerts; hactl sends none (use notify scripts)"
+	const snmp = "keepalived serves SNMP/D-Bus; hactl serves its control socket and metrics instead"
+	const tuning = "keepalived's process tuning (scheduling, memory, buffers, names); hactl uses the Go runtime's defaults"
+	const bfd = "keepalived's BFD daemon; hactl has no BFD"
+
+	// Top level.
+	add(CtxTop, impl, "", "global_defs", "vrrp_script", "track_file", "vrrp_instance", "vrrp_sync_group", "include")
+	add(CtxTop, KeywordDeprecated, "read as track_file", "vrrp_track_file")
+	add(CtxTop, ign, lvs, "virtual_server", "virtual_server_group", "SSL")
+	add(CtxTop, ign, bfd, "bfd_instance")
+	add(CtxTop, ign, "keepalived's process layout (pid directory, instance name, namespaces, child wait); hactl is one process", "use_pid_dir", "instance", "child_wait_time", "net_namespace_ipvs", "namespace_with_ipsets")
+	add(CtxTop, ni, "keepalived adds these addresses at start and keeps them; hactl does not add them", "static_ipaddress")
+	add(CtxTop, ni, "keepalived adds these routes at start and keeps them; hactl does not add them", "static_routes")
+	add(CtxTop, ni, "keepalived adds these policy rules at start and keeps them; hactl does not add them", "static_rules")
+	add(CtxTop, ni, "keepalived runs its VRRP side in that network namespace; hactl runs in the namespace it is started in", "net_namespace")
+	add(CtxTop, ni, "keepalived tracks the listed processes; hactl tracks none, so the priority never moves for them", "vrrp_track_process")
+	add(CtxTop, ni, "keepalived applies track_group's interface tracking to its instances; hactl does not", "track_group")
+	add(CtxTop, ni, "keepalived sends gratuitous ARPs with these per-interface settings; hactl uses the instances' and global_defs' settings", "garp_group")
+	add(CtxTop, ni, "keepalived polls link state (or delays link changes) as configured; hactl follows netlink's link events at once", "linkbeat_interfaces", "interface_up_down_delays", "linkbeat_use_polling")
+
+	// global_defs.
+	add(CtxGlobal, impl, "", "router_id", "vrrp_version", "vrrp_mcast_group4", "vrrp_mcast_group6",
+		"script_user", "enable_script_security", "vrrp_garp_master_delay", "vrrp_garp_master_repeat",
+		"vrrp_garp_master_refresh", "vrrp_garp_master_refresh_repeat", "vrrp_garp_interval", "vrrp_gna_interval")
+	add(CtxGlobal, KeywordPartial, "hactl applies strict mode's configuration rules but installs no firewall rule: keepalived's strict mode implies no_accept and drops traffic to the VIPs of a non-owner master, hactl's VIPs accept traffic", "vrrp_strict")
+	add(CtxGlobal, ni, "keepalived sends gratuitous ARPs when a lower-priority advert arrives while master; hactl sends none then", "vrrp_garp_lower_prio_delay", "vrrp_garp_lower_prio_repeat")
+	add(CtxGlobal, ni, "keepalived waits this long after starting before running VRRP; hactl starts its instances at once", "vrrp_startup_delay")
+	add(CtxGlobal, KeywordHactl, "", "state_file", "control_socket", "notify_master_dir", "vip_lease")
+	add(CtxGlobal, ign, mail, "notification_email_from", "smtp_server", "smtp_helo_name", "smtp_connect_timeout",
+		"notification_email", "smtp_alert", "smtp_alert_vrrp", "smtp_alert_checker", "no_email_faults", "no_checker_emails")
+	add(CtxGlobal, ign, lvs, "checker_log_all_failures", "lvs_timeouts", "lvs_flush", "lvs_flush_on_stop", "lvs_flush_onstop",
+		"lvs_sync_daemon", "lvs_notify_fifo", "lvs_notify_fifo_script", "nftables_ipvs", "nftables_ipvs_priority",
+		"nftables_ipvs_start_fwmark", "rs_init_notifies")
+	add(CtxGlobal, ign, snmp, "snmp_socket", "enable_traps", "enable_snmp_vrrp", "enable_snmp_keepalived",
+		"enable_snmp_rfc", "enable_snmp_rfcv2", "enable_snmp_rfcv3", "enable_snmp_checker", "enable_dbus", "dbus_service_name")
+	add(CtxGlobal, ign, tuning, "process_names", "process_name", "vrrp_process_name", "checker_process_name",
+		"lvs_process_name", "bfd_process_name", "max_auto_priority", "min_auto_priority_delay",
+		"vrrp_priority", "vrrp_no_swap", "vrrp_rt_priority", "vrrp_cpu_affinity", "vrrp_rlimit_rttime", "vrrp_rlimit_rtime",
+		"checker_priority", "checker_no_swap", "checker_rt_priority", "checker_cpu_affinity", "checker_rlimit_rttime", "checker_rlimit_rtime",
+		"bfd_priority", "bfd_no_swap", "bfd_rt_priority", "bfd_cpu_affinity", "bfd_rlimit_rttime", "bfd_rlimit_rtime",
+		"vrrp_netlink_cmd_rcv_bufs", "vrrp_netlink_cmd_rcv_bufs_force", "vrrp_netlink_monitor_rcv_bufs",
+		"vrrp_netlink_monitor_rcv_bufs_force", "process_monitor_rcv_bufs", "process_monitor_rcv_bufs_force",
+		"lvs_netlink_cmd_rcv_bufs", "lvs_netlink_cmd_rcv_bufs_force", "lvs_netlink_monitor_rcv_bufs",
+		"lvs_netlink_monitor_rcv_bufs_force", "vrrp_rx_bufs_policy", "vrrp_rx_bufs_multiplier", "umask", "random_seed")
+	add(CtxGlobal, ign, "keepalived's reload and config-file housekeeping; hactl reloads on SIGHUP and reads the files as they are",
+		"reload_check_config", "reload_time_file", "reload_repeat", "reload_file", "include_check", "config_save_dir",
+		"tmp_config_directory", "data_use_instance")
+	add(CtxGlobal, ni, "keepalived runs this script when it starts (or stops); hactl runs none", "startup_script", "startup_script_timeout", "shutdown_script", "shutdown_script_timeout")
+	add(CtxGlobal, ni, "keepalived copes with interfaces that come and go (or defaults a missing interface); hactl needs each instance's interface when it starts", "dynamic_interfaces", "default_interface")
+	add(CtxGlobal, ni, "keepalived stops the kernel's own IGMP/MLD reports for VMAC interfaces; hactl has no VMAC interfaces", "disable_local_igmp")
+	add(CtxGlobal, ni, "keepalived changes the master-down timer's count of adverts; hactl uses RFC 5798's (3 adverts plus skew)", "vrrp_down_timer_adverts")
+	add(CtxGlobal, ni, "keepalived tunes extra gratuitous ARPs (minimal set, extra interfaces, VMAC interval); hactl sends the standard bursts only", "vrrp_min_garp", "vrrp_garp_extra_if", "vrrp_vmac_garp_intvl")
+	add(CtxGlobal, ni, "keepalived changes when a master sends adverts on lower/higher-priority adverts; hactl follows RFC 5798", "vrrp_lower_prio_no_advert", "vrrp_higher_prio_send_advert")
+	add(CtxGlobal, ni, "keepalived installs these firewall rules and sets (for no_accept and strict mode); hactl installs none", "vrrp_iptables", "vrrp_ipsets", "nftables", "nftables_priority", "nftables_ifindex", "nftables_counters")
+	// hactl always drops unicast adverts from a source that is not a peer,
+	// and never checks the addresses an advert lists: what these ask for.
+	add(CtxGlobal, impl, "", "vrrp_check_unicast_src", "vrrp_skip_check_adv_addr")
+	add(CtxGlobal, ni, "keepalived writes state changes to this FIFO (and runs its script); hactl writes none (use notify scripts, or hactl watch)", "notify_fifo", "notify_fifo_script", "vrrp_notify_fifo", "vrrp_notify_fifo_script", "vrrp_notify_priority_changes", "fifo_write_vrrp_states_on_reload")
+	add(CtxGlobal, ni, "keepalived logs adverts for VRIDs it does not run; hactl does not", "log_unknown_vrids")
+	add(CtxGlobal, ni, "keepalived names (or addresses) its VMAC interfaces with this prefix; hactl has no VMAC interfaces", "vmac_prefix", "vmac_addr_prefix")
+
+	// vrrp_script.
+	add(CtxScript, impl, "", "script", "interval", "timeout", "weight", "rise", "fall", "user", "init_fail")
+
+	// track_file.
+	add(CtxTrackFile, impl, "", "file", "weight", "init_file")
+
+	// vrrp_instance.
+	add(CtxInstance, impl, "", "interface", "state", "virtual_router_id", "priority", "version", "advert_int",
+		"nopreempt", "preempt", "preempt_delay", "accept", "mcast_src_ip", "unicast_src_ip", "mcast_dst_ip",
+		"unicast_peer", "authentication", "virtual_ipaddress", "virtual_ipaddress_excluded", "virtual_routes",
+		"track_interface", "track_script", "track_file", "dont_track_primary", "notify_master", "notify_backup",
+		"notify_fault", "notify_stop", "notify", "garp_master_delay", "garp_master_repeat", "garp_master_refresh",
+		"garp_master_refresh_repeat")
+	add(CtxInstance, ni, "keepalived drops traffic to the VIPs while master unless it owns them (priority 255); hactl's VIPs accept traffic", "no_accept")
+	add(CtxInstance, KeywordPartial, "hactl applies strict mode's configuration rules but installs no firewall rule: keepalived's strict mode implies no_accept and drops traffic to the VIPs of a non-owner master, hactl's VIPs accept traffic", "strict_mode")
+	add(CtxInstance, ni, "keepalived sends gratuitous ARPs when a lower-priority advert arrives while master; hactl sends none then", "garp_lower_prio_delay", "garp_lower_prio_repeat")
+	add(CtxInstance, ni, "keepalived creates a macvlan interface with the virtual router MAC 00:00:5e:00:01:VRID and puts the VIPs on it; hactl adds the VIPs to the interface itself, with the interface's own MAC", "use_vmac", "use_vmac_addr", "vmac_xmit_base")
+	add(CtxInstance, ni, "keepalived puts the VIPs on an ipvlan interface; hactl adds them to the interface itself", "use_ipvlan")
+	add(CtxInstance, ni, "keepalived goes to FAULT when a unicast instance has no peer; hactl runs it", "unicast_fault_no_peer")
+	add(CtxInstance, impl, "", "check_unicast_src", "skip_check_adv_addr")
+	add(CtxInstance, ni, "keepalived computes the old (pre-2.0) unicast checksum; hactl computes RFC 5798's", "old_unicast_checksum")
+	add(CtxInstance, ni, "keepalived makes the instance IPv6 (and drops its IPv4 VIPs); hactl takes the instance's family from its VIPs", "native_ipv6")
+	add(CtxInstance, ni, "keepalived binds the instance to that VRF; hactl does not", "vrf")
+	add(CtxInstance, ni, "keepalived moves the priority (or faults) on this tracker; hactl does not track it, so it never counts", "track_process", "track_bfd", "track_src_ip")
+	add(CtxInstance, ni, "keepalived sends (and expects) unicast adverts with this TTL; hactl sends TTL 255 and accepts any", "unicast_ttl")
+	add(CtxInstance, ni, "keepalived sets the interface's promote_secondaries sysctl, so that removing a VIP that is the primary address keeps the other addresses of its subnet; hactl leaves the sysctl as it is", "promote_secondaries")
+	add(CtxInstance, ni, "keepalived polls the interface's link state; hactl follows netlink's link events", "linkbeat_use_polling")
+	add(CtxInstance, ni, "keepalived adds these policy rules as master; hactl does not add them", "virtual_rules")
+	add(CtxInstance, ni, "keepalived runs extra notifications (deleted instance, lower-priority advert while master, priority changes); hactl runs only notify_master/backup/fault/stop and notify", "notify_deleted", "notify_master_rx_lower_pri", "notify_priority_changes")
+	add(CtxInstance, ni, "keepalived tunes the master-down timer, extra-interface gratuitous ARPs and VMAC GARP intervals; hactl uses RFC 5798's timer and the standard bursts", "down_timer_adverts", "garp_extra_if", "vmac_garp_intvl")
+	add(CtxInstance, ni, "keepalived changes when a master sends adverts on lower/higher-priority adverts; hactl follows RFC 5798", "lower_prio_no_advert", "higher_prio_send_advert")
+	add(CtxInstance, ign, "keepalived's debug level for the instance; hactl logs by --log-level", "debug")
+	add(CtxInstance, ign, mail, "smtp_alert")
+	add(CtxInstance, ign, lvs, "lvs_sync_daemon_interface")
+	add(CtxInstance, ign, tuning, "kernel_rx_buf_size")
+	add(CtxInstance, KeywordHactl, "", "notify_master_dir", "vip_lease")
+
+	// authentication.
+	add(CtxAuth, impl, "", "auth_type", "auth_pass")
+
+	// vrrp_sync_group.
+	add(CtxSyncGroup, impl, "", "group", "notify_master", "notify_backup", "notify_fault", "notify_stop", "notify",
+		"track_interface", "track_script", "track_file", "sync_group_tracking_weight")
+	add(CtxSyncGroup, KeywordDeprecated, "read as sync_group_tracking_weight", "global_tracking")
+	add(CtxSyncGroup, ni, "keepalived moves the group (or faults it) on this tracker; hactl does not track it, so it never counts", "track_process", "track_bfd")
+	add(CtxSyncGroup, ni, "keepalived runs its notify scripts on priority changes; hactl runs them on state changes only", "notify_priority_changes")
+	add(CtxSyncGroup, ign, mail, "smtp_alert")
+
+	// virtual_ipaddress / virtual_ipaddress_excluded line options.
+	opt(CtxVIP, 1, impl, "", "brd", "broadcast", "scope", "label")
+	opt(CtxVIP, 1, KeywordPartial, "keepalived puts the instance in FAULT when this interface (if not the instance's) goes down, unless the line says no_track; hactl adds the address there but does not track the interface (add no_track to say so, or track_interface it)", "dev")
+	opt(CtxVIP, 0, impl, "", "no_track")
+	opt(CtxVIP, 1, ni, "keepalived adds a point-to-point address with this peer; hactl adds the address without a peer (with the peer's prefix length)", "peer")
+	opt(CtxVIP, 1, ni, "keepalived sets the address's preferred lifetime; hactl adds it with the kernel's default (or vip_lease's)", "preferred_lft")
+	opt(CtxVIP, 0, ni, "keepalived adds the IPv6 address without duplicate address detection; hactl's address goes through DAD (tentative for about a second)", "-nodad")
+	opt(CtxVIP, 0, ni, "keepalived sets this address flag (IFA_F_HOMEADDRESS, NOPREFIXROUTE, MCAUTOJOIN, MANAGETEMPADDR); hactl adds the address without it", "home", "noprefixroute", "autojoin", "mngtmpaddr")
+	opt(CtxVIP, 0, ni, "keepalived puts this address on the instance's VMAC interface; hactl has no VMAC interfaces", "use_vmac")
+
+	// virtual_routes line options.
+	opt(CtxRoute, 1, KeywordPartial, "keepalived puts the instance in FAULT when the route's interface goes down, unless the line says no_track; hactl installs the route there but does not track the interface (add no_track to say so, or track_interface it)", "dev", "oif")
+	opt(CtxRoute, 1, impl, "", "src", "via", "gw", "scope", "table", "metric", "priority", "preference")
+	opt(CtxRoute, 0, impl, "", "to", "no_track", "inet", "inet6")
+	opt(CtxRoute, 0, impl, "", "unicast", "blackhole", "unreachable", "prohibit", "throw")
+	opt(CtxRoute, 0, ni, "keepalived installs a route of this type; hactl's daemon installs only unicast, blackhole, unreachable, prohibit and throw routes and fails to add this one", "local", "broadcast", "anycast", "multicast", "nat")
+	opt(CtxRoute, 0, ni, "keepalived installs a multipath route with these next hops; hactl drops everything from nexthop on and installs the route without them", "nexthop")
+	opt(CtxRoute, 0, ni, "keepalived passes this route flag to the kernel; hactl installs the route without it", "onlink", "add", "prepend", "append")
+	opt(CtxRoute, 1, ni, "keepalived sets this route attribute; hactl installs the route without it", "from", "tos", "dsfield",
+		"protocol", "encap", "expires", "mtu", "hoplimit", "advmss", "rtt", "rttvar", "reordering", "window", "cwnd",
+		"ssthresh", "realms", "rto_min", "initcwnd", "initrwnd", "features", "quickack", "congctl", "pref",
+		"ttl-propagate", "fastopen_no_cookie", "or", "vrf", "as")
+
+	// unicast_peer line options.
+	opt(CtxUnicastPeer, 1, ni, "keepalived drops unicast adverts from this peer whose TTL is outside [min_ttl, max_ttl]; hactl accepts any TTL", "min_ttl", "max_ttl")
+
+	// track_interface / track_script / track_file line options.
+	opt(CtxTrackOption, 1, impl, "", "weight")
+	opt(CtxTrackOption, 0, impl, "", "reverse", "noreverse")
+	return t
+}
+
+// lookupKeyword returns the table's entry for name in ctx.
+func lookupKeyword(ctx, name string) (Keyword, bool) {
+	for _, k := range Keywords {
+		if k.Context == ctx && k.Name == name {
+			return k, true
+		}
+	}
+	return Keyword{}, false
+}
+
+// KeywordMarkdown renders the table for docs/config.md.
+func KeywordMarkdown() string {
+	var sb strings.Builder
+	sb.WriteString("| context | keyword | status | how hactl differs from keepalived |\n| --- | --- | --- | --- |\n")
+	for _, k := range Keywords {
+		diff := k.Diff
+		if diff == "" {
+			diff = "—"
+		}
+		fmt.Fprintf(&sb, "| %s | `%s` | %s | %s |\n", k.Context, k.Name, k.Status, diff)
+	}
+	return sb.String()
+}

@@ -1,0 +1,183 @@
+package config
+
+import (
+	"strconv"
+	"strings"
+)
+
+// keywordUse is where a configuration uses a keyword that hactl does not
+// (fully) implement.
+type keywordUse struct {
+	k     Keyword
+	first Pos
+	n     int
+}
+
+// keywordWalk collects the uses of the keywords Keywords marks partial or
+// not implemented.
+type keywordWalk struct {
+	uses  []*keywordUse
+	index map[[2]string]*keywordUse
+}
+
+// warnKeywords walks the block tree after the build and warns, once per
+// keyword and with the count of its uses, about every keyword the
+// configuration uses that hactl does not implement the way keepalived
+// does (Keywords' Partial and NotImplemented entries). Ignored keywords
+// are already in reportIgnored's warning; sections that failed to build
+// are walked all the same: what they say is not done either way.
+func (b *builder) warnKeywords(top []*Statement) {
+	w := &keywordWalk{index: map[[2]string]*keywordUse{}}
+	for _, s := range top {
+		w.note(CtxTop, s.Keyword, s.Pos)
+		switch s.Keyword {
+		case "global_defs":
+			w.block(CtxGlobal, s.Block)
+		case "vrrp_instance":
+			w.instance(s.Block)
+		case "vrrp_sync_group":
+			w.block(CtxSyncGroup, s.Block)
+		}
+	}
+	for _, u := range w.uses {
+		msg := u.k.Name + ": " + string(u.k.Status) + " in hactl: " + u.k.Diff
+		if u.k.Context != CtxTop && u.k.Context != CtxGlobal && u.k.Context != CtxInstance && u.k.Context != CtxSyncGroup {
+			msg = u.k.Context + " " + msg
+		}
+		if u.n > 1 {
+			msg += " (" + strconv.Itoa(u.n) + " uses; this is the first)"
+		}
+		b.diag.warnf(u.first, "%s", msg)
+	}
+}
+
+func (w *keywordWalk) note(ctx, name string, p Pos) {
+	k, ok := lookupKeyword(ctx, name)
+	if !ok || (k.Status != KeywordPartial && k.Status != KeywordNotImplemented) {
+		return
+	}
+	key := [2]string{ctx, name}
+	u := w.index[key]
+	if u == nil {
+		u = &keywordUse{k: k, first: p}
+		w.index[key] = u
+		w.uses = append(w.uses, u)
+	}
+	u.n++
+}
+
+func (w *keywordWalk) block(ctx string, stmts []*Statement) {
+	for _, s := range stmts {
+		if offFlag(s) {
+			continue
+		}
+		w.note(ctx, s.Keyword, s.Pos)
+	}
+}
+
+// offFlag reports a flag keyword turned off by its argument
+// ("strict_mode off"), which asks for keepalived's default.
+func offFlag(s *Statement) bool {
+	if len(s.Args) != 1 {
+		return false
+	}
+	switch strings.ToLower(s.Args[0].Text) {
+	case "off", "false", "no", "0":
+		return true
+	}
+	return false
+}
+
+func (w *keywordWalk) instance(stmts []*Statement) {
+	w.block(CtxInstance, stmts)
+	iface := ""
+	for _, s := range stmts {
+		if s.Keyword == "interface" && len(s.Args) > 0 {
+			iface = s.Args[0].Text
+		}
+	}
+	for _, s := range stmts {
+		switch s.Keyword {
+		case "virtual_ipaddress", "virtual_ipaddress_excluded":
+			for _, c := range s.Block {
+				w.vipLine(c.Words(), iface)
+			}
+		case "virtual_routes":
+			for _, c := range s.Block {
+				w.routeLine(c.Words())
+			}
+		case "unicast_peer":
+			for _, c := range s.Block {
+				w.options(CtxUnicastPeer, c.Args)
+			}
+		}
+	}
+}
+
+// tracked are the options noted only when keepalived would track the
+// interface they name (vipLine, routeLine).
+var tracked = map[[2]string]bool{{CtxVIP, "dev"}: true, {CtxRoute, "dev"}: true, {CtxRoute, "oif"}: true}
+
+// options notes the option keywords of a line, skipping their values.
+func (w *keywordWalk) options(ctx string, words []Arg) {
+	for i := 0; i < len(words); i++ {
+		k, ok := lookupKeyword(ctx, words[i].Text)
+		if !ok {
+			continue
+		}
+		if !tracked[[2]string{ctx, k.Name}] {
+			w.note(ctx, k.Name, words[i].Pos)
+		}
+		i += k.Values
+	}
+}
+
+// vipLine notes a VIP line's options, and a dev other than the
+// instance's interface without no_track: keepalived faults the instance
+// when that interface goes down, hactl does not.
+func (w *keywordWalk) vipLine(words []Arg, iface string) {
+	if len(words) < 2 {
+		return
+	}
+	w.options(CtxVIP, words[1:])
+	var dev *Arg
+	noTrack := false
+	for i := 1; i < len(words); i++ {
+		switch words[i].Text {
+		case "dev":
+			if i+1 < len(words) {
+				dev = &words[i+1]
+			}
+		case "no_track":
+			noTrack = true
+		}
+	}
+	if dev != nil && !noTrack && dev.Text != iface {
+		w.note(CtxVIP, "dev", dev.Pos)
+	}
+}
+
+// routeLine notes a virtual_routes line's options; the destination and
+// values are skipped. A route with dev and without no_track is noted too:
+// keepalived faults the instance when that interface goes down.
+func (w *keywordWalk) routeLine(words []Arg) {
+	w.options(CtxRoute, words)
+	dev, noTrack := "", false
+	var devPos Pos
+	for i, a := range words {
+		if a.Text == "nexthop" {
+			break
+		}
+		switch a.Text {
+		case "dev", "oif":
+			if i+1 < len(words) {
+				dev, devPos = a.Text, words[i+1].Pos
+			}
+		case "no_track":
+			noTrack = true
+		}
+	}
+	if dev != "" && !noTrack {
+		w.note(CtxRoute, dev, devPos)
+	}
+}
