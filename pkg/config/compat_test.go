@@ -28,26 +28,14 @@ import (
 var compatRecord = flag.Bool("compat-record", false, "log the measured MANIFEST.tsv line of every corpus file (keepalived's output too)")
 
 // compatDisagreements are the files where hactl does not yet judge or
-// start the way keepalived does, pending issue 14 points 1 and 2 (the
-// leniency work). The value says which outcome differs today: "check"
+// start the way keepalived does, after issue 14 points 1 and 2 (the
+// leniency work) landed. The value says which outcome differs today: "check"
 // (config check's exit code against the manifest's verdict), "daemon"
 // (hactl's daemon refuses where keepalived's runs, or the reverse), or
 // both. The test asserts that these still differ, so that the list
 // shrinks as the work lands: remove a file when the test says it now
 // agrees.
 var compatDisagreements = map[string]string{
-	// keepalived ignores the extra words without a word (its one message:
-	// reading vrrp_strict false as vrrp_strict, it resets accept, a note
-	// like nopreempt cleared with state MASTER); hactl refuses each.
-	"ansible-extra-words.conf": "check,daemon",
-	// vrrp_garp_interval 0 / vrrp_gna_interval 0: keepalived keeps the
-	// defaults and runs; hactl refuses.
-	"ansible-haproxy-pair.conf": "daemon",
-	// keepalived drops the forward track_script reference; hactl tracks
-	// the script and says nothing.
-	"forward-track-script.conf": "check",
-	// priority high, advert_int fast: keepalived keeps the defaults.
-	"invalid-number.conf": "daemon",
 	// keepalived 2.2.7 (built without iptables) does not know
 	// vrrp_ipsets and skips it; hactl lists it as ignored.
 	"kw-global-iptables.conf": "check",
@@ -55,25 +43,6 @@ var compatDisagreements = map[string]string{
 	// dropped and, with no VIP left, keepalived's VRRP child exits. hactl
 	// ignores native_ipv6 and runs the instance.
 	"kw-instance-other.conf": "check,daemon",
-	// hactl reads "encap mpls 100" as encap's value then an unknown word
-	// 100 and refuses; keepalived reads the MPLS label and runs.
-	"kw-route-options.conf": "daemon",
-	// a block without '{': keepalived skips it and runs.
-	"missing-brace.conf": "daemon",
-	// nopreempt false: keepalived ignores "false" (nopreempt is set) and
-	// says nothing; hactl refuses.
-	"nopreempt-false.conf": "check,daemon",
-	// unknown state: keepalived uses BACKUP.
-	"state-mixed-case.conf": "daemon",
-	"state-slave.conf":      "daemon",
-	// track_interface { eth2 eth3 weight -10 } on one line: keepalived
-	// tracks eth2 and ignores the rest; hactl refuses.
-	"track-interface-one-line.conf": "daemon",
-	// unknown keywords: keepalived skips them.
-	"unknown-keyword.conf": "daemon",
-	// peer ADDR/LEN: keepalived drops the VIP ("Invalid peer address");
-	// hactl accepts it.
-	"vip-peer-prefix.conf": "check",
 }
 
 // compatByDesign are differences that stay: hactl's own keywords are

@@ -252,6 +252,10 @@ func TestVIPLeaseAuto(t *testing.T) {
 	}{
 		{"vrrp_instance A {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {\n 10.0.0.1\n }\n}\n", 6 * time.Second},
 		{"vrrp_instance A {\n interface eth0\n virtual_router_id 1\n version 3\n advert_int 0.1\n virtual_ipaddress {\n 10.0.0.1\n }\n}\n", 3 * time.Second},
+		// VRRPv2's skew is (256-p)/256 s whatever the interval: 9 s + 0.61 s + 2 s.
+		{"vrrp_instance A {\n interface eth0\n virtual_router_id 1\n advert_int 3\n virtual_ipaddress {\n 10.0.0.1\n }\n}\n", 12 * time.Second},
+		// VRRPv3's scales with it: 9 s + 1.83 s + 2 s.
+		{"vrrp_instance A {\n interface eth0\n virtual_router_id 1\n version 3\n advert_int 3\n virtual_ipaddress {\n 10.0.0.1\n }\n}\n", 13 * time.Second},
 		{"global_defs {\n vip_lease 0\n}\nvrrp_instance A {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {\n 10.0.0.1\n }\n}\n", 0},
 		{"vrrp_instance A {\n interface eth0\n virtual_router_id 1\n vip_lease 9\n virtual_ipaddress {\n 10.0.0.1\n }\n}\n", 9 * time.Second},
 	} {

@@ -53,9 +53,16 @@ const VIPLeaseAuto time.Duration = -1
 const VIPLeaseMargin = 2 * time.Second
 
 // autoLease is Master_Down_Interval (3 x interval + skew at this
-// priority) plus the margin, rounded up to a whole second.
-func autoLease(advert time.Duration, priority int) time.Duration {
+// priority) plus the margin, rounded up to a whole second. The skew is
+// VRRPv3's (256 - priority) x interval / 256, or for VRRPv2 RFC 3768's
+// (256 - priority) / 256 seconds, as vrrp.SkewTime computes it (this
+// package imports nothing of the project, so the formula is repeated
+// here and a test holds the two equal).
+func autoLease(version int, advert time.Duration, priority int) time.Duration {
 	skew := time.Duration(256-priority) * advert / 256
+	if version == 2 {
+		skew = time.Duration(256-priority) * time.Second / 256
+	}
 	d := 3*advert + skew + VIPLeaseMargin
 	return (d + time.Second - 1) / time.Second * time.Second
 }
@@ -243,7 +250,7 @@ func (b *builder) resolveInstance(d *instDraft) {
 		in.VIPLease, where = *d.vipLease, d.vipLeasePos
 	}
 	if in.VIPLease == VIPLeaseAuto {
-		in.VIPLease = autoLease(in.AdvertInt, in.Priority)
+		in.VIPLease = autoLease(in.Version, in.AdvertInt, in.Priority)
 	}
 	if in.VIPLease > 0 && in.VIPLease < 3*in.AdvertInt {
 		b.diag.warnf(where, "(%s) vip_lease %s is shorter than three advert intervals (%s); VIPs may expire between renewals",
