@@ -183,7 +183,12 @@ func TestE2EReloadLargeConfigKeepsAdverts(t *testing.T) {
 		t.Skip("-short: a 20 MB reload")
 	}
 	const interval = 200 * time.Millisecond
-	const margin = 50 * time.Millisecond
+	// On an idle machine the longest gap is 201-209 ms (interval plus the
+	// scheduler); with other test packages and a fresh machine's builds
+	// sharing the 2 cores it reached 278 ms once. The margin keeps the
+	// test about the reload (the old code's gap was 1.56 s, and the backup
+	// took over), not about how busy the host is; the gap is logged.
+	const margin = 100 * time.Millisecond
 	l := labtest.Up(t, netlab.Config{Nodes: 2})
 	tap := tapAdverts(t, l.Operator, reloadVRID)
 	d1 := startDaemon(t, l.Node(1), reloadConf(150, ""))
