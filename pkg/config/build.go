@@ -36,6 +36,7 @@ type handler func(s *Statement)
 // blockSpec describes the keywords of one kind of block.
 type blockSpec struct {
 	name     string             // for messages: "global_defs", "vrrp_instance VI_1"
+	ctx      string             // the keyword table's context (CtxGlobal...)
 	handlers map[string]handler // keywords hactl uses
 	ignored  map[string]bool    // keepalived keywords hactl skips
 	// deprecated maps old spellings to the keyword to use instead.
@@ -109,7 +110,7 @@ func (b *builder) build(top []*Statement, alive func() error) {
 			case s.closes:
 				b.diag.correctf(s.Pos, "this '}' closes no block: keepalived took an earlier '}' as the end of the block it was in (see the unknown keyword above), reports an unknown keyword '}' and skips it, and so does hactl")
 			case rootIgnored[s.Keyword]:
-				b.ignore(s)
+				b.ignoreIn(CtxTop, s)
 			default:
 				b.unknown(s, "at top level")
 				b.unknownBlock(s, "the top level", q)
@@ -192,7 +193,7 @@ func (b *builder) walk(owner *Statement, spec blockSpec) {
 			continue
 		}
 		if spec.ignored[s.Keyword] {
-			b.ignore(s)
+			b.ignoreIn(spec.ctx, s)
 			continue
 		}
 		b.unknown(s, "in "+spec.name)
@@ -222,22 +223,40 @@ func (b *builder) unknown(s *Statement, where string) {
 }
 
 // ignore records a keyword or section hactl skips.
-func (b *builder) ignore(s *Statement) {
-	b.cfg.Ignored = append(b.cfg.Ignored, Ignored{Keyword: s.Keyword, Pos: s.Pos})
+func (b *builder) ignore(s *Statement) { b.ignoreIn("", s) }
+
+// ignoreIn records a keyword of context ctx that hactl skips. A keyword
+// the table marks partial or not implemented is warned about by name
+// (warnKeywords), so it stays out of reportIgnored's list: one message
+// for each keyword.
+func (b *builder) ignoreIn(ctx string, s *Statement) {
+	own := false
+	if k, ok := lookupKeyword(ctx, s.Keyword); ok {
+		own = k.Status == KeywordPartial || k.Status == KeywordNotImplemented
+	}
+	b.cfg.Ignored = append(b.cfg.Ignored, Ignored{Keyword: s.Keyword, Pos: s.Pos, ownWarning: own})
 }
 
-// reportIgnored emits the single warning that lists what was skipped.
+// reportIgnored emits the single warning that lists what was skipped,
+// but for the keywords warned about on their own.
 func (b *builder) reportIgnored() {
-	if len(b.cfg.Ignored) == 0 {
-		return
-	}
 	count := map[string]int{}
 	var order []string
+	var first Pos
 	for _, ig := range b.cfg.Ignored {
+		if ig.ownWarning {
+			continue
+		}
+		if len(order) == 0 {
+			first = ig.Pos
+		}
 		if count[ig.Keyword] == 0 {
 			order = append(order, ig.Keyword)
 		}
 		count[ig.Keyword]++
+	}
+	if len(order) == 0 {
+		return
 	}
 	sort.Strings(order)
 	parts := make([]string, len(order))
@@ -247,7 +266,7 @@ func (b *builder) reportIgnored() {
 			parts[i] = fmt.Sprintf("%s (%d)", k, count[k])
 		}
 	}
-	b.diag.warnf(b.cfg.Ignored[0].Pos, "hactl ignores what is outside its VRRP subset: %s", strings.Join(parts, ", "))
+	b.diag.warnf(first, "hactl ignores what is outside its VRRP subset: %s", strings.Join(parts, ", "))
 }
 
 // needBlock checks that s has a block.

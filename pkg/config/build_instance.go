@@ -279,6 +279,7 @@ func (b *builder) instanceSpec(d *instDraft) blockSpec {
 	}
 	return blockSpec{
 		name:     "vrrp_instance " + in.Name,
+		ctx:      CtxInstance,
 		handlers: h,
 		ignored:  instanceIgnored,
 	}

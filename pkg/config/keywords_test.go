@@ -370,3 +370,44 @@ func TestKeywordWarningsOncePerKeyword(t *testing.T) {
 		t.Errorf("got\n%s\nwant\n%s\nall:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"), diags)
 	}
 }
+
+// TestKeywordNamedOnce checks, on every corpus file, that a keyword is
+// named by one message: a not-implemented or partial keyword gets its
+// own warning and is left out of the "hactl ignores ..." list (issue 14:
+// use_ipvlan, native_ipv6, static_routes... were named by both).
+func TestKeywordNamedOnce(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "compat", "*.conf"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no corpus: %v", err)
+	}
+	const ignoredPrefix = "hactl ignores what is outside its VRRP subset: "
+	for _, f := range files {
+		_, diags, err := Load(f, LoadOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		own := map[string]bool{}
+		for _, d := range diags {
+			if name, _, ok := strings.Cut(d.Message, ": "); ok && !strings.Contains(name, " ") {
+				own[name] = true
+			}
+		}
+		for _, d := range diags {
+			list, ok := strings.CutPrefix(d.Message, ignoredPrefix)
+			if !ok {
+				continue
+			}
+			for _, item := range strings.Split(list, ", ") {
+				name, _, _ := strings.Cut(item, " (")
+				if own[name] {
+					t.Errorf("%s: %s is named twice: in %q and in a warning of its own", f, name, d)
+				}
+				for _, ctx := range []string{CtxTop, CtxGlobal, CtxInstance, CtxSyncGroup} {
+					if k, ok := lookupKeyword(ctx, name); ok && k.Status != KeywordIgnored && k.Status != KeywordDeprecated {
+						t.Logf("%s: %s (%s in %s) in the ignored list", f, name, k.Status, ctx)
+					}
+				}
+			}
+		}
+	}
+}
