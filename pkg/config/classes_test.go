@@ -114,6 +114,18 @@ func TestKeepalivedClasses(t *testing.T) {
 		// ignored, the address kept (parse_ipaddress, allow_subnet_mask false).
 		{"peer with a prefix length", withInst("  virtual_ipaddress {\n    192.0.2.155 peer 192.0.2.156/24\n  }\n"), "corrected", `invalid peer address "192.0.2.156/24" (a peer takes no prefix length): keepalived reports it and ignores the option`,
 			func(in *Instance, _ *Config) any { return sp(in.VIPs[1].Prefix, in.VIPs[1].Peer.IsValid()) }, "192.0.2.155/32 false"},
+		// Build-dependent: Debian's and Ubuntu's keepalived 2.2.7 is
+		// built without iptables (global_parser.c: vrrp_iptables_handler
+		// under !_WITH_IPTABLES_ reports "iptables not supported, using
+		// nftables instead"; vrrp_ipsets is not installed, so it is an
+		// unknown keyword). keepalived -t fails there, so config check
+		// follows that build; hactl installs no firewall rule either way.
+		{"vrrp_iptables on a build without iptables", "global_defs {\n  vrrp_iptables\n}\n" + withInst(""), "corrected",
+			`vrrp_iptables: not implemented in hactl: keepalived 2.2.7 as Debian and Ubuntu build it (without iptables) reports "iptables not supported, using nftables instead"`, nil, ""},
+		{"vrrp_ipsets on a build without iptables", "global_defs {\n  vrrp_ipsets\n}\n" + withInst(""), "corrected",
+			`vrrp_ipsets: not implemented in hactl: keepalived 2.2.7 as Debian and Ubuntu build it (without iptables) does not know this keyword`, nil, ""},
+		{"nftables stays a warning", "global_defs {\n  nftables\n}\n" + withInst(""), "warning",
+			`nftables: not implemented in hactl`, nil, ""},
 		// What keepalived only notes.
 		{"auth_pass truncated", withInst("  authentication {\n    auth_type PASS\n    auth_pass 123456789\n  }\n"), "warning", `keepalived truncates it to "12345678"`,
 			func(in *Instance, _ *Config) any { return in.Auth.Password }, "12345678"},

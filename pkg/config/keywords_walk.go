@@ -47,6 +47,10 @@ func (b *builder) warnKeywords(top []*Statement) {
 		if u.n > 1 {
 			msg += " (" + strconv.Itoa(u.n) + " uses; this is the first)"
 		}
+		if u.k.Corrected {
+			b.diag.correctf(u.first, "%s", msg)
+			continue
+		}
 		b.diag.warnf(u.first, "%s", msg)
 	}
 }
