@@ -114,6 +114,19 @@ func TestKeepalivedClasses(t *testing.T) {
 		// ignored, the address kept (parse_ipaddress, allow_subnet_mask false).
 		{"peer with a prefix length", withInst("  virtual_ipaddress {\n    192.0.2.155 peer 192.0.2.156/24\n  }\n"), "corrected", `invalid peer address "192.0.2.156/24" (a peer takes no prefix length): keepalived reports it and ignores the option`,
 			func(in *Instance, _ *Config) any { return sp(in.VIPs[1].Prefix, in.VIPs[1].Peer.IsValid()) }, "192.0.2.155/32 false"},
+		// native_ipv6 (vrrp_native_ipv6_handler): the instance is IPv6
+		// and VRRPv3; an IPv4 VIP after it is dropped (alloc_vrrp_vip:
+		// "address family must match"), and with none left the instance
+		// has no VIP, which VRRPv3 refuses (vrrp_complete_instance). After
+		// an IPv4 address, the line is refused and ignored.
+		{"native_ipv6 drops IPv4 VIPs", strings.Replace(withInst(""), "  virtual_router_id 51\n", "  virtual_router_id 51\n  native_ipv6\n", 1) +
+			"vrrp_instance VI_6 {\n  interface eth0\n  virtual_router_id 52\n  native_ipv6\n  virtual_ipaddress {\n    192.0.2.12\n    fe80::12\n  }\n}\n",
+			"error", `(VI_1) no virtual_ipaddress; at least one is required`, nil, ""},
+		{"native_ipv6 keeps IPv6 VIPs", "vrrp_instance VI_6 {\n  interface eth0\n  virtual_router_id 52\n  native_ipv6\n  virtual_ipaddress {\n    192.0.2.12\n    fe80::12\n  }\n}\n",
+			"corrected", `(VI_6) 192.0.2.12/32: native_ipv6 (line 4) makes the instance IPv6: keepalived reports "address family must match VRRP instance" and skips the address`,
+			func(in *Instance, _ *Config) any { return sp(in.Family, in.Version, len(in.VIPs), in.VIPs[0].Prefix) }, "inet6 3 1 fe80::12/128"},
+		{"native_ipv6 after an IPv4 VIP", withInst("  native_ipv6\n"), "corrected", `(VI_1) native_ipv6 after an IPv4 address: keepalived reports "Cannot specify native_ipv6 with IPv4 addresses" and ignores the line`,
+			func(in *Instance, _ *Config) any { return sp(in.Family, in.Version, len(in.VIPs)) }, "inet 2 1"},
 		// Build-dependent: Debian's and Ubuntu's keepalived 2.2.7 is
 		// built without iptables (global_parser.c: vrrp_iptables_handler
 		// under !_WITH_IPTABLES_ reports "iptables not supported, using

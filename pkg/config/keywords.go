@@ -180,8 +180,10 @@ func keywordTable() []Keyword {
 	add(CtxInstance, ni, "keepalived puts the VIPs on an ipvlan interface; hactl adds them to the interface itself", "use_ipvlan")
 	add(CtxInstance, ni, "keepalived goes to FAULT when a unicast instance has no peer; hactl runs it", "unicast_fault_no_peer")
 	add(CtxInstance, impl, "", "check_unicast_src", "skip_check_adv_addr")
+	// native_ipv6: the instance is IPv6 (VRRPv3) and its IPv4 addresses
+	// are dropped, as keepalived does.
+	add(CtxInstance, impl, "", "native_ipv6")
 	add(CtxInstance, ni, "keepalived computes the old (pre-2.0) unicast checksum; hactl computes RFC 5798's", "old_unicast_checksum")
-	add(CtxInstance, ni, "keepalived makes the instance IPv6 (and drops its IPv4 VIPs); hactl takes the instance's family from its VIPs", "native_ipv6")
 	add(CtxInstance, ni, "keepalived binds the instance to that VRF; hactl does not", "vrf")
 	add(CtxInstance, ni, "keepalived moves the priority (or faults) on this tracker; hactl does not track it, so it never counts", "track_process", "track_bfd", "track_src_ip")
 	add(CtxInstance, ni, "keepalived sends (and expects) unicast adverts with this TTL; hactl sends TTL 255 and accepts any", "unicast_ttl")
