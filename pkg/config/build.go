@@ -210,8 +210,13 @@ func (b *builder) unknownBlock(s *Statement, where string, q *stmtQueue) {
 	if !s.HasBlock || s.NoOpen {
 		return
 	}
-	b.diag.correctf(s.Open, "'{' after the unknown keyword %s: keepalived ignores it and reads the lines of the block as keywords of %s, and the block's '}' as the end of %s (what follows it is read one level up), and so does hactl",
-		s.Keyword, where, where)
+	if s.bare {
+		b.diag.correctf(s.Open, "'{' with no keyword before it: keepalived reports \"Unexpected '{' - ignoring\", reads the lines of the block as keywords of %s and the block's '}' as the end of %s (what follows it is read one level up), and so does hactl",
+			where, where)
+	} else {
+		b.diag.correctf(s.Open, "'{' after the unknown keyword %s: keepalived ignores it and reads the lines of the block as keywords of %s, and the block's '}' as the end of %s (what follows it is read one level up), and so does hactl",
+			s.Keyword, where, where)
+	}
 	if s.Close.IsValid() { // else the file ended inside the block
 		q.push([]*Statement{{Keyword: "}", Pos: s.Close, closes: true}})
 	}
@@ -219,6 +224,9 @@ func (b *builder) unknownBlock(s *Statement, where string, q *stmtQueue) {
 }
 
 func (b *builder) unknown(s *Statement, where string) {
+	if s.bare {
+		return // unknownBlock reports it
+	}
 	b.diag.correctf(s.Pos, "unknown keyword %q %s: keepalived reports it and skips it, and so does hactl", s.Keyword, where)
 }
 

@@ -371,6 +371,10 @@ func (b *builder) authentication(s *Statement, d *instDraft) {
 			}
 			d.in.Auth.Password = p
 		default:
+			if c.bare {
+				b.diag.errorf(c.Open, "'{' with no keyword before it inside authentication: keepalived ignores it and reads its lines as authentication keywords, ending authentication at its '}'; hactl does not read this: remove the '{' and its '}'")
+				continue
+			}
 			b.unknown(c, "in authentication")
 		}
 	}

@@ -89,6 +89,23 @@ func TestKeepalivedClasses(t *testing.T) {
 			func(in *Instance, _ *Config) any { return sp(in.Priority, len(in.VIPs)) }, "100 1"},
 		{"unknown block at top level", "vrrp_instanse X {\n  priority 5\n}\n" + withInst(""), "corrected", `unknown keyword "priority" at top level`,
 			func(in *Instance, _ *Config) any { return in.Priority }, "100"},
+		// A '{' with no keyword before it (process_stream: "Unexpected
+		// '{' - ignoring"): its lines are keywords of the block it is in,
+		// and its '}' ends that block.
+		{"'{' with no keyword in an instance", withInst("  {\n    priority 90\n  }\n  advert_int 3\n"), "corrected",
+			`'{' with no keyword before it: keepalived reports "Unexpected '{' - ignoring", reads the lines of the block as keywords of vrrp_instance VI_1`,
+			func(in *Instance, _ *Config) any { return sp(in.Priority, in.AdvertInt) }, "90 1s"},
+		{"'{' with no keyword at top level", "{\n  global_defs {\n    router_id lb1\n  }\n}\n" + withInst(""), "corrected",
+			`'{' with no keyword before it: keepalived reports "Unexpected '{' - ignoring", reads the lines of the block as keywords of the top level`,
+			func(_ *Instance, cfg *Config) any { return cfg.Global.RouterID }, "lb1"},
+		// An unterminated double quote (read_line, alloc_strvec_r): the
+		// line is dropped from the quote on.
+		{"unterminated quote", withInst("  priority 90 \"x\n  advert_int 2\n"), "corrected", `unterminated " quote: keepalived reports it and drops the line from the quote on`,
+			func(in *Instance, _ *Config) any { return sp(in.Priority, in.AdvertInt) }, "90 2s"},
+		// ... so a value in the quote is missing: keepalived exits.
+		{"unterminated quote takes the value", withInst("  priority \"90\n"), "error", `priority needs a value (keepalived exits on a missing parameter)`, nil, ""},
+		{"lone single quote", "global_defs {\n  router_id it's\n}\n" + withInst(""), "warning", `unterminated ' quote: keepalived takes ' as a character here`,
+			func(_ *Instance, cfg *Config) any { return cfg.Global.RouterID }, "it's"},
 		// Missing '{': keepalived reads the following lines as the block.
 		{"section without '{'", "vrrp_instance VI_1\n" + base + "  priority 90\n}\n", "corrected", `'{' is missing after vrrp_instance`,
 			func(in *Instance, _ *Config) any { return sp(in.Name, in.Priority, len(in.VIPs)) }, "VI_1 90 1"},
