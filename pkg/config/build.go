@@ -182,6 +182,15 @@ func (b *builder) walk(owner *Statement, spec blockSpec) {
 			return
 		}
 		if h, ok := spec.handlers[s.Keyword]; ok {
+			if _, block := blockKeyword(spec.ctx, s.Keyword); s.HasBlock && !block && spec.ctx != "" {
+				// keepalived reads the line, then "Unexpected '{' -
+				// ignoring": the block is read as bare '{' block.
+				line := *s
+				line.HasBlock, line.Block, line.Open, line.Close = false, nil, Pos{}, Pos{}
+				h(&line)
+				b.unknownBlock(&Statement{Keyword: "{", Pos: s.Open, HasBlock: true, Block: s.Block, Open: s.Open, Close: s.Close, bare: true, after: s.Keyword}, spec.name, q)
+				continue
+			}
 			h(s)
 			continue
 		}
@@ -210,7 +219,10 @@ func (b *builder) unknownBlock(s *Statement, where string, q *stmtQueue) {
 	if !s.HasBlock || s.NoOpen {
 		return
 	}
-	if s.bare {
+	if s.after != "" {
+		b.diag.correctf(s.Open, "'{' after %s, which takes no block: keepalived reads the line, reports \"Unexpected '{' - ignoring\", reads the lines of the block as keywords of %s and the block's '}' as the end of %s (what follows it is read one level up), and so does hactl",
+			s.after, where, where)
+	} else if s.bare {
 		b.diag.correctf(s.Open, "'{' with no keyword before it: keepalived reports \"Unexpected '{' - ignoring\", reads the lines of the block as keywords of %s and the block's '}' as the end of %s (what follows it is read one level up), and so does hactl",
 			where, where)
 	} else {

@@ -98,6 +98,11 @@ func TestKeepalivedClasses(t *testing.T) {
 		{"'{' with no keyword at top level", "{\n  global_defs {\n    router_id lb1\n  }\n}\n" + withInst(""), "corrected",
 			`'{' with no keyword before it: keepalived reports "Unexpected '{' - ignoring", reads the lines of the block as keywords of the top level`,
 			func(_ *Instance, cfg *Config) any { return cfg.Global.RouterID }, "lb1"},
+		// A block after a keyword that takes none: keepalived reads the
+		// line, then the '{' as above.
+		{"'{' after a value", withInst("  priority 90\n  {\n    advert_int 2\n  }\n  advert_int 3\n"), "corrected",
+			`'{' after priority, which takes no block: keepalived reads the line, reports "Unexpected '{' - ignoring"`,
+			func(in *Instance, _ *Config) any { return sp(in.Priority, in.AdvertInt) }, "90 2s"},
 		// An unterminated double quote (read_line, alloc_strvec_r): the
 		// line is dropped from the quote on.
 		{"unterminated quote", withInst("  priority 90 \"x\n  advert_int 2\n"), "corrected", `unterminated " quote: keepalived reports it and drops the line from the quote on`,

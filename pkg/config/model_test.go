@@ -179,7 +179,10 @@ func TestDiagnostics(t *testing.T) {
 		{"auth AH", withInst("  authentication {\n    auth_type AH\n    auth_pass x\n  }\n"), []string{"8:15: auth_type AH is not supported"}},
 		{"vip_lease short", withInst("  advert_int 2\n  vip_lease 5\n"), []string{"8:13: warning: (VI_1) vip_lease 5s is shorter than three advert intervals"}},
 		{"missing value", withInst("  priority\n"), []string{"7:3: priority needs a value"}},
-		{"block on value keyword", withInst("  priority { 5 }\n"), []string{"7:12: priority does not take a '{' block"}},
+		// keepalived reads "priority" alone (it exits: no value), then
+		// "Unexpected '{'" and the block's lines as instance keywords.
+		{"block on value keyword", withInst("  priority { 5 }\n"), []string{"7:3: priority needs a value", "7:12: corrected: '{' after priority, which takes no block"}},
+		{"block after a value", withInst("  priority 90\n  {\n    advert_int 2\n  }\n"), []string{"8:3: corrected: '{' after priority, which takes no block: keepalived reads the line"}},
 		{"bad vip option", withInst("  virtual_ipaddress {\n    192.0.2.9 devv eth0\n  }\n"), []string{"8:15: corrected: unknown option \"devv\" for address 192.0.2.9: keepalived reports it and ignores the option"}},
 		{"v6 with brd", "vrrp_instance V {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {\n  fe80::1 brd + \n }\n}\n", []string{"5:11: corrected: an IPv6 address (fe80::1) cannot have a broadcast address: keepalived reports it and skips the address"}},
 	}

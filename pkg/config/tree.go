@@ -33,6 +33,9 @@ type Statement struct {
 	// it is in, whose keyword is in (see unknownBlock).
 	bare bool
 	in   string
+	// after is, for a block given to a keyword that takes none, that
+	// keyword: keepalived reads the line, then the '{' as a bare one.
+	after string
 }
 
 // ArgTexts returns the arguments' values.
