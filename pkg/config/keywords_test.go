@@ -417,3 +417,25 @@ func TestKeywordNamedOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestKeywordWarningsInBareBlocks: keepalived reads the lines of a bare
+// '{' block (or of a block after a keyword that takes none) as keywords
+// of the block it is in, so hactl warns about the keywords there too.
+func TestKeywordWarningsInBareBlocks(t *testing.T) {
+	for _, tc := range []struct{ src, want string }{
+		{withInst("  {\n    use_ipvlan\n  }\n"), "8:5: warning: use_ipvlan: not implemented in hactl"},
+		{withInst("  priority 90 {\n    unicast_ttl 5\n  }\n"), "8:5: warning: unicast_ttl: not implemented in hactl"},
+		{"{\n  static_routes {\n    192.0.2.0/24 dev eth0\n  }\n}\n" + withInst(""), "2:3: warning: static_routes: not implemented in hactl"},
+	} {
+		_, diags := parseString(t, tc.src)
+		found := false
+		for _, d := range diags {
+			if strings.HasPrefix(strings.TrimPrefix(d.String(), "test.conf:"), tc.want) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("%q: no %q in\n%s", tc.src, tc.want, diags)
+		}
+	}
+}
