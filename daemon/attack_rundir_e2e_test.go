@@ -115,11 +115,20 @@ func TestE2ERunDirSymlinksNotFollowed(t *testing.T) {
 	if s := regularFile(t, filepath.Join(n.Dir, "state.promotions"), 0o600); !strings.Contains(s, "VI_1") {
 		t.Errorf("promotions file: %q", s)
 	}
-	// The state file is written off the loop: give it a moment.
-	for i := 0; i < 100; i++ {
-		if fi, err := os.Lstat(filepath.Join(n.Dir, "state")); err == nil && fi.Mode().IsRegular() {
-			break
+	// The state files are written off the loop, and may first be
+	// written with an earlier state (BACKUP, before the promotion): wait,
+	// bounded, until both are regular files and the state file says
+	// MASTER, then check them as strictly as before.
+	stateDone := func() bool {
+		for _, name := range []string{"state", "state.json"} {
+			if fi, err := os.Lstat(filepath.Join(n.Dir, name)); err != nil || !fi.Mode().IsRegular() {
+				return false
+			}
 		}
+		b, err := os.ReadFile(filepath.Join(n.Dir, "state"))
+		return err == nil && strings.Contains(string(b), "VI_1 MASTER")
+	}
+	for deadline := time.Now().Add(10 * time.Second); !stateDone() && time.Now().Before(deadline); {
 		time.Sleep(20 * time.Millisecond)
 	}
 	if s := regularFile(t, filepath.Join(n.Dir, "state"), 0o644); !strings.Contains(s, "VI_1 MASTER") {

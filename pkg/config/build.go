@@ -36,6 +36,7 @@ type handler func(s *Statement)
 // blockSpec describes the keywords of one kind of block.
 type blockSpec struct {
 	name     string             // for messages: "global_defs", "vrrp_instance VI_1"
+	ctx      string             // the keyword table's context (CtxGlobal...)
 	handlers map[string]handler // keywords hactl uses
 	ignored  map[string]bool    // keepalived keywords hactl skips
 	// deprecated maps old spellings to the keyword to use instead.
@@ -109,7 +110,7 @@ func (b *builder) build(top []*Statement, alive func() error) {
 			case s.closes:
 				b.diag.correctf(s.Pos, "this '}' closes no block: keepalived took an earlier '}' as the end of the block it was in (see the unknown keyword above), reports an unknown keyword '}' and skips it, and so does hactl")
 			case rootIgnored[s.Keyword]:
-				b.ignore(s)
+				b.ignoreIn(CtxTop, s)
 			default:
 				b.unknown(s, "at top level")
 				b.unknownBlock(s, "the top level", q)
@@ -181,6 +182,15 @@ func (b *builder) walk(owner *Statement, spec blockSpec) {
 			return
 		}
 		if h, ok := spec.handlers[s.Keyword]; ok {
+			if _, block := blockKeyword(spec.ctx, s.Keyword); s.HasBlock && !block && spec.ctx != "" {
+				// keepalived reads the line, then "Unexpected '{' -
+				// ignoring": the block is read as bare '{' block.
+				line := *s
+				line.HasBlock, line.Block, line.Open, line.Close = false, nil, Pos{}, Pos{}
+				h(&line)
+				b.unknownBlock(&Statement{Keyword: "{", Pos: s.Open, HasBlock: true, Block: s.Block, Open: s.Open, Close: s.Close, bare: true, after: s.Keyword}, spec.name, q)
+				continue
+			}
 			h(s)
 			continue
 		}
@@ -192,7 +202,7 @@ func (b *builder) walk(owner *Statement, spec blockSpec) {
 			continue
 		}
 		if spec.ignored[s.Keyword] {
-			b.ignore(s)
+			b.ignoreIn(spec.ctx, s)
 			continue
 		}
 		b.unknown(s, "in "+spec.name)
@@ -209,8 +219,16 @@ func (b *builder) unknownBlock(s *Statement, where string, q *stmtQueue) {
 	if !s.HasBlock || s.NoOpen {
 		return
 	}
-	b.diag.correctf(s.Open, "'{' after the unknown keyword %s: keepalived ignores it and reads the lines of the block as keywords of %s, and the block's '}' as the end of %s (what follows it is read one level up), and so does hactl",
-		s.Keyword, where, where)
+	if s.after != "" {
+		b.diag.correctf(s.Open, "'{' after %s, which takes no block: keepalived reads the line, reports \"Unexpected '{' - ignoring\", reads the lines of the block as keywords of %s and the block's '}' as the end of %s (what follows it is read one level up), and so does hactl",
+			s.after, where, where)
+	} else if s.bare {
+		b.diag.correctf(s.Open, "'{' with no keyword before it: keepalived reports \"Unexpected '{' - ignoring\", reads the lines of the block as keywords of %s and the block's '}' as the end of %s (what follows it is read one level up), and so does hactl",
+			where, where)
+	} else {
+		b.diag.correctf(s.Open, "'{' after the unknown keyword %s: keepalived ignores it and reads the lines of the block as keywords of %s, and the block's '}' as the end of %s (what follows it is read one level up), and so does hactl",
+			s.Keyword, where, where)
+	}
 	if s.Close.IsValid() { // else the file ended inside the block
 		q.push([]*Statement{{Keyword: "}", Pos: s.Close, closes: true}})
 	}
@@ -218,26 +236,47 @@ func (b *builder) unknownBlock(s *Statement, where string, q *stmtQueue) {
 }
 
 func (b *builder) unknown(s *Statement, where string) {
+	if s.bare {
+		return // unknownBlock reports it
+	}
 	b.diag.correctf(s.Pos, "unknown keyword %q %s: keepalived reports it and skips it, and so does hactl", s.Keyword, where)
 }
 
 // ignore records a keyword or section hactl skips.
-func (b *builder) ignore(s *Statement) {
-	b.cfg.Ignored = append(b.cfg.Ignored, Ignored{Keyword: s.Keyword, Pos: s.Pos})
+func (b *builder) ignore(s *Statement) { b.ignoreIn("", s) }
+
+// ignoreIn records a keyword of context ctx that hactl skips. A keyword
+// the table marks partial or not implemented is warned about by name
+// (warnKeywords), so it stays out of reportIgnored's list: one message
+// for each keyword.
+func (b *builder) ignoreIn(ctx string, s *Statement) {
+	own := false
+	if k, ok := lookupKeyword(ctx, s.Keyword); ok {
+		own = k.Status == KeywordPartial || k.Status == KeywordNotImplemented
+	}
+	b.cfg.Ignored = append(b.cfg.Ignored, Ignored{Keyword: s.Keyword, Pos: s.Pos, ownWarning: own})
 }
 
-// reportIgnored emits the single warning that lists what was skipped.
+// reportIgnored emits the single warning that lists what was skipped,
+// but for the keywords warned about on their own.
 func (b *builder) reportIgnored() {
-	if len(b.cfg.Ignored) == 0 {
-		return
-	}
 	count := map[string]int{}
 	var order []string
+	var first Pos
 	for _, ig := range b.cfg.Ignored {
+		if ig.ownWarning {
+			continue
+		}
+		if len(order) == 0 {
+			first = ig.Pos
+		}
 		if count[ig.Keyword] == 0 {
 			order = append(order, ig.Keyword)
 		}
 		count[ig.Keyword]++
+	}
+	if len(order) == 0 {
+		return
 	}
 	sort.Strings(order)
 	parts := make([]string, len(order))
@@ -247,7 +286,7 @@ func (b *builder) reportIgnored() {
 			parts[i] = fmt.Sprintf("%s (%d)", k, count[k])
 		}
 	}
-	b.diag.warnf(b.cfg.Ignored[0].Pos, "hactl ignores what is outside its VRRP subset: %s", strings.Join(parts, ", "))
+	b.diag.warnf(first, "hactl ignores what is outside its VRRP subset: %s", strings.Join(parts, ", "))
 }
 
 // needBlock checks that s has a block.

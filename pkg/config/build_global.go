@@ -150,7 +150,7 @@ func (b *builder) globalSpec() blockSpec {
 		},
 		"vip_lease": func(s *Statement) { b.seconds(s, &g.VIPLease, 0, maxVIPLease) },
 	}
-	return blockSpec{name: "global_defs", handlers: h, ignored: globalIgnored}
+	return blockSpec{name: "global_defs", ctx: CtxGlobal, handlers: h, ignored: globalIgnored}
 }
 
 // optionalValue handles a keyword whose keepalived handler checks for its

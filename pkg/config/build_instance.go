@@ -28,7 +28,11 @@ type instDraft struct {
 	vipLease                         *time.Duration
 	vipLeasePos                      Pos
 	garpSet                          map[string]bool
-	scriptRefs, fileRefs             []refDraft
+	// native6 is where native_ipv6 made the instance IPv6 (zero when
+	// not): keepalived's vrrp_native_ipv6_handler sets the family then,
+	// so IPv4 addresses are dropped whatever their order.
+	native6              Pos
+	scriptRefs, fileRefs []refDraft
 }
 
 // refDraft is a track_script or track_file line.
@@ -46,7 +50,7 @@ type refDraft struct {
 // instanceIgnored are keepalived's vrrp_instance keywords hactl skips.
 var instanceIgnored = set(
 	"use_vmac_addr", "vmac_xmit_base", "use_ipvlan", "unicast_fault_no_peer",
-	"check_unicast_src", "old_unicast_checksum", "native_ipv6", "vrf", "track_process",
+	"check_unicast_src", "old_unicast_checksum", "vrf", "track_process",
 	"track_bfd", "track_src_ip", "unicast_ttl", "promote_secondaries", "linkbeat_use_polling",
 	"virtual_rules", "skip_check_adv_addr", "debug", "notify_deleted",
 	"notify_master_rx_lower_pri", "smtp_alert", "notify_priority_changes",
@@ -195,6 +199,18 @@ func (b *builder) instanceSpec(d *instDraft) blockSpec {
 				}
 			}
 		},
+		"native_ipv6": func(s *Statement) {
+			if !b.nargs(s, 0, 0) {
+				return
+			}
+			// keepalived refuses it once an IPv4 address has set the
+			// instance's family, and ignores the line.
+			if f, ok := familySoFar(d); ok && f == FamilyIPv4 {
+				b.diag.correctf(s.Pos, "(%s) native_ipv6 after an IPv4 address: keepalived reports \"Cannot specify native_ipv6 with IPv4 addresses\" and ignores the line, and so does hactl (the instance stays IPv4)", in.Name)
+				return
+			}
+			d.native6 = s.Pos
+		},
 		"authentication": func(s *Statement) { b.authentication(s, d) },
 		"virtual_ipaddress": func(s *Statement) {
 			for _, line := range b.valueLines(s) {
@@ -279,6 +295,7 @@ func (b *builder) instanceSpec(d *instDraft) blockSpec {
 	}
 	return blockSpec{
 		name:     "vrrp_instance " + in.Name,
+		ctx:      CtxInstance,
 		handlers: h,
 		ignored:  instanceIgnored,
 	}
@@ -354,6 +371,10 @@ func (b *builder) authentication(s *Statement, d *instDraft) {
 			}
 			d.in.Auth.Password = p
 		default:
+			if c.bare {
+				b.diag.errorf(c.Open, "'{' with no keyword before it inside authentication: keepalived ignores it and reads its lines as authentication keywords, ending authentication at its '}'; hactl does not read this: remove the '{' and its '}'")
+				continue
+			}
 			b.unknown(c, "in authentication")
 		}
 	}

@@ -215,7 +215,7 @@ func (b *builder) vrrpScript(s *Statement) {
 			}
 		},
 	}
-	b.walk(s, blockSpec{name: "vrrp_script " + name, handlers: h, ignored: scriptIgnored})
+	b.walk(s, blockSpec{name: "vrrp_script " + name, ctx: CtxScript, handlers: h, ignored: scriptIgnored})
 	if !hasScript {
 		b.diag.correctf(s.Pos, "vrrp_script %s has no script: keepalived reports it and removes it (instances do not track it), and so does hactl", name)
 		b.invalid[name] = true
@@ -304,7 +304,7 @@ func (b *builder) trackFile(s *Statement) {
 			}
 		},
 	}
-	b.walk(s, blockSpec{name: "track_file " + name, handlers: h})
+	b.walk(s, blockSpec{name: "track_file " + name, ctx: CtxTrackFile, handlers: h})
 	if tf.File == "" {
 		b.diag.correctf(s.Pos, "track_file %s has no file: keepalived reports it and removes it (instances do not track it), and so does hactl", name)
 		b.invalid[name] = true
@@ -364,7 +364,7 @@ func (b *builder) syncGroup(s *Statement) {
 			}
 		},
 	}
-	spec := blockSpec{name: "vrrp_sync_group " + name, handlers: h, ignored: syncGroupIgnored,
+	spec := blockSpec{name: "vrrp_sync_group " + name, ctx: CtxSyncGroup, handlers: h, ignored: syncGroupIgnored,
 		deprecated: map[string]string{"global_tracking": "sync_group_tracking_weight"}}
 	b.walk(s, spec)
 	if len(gd.members) == 0 {

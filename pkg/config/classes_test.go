@@ -89,6 +89,28 @@ func TestKeepalivedClasses(t *testing.T) {
 			func(in *Instance, _ *Config) any { return sp(in.Priority, len(in.VIPs)) }, "100 1"},
 		{"unknown block at top level", "vrrp_instanse X {\n  priority 5\n}\n" + withInst(""), "corrected", `unknown keyword "priority" at top level`,
 			func(in *Instance, _ *Config) any { return in.Priority }, "100"},
+		// A '{' with no keyword before it (process_stream: "Unexpected
+		// '{' - ignoring"): its lines are keywords of the block it is in,
+		// and its '}' ends that block.
+		{"'{' with no keyword in an instance", withInst("  {\n    priority 90\n  }\n  advert_int 3\n"), "corrected",
+			`'{' with no keyword before it: keepalived reports "Unexpected '{' - ignoring", reads the lines of the block as keywords of vrrp_instance VI_1`,
+			func(in *Instance, _ *Config) any { return sp(in.Priority, in.AdvertInt) }, "90 1s"},
+		{"'{' with no keyword at top level", "{\n  global_defs {\n    router_id lb1\n  }\n}\n" + withInst(""), "corrected",
+			`'{' with no keyword before it: keepalived reports "Unexpected '{' - ignoring", reads the lines of the block as keywords of the top level`,
+			func(_ *Instance, cfg *Config) any { return cfg.Global.RouterID }, "lb1"},
+		// A block after a keyword that takes none: keepalived reads the
+		// line, then the '{' as above.
+		{"'{' after a value", withInst("  priority 90\n  {\n    advert_int 2\n  }\n  advert_int 3\n"), "corrected",
+			`'{' after priority, which takes no block: keepalived reads the line, reports "Unexpected '{' - ignoring"`,
+			func(in *Instance, _ *Config) any { return sp(in.Priority, in.AdvertInt) }, "90 2s"},
+		// An unterminated double quote (read_line, alloc_strvec_r): the
+		// line is dropped from the quote on.
+		{"unterminated quote", withInst("  priority 90 \"x\n  advert_int 2\n"), "corrected", `unterminated " quote: keepalived reports it and drops the line from the quote on`,
+			func(in *Instance, _ *Config) any { return sp(in.Priority, in.AdvertInt) }, "90 2s"},
+		// ... so a value in the quote is missing: keepalived exits.
+		{"unterminated quote takes the value", withInst("  priority \"90\n"), "error", `priority needs a value (keepalived exits on a missing parameter)`, nil, ""},
+		{"lone single quote", "global_defs {\n  router_id it's\n}\n" + withInst(""), "warning", `unterminated ' quote: keepalived takes ' as a character here`,
+			func(_ *Instance, cfg *Config) any { return cfg.Global.RouterID }, "it's"},
 		// Missing '{': keepalived reads the following lines as the block.
 		{"section without '{'", "vrrp_instance VI_1\n" + base + "  priority 90\n}\n", "corrected", `'{' is missing after vrrp_instance`,
 			func(in *Instance, _ *Config) any { return sp(in.Name, in.Priority, len(in.VIPs)) }, "VI_1 90 1"},
@@ -114,6 +136,31 @@ func TestKeepalivedClasses(t *testing.T) {
 		// ignored, the address kept (parse_ipaddress, allow_subnet_mask false).
 		{"peer with a prefix length", withInst("  virtual_ipaddress {\n    192.0.2.155 peer 192.0.2.156/24\n  }\n"), "corrected", `invalid peer address "192.0.2.156/24" (a peer takes no prefix length): keepalived reports it and ignores the option`,
 			func(in *Instance, _ *Config) any { return sp(in.VIPs[1].Prefix, in.VIPs[1].Peer.IsValid()) }, "192.0.2.155/32 false"},
+		// native_ipv6 (vrrp_native_ipv6_handler): the instance is IPv6
+		// and VRRPv3; an IPv4 VIP after it is dropped (alloc_vrrp_vip:
+		// "address family must match"), and with none left the instance
+		// has no VIP, which VRRPv3 refuses (vrrp_complete_instance). After
+		// an IPv4 address, the line is refused and ignored.
+		{"native_ipv6 drops IPv4 VIPs", strings.Replace(withInst(""), "  virtual_router_id 51\n", "  virtual_router_id 51\n  native_ipv6\n", 1) +
+			"vrrp_instance VI_6 {\n  interface eth0\n  virtual_router_id 52\n  native_ipv6\n  virtual_ipaddress {\n    192.0.2.12\n    fe80::12\n  }\n}\n",
+			"error", `(VI_1) no virtual_ipaddress; at least one is required`, nil, ""},
+		{"native_ipv6 keeps IPv6 VIPs", "vrrp_instance VI_6 {\n  interface eth0\n  virtual_router_id 52\n  native_ipv6\n  virtual_ipaddress {\n    192.0.2.12\n    fe80::12\n  }\n}\n",
+			"corrected", `(VI_6) 192.0.2.12/32: native_ipv6 (line 4) makes the instance IPv6: keepalived reports "address family must match VRRP instance" and skips the address`,
+			func(in *Instance, _ *Config) any { return sp(in.Family, in.Version, len(in.VIPs), in.VIPs[0].Prefix) }, "inet6 3 1 fe80::12/128"},
+		{"native_ipv6 after an IPv4 VIP", withInst("  native_ipv6\n"), "corrected", `(VI_1) native_ipv6 after an IPv4 address: keepalived reports "Cannot specify native_ipv6 with IPv4 addresses" and ignores the line`,
+			func(in *Instance, _ *Config) any { return sp(in.Family, in.Version, len(in.VIPs)) }, "inet 2 1"},
+		// Build-dependent: Debian's and Ubuntu's keepalived 2.2.7 is
+		// built without iptables (global_parser.c: vrrp_iptables_handler
+		// under !_WITH_IPTABLES_ reports "iptables not supported, using
+		// nftables instead"; vrrp_ipsets is not installed, so it is an
+		// unknown keyword). keepalived -t fails there, so config check
+		// follows that build; hactl installs no firewall rule either way.
+		{"vrrp_iptables on a build without iptables", "global_defs {\n  vrrp_iptables\n}\n" + withInst(""), "corrected",
+			`vrrp_iptables: not implemented in hactl: keepalived 2.2.7 as Debian and Ubuntu build it (without iptables) reports "iptables not supported, using nftables instead"`, nil, ""},
+		{"vrrp_ipsets on a build without iptables", "global_defs {\n  vrrp_ipsets\n}\n" + withInst(""), "corrected",
+			`vrrp_ipsets: not implemented in hactl: keepalived 2.2.7 as Debian and Ubuntu build it (without iptables) does not know this keyword`, nil, ""},
+		{"nftables stays a warning", "global_defs {\n  nftables\n}\n" + withInst(""), "warning",
+			`nftables: not implemented in hactl`, nil, ""},
 		// What keepalived only notes.
 		{"auth_pass truncated", withInst("  authentication {\n    auth_type PASS\n    auth_pass 123456789\n  }\n"), "warning", `keepalived truncates it to "12345678"`,
 			func(in *Instance, _ *Config) any { return in.Auth.Password }, "12345678"},

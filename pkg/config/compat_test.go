@@ -35,15 +35,7 @@ var compatRecord = flag.Bool("compat-record", false, "log the measured MANIFEST.
 // both. The test asserts that these still differ, so that the list
 // shrinks as the work lands: remove a file when the test says it now
 // agrees.
-var compatDisagreements = map[string]string{
-	// keepalived 2.2.7 (built without iptables) does not know
-	// vrrp_ipsets and skips it; hactl lists it as ignored.
-	"kw-global-iptables.conf": "check",
-	// native_ipv6 makes keepalived's instance IPv6: its IPv4 VIP is
-	// dropped and, with no VIP left, keepalived's VRRP child exits. hactl
-	// ignores native_ipv6 and runs the instance.
-	"kw-instance-other.conf": "check,daemon",
-}
+var compatDisagreements = map[string]string{}
 
 // compatByDesign are differences that stay: hactl's own keywords are
 // unknown to keepalived, which skips them (its verdict is 1), while hactl

@@ -59,6 +59,12 @@ type Keyword struct {
 	// Values is how many words follow an option keyword (CtxVIP,
 	// CtxRoute, CtxUnicastPeer), for the walk that finds options.
 	Values int
+	// Corrected marks a keyword that keepalived 2.2.7 as Debian and
+	// Ubuntu build it (without iptables) reports as a configuration
+	// error: its use is a corrected diagnostic (config check exits 1, as
+	// keepalived -t does there), not a warning. Diff says what each
+	// build does.
+	Corrected bool
 }
 
 // Keywords lists every keyword hactl's parser knows, by context. A test
@@ -75,6 +81,11 @@ func keywordTable() []Keyword {
 	opt := func(ctx string, values int, st KeywordStatus, diff string, names ...string) {
 		for _, n := range names {
 			t = append(t, Keyword{Context: ctx, Name: n, Status: st, Diff: diff, Values: values})
+		}
+	}
+	corrected := func(ctx, diff string, names ...string) {
+		for _, n := range names {
+			t = append(t, Keyword{Context: ctx, Name: n, Status: KeywordNotImplemented, Diff: diff, Corrected: true})
 		}
 	}
 	const impl = KeywordImplemented
@@ -134,7 +145,14 @@ func keywordTable() []Keyword {
 	add(CtxGlobal, ni, "keepalived changes the master-down timer's count of adverts; hactl uses RFC 5798's (3 adverts plus skew)", "vrrp_down_timer_adverts")
 	add(CtxGlobal, ni, "keepalived tunes extra gratuitous ARPs (minimal set, extra interfaces, VMAC interval); hactl sends the standard bursts only", "vrrp_min_garp", "vrrp_garp_extra_if", "vrrp_vmac_garp_intvl")
 	add(CtxGlobal, ni, "keepalived changes when a master sends adverts on lower/higher-priority adverts; hactl follows RFC 5798", "vrrp_lower_prio_no_advert", "vrrp_higher_prio_send_advert")
-	add(CtxGlobal, ni, "keepalived installs these firewall rules and sets (for no_accept and strict mode); hactl installs none", "vrrp_iptables", "vrrp_ipsets", "nftables", "nftables_priority", "nftables_ifindex", "nftables_counters")
+	add(CtxGlobal, ni, "keepalived installs these firewall rules and sets (for no_accept and strict mode); hactl installs none", "nftables", "nftables_priority", "nftables_ifindex", "nftables_counters")
+	// Build-dependent: Debian's and Ubuntu's keepalived 2.2.7 is built
+	// with nftables and without iptables, and judges these as below; a
+	// build with iptables takes them silently. hactl follows the
+	// distributions' build, which is what keepalived -t says to a user of
+	// it.
+	corrected(CtxGlobal, "keepalived 2.2.7 as Debian and Ubuntu build it (without iptables) reports \"iptables not supported, using nftables instead\" and installs its nftables rules (table keepalived) instead; a build with iptables installs iptables rules; hactl installs no firewall rule either way", "vrrp_iptables")
+	corrected(CtxGlobal, "keepalived 2.2.7 as Debian and Ubuntu build it (without iptables) does not know this keyword: it reports an unknown keyword and skips the line; a build with iptables and ipset uses ipsets for its iptables rules; hactl installs no firewall rule either way", "vrrp_ipsets")
 	// hactl always drops unicast adverts from a source that is not a peer,
 	// and never checks the addresses an advert lists: what these ask for.
 	add(CtxGlobal, impl, "", "vrrp_check_unicast_src", "vrrp_skip_check_adv_addr")
@@ -162,8 +180,10 @@ func keywordTable() []Keyword {
 	add(CtxInstance, ni, "keepalived puts the VIPs on an ipvlan interface; hactl adds them to the interface itself", "use_ipvlan")
 	add(CtxInstance, ni, "keepalived goes to FAULT when a unicast instance has no peer; hactl runs it", "unicast_fault_no_peer")
 	add(CtxInstance, impl, "", "check_unicast_src", "skip_check_adv_addr")
+	// native_ipv6: the instance is IPv6 (VRRPv3) and its IPv4 addresses
+	// are dropped, as keepalived does.
+	add(CtxInstance, impl, "", "native_ipv6")
 	add(CtxInstance, ni, "keepalived computes the old (pre-2.0) unicast checksum; hactl computes RFC 5798's", "old_unicast_checksum")
-	add(CtxInstance, ni, "keepalived makes the instance IPv6 (and drops its IPv4 VIPs); hactl takes the instance's family from its VIPs", "native_ipv6")
 	add(CtxInstance, ni, "keepalived binds the instance to that VRF; hactl does not", "vrf")
 	add(CtxInstance, ni, "keepalived moves the priority (or faults) on this tracker; hactl does not track it, so it never counts", "track_process", "track_bfd", "track_src_ip")
 	add(CtxInstance, ni, "keepalived sends (and expects) unicast adverts with this TTL; hactl sends TTL 255 and accepts any", "unicast_ttl")
@@ -241,7 +261,11 @@ func KeywordMarkdown() string {
 		if diff == "" {
 			diff = "—"
 		}
-		fmt.Fprintf(&sb, "| %s | `%s` | %s | %s |\n", k.Context, k.Name, k.Status, diff)
+		st := string(k.Status)
+		if k.Corrected {
+			st += " (corrected)"
+		}
+		fmt.Fprintf(&sb, "| %s | `%s` | %s | %s |\n", k.Context, k.Name, st, diff)
 	}
 	return sb.String()
 }

@@ -314,7 +314,9 @@ func keywordProbe(k Keyword) string {
 
 // TestKeywordWarnings checks that every keyword the table marks partial
 // or not implemented is warned about, by name and with its difference,
-// where a configuration uses it; and that implemented ones are not.
+// where a configuration uses it; and that implemented ones are not. A
+// keyword marked Corrected gets the same message as a corrected
+// diagnostic instead of a warning.
 func TestKeywordWarnings(t *testing.T) {
 	for _, k := range Keywords {
 		conf := keywordProbe(k)
@@ -324,7 +326,11 @@ func TestKeywordWarnings(t *testing.T) {
 		_, diags := Parse("k.conf", []byte(conf), LoadOptions{})
 		warned := false
 		for _, d := range diags {
-			if d.Severity == SeverityWarning && strings.Contains(d.Message, k.Name+": "+string(k.Status)+" in hactl: "+k.Diff) {
+			sev := SeverityWarning
+			if k.Corrected {
+				sev = SeverityCorrected
+			}
+			if d.Severity == sev && strings.Contains(d.Message, k.Name+": "+string(k.Status)+" in hactl: "+k.Diff) {
 				warned = true
 			}
 		}
@@ -368,5 +374,68 @@ func TestKeywordWarningsOncePerKeyword(t *testing.T) {
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("got\n%s\nwant\n%s\nall:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"), diags)
+	}
+}
+
+// TestKeywordNamedOnce checks, on every corpus file, that a keyword is
+// named by one message: a not-implemented or partial keyword gets its
+// own warning and is left out of the "hactl ignores ..." list (issue 14:
+// use_ipvlan, native_ipv6, static_routes... were named by both).
+func TestKeywordNamedOnce(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "compat", "*.conf"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no corpus: %v", err)
+	}
+	const ignoredPrefix = "hactl ignores what is outside its VRRP subset: "
+	for _, f := range files {
+		_, diags, err := Load(f, LoadOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		own := map[string]bool{}
+		for _, d := range diags {
+			if name, _, ok := strings.Cut(d.Message, ": "); ok && !strings.Contains(name, " ") {
+				own[name] = true
+			}
+		}
+		for _, d := range diags {
+			list, ok := strings.CutPrefix(d.Message, ignoredPrefix)
+			if !ok {
+				continue
+			}
+			for _, item := range strings.Split(list, ", ") {
+				name, _, _ := strings.Cut(item, " (")
+				if own[name] {
+					t.Errorf("%s: %s is named twice: in %q and in a warning of its own", f, name, d)
+				}
+				for _, ctx := range []string{CtxTop, CtxGlobal, CtxInstance, CtxSyncGroup} {
+					if k, ok := lookupKeyword(ctx, name); ok && k.Status != KeywordIgnored && k.Status != KeywordDeprecated {
+						t.Logf("%s: %s (%s in %s) in the ignored list", f, name, k.Status, ctx)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestKeywordWarningsInBareBlocks: keepalived reads the lines of a bare
+// '{' block (or of a block after a keyword that takes none) as keywords
+// of the block it is in, so hactl warns about the keywords there too.
+func TestKeywordWarningsInBareBlocks(t *testing.T) {
+	for _, tc := range []struct{ src, want string }{
+		{withInst("  {\n    use_ipvlan\n  }\n"), "8:5: warning: use_ipvlan: not implemented in hactl"},
+		{withInst("  priority 90 {\n    unicast_ttl 5\n  }\n"), "8:5: warning: unicast_ttl: not implemented in hactl"},
+		{"{\n  static_routes {\n    192.0.2.0/24 dev eth0\n  }\n}\n" + withInst(""), "2:3: warning: static_routes: not implemented in hactl"},
+	} {
+		_, diags := parseString(t, tc.src)
+		found := false
+		for _, d := range diags {
+			if strings.HasPrefix(strings.TrimPrefix(d.String(), "test.conf:"), tc.want) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("%q: no %q in\n%s", tc.src, tc.want, diags)
+		}
 	}
 }

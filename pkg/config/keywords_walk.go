@@ -28,17 +28,7 @@ type keywordWalk struct {
 // are walked all the same: what they say is not done either way.
 func (b *builder) warnKeywords(top []*Statement) {
 	w := &keywordWalk{index: map[[2]string]*keywordUse{}}
-	for _, s := range top {
-		w.note(CtxTop, s.Keyword, s.Pos)
-		switch s.Keyword {
-		case "global_defs":
-			w.block(CtxGlobal, s.Block)
-		case "vrrp_instance":
-			w.instance(s.Block)
-		case "vrrp_sync_group":
-			w.block(CtxSyncGroup, s.Block)
-		}
-	}
+	w.top(top)
 	for _, u := range w.uses {
 		msg := u.k.Name + ": " + string(u.k.Status) + " in hactl: " + u.k.Diff
 		if u.k.Context != CtxTop && u.k.Context != CtxGlobal && u.k.Context != CtxInstance && u.k.Context != CtxSyncGroup {
@@ -47,7 +37,29 @@ func (b *builder) warnKeywords(top []*Statement) {
 		if u.n > 1 {
 			msg += " (" + strconv.Itoa(u.n) + " uses; this is the first)"
 		}
+		if u.k.Corrected {
+			b.diag.correctf(u.first, "%s", msg)
+			continue
+		}
 		b.diag.warnf(u.first, "%s", msg)
+	}
+}
+
+func (w *keywordWalk) top(stmts []*Statement) {
+	for _, s := range stmts {
+		w.note(CtxTop, s.Keyword, s.Pos)
+		switch s.Keyword {
+		case "global_defs":
+			w.block(CtxGlobal, s.Block)
+		case "vrrp_instance":
+			w.instance(s.Block)
+		case "vrrp_sync_group":
+			w.block(CtxSyncGroup, s.Block)
+		default:
+			if _, isBlock := blockKeyword("", s.Keyword); s.HasBlock && !s.NoOpen && !isBlock {
+				w.top(s.Block) // read as top-level keywords, as above
+			}
+		}
 	}
 }
 
@@ -68,6 +80,12 @@ func (w *keywordWalk) note(ctx, name string, p Pos) {
 
 func (w *keywordWalk) block(ctx string, stmts []*Statement) {
 	for _, s := range stmts {
+		if _, isBlock := blockKeyword(ctx, s.Keyword); s.HasBlock && !s.NoOpen && !isBlock {
+			// A bare '{', or one after a keyword that takes no block (an
+			// unknown one too): keepalived reads its lines as keywords
+			// of this block.
+			w.block(ctx, s.Block)
+		}
 		if offFlag(s) {
 			continue
 		}

@@ -297,6 +297,15 @@ func (lx *fileLexer) tokenize(pl physLine) {
 		quote    byte
 		wordPos  Pos
 		quotePos Pos
+		// Where the open quote is, to read the line again from there
+		// when it is never closed: the line (it may have continued), the
+		// index, and the word as it was before the quote.
+		quoteLine             physLine
+		quoteAt               int
+		quoteBuf              []byte
+		quoteInWord, quoteWas bool
+		// literal: a single quote at quoteAt is read as a character.
+		literalAt = -1
 	)
 	flush := func() {
 		if inWord {
@@ -314,8 +323,27 @@ func (lx *fileLexer) tokenize(pl physLine) {
 	endPos := func() Pos { return lx.pos(pl.line, pl.col+len(s)) }
 	for j := 0; ; j++ {
 		if j >= len(s) {
-			if quote != 0 {
-				lx.r.diag.errorf(quotePos, "unterminated %c quote", quote)
+			switch quote {
+			case '"':
+				// keepalived's read_line and alloc_strvec_r report it and
+				// drop the line from the quote on; the word before the
+				// quote stays a word.
+				lx.r.diag.correctf(quotePos, "unterminated \" quote: keepalived reports it and drops the line from the quote on, and so does hactl")
+				buf, inWord, quoted = append(buf[:0], quoteBuf...), quoteInWord, quoteWas
+			case '\'':
+				// keepalived does not take ' as a quote outside script
+				// commands: read it again as a character.
+				lx.r.diag.warnf(quotePos, "unterminated ' quote: keepalived takes ' as a character here, and so does hactl")
+				if pl.line != quoteLine.line {
+					// The line went on past a final '\' (hactl's
+					// continuation): keep what was read.
+					break
+				}
+				buf, inWord, quoted = append(buf[:0], quoteBuf...), quoteInWord, quoteWas
+				pl, s, j = quoteLine, quoteLine.text, quoteAt-1
+				literalAt = quoteAt
+				quote = 0
+				continue
 			}
 			flush()
 			lx.r.emit(token{kind: tokEOL, pos: endPos()})
@@ -368,6 +396,12 @@ func (lx *fileLexer) tokenize(pl physLine) {
 			}
 			lx.r.emit(token{kind: k, text: string(c), pos: lx.pos(pl.line, pl.col+j)})
 		case '"', '\'':
+			if c == '\'' && j == literalAt && pl.line == quoteLine.line {
+				start(j)
+				buf = append(buf, c)
+				continue
+			}
+			quoteLine, quoteAt, quoteBuf, quoteInWord, quoteWas = pl, j, append(quoteBuf[:0], buf...), inWord, quoted
 			start(j)
 			quoted = true
 			quote = c

@@ -86,12 +86,37 @@ func TestLexerPositions(t *testing.T) {
 	}
 }
 
-func TestLexerErrors(t *testing.T) {
-	_, diags := lexLines(t, "a \"b\nc\n", LoadOptions{})
-	if len(diags) != 1 || diags[0].String() != `t.conf:1:3: unterminated " quote` {
-		t.Errorf("got %v", diags)
+// TestLexerUnterminatedQuote: keepalived's reading of a quote never
+// closed (lib/parser.c): a double quote is reported (decomment's
+// "Unterminated quote", alloc_strvec_r's "Unmatched quote") and the line
+// is dropped from it on, the words before it kept (a word ends at '"');
+// a single quote is no quote to keepalived's parser, so it is a
+// character, and what follows is read as usual.
+func TestLexerUnterminatedQuote(t *testing.T) {
+	for _, tc := range []struct {
+		src  string
+		want []string
+		diag string
+	}{
+		{"a \"b\nc\n", []string{"a", "c"}, `t.conf:1:3: corrected: unterminated " quote: keepalived reports it and drops the line from the quote on, and so does hactl`},
+		{"router_id ab\"c d { e\nf\n", []string{"router_id|ab", "f"}, `t.conf:1:13: corrected: unterminated " quote`},
+		{"a \"b\" \"c\n", []string{"a|b"}, `t.conf:1:7: corrected: unterminated " quote`},
+		{"router_id it's lb1 # c\nf\n", []string{"router_id|it's|lb1", "f"}, `t.conf:1:13: warning: unterminated ' quote: keepalived takes ' as a character here, and so does hactl`},
+		{"a 'b' c'd {\n", []string{"a|b|c'd|{"}, `t.conf:1:8: warning: unterminated ' quote`},
+		{"a x'y\\\nz\n", nil, `t.conf:1:4: warning: unterminated ' quote`},
+	} {
+		got, diags := lexLines(t, tc.src, LoadOptions{})
+		if tc.want != nil && !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%q: got %q, want %q", tc.src, got, tc.want)
+		}
+		if len(diags) != 1 || !strings.HasPrefix(diags[0].String(), tc.diag) {
+			t.Errorf("%q: got %v, want %s", tc.src, diags, tc.diag)
+		}
 	}
-	_, diags = lexLines(t, "~SEQ(i,1,3) x\n", LoadOptions{})
+}
+
+func TestLexerErrors(t *testing.T) {
+	_, diags := lexLines(t, "~SEQ(i,1,3) x\n", LoadOptions{})
 	if !diags.HasErrors() {
 		t.Error("~SEQ must be reported")
 	}
@@ -136,11 +161,11 @@ func TestTreeErrors(t *testing.T) {
 	for _, tc := range []struct{ src, want string }{
 		{"a {\n b\n", "t.conf:1:3: corrected: '{' of a is never closed by a '}': keepalived reports a missing '}' and reads the block to the end of the file, and so does hactl"},
 		{"a\n}\n", "t.conf:2:1: corrected: unexpected '}' with no block open: keepalived reports an extra '}' and skips it, and so does hactl"},
-		{"{\n}\n", "t.conf:1:1: unexpected '{' without a keyword before it"},
+		{"{\n", "t.conf:1:1: corrected: this '{' is never closed by a '}'"},
 		{strings.Repeat("a {", 100) + strings.Repeat("}", 100), "t.conf:1:195: blocks nested more than 64 deep"},
 	} {
 		_, diags := ParseTree("t.conf", []byte(tc.src), LoadOptions{})
-		if len(diags) == 0 || diags[0].String() != tc.want {
+		if len(diags) == 0 || !strings.HasPrefix(diags[0].String(), tc.want) {
 			t.Errorf("%q: got %v, want %s", tc.src, diags, tc.want)
 		}
 	}

@@ -24,6 +24,9 @@ type Config struct {
 type Ignored struct {
 	Keyword string `json:"keyword"`
 	Pos     Pos    `json:"pos"`
+	// ownWarning: the keyword is partial or not implemented, warned
+	// about by name rather than in the "hactl ignores" list.
+	ownWarning bool
 }
 
 // GlobalDefs holds the global_defs keywords hactl uses, and hactl's own

@@ -172,14 +172,17 @@ func TestDiagnostics(t *testing.T) {
 		{"unknown top level", "vrrp_instanse X {\n}\n", []string{"1:1: corrected: unknown keyword \"vrrp_instanse\" at top level"}},
 		{"all errors reported", withInst("  priority 0\n  state FOO\n  advert_int x\n"), []string{"7:12: corrected: priority", "8:9: corrected: unknown state \"FOO\"", "9:14: corrected: advert_int: invalid number"}},
 		{"ignored sections", "virtual_server 10.0.0.1 80 {\n real_server 10.0.0.2 80 {\n  TCP_CHECK {\n  }\n }\n}\nstatic_routes {\n 1.2.3.0/24 dev eth0\n}\n" + withInst(""),
-			[]string{"1:1: warning: hactl ignores what is outside its VRRP subset: static_routes, virtual_server"}},
+			[]string{"1:1: warning: hactl ignores what is outside its VRRP subset: virtual_server", "7:1: warning: static_routes: not implemented in hactl"}},
 		{"notify without security", withInst("  notify_master /bin/true\n"), []string{"7:3: warning: scripts are configured but enable_script_security is not set"}},
 		{"duplicate instance", withInst("") + withInst(""), []string{"8:15: corrected: vrrp_instance VI_1 is already defined at test.conf:1:1: keepalived reports it and skips this block"}},
 		{"sync group unknown member", withInst("") + "vrrp_sync_group G {\n group {\n  VI_1\n  VI_9\n }\n}\n", []string{"11:3: corrected: vrrp_sync_group G: no vrrp_instance VI_9 is defined"}},
 		{"auth AH", withInst("  authentication {\n    auth_type AH\n    auth_pass x\n  }\n"), []string{"8:15: auth_type AH is not supported"}},
 		{"vip_lease short", withInst("  advert_int 2\n  vip_lease 5\n"), []string{"8:13: warning: (VI_1) vip_lease 5s is shorter than three advert intervals"}},
 		{"missing value", withInst("  priority\n"), []string{"7:3: priority needs a value"}},
-		{"block on value keyword", withInst("  priority { 5 }\n"), []string{"7:12: priority does not take a '{' block"}},
+		// keepalived reads "priority" alone (it exits: no value), then
+		// "Unexpected '{'" and the block's lines as instance keywords.
+		{"block on value keyword", withInst("  priority { 5 }\n"), []string{"7:3: priority needs a value", "7:12: corrected: '{' after priority, which takes no block"}},
+		{"block after a value", withInst("  priority 90\n  {\n    advert_int 2\n  }\n"), []string{"8:3: corrected: '{' after priority, which takes no block: keepalived reads the line"}},
 		{"bad vip option", withInst("  virtual_ipaddress {\n    192.0.2.9 devv eth0\n  }\n"), []string{"8:15: corrected: unknown option \"devv\" for address 192.0.2.9: keepalived reports it and ignores the option"}},
 		{"v6 with brd", "vrrp_instance V {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {\n  fe80::1 brd + \n }\n}\n", []string{"5:11: corrected: an IPv6 address (fe80::1) cannot have a broadcast address: keepalived reports it and skips the address"}},
 	}

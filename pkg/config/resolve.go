@@ -264,6 +264,8 @@ func (b *builder) resolveInstance(d *instDraft) {
 func (b *builder) resolveFamily(d *instDraft) {
 	in := d.in
 	switch {
+	case d.native6.IsValid():
+		in.Family = FamilyIPv6
 	case len(in.VIPs) > 0:
 		in.Family = familyOf(in.VIPs[0].Prefix.Addr())
 	case in.SrcIP.IsValid():
@@ -277,6 +279,11 @@ func (b *builder) resolveFamily(d *instDraft) {
 	}
 	var vips []VIP
 	for _, v := range in.VIPs {
+		if familyOf(v.Prefix.Addr()) != in.Family && d.native6.IsValid() {
+			b.diag.correctf(v.Pos, "(%s) %s: native_ipv6 (line %d) makes the instance IPv6: keepalived reports \"address family must match VRRP instance\" and skips the address, and so does hactl (remove native_ipv6, or give IPv6 addresses)",
+				in.Name, v.Prefix, d.native6.Line)
+			continue
+		}
 		if familyOf(v.Prefix.Addr()) != in.Family {
 			b.diag.correctf(v.Pos, "(%s) %s: every virtual_ipaddress must be of one address family (%s here; put the others in virtual_ipaddress_excluded or another instance): keepalived reports it and skips the address, and so does hactl",
 				in.Name, v.Prefix, familyName(in.Family))
@@ -302,6 +309,23 @@ func (b *builder) resolveFamily(d *instDraft) {
 		b.diag.correctf(d.mcastDstPos, "(%s) mcast_dst_ip %s is not of the instance's family (%s): keepalived reports it and ignores it, and so does hactl", in.Name, d.mcastDst, familyName(in.Family))
 		d.mcastDst = netip.Addr{}
 	}
+}
+
+// familySoFar is the family the addresses read so far give the
+// instance (resolveFamily's order), if any.
+func familySoFar(d *instDraft) (Family, bool) {
+	in := d.in
+	switch {
+	case len(in.VIPs) > 0:
+		return familyOf(in.VIPs[0].Prefix.Addr()), true
+	case in.SrcIP.IsValid():
+		return familyOf(in.SrcIP), true
+	case len(in.UnicastPeers) > 0:
+		return familyOf(in.UnicastPeers[0].Addr), true
+	case d.mcastDst.IsValid():
+		return familyOf(d.mcastDst), true
+	}
+	return "", false
 }
 
 // maxVIPs is how many addresses fit in one advertisement on a 1500-byte

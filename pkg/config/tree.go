@@ -28,6 +28,14 @@ type Statement struct {
 	// closes marks the stand-in for a '}' that keepalived reads as the
 	// end of a block earlier than the tree does (see unknownBlock).
 	closes bool
+	// bare marks a '{' with no keyword before it (Keyword is "{");
+	// keepalived ignores it and reads its lines as keywords of the block
+	// it is in, whose keyword is in (see unknownBlock).
+	bare bool
+	in   string
+	// after is, for a block given to a keyword that takes none, that
+	// keyword: keepalived reads the line, then the '{' as a bare one.
+	after string
 }
 
 // ArgTexts returns the arguments' values.
@@ -90,8 +98,16 @@ func (p *treeParser) block(depth int, parent *Statement) []*Statement {
 		case tokLBrace:
 			p.i++
 			if last == nil {
-				p.diag.errorf(t.pos, "unexpected '{' without a keyword before it")
-				p.skipBlock(t.pos)
+				// keepalived: "Unexpected '{' - ignoring". The builder
+				// reads its lines as those of the enclosing block.
+				s := &Statement{Keyword: "{", Pos: t.pos, HasBlock: true, Open: t.pos, bare: true, in: keywordOf(parent)}
+				stmts = append(stmts, s)
+				if depth+1 > maxBlockDepth {
+					p.diag.errorf(t.pos, "blocks nested more than %d deep", maxBlockDepth)
+					p.skipBlock(t.pos)
+				} else {
+					s.Block = p.block(depth+1, s)
+				}
 				continue
 			}
 			last.HasBlock = true
@@ -134,7 +150,9 @@ func (p *treeParser) block(depth int, parent *Statement) []*Statement {
 			last = s
 		}
 	}
-	if parent != nil {
+	if parent != nil && parent.bare {
+		p.diag.correctf(parent.Open, "this '{' is never closed by a '}': keepalived reports a missing '}' and reads to the end of the file, and so does hactl")
+	} else if parent != nil {
 		p.diag.correctf(parent.Open, "'{' of %s is never closed by a '}': keepalived reports a missing '}' and reads the block to the end of the file, and so does hactl", parent.Keyword)
 	}
 	return stmts
@@ -151,11 +169,7 @@ func (p *treeParser) missingOpen(parent, last *Statement, at Pos) bool {
 	if last.HasBlock {
 		return false
 	}
-	parentKw := ""
-	if parent != nil {
-		parentKw = parent.Keyword
-	}
-	section, ok := blockKeyword(parentKw, last.Keyword)
+	section, ok := blockKeyword(keywordOf(parent), last.Keyword)
 	if !ok {
 		return false
 	}
@@ -168,6 +182,18 @@ func (p *treeParser) missingOpen(parent, last *Statement, at Pos) bool {
 	}
 	p.diag.correctf(last.Pos, "'{' is missing after %s: keepalived %s and reads the lines that follow, up to '}', as its block, and so does hactl", last.Keyword, what)
 	return true
+}
+
+// keywordOf is the keyword of the block parent whose lines keepalived
+// reads: a bare '{' block's lines are those of the block it is in.
+func keywordOf(parent *Statement) string {
+	switch {
+	case parent == nil:
+		return ""
+	case parent.bare:
+		return parent.in
+	}
+	return parent.Keyword
 }
 
 // skipBlock skips to the '}' matching a '{' just consumed.
