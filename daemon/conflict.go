@@ -172,7 +172,7 @@ func (r *runtime) checkConflict(in *instance, src netip.Addr, a *vrrp.Advertisem
 	if m == 0 {
 		return
 	}
-	now := time.Now()
+	now := r.clock.Now()
 	t := in.conflicts
 	c, want := t.record(src, m, now)
 	if !want {
@@ -182,7 +182,7 @@ func (r *runtime) checkConflict(in *instance, src netip.Addr, a *vrrp.Advertisem
 		t.suppressed++
 		if !t.summaryArmed {
 			t.summaryArmed = true
-			time.AfterFunc(conflictSummaryEvery, func() { r.post(func(r *runtime) { r.conflictSummary(in) }) })
+			r.clock.AfterFunc(conflictSummaryEvery, func() { r.post(func(r *runtime) { r.conflictSummary(in) }) })
 		}
 		return
 	}
@@ -205,7 +205,7 @@ func (r *runtime) conflictSummary(in *instance) {
 		"sources_tracked", len(t.bySrc), "sources_evicted", t.evicted, "packets_by_difference", countList(t.counts))
 	t.suppressed = 0
 	t.summaryArmed = true
-	time.AfterFunc(conflictSummaryEvery, func() { r.post(func(r *runtime) { r.conflictSummary(in) }) })
+	r.clock.AfterFunc(conflictSummaryEvery, func() { r.post(func(r *runtime) { r.conflictSummary(in) }) })
 }
 
 // mismatchReasons names the differences by pkg/watch's keys.

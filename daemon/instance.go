@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/hactl/hactl/daemon/garp"
 	"github.com/hactl/hactl/daemon/track"
 	"github.com/hactl/hactl/daemon/vip"
 	"github.com/hactl/hactl/pkg/api"
@@ -34,14 +33,14 @@ type instance struct {
 	routes  []vip.Route
 	advert  []netip.Addr
 	lease   vip.Lifetime
-	garp    *garp.Announcer
+	garp    announcer
 	timers  map[vrrp.TimerKind]*timer
 	since   time.Time
 	holding bool
 	// lastRefresh is when the VIP leases were last renewed.
 	lastRefresh time.Time
 	promotion   *api.Promotion
-	promoTimer  *time.Timer
+	promoTimer  stopper
 	counters    api.Counters
 	tracker     trackState
 	refs        []track.Ref
