@@ -205,10 +205,12 @@ func (r *runtime) shutdown(srv *control.Server) {
 		r.log.Warn("notify scripts at stop", "err", err)
 	}
 	ncancel()
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	if err := srv.Shutdown(ctx); err != nil {
-		r.log.Warn("control socket shutdown", "err", err)
+	if srv != nil { // nil in the loop tests
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		if err := srv.Shutdown(ctx); err != nil {
+			r.log.Warn("control socket shutdown", "err", err)
+		}
 	}
 	r.stopStateWriter()
 	statefile.Remove(r.stateFile)

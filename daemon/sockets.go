@@ -15,53 +15,24 @@ import (
 	"github.com/hactl/hactl/pkg/config"
 )
 
+// openSockets opens one raw socket per interface and family (its reader
+// posting to the loop) and one announcer per interface, and builds the
+// instances on them (buildInstances).
 func (r *runtime) openSockets(ctx context.Context) error {
-	for _, c := range r.cfg.Instances {
-		fam := 4
-		if c.Family == config.FamilyIPv6 {
-			fam = 6
-		}
-		key := sockKey{c.Interface, fam}
-		s, ok := r.socks[key]
-		if !ok {
-			ifi, err := net.InterfaceByName(c.Interface)
-			if err != nil {
-				return fmt.Errorf("%s: interface %s: %w", c.Name, c.Interface, err)
-			}
-			conn, err := vrrpsock.Listen(c.Interface, fam)
-			if err != nil {
-				return fmt.Errorf("%s: %w", c.Name, err)
-			}
-			s = &sock{key: key, ifi: ifi, family: fam, conn: conn, byVRID: map[uint8]*instance{}, joined: map[netip.Addr]bool{}}
-			r.socks[key] = s
-			go r.readLoop(ctx, s, conn)
-		}
-		if !c.Unicast && !s.joined[c.McastGroup] {
-			if err := s.conn.JoinGroup(c.McastGroup); err != nil {
-				return fmt.Errorf("%s: join %s on %s: %w", c.Name, c.McastGroup, c.Interface, err)
-			}
-			s.joined[c.McastGroup] = true
-		}
-		in, err := newInstance(c, s)
+	listen := func(c *config.Instance, key sockKey) (*sock, error) {
+		ifi, err := net.InterfaceByName(c.Interface)
 		if err != nil {
-			return err
+			return nil, fmt.Errorf("%s: interface %s: %w", c.Name, c.Interface, err)
 		}
-		if other, dup := s.byVRID[uint8(c.VRID)]; dup {
-			return fmt.Errorf("%s: VRID %d on %s is also used by %s", c.Name, c.VRID, c.Interface, other.c.Name)
+		conn, err := vrrpsock.Listen(c.Interface, key.family)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", c.Name, err)
 		}
-		s.byVRID[uint8(c.VRID)] = in
-		// One announcer per interface, shared by its instances: each opens
-		// a packet socket (which the kernel hands every ARP on the link)
-		// and looks up the interface's addresses, which with one VIP per
-		// instance made a 100-instance start parse 100 address dumps.
-		if r.garps[c.Interface] == nil {
-			r.garps[c.Interface] = garp.New(c.Interface, r.log)
-		}
-		in.garp = r.garps[c.Interface]
-		r.insts = append(r.insts, in)
-		r.byName[c.Name] = in
+		s := &sock{key: key, ifi: ifi, family: key.family, conn: conn, byVRID: map[uint8]*instance{}, joined: map[netip.Addr]bool{}}
+		go r.readLoop(ctx, s, conn)
+		return s, nil
 	}
-	return nil
+	return r.buildInstances(listen, func(ifname string) announcer { return garp.New(ifname, r.log) })
 }
 
 // readLoop reads one socket and posts every packet to the loop.
