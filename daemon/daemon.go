@@ -9,16 +9,12 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
 	"github.com/hactl/hactl/daemon/control"
 	"github.com/hactl/hactl/daemon/metrics"
 	"github.com/hactl/hactl/daemon/sdnotify"
-	"github.com/hactl/hactl/daemon/statefile"
 	"github.com/hactl/hactl/daemon/vip"
 	"github.com/hactl/hactl/pkg/api"
-	"github.com/hactl/hactl/pkg/config"
-	"github.com/hactl/hactl/pkg/vrrp"
 )
 
 // Run runs the daemon until ctx ends, then stops gracefully: a priority-0
@@ -95,19 +91,6 @@ func Run(ctx context.Context, opts Options) error {
 	return nil
 }
 
-// newRuntime is the loop's state for cfg, before any socket is open.
-func newRuntime(ctx context.Context, opts Options, log *slog.Logger, cfg *config.Config, clk clock) *runtime {
-	r := &runtime{
-		opts: opts, ctx: ctx, log: log, cfg: cfg, clock: clk, start: clk.Now(),
-		events: make(chan event, 1024), done: make(chan struct{}),
-		socks: map[sockKey]*sock{}, garps: map[string]announcer{}, byName: map[string]*instance{}, drops: map[string]uint64{}, groupState: map[string]vrrp.State{},
-		stateFile: firstOf(opts.StateFile, cfg.Global.StateFile),
-		wake:      clk.NewTimer(),
-	}
-	r.promos = &promotionStore{path: r.stateFile + ".promotions"}
-	return r
-}
-
 // serveControl opens the control socket and serves the API on it, with
 // reloads through r.reloads.
 func (r *runtime) serveControl(socketPath string) (*control.Server, error) {
@@ -139,20 +122,6 @@ func (r *runtime) begin(srv *control.Server) error {
 	return r.startTrackers(r.ctx, r.cfg, nil)
 }
 
-// startInstances steps every instance's Startup (trackers permitting),
-// starts the state writer and restores the saved promotions: the loop's
-// part of a start, once sockets, VIP table and trackers are in place.
-func (r *runtime) startInstances() {
-	for _, in := range r.insts {
-		in.since = r.clock.Now()
-		r.feedTrackers(in) // steps Startup unless scripts are still pending
-	}
-	r.startStateWriter()
-	r.restorePromotions()
-	r.writeState()
-	r.flushState()
-}
-
 // handleNext waits for one thing to do and does it on the loop: an event,
 // the wake-up, tracker news, a SIGHUP; it reports false once ctx ends.
 func (r *runtime) handleNext(hup <-chan os.Signal) bool {
@@ -172,56 +141,4 @@ func (r *runtime) handleNext(hup <-chan os.Signal) bool {
 	}
 	r.flushState()
 	return true
-}
-
-func (r *runtime) shutdown(srv *control.Server) {
-	timeout := r.opts.ShutdownTimeout
-	if timeout <= 0 {
-		timeout = 5 * time.Second
-	}
-	_ = r.sd.Stopping()
-	r.log.Info("stopping: resigning mastership and removing VIPs")
-	for _, in := range r.insts {
-		r.step(in, vrrp.Shutdown())
-		in.stopAnnouncing()
-		for _, t := range in.timers {
-			r.disarm(t)
-		}
-		if in.promoTimer != nil {
-			in.promoTimer.Stop()
-		}
-		// Leases cover a crash; a clean stop removes the VIPs itself.
-		if in.holding {
-			r.removeVIPs(in)
-		}
-	}
-	for _, a := range r.garps { // shared by the interface's instances
-		a.Close()
-	}
-	close(r.done)
-	r.mon.Stop()
-	nctx, ncancel := context.WithTimeout(context.Background(), timeout)
-	if err := r.notifier.Close(nctx); err != nil {
-		r.log.Warn("notify scripts at stop", "err", err)
-	}
-	ncancel()
-	if srv != nil { // nil in the loop tests
-		ctx, cancel := context.WithTimeout(context.Background(), timeout)
-		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil {
-			r.log.Warn("control socket shutdown", "err", err)
-		}
-	}
-	r.stopStateWriter()
-	statefile.Remove(r.stateFile)
-	r.log.Info("stopped")
-}
-
-func firstOf(vals ...string) string {
-	for _, v := range vals {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }

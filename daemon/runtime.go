@@ -104,6 +104,13 @@ func (r *runtime) post(ev event) bool {
 	}
 }
 
+// closeSockets closes every advert socket; their readers end.
+func (r *runtime) closeSockets() {
+	for _, s := range r.socks {
+		s.conn.Close()
+	}
+}
+
 // hostname is best effort: the API shows it to tell nodes apart.
 func hostname() string {
 	h, _ := os.Hostname()

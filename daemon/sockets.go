@@ -58,9 +58,3 @@ func (r *runtime) readLoop(ctx context.Context, s *sock, conn *vrrpsock.Conn) {
 		}
 	}
 }
-
-func (r *runtime) closeSockets() {
-	for _, s := range r.socks {
-		s.conn.Close()
-	}
-}
