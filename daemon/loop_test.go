@@ -453,7 +453,7 @@ func TestLoopHandoverHoldRunsOut(t *testing.T) {
 	b.start(vrrpInstance("VI_1", 51, 100, "10.0.0.202"))
 	cl.advance(5 * time.Second)
 	a.deaf = true
-	hold := handoverHold(time.Second)
+	const hold = 20 * time.Millisecond // a tenth of the interval, at most 20 ms
 	b.promote("VI_1", 0)
 	if b.state("VI_1") != vrrp.Master || b.vips.holds(vipOf(51)) {
 		t.Fatalf("b is %v holding %v, want a master waiting for a release", b.state("VI_1"), b.vips.holds(vipOf(51)))
@@ -606,4 +606,29 @@ func foreignAdvert(t *testing.T, vrid, prio uint8, vip string) vrrp.Advertisemen
 		t.Fatal(err)
 	}
 	return a
+}
+
+// TestLoopUnicastPeers: unicast instances send to their peers alone and
+// elect as multicast ones do; an advert from a source that is no peer is
+// dropped before it reaches the machine.
+func TestLoopUnicastPeers(t *testing.T) {
+	cl, a, b := pair(t)
+	uni := func(prio int, src, peer string) string {
+		return strings.Replace(vrrpInstance("VI_1", 51, prio, src, "unicast_peer {\n        "+peer+"\n    }"),
+			"mcast_src_ip", "unicast_src_ip", 1)
+	}
+	a.start(uni(200, "10.0.0.201", "10.0.0.202"))
+	b.start(uni(100, "10.0.0.202", "10.0.0.201"))
+	cl.advance(10 * time.Second)
+	wantStates(t, "VI_1", map[*node]vrrp.State{a: vrrp.Master, b: vrrp.Backup})
+	for _, s := range cl.sent {
+		if s.dst.IsMulticast() {
+			t.Fatalf("a unicast instance sent to %v", s.dst)
+		}
+	}
+	b.inject(t, "eth0", netip.MustParseAddr("10.0.0.9"), foreignAdvert(t, 51, 250, vipOf(51)[:len(vipOf(51))-3]))
+	cl.settle()
+	if b.r.drops["unknown_peer"] != 1 || b.state("VI_1") != vrrp.Backup {
+		t.Errorf("an advert from an unlisted source: drops %v, b %v", b.r.drops, b.state("VI_1"))
+	}
 }
