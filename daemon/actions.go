@@ -53,16 +53,16 @@ func (r *runtime) sendAdvert(in *instance, prio uint8, only netip.Addr) bool {
 	}
 	dsts := in.dsts
 	if only.IsValid() {
-		r.onlyDst[0] = only
-		dsts = r.onlyDst[:]
+		r.scratch.onlyDst[0] = only
+		dsts = r.scratch.onlyDst[:]
 	}
 	for _, dst := range dsts {
-		b, err := adv.Append(r.buf[:0], in.src, dst)
+		b, err := adv.Append(r.scratch.out[:0], in.src, dst)
 		if err != nil {
 			r.log.Error("advert encode", "instance", in.c.Name, "err", err)
 			return false
 		}
-		r.buf = b
+		r.scratch.out = b
 		if err := in.sock.conn.WriteTo(b, in.src, dst); err != nil {
 			r.log.Warn("advert send", "instance", in.c.Name, "dst", dst, "err", err)
 			continue

@@ -163,8 +163,8 @@ func conflictEligible(in *instance, err error) bool {
 // still handled as usual: keepalived, outside vrrp_strict, also acts on
 // such adverts.
 func (r *runtime) checkConflict(in *instance, src netip.Addr, a *vrrp.Advertisement) {
-	r.addrs = a.AppendAddrs(r.addrs[:0])
-	theirs := watch.Advert{Version: a.Version, Interval: a.Interval, VIPs: r.addrs}
+	r.scratch.addrs = a.AppendAddrs(r.scratch.addrs[:0])
+	theirs := watch.Advert{Version: a.Version, Interval: a.Interval, VIPs: r.scratch.addrs}
 	if a.Version == vrrp.Version2 {
 		theirs.AuthType, theirs.AuthData = a.AuthType, a.AuthData
 	}
@@ -188,7 +188,7 @@ func (r *runtime) checkConflict(in *instance, src netip.Addr, a *vrrp.Advertisem
 	}
 	r.log.Warn("VRID conflict: another router advertises our VRID differently",
 		"instance", in.c.Name, "vrid", in.c.VRID, "interface", in.c.Interface, "source", src,
-		"differs_in", m.String(), "their_vips", addrList(r.addrs, conflictLogVIPs), "our_vips", addrList(in.advert, conflictLogVIPs),
+		"differs_in", m.String(), "their_vips", addrList(r.scratch.addrs, conflictLogVIPs), "our_vips", addrList(in.advert, conflictLogVIPs),
 		"their_version", int(a.Version), "their_interval", a.Interval, "packets_so_far", c.packets)
 }
 

@@ -128,7 +128,7 @@ func (r *runtime) handleNext(hup <-chan os.Signal) bool {
 	select {
 	case ev := <-r.events:
 		ev(r)
-	case <-r.wake.C():
+	case <-r.timers.wake.C():
 		r.fireDue()
 	case <-r.mon.Ready():
 		r.trackersChanged()

@@ -142,13 +142,13 @@ func (n *node) crash() {
 // release stops what runs beside a loop (tracker goroutines, the state
 // writer), once.
 func (n *node) release() {
-	if n.r == nil || n.r.stateCh == nil {
+	if n.r == nil || n.r.state.ch == nil {
 		return
 	}
 	n.r.mon.Stop()
-	close(n.r.stateCh)
-	<-n.r.stateDone
-	n.r.stateCh = nil
+	close(n.r.state.ch)
+	<-n.r.state.done
+	n.r.state.ch = nil
 }
 
 func (n *node) cleanup() {
@@ -166,7 +166,7 @@ func (n *node) pump() bool {
 	select {
 	case ev := <-r.events:
 		ev(r)
-	case <-r.wake.C():
+	case <-r.timers.wake.C():
 		r.fireDue()
 	case <-r.mon.Ready():
 		r.trackersChanged()

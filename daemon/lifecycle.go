@@ -23,9 +23,10 @@ func newRuntime(ctx context.Context, opts Options, log *slog.Logger, cfg *config
 	r := &runtime{
 		opts: opts, ctx: ctx, log: log, cfg: cfg, clock: clk, start: clk.Now(),
 		events: make(chan event, 1024), done: make(chan struct{}),
-		socks: map[sockKey]*sock{}, garps: map[string]announcer{}, byName: map[string]*instance{}, drops: map[string]uint64{}, groupState: map[string]vrrp.State{},
+		socks: map[sockKey]*sock{}, garps: map[string]announcer{}, byName: map[string]*instance{}, drops: map[string]uint64{},
 		stateFile: firstOf(opts.StateFile, cfg.Global.StateFile),
-		wake:      clk.NewTimer(),
+		timers:    timerQueue{wake: clk.NewTimer()},
+		sync:      syncState{notified: map[string]vrrp.State{}},
 	}
 	r.promos = &promotionStore{path: r.stateFile + ".promotions"}
 	return r

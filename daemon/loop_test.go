@@ -493,7 +493,7 @@ func TestLoopTimerCoalescing(t *testing.T) {
 			t.Fatalf("%s is %v", in.c.Name, in.m.State())
 		}
 	}
-	wake := r.wake.(*fakeTimer)
+	wake := r.timers.wake.(*fakeTimer)
 	woke, sent := wake.fired, len(cl.sent)
 	cl.advance(10 * time.Second)
 	if w := wake.fired - woke; w > 11 {

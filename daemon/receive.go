@@ -9,7 +9,7 @@ import (
 
 // receive validates a packet and hands it to its instance.
 func (r *runtime) receive(s *sock, p vrrpsock.Packet) {
-	a := &r.scratch
+	a := &r.scratch.advert
 	if err := vrrp.Decode(a, p.Payload, vrrp.PacketContext{Src: p.Src, Dst: p.Dst, TTL: p.TTL}); err != nil {
 		r.drop(nil, err, p)
 		return

@@ -71,24 +71,21 @@ type runtime struct {
 	metrics   *metrics.Metrics
 	sd        *sdnotify.Notifier
 	reloads   *reloader
-	// syncing guards sync-group propagation against recursion;
-	// groupState is each group's last notified state.
-	// timers are every instance's armed protocol timers; wake fires when
-	// the earliest is due.
-	timers     timerHeap
-	wake       wakeTimer
-	firing     bool // fireDue is running: arm leaves the wake-up to it
-	syncing    bool
-	groupState map[string]vrrp.State
-	// scratch is the advert decoded into, reused for every packet.
-	// stateDirty: the state file needs writing; stateCh feeds the writer.
-	stateDirty bool
-	stateCh    chan api.Status
-	stateDone  chan struct{}
-	scratch    vrrp.Advertisement
-	addrs      []netip.Addr // a received advert's VIPs, for checkConflict
-	buf        []byte
-	onlyDst    [1]netip.Addr
+	// By concern, each in its file: the timer heap and the wake-up
+	// (timers.go), the state file writer (statewriter.go), sync-group
+	// propagation (syncgroup.go), the buffers of receive and send.
+	timers  timerQueue
+	state   stateWriter
+	sync    syncState
+	scratch scratch
+}
+
+// scratch is what receive and sendAdvert reuse for every packet.
+type scratch struct {
+	advert  vrrp.Advertisement // the advert decoded into
+	addrs   []netip.Addr       // a received advert's VIPs, for checkConflict
+	out     []byte             // an advert encoded
+	onlyDst [1]netip.Addr
 }
 
 // now is the protocol clock: time since start, as pkg/vrrp wants it.

@@ -22,6 +22,14 @@ type timer struct {
 	index int // in the heap; -1 when not armed
 }
 
+// timerQueue is every instance's armed protocol timers, in one heap, and
+// the loop's one wake-up timer, which fires when the earliest is due.
+type timerQueue struct {
+	heap   timerHeap
+	wake   wakeTimer
+	firing bool // fireDue is running: arm leaves the wake-up to it
+}
+
 // timerHeap orders armed timers by due time.
 type timerHeap []*timer
 
@@ -53,16 +61,16 @@ func (r *runtime) arm(in *instance, k vrrp.TimerKind, at time.Duration, gen uint
 	}
 	tm.at, tm.gen = at, gen
 	if tm.index >= 0 {
-		heap.Fix(&r.timers, tm.index)
+		heap.Fix(&r.timers.heap, tm.index)
 	} else {
-		heap.Push(&r.timers, tm)
+		heap.Push(&r.timers.heap, tm)
 	}
 	r.rearm()
 }
 
 func (r *runtime) disarm(tm *timer) {
 	if tm != nil && tm.index >= 0 {
-		heap.Remove(&r.timers, tm.index)
+		heap.Remove(&r.timers.heap, tm.index)
 		r.rearm()
 	}
 }
@@ -70,14 +78,14 @@ func (r *runtime) disarm(tm *timer) {
 // rearm points the loop's wake-up timer at the earliest due timer
 // (fireDue does it once at its end, not for every timer it re-arms).
 func (r *runtime) rearm() {
-	if r.firing {
+	if r.timers.firing {
 		return
 	}
-	if len(r.timers) == 0 {
-		r.wake.Stop()
+	if len(r.timers.heap) == 0 {
+		r.timers.wake.Stop()
 		return
 	}
-	r.wake.Reset(max(r.timers[0].at-r.now(), 0))
+	r.timers.wake.Reset(max(r.timers.heap[0].at-r.now(), 0))
 }
 
 // fireDue delivers every timer that is due, and the advert timers due
@@ -87,19 +95,19 @@ func (r *runtime) rearm() {
 // rather than one each. Master_Down and hold timers fire on time: their
 // order between backups is the election.
 func (r *runtime) fireDue() {
-	r.firing = true
+	r.timers.firing = true
 	now := r.now()
-	for i := 0; len(r.timers) > 0 && i < 10000; i++ {
-		tm := r.timers[0]
+	for i := 0; len(r.timers.heap) > 0 && i < 10000; i++ {
+		tm := r.timers.heap[0]
 		if tm.at > now+slack(tm) {
 			if now = r.now(); tm.at > now+slack(tm) {
 				break
 			}
 		}
-		heap.Pop(&r.timers)
+		heap.Pop(&r.timers.heap)
 		r.step(tm.in, vrrp.TimerExpired(tm.kind, tm.gen))
 	}
-	r.firing = false
+	r.timers.firing = false
 	r.rearm()
 }
 
