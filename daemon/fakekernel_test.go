@@ -67,6 +67,7 @@ type node struct {
 	logs   *syncBuffer
 	frozen bool // crashed or stopped: handles nothing, sends nothing
 	deaf   bool // receives nothing (a one-way link fault)
+	mute   bool // what it sends is lost, without a word
 	cfg    string
 }
 
@@ -248,6 +249,9 @@ func (c *fakeConn) WriteTo(b []byte, src, dst netip.Addr) error {
 	cl := c.n.cl
 	if c.n.frozen || c.closed {
 		return net.ErrClosed
+	}
+	if c.n.mute {
+		return nil
 	}
 	var a vrrp.Advertisement
 	if err := vrrp.Decode(&a, b, vrrp.PacketContext{Src: src, Dst: dst, TTL: 255}); err == nil {

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hactl/hactl/daemon/vrrpsock"
 	"github.com/hactl/hactl/pkg/vrrp"
 )
 
@@ -630,5 +631,39 @@ func TestLoopUnicastPeers(t *testing.T) {
 	cl.settle()
 	if b.r.drops["unknown_peer"] != 1 || b.state("VI_1") != vrrp.Backup {
 		t.Errorf("an advert from an unlisted source: drops %v, b %v", b.r.drops, b.state("VI_1"))
+	}
+}
+
+// TestLoopAdvertPathAllocations: the interfaces of the loop (clock, VIP
+// table, socket) cost no allocation: a master's advert and lease renewal
+// allocate nothing, and a backup hearing its master (every interval, every
+// instance) allocates only the two copies pkg/watch's VIP-set comparison
+// makes for the conflict check (watch.Compare, sameSet).
+func TestLoopAdvertPathAllocations(t *testing.T) {
+	cl, a, b := pair(t)
+	a.start(vrrpInstance("VI_1", 51, 200, "10.0.0.201"))
+	b.start(vrrpInstance("VI_1", 51, 100, "10.0.0.202"))
+	cl.advance(5 * time.Second)
+	adv := foreignAdvert(t, 51, 200, "10.0.0.52")
+	pay, err := adv.Marshal(a.addr, vrrpsock.Group4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := b.conns[sockKey{"eth0", 4}].s
+	p := vrrpsock.Packet{Payload: pay, Src: a.addr, Dst: vrrpsock.Group4, TTL: 255}
+	if n := testing.AllocsPerRun(100, func() { b.r.receive(s, p) }); n > 2 {
+		t.Errorf("receive allocates %v times per advert, want at most watch.Compare's 2", n)
+	}
+	if b.state("VI_1") != vrrp.Backup || b.in("VI_1").counters.AdvertsReceived < 100 {
+		t.Errorf("b is %v after %d adverts", b.state("VI_1"), b.in("VI_1").counters.AdvertsReceived)
+	}
+	in := a.in("VI_1")
+	a.mute = true // what a sends is neither delivered nor recorded: only the loop's own work counts
+	if n := testing.AllocsPerRun(100, func() {
+		if a.r.sendAdvert(in, 200, netip.Addr{}) {
+			a.r.renewLeases(in)
+		}
+	}); n != 0 {
+		t.Errorf("an advert sent allocates %v times", n)
 	}
 }
