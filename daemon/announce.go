@@ -12,13 +12,13 @@ import (
 // garp_master_repeat rounds spaced by vrrp_garp_interval, a second burst
 // garp_master_delay later, and, with garp_master_refresh, a burst of
 // garp_master_refresh_repeat every refresh period while master. Sending
-// happens off the loop, on timers (time.AfterFunc): nothing waits between
+// happens off the loop, on timers (clock.AfterFunc): nothing waits between
 // rounds, so a hundred masters cost no goroutine (and no stack) each
 // during the seconds until garp_master_delay. Leaving Master stops the
 // schedule.
 func (r *runtime) announce(in *instance) {
 	in.stopAnnouncing()
-	a := &announcement{}
+	a := &announcement{clock: r.clock}
 	in.announcing = a
 	g := in.c.GARP
 	gap := r.cfg.Global.GARPInterval
@@ -62,9 +62,10 @@ func (r *runtime) announce(in *instance) {
 
 // announcement is one master's schedule of announcement rounds.
 type announcement struct {
+	clock   clock
 	mu      sync.Mutex
 	stopped bool
-	t       *time.Timer
+	t       stopper
 }
 
 // after runs f in d unless the schedule has stopped.
@@ -72,7 +73,7 @@ func (a *announcement) after(d time.Duration, f func()) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if !a.stopped {
-		a.t = time.AfterFunc(d, f)
+		a.t = a.clock.AfterFunc(d, f)
 	}
 }
 

@@ -70,7 +70,7 @@ func (b backend) Instance(name string) (api.Instance, error) {
 		if err != nil {
 			return api.Instance{}, err
 		}
-		return in.status(time.Now()), nil
+		return in.status(r.clock.Now()), nil
 	})
 	if err == nil {
 		sortConflicts(&in)
@@ -89,12 +89,12 @@ func (b backend) Promote(name string, d time.Duration) (api.Instance, error) {
 		}
 		var expires time.Time
 		if d > 0 {
-			expires = time.Now().Add(d)
+			expires = r.clock.Now().Add(d)
 		}
-		if err := r.promote(in, time.Now(), expires); err != nil {
+		if err := r.promote(in, r.clock.Now(), expires); err != nil {
 			return api.Instance{}, err
 		}
-		return in.status(time.Now()), nil
+		return in.status(r.clock.Now()), nil
 	}))
 }
 
@@ -107,7 +107,7 @@ func (b backend) ClearPromotion(name string) (api.Instance, error) {
 		if err := r.clearPromotion(in, false); err != nil {
 			return api.Instance{}, err
 		}
-		return in.status(time.Now()), nil
+		return in.status(r.clock.Now()), nil
 	}))
 }
 

@@ -163,8 +163,8 @@ func conflictEligible(in *instance, err error) bool {
 // still handled as usual: keepalived, outside vrrp_strict, also acts on
 // such adverts.
 func (r *runtime) checkConflict(in *instance, src netip.Addr, a *vrrp.Advertisement) {
-	r.addrs = a.AppendAddrs(r.addrs[:0])
-	theirs := watch.Advert{Version: a.Version, Interval: a.Interval, VIPs: r.addrs}
+	r.scratch.addrs = a.AppendAddrs(r.scratch.addrs[:0])
+	theirs := watch.Advert{Version: a.Version, Interval: a.Interval, VIPs: r.scratch.addrs}
 	if a.Version == vrrp.Version2 {
 		theirs.AuthType, theirs.AuthData = a.AuthType, a.AuthData
 	}
@@ -172,7 +172,7 @@ func (r *runtime) checkConflict(in *instance, src netip.Addr, a *vrrp.Advertisem
 	if m == 0 {
 		return
 	}
-	now := time.Now()
+	now := r.clock.Now()
 	t := in.conflicts
 	c, want := t.record(src, m, now)
 	if !want {
@@ -182,13 +182,13 @@ func (r *runtime) checkConflict(in *instance, src netip.Addr, a *vrrp.Advertisem
 		t.suppressed++
 		if !t.summaryArmed {
 			t.summaryArmed = true
-			time.AfterFunc(conflictSummaryEvery, func() { r.post(func(r *runtime) { r.conflictSummary(in) }) })
+			r.clock.AfterFunc(conflictSummaryEvery, func() { r.post(func(r *runtime) { r.conflictSummary(in) }) })
 		}
 		return
 	}
 	r.log.Warn("VRID conflict: another router advertises our VRID differently",
 		"instance", in.c.Name, "vrid", in.c.VRID, "interface", in.c.Interface, "source", src,
-		"differs_in", m.String(), "their_vips", addrList(r.addrs, conflictLogVIPs), "our_vips", addrList(in.advert, conflictLogVIPs),
+		"differs_in", m.String(), "their_vips", addrList(r.scratch.addrs, conflictLogVIPs), "our_vips", addrList(in.advert, conflictLogVIPs),
 		"their_version", int(a.Version), "their_interval", a.Interval, "packets_so_far", c.packets)
 }
 
@@ -205,7 +205,7 @@ func (r *runtime) conflictSummary(in *instance) {
 		"sources_tracked", len(t.bySrc), "sources_evicted", t.evicted, "packets_by_difference", countList(t.counts))
 	t.suppressed = 0
 	t.summaryArmed = true
-	time.AfterFunc(conflictSummaryEvery, func() { r.post(func(r *runtime) { r.conflictSummary(in) }) })
+	r.clock.AfterFunc(conflictSummaryEvery, func() { r.post(func(r *runtime) { r.conflictSummary(in) }) })
 }
 
 // mismatchReasons names the differences by pkg/watch's keys.

@@ -118,7 +118,7 @@ func countTakes(b *logBudget, at time.Time, max int) int {
 func floodRuntime(t *testing.T) (*runtime, *sock, *bytes.Buffer) {
 	t.Helper()
 	var logs bytes.Buffer
-	r := &runtime{log: slog.New(slog.NewTextHandler(&logs, nil)), drops: map[string]uint64{},
+	r := &runtime{log: slog.New(slog.NewTextHandler(&logs, nil)), drops: map[string]uint64{}, clock: realClock{},
 		events: make(chan event, 16), done: make(chan struct{})}
 	t.Cleanup(func() { close(r.done) })
 	s := &sock{family: 4, byVRID: map[uint8]*instance{}}

@@ -5,6 +5,7 @@ package daemon_test
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"net/netip"
 	"os"
@@ -20,10 +21,16 @@ import (
 	"github.com/hactl/hactl/pkg/netlab"
 )
 
-// hactlBin is the binary under test, built once by TestMain.
+// hactlBin is the binary under test, built once by TestMain; not in
+// -short mode, where every test that runs it skips (the loop tests need
+// no binary, no root and no Go toolchain).
 var hactlBin string
 
 func TestMain(m *testing.M) {
+	flag.Parse()
+	if testing.Short() {
+		os.Exit(m.Run())
+	}
 	dir, err := os.MkdirTemp("", "hactl-daemon-e2e-")
 	if err != nil {
 		panic(err)

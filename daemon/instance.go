@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/hactl/hactl/daemon/garp"
 	"github.com/hactl/hactl/daemon/track"
 	"github.com/hactl/hactl/daemon/vip"
 	"github.com/hactl/hactl/pkg/api"
@@ -34,14 +33,14 @@ type instance struct {
 	routes  []vip.Route
 	advert  []netip.Addr
 	lease   vip.Lifetime
-	garp    *garp.Announcer
+	garp    announcer
 	timers  map[vrrp.TimerKind]*timer
 	since   time.Time
 	holding bool
 	// lastRefresh is when the VIP leases were last renewed.
 	lastRefresh time.Time
 	promotion   *api.Promotion
-	promoTimer  *time.Timer
+	promoTimer  stopper
 	counters    api.Counters
 	tracker     trackState
 	refs        []track.Ref
@@ -63,6 +62,53 @@ type trackState struct {
 	fault    bool
 	ownFault bool
 	trackers []api.Tracker
+}
+
+// buildInstances builds the configured instances on their sockets, one
+// per interface and family, which listen opens (the kernel's in
+// openSockets, a fake segment's in the loop tests), and on one announcer
+// per interface from newAnnouncer.
+func (r *runtime) buildInstances(listen func(c *config.Instance, key sockKey) (*sock, error), newAnnouncer func(ifname string) announcer) error {
+	for _, c := range r.cfg.Instances {
+		fam := 4
+		if c.Family == config.FamilyIPv6 {
+			fam = 6
+		}
+		key := sockKey{c.Interface, fam}
+		s, ok := r.socks[key]
+		if !ok {
+			var err error
+			if s, err = listen(c, key); err != nil {
+				return err
+			}
+			r.socks[key] = s
+		}
+		if !c.Unicast && !s.joined[c.McastGroup] {
+			if err := s.conn.JoinGroup(c.McastGroup); err != nil {
+				return fmt.Errorf("%s: join %s on %s: %w", c.Name, c.McastGroup, c.Interface, err)
+			}
+			s.joined[c.McastGroup] = true
+		}
+		in, err := newInstance(c, s)
+		if err != nil {
+			return err
+		}
+		if other, dup := s.byVRID[uint8(c.VRID)]; dup {
+			return fmt.Errorf("%s: VRID %d on %s is also used by %s", c.Name, c.VRID, c.Interface, other.c.Name)
+		}
+		s.byVRID[uint8(c.VRID)] = in
+		// One announcer per interface, shared by its instances: each opens
+		// a packet socket (which the kernel hands every ARP on the link)
+		// and looks up the interface's addresses, which with one VIP per
+		// instance made a 100-instance start parse 100 address dumps.
+		if r.garps[c.Interface] == nil {
+			r.garps[c.Interface] = newAnnouncer(c.Interface)
+		}
+		in.garp = r.garps[c.Interface]
+		r.insts = append(r.insts, in)
+		r.byName[c.Name] = in
+	}
+	return nil
 }
 
 func newInstance(c *config.Instance, s *sock) (*instance, error) {

@@ -90,9 +90,9 @@ func (r *runtime) applyPromotion(in *instance, since, expires time.Time) {
 	}
 	in.promotion = &api.Promotion{Since: since, ExpiresAt: expires}
 	if !expires.IsZero() {
-		in.promoTimer = time.AfterFunc(time.Until(expires), func() {
+		in.promoTimer = r.clock.AfterFunc(expires.Sub(r.clock.Now()), func() {
 			r.post(func(r *runtime) {
-				if in.promotion != nil && !in.promotion.ExpiresAt.After(time.Now()) {
+				if in.promotion != nil && !in.promotion.ExpiresAt.After(r.clock.Now()) {
 					r.log.Info("promotion expired", "instance", in.c.Name)
 					// An expired promotion ends even when the file cannot
 					// be rewritten: a restart ignores an expired entry.
@@ -145,7 +145,7 @@ func (r *runtime) restorePromotions() {
 		switch {
 		case in == nil:
 			r.log.Warn("saved promotion for an instance no longer configured", "instance", name)
-		case !p.ExpiresAt.IsZero() && !p.ExpiresAt.After(time.Now()):
+		case !p.ExpiresAt.IsZero() && !p.ExpiresAt.After(r.clock.Now()):
 			r.log.Info("saved promotion expired while the daemon was down", "instance", name)
 		default:
 			r.log.Info("restoring promotion", "instance", name)

@@ -17,6 +17,12 @@ import (
 //     until no member has a fault of its own;
 //   - the group's notify scripts run when all members share a new state.
 
+// syncState is the loop's sync-group propagation.
+type syncState struct {
+	following bool                  // guards syncFollow against recursion
+	notified  map[string]vrrp.State // each group's last notified state
+}
+
 // members lists the instances of in's sync group other than in.
 func (r *runtime) members(in *instance) []*instance {
 	if in.c.SyncGroup == "" {
@@ -44,11 +50,11 @@ func (r *runtime) groupFault(in *instance) bool {
 
 // syncFollow makes the other members follow in's transition.
 func (r *runtime) syncFollow(in *instance, from, to vrrp.State) {
-	if in.c.SyncGroup == "" || r.syncing {
+	if in.c.SyncGroup == "" || r.sync.following {
 		return
 	}
-	r.syncing = true
-	defer func() { r.syncing = false }()
+	r.sync.following = true
+	defer func() { r.sync.following = false }()
 	for _, o := range r.members(in) {
 		switch {
 		case to == vrrp.Master && o.m.State() == vrrp.Backup:
@@ -71,10 +77,10 @@ func (r *runtime) notifyGroup(in *instance) {
 			return
 		}
 	}
-	if r.groupState[in.c.SyncGroup] == st {
+	if r.sync.notified[in.c.SyncGroup] == st {
 		return
 	}
-	r.groupState[in.c.SyncGroup] = st
+	r.sync.notified[in.c.SyncGroup] = st
 	if s, ok := notifyStateOf(st); ok {
 		r.notifier.Notify(notify.Change{Kind: notify.Group, Name: in.c.SyncGroup, State: s})
 	}

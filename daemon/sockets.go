@@ -1,0 +1,60 @@
+//go:build linux
+
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"time"
+
+	"github.com/hactl/hactl/daemon/garp"
+	"github.com/hactl/hactl/daemon/vrrpsock"
+	"github.com/hactl/hactl/pkg/config"
+)
+
+// openSockets opens one raw socket per interface and family (its reader
+// posting to the loop) and one announcer per interface, and builds the
+// instances on them (buildInstances).
+func (r *runtime) openSockets(ctx context.Context) error {
+	listen := func(c *config.Instance, key sockKey) (*sock, error) {
+		ifi, err := net.InterfaceByName(c.Interface)
+		if err != nil {
+			return nil, fmt.Errorf("%s: interface %s: %w", c.Name, c.Interface, err)
+		}
+		conn, err := vrrpsock.Listen(c.Interface, key.family)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", c.Name, err)
+		}
+		s := &sock{key: key, ifi: ifi, family: key.family, conn: conn, byVRID: map[uint8]*instance{}, joined: map[netip.Addr]bool{}}
+		go r.readLoop(ctx, s, conn)
+		return s, nil
+	}
+	return r.buildInstances(listen, func(ifname string) announcer { return garp.New(ifname, r.log) })
+}
+
+// readLoop reads one socket and posts every packet to the loop.
+func (r *runtime) readLoop(ctx context.Context, s *sock, conn *vrrpsock.Conn) {
+	buf := make([]byte, 65536)
+	for {
+		p, err := conn.ReadPacket(buf)
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				return
+			}
+			r.log.Warn("vrrp socket read", "interface", s.key.ifname, "err", err)
+			time.Sleep(10 * time.Millisecond)
+			continue
+		}
+		if d := uint64(p.QueueDrops); d > s.queueDrops.Load() {
+			s.queueDrops.Store(d) // only this goroutine stores
+		}
+		payload := append([]byte(nil), p.Payload...)
+		p.Payload = payload
+		if !r.post(func(r *runtime) { r.receive(s, p) }) {
+			return
+		}
+	}
+}
