@@ -1,5 +1,3 @@
-//go:build linux
-
 package daemon
 
 import (
@@ -295,6 +293,35 @@ func TestLoopReloadAppliesPriority(t *testing.T) {
 	}
 	a.reload(vrrpInstance("VI_1", 51, 200, "10.0.0.201"))
 	cl.advance(5 * time.Second)
+	wantStates(t, "VI_1", map[*node]vrrp.State{a: vrrp.Master, b: vrrp.Backup})
+}
+
+// TestLoopReloadPriorityMovesAutoLease: with advert_int 3 the automatic
+// lease depends on the priority (Master_Down_Interval's skew), so a
+// reload that changes the priority changes the lease too; the reload
+// applies both (it once refused the instance as changed beyond its
+// priority), and the held VIP gets the new lifetime at once.
+func TestLoopReloadPriorityMovesAutoLease(t *testing.T) {
+	cl, a, b := pair(t)
+	cl.neverTwoHolders(vipOf(51))
+	conf := func(prio int) string {
+		return strings.Replace(vrrpInstance("VI_1", 51, prio, "10.0.0.201", "version 3"), "advert_int 1", "advert_int 3", 1)
+	}
+	a.start(conf(250))
+	b.start(strings.Replace(vrrpInstance("VI_1", 51, 1, "10.0.0.202", "version 3"), "advert_int 1", "advert_int 3", 1))
+	cl.advance(15 * time.Second)
+	wantStates(t, "VI_1", map[*node]vrrp.State{a: vrrp.Master, b: vrrp.Backup})
+	before := a.in("VI_1").lease
+	a.reload(conf(20))
+	in := a.in("VI_1")
+	if st := in.status(cl.clock.Now()); st.BasePriority != 20 {
+		t.Errorf("after the reload the base priority is %d, want 20", st.BasePriority)
+	}
+	// 9 s + (256-250)x3/256 s + 2 s rounds to 12 s; at 20, 9 s + 2.77 s + 2 s to 14 s.
+	if time.Duration(before) != 12*time.Second || time.Duration(in.lease) != 14*time.Second {
+		t.Errorf("lease %v before and %v after the reload, want 12s and 14s", time.Duration(before), time.Duration(in.lease))
+	}
+	cl.advance(10 * time.Second)
 	wantStates(t, "VI_1", map[*node]vrrp.State{a: vrrp.Master, b: vrrp.Backup})
 }
 

@@ -1,5 +1,3 @@
-//go:build linux
-
 package daemon
 
 import (
@@ -16,6 +14,7 @@ import (
 	"github.com/hactl/hactl/daemon/notify"
 	"github.com/hactl/hactl/daemon/scripts"
 	"github.com/hactl/hactl/daemon/track"
+	"github.com/hactl/hactl/daemon/vip"
 	"github.com/hactl/hactl/pkg/api"
 	"github.com/hactl/hactl/pkg/config"
 )
@@ -255,6 +254,15 @@ func (r *runtime) apply(cfg *config.Config, runner *scripts.Runner, mon *track.M
 		if c.Priority != in.c.Priority {
 			r.log.Info("reload: priority changed", "instance", in.c.Name, "from", in.c.Priority, "to", c.Priority)
 		}
+		if c.VIPLease != in.c.VIPLease {
+			// The automatic lease follows the priority (Master_Down_Interval
+			// has its skew); a held VIP gets the new lifetime at once.
+			r.log.Info("reload: VIP lease changed", "instance", in.c.Name, "from", in.c.VIPLease, "to", c.VIPLease)
+			in.lease = vip.Lifetime(c.VIPLease)
+			if in.holding {
+				r.refreshVIPs(in)
+			}
+		}
 		in.c = c
 	}
 	added := 0
@@ -274,7 +282,7 @@ func (r *runtime) apply(cfg *config.Config, runner *scripts.Runner, mon *track.M
 		r.feedTrackers(in)
 	}
 	r.cfg = cfg
-	r.daemon.ReloadedAt, r.daemon.LastReloadError = time.Now(), ""
+	r.daemon.ReloadedAt, r.daemon.LastReloadError = r.clock.Now(), ""
 	r.writeState()
 }
 
@@ -294,7 +302,7 @@ func sameIdentity(a, b *config.Instance) bool {
 		slices.EqualFunc(a.UnicastPeers, b.UnicastPeers, func(x, y config.UnicastPeer) bool { return x.Addr == y.Addr }) &&
 		slices.EqualFunc(a.VIPs, b.VIPs, sameVIP) && slices.EqualFunc(a.ExcludedVIPs, b.ExcludedVIPs, sameVIP) &&
 		sameAuth(a.Auth, b.Auth) && a.Preempt == b.Preempt && a.PreemptDelay == b.PreemptDelay && a.Accept == b.Accept &&
-		a.VIPLease == b.VIPLease && (a.Priority == 255) == (b.Priority == 255)
+		(a.VIPLease == 0) == (b.VIPLease == 0) && (a.Priority == 255) == (b.Priority == 255)
 }
 
 func sameVIP(x, y config.VIP) bool {

@@ -1,10 +1,7 @@
-//go:build linux
-
 package daemon
 
 import (
 	"context"
-	"time"
 
 	"github.com/hactl/hactl/daemon/metrics"
 	"github.com/hactl/hactl/daemon/notify"
@@ -82,7 +79,7 @@ func (r *runtime) feedTrackers(in *instance) {
 			return
 		}
 		in.started = true
-		in.since = time.Now()
+		in.since = r.clock.Now()
 		r.step(in, vrrp.TrackersChanged(weight, fault))
 		r.step(in, vrrp.Startup())
 		if in.m.State() != vrrp.Master {
