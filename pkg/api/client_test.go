@@ -1,68 +1,28 @@
 package api
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/hactl/hactl/pkg/api/apitest"
 )
 
 // fakeSocket listens on a unix socket in a temporary directory and answers
-// every connection with serve, which gets the connection after the request
-// was read (nil request for servers that do not read one).
+// every connection with serve, after reading its request when readRequest
+// is set.
 func fakeSocket(t *testing.T, readRequest bool, serve func(c net.Conn)) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "hactl.sock")
-	ln, err := net.Listen("unix", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var conns []net.Conn
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				if readRequest {
-					if _, err := http.ReadRequest(bufio.NewReader(c)); err != nil {
-						return
-					}
-				}
-				serve(c)
-			}()
-		}
-	}()
+	apitest.Serve(t, path, readRequest, serve)
 	return path
 }
 
