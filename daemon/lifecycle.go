@@ -83,6 +83,9 @@ func (r *runtime) shutdown(srv *control.Server) {
 		}
 	}
 	r.stopStateWriter()
+	if r.fw.w != nil { // the removal the VIPs' removal pushed
+		r.fw.w.close()
+	}
 	statefile.Remove(r.stateFile)
 	r.log.Info("stopped")
 }
