@@ -31,6 +31,7 @@ table ip filter {
 `
 
 func acceptConf(mode string, prio int, vip netip.Prefix) string {
+	// version 3 for both families; advert_int 0.2 for a quick election.
 	return fmt.Sprintf(`vrrp_instance VI_1 {
     interface eth0
     virtual_router_id 61
@@ -52,13 +53,26 @@ func acceptConf(mode string, prio int, vip netip.Prefix) string {
 // stop, and a leftover of a crash is removed at start; with accept the ping is answered and nothing is installed; a
 // foreign table and chain are byte-identical in `nft list ruleset`
 // throughout.
+// Once over IPv4 (ARP), once over IPv6 (ND, through the table's
+// neighbor-discovery exception).
 func TestE2EFirewallNoAccept(t *testing.T) {
 	labtest.Require(t)
+	for _, family := range []string{"ipv4", "ipv6"} {
+		t.Run(family, func(t *testing.T) { testFirewall(t, family) })
+	}
+}
+
+func testFirewall(t *testing.T, family string) {
 	l := labtest.Up(t, netlab.Config{Nodes: 2})
 	n1, n2 := l.Node(1), l.Node(2)
 	b := l.Subnet4.Addr().As4()
 	b[3] += 120 // the nodes are .11 and .12, the operator .250
-	vip := netip.PrefixFrom(netip.AddrFrom4(b), l.Subnet4.Bits())
+	vip, ipf := netip.PrefixFrom(netip.AddrFrom4(b), l.Subnet4.Bits()), "-4"
+	if family == "ipv6" {
+		b6 := l.Subnet6.Addr().As16()
+		b6[15] += 0x20
+		vip, ipf = netip.PrefixFrom(netip.AddrFrom16(b6), l.Subnet6.Bits()), "-6"
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	nft := func(n *netlab.Host, args ...string) (string, error) {
@@ -90,7 +104,7 @@ func TestE2EFirewallNoAccept(t *testing.T) {
 	}
 	hasTable := func(n *netlab.Host) bool { _, err := nft(n, "list", "table", "inet", "hactl"); return err == nil }
 	pings := func() bool {
-		_, err := l.Operator.Run(ctx, "ping", "-n", "-c", "1", "-W", "1", vip.Addr().String())
+		_, err := l.Operator.Run(ctx, "ping", ipf, "-n", "-c", "1", "-W", "1", vip.Addr().String())
 		return err == nil
 	}
 	arpAnswers := func(n *netlab.Host) error {
@@ -99,13 +113,22 @@ func TestE2EFirewallNoAccept(t *testing.T) {
 			return err
 		}
 		mac := strings.TrimSpace(string(out))
-		neigh, _ := l.Operator.Run(ctx, "ip", "neigh", "show", vip.Addr().String(), "dev", "eth0")
+		neigh, _ := l.Operator.Run(ctx, "ip", ipf, "neigh", "show", vip.Addr().String(), "dev", "eth0")
 		if !strings.Contains(string(neigh), "lladdr "+mac) {
 			return fmt.Errorf("operator's neighbour entry for %s is %q, want lladdr %s (%s)", vip.Addr(), strings.TrimSpace(string(neigh)), mac, n.Name)
 		}
 		return nil
 	}
-	flushNeigh := func() { _, _ = l.Operator.Run(ctx, "ip", "neigh", "flush", "dev", "eth0") }
+	flushNeigh := func() { _, _ = l.Operator.Run(ctx, "ip", ipf, "neigh", "flush", "dev", "eth0") }
+	// An IPv6 VIP is tentative (DAD) for about a second and answers
+	// nothing meanwhile: a silent ping would prove nothing.
+	settled := func(n *netlab.Host) {
+		t.Helper()
+		pollFor(t, 5*time.Second, func() bool {
+			out, err := n.Run(ctx, "ip", ipf, "addr", "show", "dev", "eth0", "tentative")
+			return err == nil && !strings.Contains(string(out), vip.Addr().String()+"/")
+		}, n.Name+"'s VIP out of DAD")
+	}
 	h := newHolders(t, l.Nodes, vip)
 
 	// no_accept: node1 master, then node2 after node1 stops.
@@ -118,6 +141,7 @@ func TestE2EFirewallNoAccept(t *testing.T) {
 	if hasTable(n2) {
 		t.Error("the backup has a hactl table")
 	}
+	settled(n1)
 	flushNeigh()
 	if pings() {
 		t.Error("no_accept: the VIP answered a ping on node1")
@@ -133,6 +157,7 @@ func TestE2EFirewallNoAccept(t *testing.T) {
 		t.Fatal(err)
 	}
 	pollFor(t, 2*time.Second, func() bool { return hasTable(n2) }, "node2's hactl table")
+	settled(n2)
 	if rs, _ := nft(n1, "list", "ruleset"); rs != baseline[n1.Name] {
 		t.Errorf("node1 after stop: ruleset\n%s\nwant as before start\n%s", rs, baseline[n1.Name])
 	}
