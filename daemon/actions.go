@@ -21,6 +21,7 @@ func (r *runtime) perform(in *instance, a vrrp.Action) {
 			r.renewLeases(in)
 		}
 	case vrrp.ActionAddVIPs:
+		r.firewallAdd(in, a.Accept) // before the VIPs: nft runs off the loop
 		r.addVIPs(in)
 	case vrrp.ActionRemoveVIPs:
 		r.removeVIPs(in)
@@ -122,6 +123,7 @@ func (r *runtime) removeVIPs(in *instance) {
 	}
 	in.holding = false
 	in.stopAnnouncing()
+	r.firewallRemove(in)
 }
 
 // removeLeftovers deletes configured VIPs an earlier run left on the host.

@@ -79,6 +79,7 @@ func Run(ctx context.Context, opts Options) error {
 		return err
 	}
 	r.reloads.begin(r.mon, r.notifier)
+	r.fw.w = startFirewall(log, needsFirewall(r.insts))
 	r.startInstances()
 	_ = r.sd.Ready(fmt.Sprintf("%d VRRP instances", len(r.insts)))
 

@@ -83,6 +83,13 @@ func (r *runtime) shutdown(srv *control.Server) {
 		}
 	}
 	r.stopStateWriter()
+	if len(r.fw.drop) > 0 { // whatever is left: the table goes at a clean stop
+		r.fw.drop = nil
+		r.firewallSync()
+	}
+	if r.fw.w != nil {
+		r.fw.w.close() // applies the removal, bounded by nftTimeout
+	}
 	statefile.Remove(r.stateFile)
 	r.log.Info("stopped")
 }

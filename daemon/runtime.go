@@ -75,6 +75,7 @@ type runtime struct {
 	timers  timerQueue
 	state   stateWriter
 	sync    syncState
+	fw      fwState // no_accept's nftables table (firewall.go)
 	scratch scratch
 }
 

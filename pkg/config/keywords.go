@@ -116,7 +116,7 @@ func keywordTable() []Keyword {
 	add(CtxGlobal, impl, "", "router_id", "vrrp_version", "vrrp_mcast_group4", "vrrp_mcast_group6",
 		"script_user", "enable_script_security", "vrrp_garp_master_delay", "vrrp_garp_master_repeat",
 		"vrrp_garp_master_refresh", "vrrp_garp_master_refresh_repeat", "vrrp_garp_interval", "vrrp_gna_interval")
-	add(CtxGlobal, KeywordPartial, "hactl applies strict mode's configuration rules but installs no firewall rule: keepalived's strict mode implies no_accept and drops traffic to the VIPs of a non-owner master, hactl's VIPs accept traffic", "vrrp_strict")
+	add(CtxGlobal, KeywordPartial, "hactl applies strict mode's configuration rules and the no_accept it implies (traffic to a non-owner master's VIPs dropped in nftables table inet hactl); keepalived's strict rules about keywords hactl does not implement (use_vmac's MAC, vmac_xmit_base, vrrp_down_timer_adverts, vrrp_lower_prio_no_advert, vrrp_higher_prio_send_advert) have nothing to act on", "vrrp_strict")
 	add(CtxGlobal, ni, "keepalived sends gratuitous ARPs when a lower-priority advert arrives while master; hactl sends none then", "vrrp_garp_lower_prio_delay", "vrrp_garp_lower_prio_repeat")
 	add(CtxGlobal, ni, "keepalived waits this long after starting before running VRRP; hactl starts its instances at once", "vrrp_startup_delay")
 	add(CtxGlobal, KeywordHactl, "", "state_file", "control_socket", "notify_master_dir", "vip_lease")
@@ -145,14 +145,14 @@ func keywordTable() []Keyword {
 	add(CtxGlobal, ni, "keepalived changes the master-down timer's count of adverts; hactl uses RFC 5798's (3 adverts plus skew)", "vrrp_down_timer_adverts")
 	add(CtxGlobal, ni, "keepalived tunes extra gratuitous ARPs (minimal set, extra interfaces, VMAC interval); hactl sends the standard bursts only", "vrrp_min_garp", "vrrp_garp_extra_if", "vrrp_vmac_garp_intvl")
 	add(CtxGlobal, ni, "keepalived changes when a master sends adverts on lower/higher-priority adverts; hactl follows RFC 5798", "vrrp_lower_prio_no_advert", "vrrp_higher_prio_send_advert")
-	add(CtxGlobal, ni, "keepalived installs these firewall rules and sets (for no_accept and strict mode); hactl installs none", "nftables", "nftables_priority", "nftables_ifindex", "nftables_counters")
+	add(CtxGlobal, ni, "keepalived names its nftables table, sets its chains' priority, matches link-local VIPs by interface index, counts; hactl's no_accept table is always inet hactl, chains at priority -1, no counters", "nftables", "nftables_priority", "nftables_ifindex", "nftables_counters")
 	// Build-dependent: Debian's and Ubuntu's keepalived 2.2.7 is built
 	// with nftables and without iptables, and judges these as below; a
 	// build with iptables takes them silently. hactl follows the
 	// distributions' build, which is what keepalived -t says to a user of
 	// it.
-	corrected(CtxGlobal, "keepalived 2.2.7 as Debian and Ubuntu build it (without iptables) reports \"iptables not supported, using nftables instead\" and installs its nftables rules (table keepalived) instead; a build with iptables installs iptables rules; hactl installs no firewall rule either way", "vrrp_iptables")
-	corrected(CtxGlobal, "keepalived 2.2.7 as Debian and Ubuntu build it (without iptables) does not know this keyword: it reports an unknown keyword and skips the line; a build with iptables and ipset uses ipsets for its iptables rules; hactl installs no firewall rule either way", "vrrp_ipsets")
+	corrected(CtxGlobal, "keepalived 2.2.7 as Debian and Ubuntu build it (without iptables) reports \"iptables not supported, using nftables instead\" and installs its nftables rules (table keepalived) instead; a build with iptables installs iptables rules; hactl installs its own nftables table (inet hactl, for no_accept) either way", "vrrp_iptables")
+	corrected(CtxGlobal, "keepalived 2.2.7 as Debian and Ubuntu build it (without iptables) does not know this keyword: it reports an unknown keyword and skips the line; a build with iptables and ipset uses ipsets for its iptables rules; hactl installs its own nftables table (inet hactl, for no_accept) either way", "vrrp_ipsets")
 	// hactl always drops unicast adverts from a source that is not a peer,
 	// and never checks the addresses an advert lists: what these ask for.
 	add(CtxGlobal, impl, "", "vrrp_check_unicast_src", "vrrp_skip_check_adv_addr")
@@ -173,8 +173,8 @@ func keywordTable() []Keyword {
 		"track_interface", "track_script", "track_file", "dont_track_primary", "notify_master", "notify_backup",
 		"notify_fault", "notify_stop", "notify", "garp_master_delay", "garp_master_repeat", "garp_master_refresh",
 		"garp_master_refresh_repeat")
-	add(CtxInstance, ni, "keepalived drops traffic to the VIPs while master unless it owns them (priority 255); hactl's VIPs accept traffic", "no_accept")
-	add(CtxInstance, KeywordPartial, "hactl applies strict mode's configuration rules but installs no firewall rule: keepalived's strict mode implies no_accept and drops traffic to the VIPs of a non-owner master, hactl's VIPs accept traffic", "strict_mode")
+	add(CtxInstance, impl, "", "no_accept")
+	add(CtxInstance, KeywordPartial, "hactl applies strict mode's configuration rules and the no_accept it implies (traffic to a non-owner master's VIPs dropped in nftables table inet hactl); keepalived's strict rules about keywords hactl does not implement (use_vmac's MAC, vmac_xmit_base, vrrp_down_timer_adverts, vrrp_lower_prio_no_advert, vrrp_higher_prio_send_advert) have nothing to act on", "strict_mode")
 	add(CtxInstance, ni, "keepalived sends gratuitous ARPs when a lower-priority advert arrives while master; hactl sends none then", "garp_lower_prio_delay", "garp_lower_prio_repeat")
 	add(CtxInstance, ni, "keepalived creates a macvlan interface with the virtual router MAC 00:00:5e:00:01:VRID and puts the VIPs on it; hactl adds the VIPs to the interface itself, with the interface's own MAC", "use_vmac", "use_vmac_addr", "vmac_xmit_base")
 	add(CtxInstance, ni, "keepalived puts the VIPs on an ipvlan interface; hactl adds them to the interface itself", "use_ipvlan")
