@@ -49,6 +49,11 @@ type instance struct {
 	started bool
 	// announcing is the current schedule of announcement rounds.
 	announcing *announcement
+	// lowerPrio are the re-announcements after lower-priority adverts
+	// (reannounce): a burst runs until lowerBurstEnd, a delayed one
+	// waits until lowerLaterAt.
+	lowerPrio                   *announcement
+	lowerBurstEnd, lowerLaterAt time.Time
 	// ours is our own advert as hactl watch compares adverts; conflicts
 	// are the sources that advertise our VRID differently.
 	ours      watch.Advert
