@@ -100,6 +100,23 @@ func TestLoopLowerPriorityReannounce(t *testing.T) {
 			t.Errorf("rounds after the default delay: %d, want 10", got)
 		}
 	})
+	t.Run("sync group", func(t *testing.T) {
+		// keepalived re-announces for every member of the group: VI_2
+		// (VRID 52, on the same announcer) heard nothing itself.
+		cl := newCluster(t)
+		a := cl.addNode("a", "10.0.0.201")
+		a.start(syncConf("10.0.0.201", 200, 200, ""))
+		cl.advance(20 * time.Second)
+		if a.state("VI_1") != vrrp.Master || a.state("VI_2") != vrrp.Master {
+			t.Fatal("the group is not master")
+		}
+		base := a.garp.rounds
+		a.inject(t, "eth0", other, lower(t, 50))
+		cl.advance(100 * time.Millisecond)
+		if got := a.garp.rounds - base; got != 10 {
+			t.Errorf("rounds at once for the group: %d, want 5 for each member", got)
+		}
+	})
 	t.Run("off", func(t *testing.T) {
 		cl, a := steady(t, "garp_lower_prio_repeat 0")
 		base := a.garp.rounds
