@@ -19,13 +19,30 @@ func (r *runtime) announce(in *instance) {
 	a := &announcement{clock: r.clock}
 	in.announcing = a
 	g := in.c.GARP
-	gap := r.cfg.Global.GARPInterval
-	if in.c.Family == "inet6" {
-		gap = r.cfg.Global.GNAInterval
+	burst := r.burst(in, a)
+	var refresh func()
+	refresh = func() {
+		if g.MasterRefresh > 0 {
+			a.after(g.MasterRefresh, func() { burst(g.MasterRefreshRepeat, refresh) })
+		}
 	}
+	second := func() {
+		if g.MasterDelay > 0 {
+			a.after(g.MasterDelay, func() { burst(g.MasterRepeat, refresh) })
+			return
+		}
+		refresh()
+	}
+	a.after(0, func() { burst(g.MasterRepeat, second) })
+}
+
+// burst returns a function that sends n announcement rounds (at least one)
+// of in's VIPs on schedule a, vrrp_garp_interval (vrrp_gna_interval for
+// IPv6) apart, then runs then.
+func (r *runtime) burst(in *instance, a *announcement) func(n int, then func()) {
+	gap := r.announceGap(in)
 	addrs := in.advertAndExcluded()
-	// burst sends n rounds gap apart, then runs then.
-	burst := func(n int, then func()) {
+	return func(n int, then func()) {
 		var round func(i int)
 		round = func(i int) {
 			if !a.live() {
@@ -42,20 +59,46 @@ func (r *runtime) announce(in *instance) {
 		}
 		round(0)
 	}
-	var refresh func()
-	refresh = func() {
-		if g.MasterRefresh > 0 {
-			a.after(g.MasterRefresh, func() { burst(g.MasterRefreshRepeat, refresh) })
-		}
+}
+
+func (r *runtime) announceGap(in *instance) time.Duration {
+	if in.c.Family == "inet6" {
+		return r.cfg.Global.GNAInterval
 	}
-	second := func() {
-		if g.MasterDelay > 0 {
-			a.after(g.MasterDelay, func() { burst(g.MasterRepeat, refresh) })
-			return
-		}
-		refresh()
+	return r.cfg.Global.GARPInterval
+}
+
+// reannounce is keepalived's answer to a lower-priority advert heard while
+// master (vrrp.c, vrrp_state_master_rx, 2.2.7): garp_lower_prio_repeat
+// rounds at once and, with garp_lower_prio_delay, as many again that much
+// later (both default to the garp_master_* values; 0 under strict mode).
+// The loop calls it only when the machine answered that advert, which
+// pkg/vrrp spaces by a tenth of the interval (answerDue), and bounds it
+// further: a burst already running is not started again, and at most one
+// delayed burst waits, so a flood of lower-priority adverts costs at most
+// one burst per spacing and one delayed burst per delay, where keepalived
+// queues a burst and a timer for every advert.
+func (r *runtime) reannounce(in *instance) {
+	g := in.c.GARP
+	if g.LowerPrioRepeat <= 0 || !in.holding {
+		return
 	}
-	a.after(0, func() { burst(g.MasterRepeat, second) })
+	a := in.lowerPrio
+	if a == nil || !a.live() {
+		a = &announcement{clock: r.clock}
+		in.lowerPrio = a
+		in.lowerBurstEnd, in.lowerLaterAt = time.Time{}, time.Time{}
+	}
+	burst := r.burst(in, a)
+	now := r.clock.Now()
+	if !now.Before(in.lowerBurstEnd) {
+		in.lowerBurstEnd = now.Add(time.Duration(g.LowerPrioRepeat-1)*r.announceGap(in) + time.Nanosecond)
+		a.after(0, func() { burst(g.LowerPrioRepeat, nil) })
+	}
+	if g.LowerPrioDelay > 0 && !now.Before(in.lowerLaterAt) {
+		in.lowerLaterAt = now.Add(g.LowerPrioDelay)
+		a.after(g.LowerPrioDelay, func() { burst(g.LowerPrioRepeat, nil) })
+	}
 }
 
 // announcement is one master's schedule of announcement rounds.
@@ -94,6 +137,10 @@ func (in *instance) stopAnnouncing() {
 	if in.announcing != nil {
 		in.announcing.stop()
 		in.announcing = nil
+	}
+	if in.lowerPrio != nil {
+		in.lowerPrio.stop()
+		in.lowerPrio = nil
 	}
 }
 

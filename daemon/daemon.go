@@ -70,6 +70,10 @@ func Run(ctx context.Context, opts Options) error {
 		return err
 	}
 	defer r.closeSockets()
+	// A VIP deleted by hand while master comes back at once (vipwatch.go).
+	if err := r.watchVIPs(readCtx); err != nil {
+		log.Warn("address events unavailable: a VIP deleted by hand comes back only at the next lease renewal", "err", err)
+	}
 
 	if srv, err = r.serveControl(socketPath); err != nil {
 		return err

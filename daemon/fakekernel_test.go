@@ -102,6 +102,15 @@ func (n *node) boot(conf string) *runtime {
 	r.metrics = metrics.New(metrics.Options{Log: log})
 	r.daemon = api.Daemon{Name: "hactl", Hostname: n.name, StartedAt: r.start, ConfigFile: "keepalived.conf"}
 	r.vips = n.vips
+	// The kernel's address events: every deletion reaches the loop, our
+	// own too (dropped, never blocking, if the loop's queue is full).
+	n.vips.gone = func(v vip.VIP) {
+		g := addrGone{addr: v.Prefix.Addr(), dev: v.Dev, at: n.cl.clock.Now()}
+		select {
+		case r.events <- func(r *runtime) { r.vipGone(g) }:
+		default:
+		}
+	}
 	n.conns = map[sockKey]*fakeConn{}
 	listen := func(c *config.Instance, key sockKey) (*sock, error) {
 		fc := &fakeConn{n: n, key: key, joined: map[netip.Addr]bool{}}
@@ -294,6 +303,9 @@ type fakeVIPs struct {
 	added     int
 	refreshed int
 	removed   int
+	// gone, when set, is told of every address removed (the kernel's
+	// RTM_DELADDR), by the daemon or by hand (delByHand).
+	gone func(vip.VIP)
 }
 
 func newFakeVIPs(c *fakeClock) *fakeVIPs {
@@ -325,7 +337,20 @@ func (f *fakeVIPs) Refresh(v vip.VIP, lease vip.Lifetime) error {
 	f.put(v, lease)
 	return nil
 }
-func (f *fakeVIPs) Remove(v vip.VIP) error { f.removed++; delete(f.addrs, vipKey(v)); return nil }
+func (f *fakeVIPs) Remove(v vip.VIP) error { f.removed++; f.del(v); return nil }
+
+func (f *fakeVIPs) del(v vip.VIP) {
+	if _, ok := f.addrs[vipKey(v)]; !ok {
+		return
+	}
+	delete(f.addrs, vipKey(v))
+	if f.gone != nil {
+		f.gone(v)
+	}
+}
+
+// delByHand deletes v as an operator's ip addr del does.
+func (f *fakeVIPs) delByHand(v vip.VIP) { f.del(v) }
 func (f *fakeVIPs) Present(v vip.VIP) (bool, int, error) {
 	f.expire()
 	_, ok := f.addrs[vipKey(v)]

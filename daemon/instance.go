@@ -40,12 +40,20 @@ type instance struct {
 	promotion   *api.Promotion
 	promoTimer  stopper
 	counters    api.Counters
-	tracker     trackState
-	refs        []track.Ref
+	// lastVIPDeleted is when a VIP was last deleted by hand while master
+	// (and restored: vipwatch.go).
+	lastVIPDeleted *time.Time
+	tracker        trackState
+	refs           []track.Ref
 	// started: Startup has been stepped (trackers permitting).
 	started bool
 	// announcing is the current schedule of announcement rounds.
 	announcing *announcement
+	// lowerPrio are the re-announcements after lower-priority adverts
+	// (reannounce): a burst runs until lowerBurstEnd, a delayed one
+	// waits until lowerLaterAt.
+	lowerPrio                   *announcement
+	lowerBurstEnd, lowerLaterAt time.Time
 	// ours is our own advert as hactl watch compares adverts; conflicts
 	// are the sources that advertise our VRID differently.
 	ours      watch.Advert
@@ -248,7 +256,7 @@ func (in *instance) status(now time.Time) api.Instance {
 		State: apiState(st.State), Since: in.since, BasePriority: in.c.Priority, EffectivePriority: int(st.EffectivePriority),
 		AdvertIntervalMS: in.c.AdvertInt.Milliseconds(), Preempt: in.c.Preempt, Holding: in.holding,
 		LeaseSeconds: int(time.Duration(in.lease) / time.Second), Promotion: in.promotion, Trackers: in.tracker.trackers,
-		SyncGroup: in.c.SyncGroup, Counters: in.counters, VIPs: []string{},
+		SyncGroup: in.c.SyncGroup, Counters: in.counters, VIPs: []string{}, LastVIPDeleted: in.lastVIPDeleted,
 	}
 	if out.Trackers == nil {
 		out.Trackers = []api.Tracker{}

@@ -65,6 +65,8 @@ var (
 		"When the instance entered its current state, Unix time.")
 	descLease = desc("hactl_vrrp_vip_lease_refreshes_total",
 		"Renewals of the instance's VIP kernel leases while master.")
+	descRestored = desc("hactl_vrrp_vips_restored_total",
+		"VIPs deleted from the host by someone else (ip addr del) while the instance was master, and added back at once.")
 	descLeaseSecs = desc("hactl_vrrp_vip_lease_seconds",
 		"Lifetime given to the instance's VIPs; 0 means permanent addresses.")
 	descHeld = desc("hactl_vrrp_vip_held",
@@ -93,7 +95,7 @@ var (
 
 var snapshotDescs = []*prometheus.Desc{descUp, descBuild, descReloadOK, descReloadTime, descDrops,
 	descState, descBasePrio, descEffPrio, descSent, descRcvd, descTransitions, descReleased, descSince,
-	descLease, descLeaseSecs, descHeld, descInstDrops, descPromoted, descTracker, descTrackerWeight, descConflicts,
+	descLease, descRestored, descLeaseSecs, descHeld, descInstDrops, descPromoted, descTracker, descTrackerWeight, descConflicts,
 	descConflictSources, descConflictEvicted, descSockOtherVRID, descSockKernelDrops}
 
 // snapshotCollector exports a status snapshot joined with the pushed
@@ -192,6 +194,7 @@ func collectInstance(ch chan<- prometheus.Metric, in api.Instance, p pushed) {
 		ch <- gauge(descSince, unixSeconds(in.Since), id...)
 	}
 	ch <- counter(descLease, float64(p.leaseRefreshes), id...)
+	ch <- counter(descRestored, float64(in.Counters.VIPsRestored), id...)
 	ch <- gauge(descLeaseSecs, float64(in.LeaseSeconds), id...)
 	for _, a := range vipAddrs(in.VIPs) {
 		ch <- gauge(descHeld, boolf(in.Holding), with(a)...)

@@ -92,6 +92,10 @@ type Instance struct {
 	Holding bool     `json:"holding"`
 	// LeaseSeconds is the VIPs' kernel lifetime; 0 means permanent.
 	LeaseSeconds int `json:"lease_seconds"`
+	// LastVIPDeleted is when a VIP was last deleted from the host by
+	// someone else while this node was master (the daemon added it back:
+	// Counters.VIPsRestored); absent when that never happened.
+	LastVIPDeleted *time.Time `json:"last_vip_deleted,omitempty"`
 	// Master is the master this instance last heard (or itself).
 	Master    *Peer      `json:"master,omitempty"`
 	Promotion *Promotion `json:"promotion,omitempty"`
@@ -147,6 +151,9 @@ type Counters struct {
 	AdvertsReceived uint64 `json:"adverts_received"`
 	BecameMaster    uint64 `json:"became_master"`
 	Dropped         uint64 `json:"dropped"`
+	// VIPsRestored counts VIPs deleted from the host by someone else
+	// while this node was master, and added back at once.
+	VIPsRestored uint64 `json:"vips_restored"`
 }
 
 // PromoteRequest is the body of POST /v1/instances/NAME/promote. An empty

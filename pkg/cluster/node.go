@@ -102,6 +102,11 @@ type Instance struct {
 	// Conflicts are other routers advertising this VRID differently, as
 	// the hactl daemon heard them (hactl only).
 	Conflicts []api.Conflict `json:"conflicts,omitempty"`
+	// VIPsRestored counts the VIPs deleted by someone else while master
+	// that the hactl daemon added back; LastVIPDeleted is when the last
+	// went (hactl only; absent when none).
+	VIPsRestored   uint64     `json:"vips_restored,omitempty"`
+	LastVIPDeleted *time.Time `json:"last_vip_deleted,omitempty"`
 
 	// Preempt says whether a higher-priority backup takes mastership
 	// from a lower-priority master (nil when unknown). Not in the JSON
@@ -146,7 +151,7 @@ func fromAPI(in api.Instance) Instance {
 		Name: in.Name, Interface: in.Interface, VRID: in.VRID, State: in.State, Since: in.Since,
 		BasePriority: in.BasePriority, EffectivePriority: in.EffectivePriority,
 		Promotion: in.Promotion, FailingTrackers: []string{}, VIPs: []netip.Prefix{}, Held: []netip.Addr{},
-		Conflicts: in.Conflicts,
+		Conflicts: in.Conflicts, VIPsRestored: in.Counters.VIPsRestored, LastVIPDeleted: in.LastVIPDeleted,
 	}
 	lease := in.LeaseSeconds
 	out.LeaseSeconds = &lease

@@ -503,8 +503,8 @@ func TestCompatSilentKeywordsWarned(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, kw := range []string{"use_vmac", "garp_lower_prio_delay", "garp_lower_prio_repeat",
-		"vrrp_garp_lower_prio_delay", "vrrp_garp_lower_prio_repeat", "vrrp_startup_delay",
+	// garp_lower_prio_* and no_accept are implemented since issue 16 (no warning).
+	for _, kw := range []string{"use_vmac", "vrrp_startup_delay",
 		"unicast_peer option min_ttl", "unicast_peer option max_ttl",
 		"virtual_ipaddress option preferred_lft", "virtual_ipaddress option -nodad",
 		"virtual_ipaddress option noprefixroute", "virtual_ipaddress option home",

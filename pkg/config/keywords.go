@@ -115,9 +115,9 @@ func keywordTable() []Keyword {
 	// global_defs.
 	add(CtxGlobal, impl, "", "router_id", "vrrp_version", "vrrp_mcast_group4", "vrrp_mcast_group6",
 		"script_user", "enable_script_security", "vrrp_garp_master_delay", "vrrp_garp_master_repeat",
-		"vrrp_garp_master_refresh", "vrrp_garp_master_refresh_repeat", "vrrp_garp_interval", "vrrp_gna_interval")
+		"vrrp_garp_master_refresh", "vrrp_garp_master_refresh_repeat", "vrrp_garp_interval", "vrrp_gna_interval",
+		"vrrp_garp_lower_prio_delay", "vrrp_garp_lower_prio_repeat")
 	add(CtxGlobal, KeywordPartial, "hactl applies strict mode's configuration rules and the no_accept it implies (traffic to a non-owner master's VIPs dropped in nftables table inet hactl); keepalived's strict rules about keywords hactl does not implement (use_vmac's MAC, vmac_xmit_base, vrrp_down_timer_adverts, vrrp_lower_prio_no_advert, vrrp_higher_prio_send_advert) have nothing to act on", "vrrp_strict")
-	add(CtxGlobal, ni, "keepalived sends gratuitous ARPs when a lower-priority advert arrives while master; hactl sends none then", "vrrp_garp_lower_prio_delay", "vrrp_garp_lower_prio_repeat")
 	add(CtxGlobal, ni, "keepalived waits this long after starting before running VRRP; hactl starts its instances at once", "vrrp_startup_delay")
 	add(CtxGlobal, KeywordHactl, "", "state_file", "control_socket", "notify_master_dir", "vip_lease")
 	add(CtxGlobal, ign, mail, "notification_email_from", "smtp_server", "smtp_helo_name", "smtp_connect_timeout",
@@ -172,10 +172,9 @@ func keywordTable() []Keyword {
 		"unicast_peer", "authentication", "virtual_ipaddress", "virtual_ipaddress_excluded", "virtual_routes",
 		"track_interface", "track_script", "track_file", "dont_track_primary", "notify_master", "notify_backup",
 		"notify_fault", "notify_stop", "notify", "garp_master_delay", "garp_master_repeat", "garp_master_refresh",
-		"garp_master_refresh_repeat")
+		"garp_master_refresh_repeat", "garp_lower_prio_delay", "garp_lower_prio_repeat")
 	add(CtxInstance, impl, "", "no_accept")
 	add(CtxInstance, KeywordPartial, "hactl applies strict mode's configuration rules and the no_accept it implies (traffic to a non-owner master's VIPs dropped in nftables table inet hactl); keepalived's strict rules about keywords hactl does not implement (use_vmac's MAC, vmac_xmit_base, vrrp_down_timer_adverts, vrrp_lower_prio_no_advert, vrrp_higher_prio_send_advert) have nothing to act on", "strict_mode")
-	add(CtxInstance, ni, "keepalived sends gratuitous ARPs when a lower-priority advert arrives while master; hactl sends none then", "garp_lower_prio_delay", "garp_lower_prio_repeat")
 	add(CtxInstance, ni, "keepalived creates a macvlan interface with the virtual router MAC 00:00:5e:00:01:VRID and puts the VIPs on it; hactl adds the VIPs to the interface itself, with the interface's own MAC", "use_vmac", "use_vmac_addr", "vmac_xmit_base")
 	add(CtxInstance, ni, "keepalived puts the VIPs on an ipvlan interface; hactl adds them to the interface itself", "use_ipvlan")
 	add(CtxInstance, ni, "keepalived goes to FAULT when a unicast instance has no peer; hactl runs it", "unicast_fault_no_peer")
