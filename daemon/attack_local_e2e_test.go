@@ -5,10 +5,8 @@ package daemon_test
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -24,6 +22,7 @@ import (
 
 	"github.com/hactl/hactl/pkg/api"
 	"github.com/hactl/hactl/pkg/netlab"
+	"github.com/hactl/hactl/pkg/netlab/flood"
 	"github.com/hactl/hactl/pkg/netlab/labtest"
 )
 
@@ -40,50 +39,10 @@ func init() {
 		return
 	}
 	n, _ := strconv.Atoi(os.Getenv("HACTL_DAEMON_TEST_FLOOD_N"))
-	open, dialed := floodConns(sock, n, 5*time.Second)
+	open, dialed := flood.Conns(sock, n, 5*time.Second)
 	fmt.Printf("open=%d dialed=%d\n", len(open), dialed)
 	io.Copy(io.Discard, os.Stdin)
 	os.Exit(0)
-}
-
-// floodConns dials up to n connections within limit (stopping at its own
-// descriptor limit) and returns those still open a moment later.
-func floodConns(sock string, n int, limit time.Duration) ([]net.Conn, int) {
-	var conns []net.Conn
-	deadline := time.Now().Add(limit)
-	for i := 0; i < n && time.Now().Before(deadline); i++ {
-		c, err := net.DialTimeout("unix", sock, 100*time.Millisecond)
-		if errors.Is(err, syscall.EMFILE) {
-			break
-		}
-		if err == nil {
-			conns = append(conns, c)
-		}
-	}
-	time.Sleep(300 * time.Millisecond)
-	var (
-		mu   sync.Mutex
-		open []net.Conn
-		wg   sync.WaitGroup
-	)
-	for _, c := range conns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
-			var b [1]byte
-			if _, err := c.Read(b[:]); errors.Is(err, os.ErrDeadlineExceeded) {
-				c.SetReadDeadline(time.Time{})
-				mu.Lock()
-				open = append(open, c)
-				mu.Unlock()
-				return
-			}
-			c.Close()
-		}()
-	}
-	wg.Wait()
-	return open, len(conns)
 }
 
 // floodAs runs the flooding client as uid:gid with descriptors for n

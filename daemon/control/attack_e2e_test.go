@@ -5,10 +5,8 @@ package control
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,6 +18,7 @@ import (
 	"time"
 
 	"github.com/hactl/hactl/pkg/api"
+	"github.com/hactl/hactl/pkg/netlab/flood"
 	"github.com/hactl/hactl/pkg/netlab/labtest"
 )
 
@@ -32,51 +31,10 @@ func init() {
 		return
 	}
 	n, _ := strconv.Atoi(os.Getenv("HACTL_CONTROL_TEST_FLOOD_N"))
-	open, dialed := flood(sock, n, 5*time.Second)
+	open, dialed := flood.Conns(sock, n, 5*time.Second)
 	fmt.Printf("open=%d dialed=%d\n", len(open), dialed)
 	io.Copy(io.Discard, os.Stdin)
 	os.Exit(0)
-}
-
-// flood opens up to n connections to sock within limit, then returns the
-// ones the server has not closed after a moment, and how many it dialed.
-func flood(sock string, n int, limit time.Duration) ([]net.Conn, int) {
-	var conns []net.Conn
-	deadline := time.Now().Add(limit)
-	for i := 0; i < n && time.Now().Before(deadline); i++ {
-		c, err := net.DialTimeout("unix", sock, 200*time.Millisecond)
-		if err != nil {
-			if errors.Is(err, syscall.EMFILE) {
-				break // the flooder's own descriptors
-			}
-			continue
-		}
-		conns = append(conns, c)
-	}
-	time.Sleep(300 * time.Millisecond) // the server closes the refused ones at once
-	var (
-		mu   sync.Mutex
-		open []net.Conn
-		wg   sync.WaitGroup
-	)
-	for _, c := range conns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
-			var b [1]byte
-			if _, err := c.Read(b[:]); errors.Is(err, os.ErrDeadlineExceeded) {
-				c.SetReadDeadline(time.Time{})
-				mu.Lock()
-				open = append(open, c)
-				mu.Unlock()
-				return
-			}
-			c.Close()
-		}()
-	}
-	wg.Wait()
-	return open, len(conns)
 }
 
 // flooder runs the flooding client as uid/gid and waits for its count;
