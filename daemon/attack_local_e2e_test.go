@@ -113,28 +113,7 @@ func sharedCopy(t *testing.T, src string) string {
 // front of the daemon (a wrapper such as unshare), when wrap is set.
 func startDaemonArgs(t *testing.T, n *netlab.Host, conf string, wrap func(daemonArgv []string) []string, extra ...string) *daemonProc {
 	t.Helper()
-	path := filepath.Join(n.Dir, "hactl.conf")
-	write(t, path, conf, 0o644)
-	argv := append([]string{hactlBin, "daemon", "-v", "-f", path, "--socket", n.Socket(), "--pid-file", filepath.Join(n.Dir, "hactl.pid")}, extra...)
-	if !contains(extra, "--state-file") {
-		argv = append(argv, "--state-file", filepath.Join(n.Dir, "state"))
-	}
-	if wrap != nil {
-		argv = wrap(argv)
-	}
-	p, err := n.Start("daemon", argv...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := &daemonProc{Proc: p, node: n, conf: path}
-	t.Cleanup(func() {
-		d.Stop(3 * time.Second)
-		if t.Failed() {
-			b, _ := os.ReadFile(p.Log)
-			t.Logf("%s daemon log:\n%s", n.Name, lastLines(string(b), 40))
-		}
-	})
-	return d
+	return launchDaemon(t, n, conf, true, wrap, extra...)
 }
 
 // daemonPID waits for the node's pid file.

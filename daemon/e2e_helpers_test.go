@@ -53,15 +53,36 @@ type daemonProc struct {
 }
 
 // startDaemon writes conf into the node's directory and starts hactl
-// daemon there with the node's own state file, socket and pid file.
+// daemon there (-v) with the node's own state file, socket and pid file.
 func startDaemon(t *testing.T, n *netlab.Host, conf string) *daemonProc {
+	t.Helper()
+	return launchDaemon(t, n, conf, true, nil)
+}
+
+// launchDaemon is startDaemon's work: verbose adds -v; extra flags go
+// after the node's own paths (an extra --state-file replaces the node's);
+// wrap, when set, may change the whole argv (to run it under unshare, say).
+// The cleanup stops the daemon and, when the test failed, logs the last
+// lines of its log.
+func launchDaemon(t *testing.T, n *netlab.Host, conf string, verbose bool, wrap func(argv []string) []string, extra ...string) *daemonProc {
 	t.Helper()
 	path := filepath.Join(n.Dir, "hactl.conf")
 	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	p, err := n.Start("daemon", hactlBin, "daemon", "-v", "-f", path,
-		"--state-file", filepath.Join(n.Dir, "state"), "--socket", n.Socket(), "--pid-file", filepath.Join(n.Dir, "hactl.pid"))
+	argv := []string{hactlBin, "daemon"}
+	if verbose {
+		argv = append(argv, "-v")
+	}
+	argv = append(argv, "-f", path, "--socket", n.Socket(), "--pid-file", filepath.Join(n.Dir, "hactl.pid"))
+	argv = append(argv, extra...)
+	if !contains(extra, "--state-file") {
+		argv = append(argv, "--state-file", filepath.Join(n.Dir, "state"))
+	}
+	if wrap != nil {
+		argv = wrap(argv)
+	}
+	p, err := n.Start("daemon", argv...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,24 +205,7 @@ func status(t *testing.T, n *netlab.Host) *api.Status {
 // operator's log would (INFO and up), for tests that measure its growth.
 func startDaemonQuiet(t *testing.T, n *netlab.Host, conf string) *daemonProc {
 	t.Helper()
-	path := filepath.Join(n.Dir, "hactl.conf")
-	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	p, err := n.Start("daemon", hactlBin, "daemon", "-f", path,
-		"--state-file", filepath.Join(n.Dir, "state"), "--socket", n.Socket(), "--pid-file", filepath.Join(n.Dir, "hactl.pid"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := &daemonProc{Proc: p, node: n, conf: path}
-	t.Cleanup(func() {
-		d.Stop(3 * time.Second)
-		if t.Failed() {
-			b, _ := os.ReadFile(p.Log)
-			t.Logf("%s daemon log:\n%s", n.Name, lastLines(string(b), 40))
-		}
-	})
-	return d
+	return launchDaemon(t, n, conf, false, nil)
 }
 
 // procSample is a process's resident memory and CPU time at one moment.
