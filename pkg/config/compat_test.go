@@ -2,8 +2,6 @@ package config
 
 import (
 	"bufio"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -188,26 +186,12 @@ func hactlBinary(t *testing.T) string {
 // test ends. The root namespace is not touched.
 func compatNS(t *testing.T) string {
 	t.Helper()
-	var rnd [4]byte
-	if _, err := rand.Read(rnd[:]); err != nil {
-		t.Fatal(err)
-	}
-	ns := "hcompat-" + hex.EncodeToString(rnd[:])
-	run := func(args ...string) {
-		t.Helper()
-		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
-			t.Fatalf("ip %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-	}
-	run("netns", "add", ns)
-	t.Cleanup(func() { _ = exec.Command("ip", "netns", "delete", ns).Run() })
-	run("-n", ns, "link", "add", "eth0", "type", "veth", "peer", "name", "eth1")
-	run("-n", ns, "link", "add", "eth2", "type", "veth", "peer", "name", "eth3")
+	ns := vethNS(t, "hcompat-")
 	for i, a := range []string{"192.0.2.2/24", "198.51.100.2/24", "203.0.113.2/24", "10.255.3.2/24"} {
-		run("-n", ns, "addr", "add", a, "dev", "eth"+strconv.Itoa(i))
+		ipCmd(t, "-n", ns, "addr", "add", a, "dev", "eth"+strconv.Itoa(i))
 	}
 	for _, l := range []string{"lo", "eth0", "eth1", "eth2", "eth3"} {
-		run("-n", ns, "link", "set", l, "up")
+		ipCmd(t, "-n", ns, "link", "set", l, "up")
 	}
 	return ns
 }

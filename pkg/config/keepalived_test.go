@@ -37,22 +37,32 @@ func keepalivedNS(t *testing.T) string {
 		}
 		t.Skip("keepalived is not installed")
 	}
+	return vethNS(t, "hcfg-")
+}
+
+// vethNS creates a network namespace named prefix plus random hex, with
+// veth pairs eth0-eth1 and eth2-eth3 (down, no addresses), and removes it
+// when the test ends. The root namespace is not touched.
+func vethNS(t *testing.T, prefix string) string {
+	t.Helper()
 	var rnd [4]byte
 	if _, err := rand.Read(rnd[:]); err != nil {
 		t.Fatal(err)
 	}
-	ns := "hcfg-" + hex.EncodeToString(rnd[:])
-	run := func(args ...string) {
-		t.Helper()
-		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
-			t.Fatalf("ip %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-	}
-	run("netns", "add", ns)
+	ns := prefix + hex.EncodeToString(rnd[:])
+	ipCmd(t, "netns", "add", ns)
 	t.Cleanup(func() { _ = exec.Command("ip", "netns", "delete", ns).Run() })
-	run("-n", ns, "link", "add", "eth0", "type", "veth", "peer", "name", "eth1")
-	run("-n", ns, "link", "add", "eth2", "type", "veth", "peer", "name", "eth3")
+	ipCmd(t, "-n", ns, "link", "add", "eth0", "type", "veth", "peer", "name", "eth1")
+	ipCmd(t, "-n", ns, "link", "add", "eth2", "type", "veth", "peer", "name", "eth3")
 	return ns
+}
+
+// ipCmd runs ip with args, failing the test with its output on error.
+func ipCmd(t *testing.T, args ...string) {
+	t.Helper()
+	if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
+		t.Fatalf("ip %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
 }
 
 // keepalivedCheck runs keepalived -t on file inside ns and returns its exit
