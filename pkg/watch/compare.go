@@ -140,14 +140,40 @@ func Compare(a, b Advert) Mismatch {
 }
 
 // sameSet compares address lists as sets (IPv4-mapped counts as IPv4).
+// Short lists, every real advert's, are compared in place: the daemon
+// compares every advert it receives with its own, and must not allocate
+// for it. Long ones (an advert may carry 255) are sorted copies.
 func sameSet(a, b []netip.Addr) bool {
+	if len(a) <= 16 && len(b) <= 16 {
+		return within(a, b) && within(b, a)
+	}
 	norm := func(l []netip.Addr) []netip.Addr {
 		out := make([]netip.Addr, len(l))
 		for i, x := range l {
-			out[i] = x.Unmap().WithZone("")
+			out[i] = canon(x)
 		}
 		slices.SortFunc(out, netip.Addr.Compare)
 		return slices.Compact(out)
 	}
 	return slices.Equal(norm(a), norm(b))
 }
+
+// within says whether every address of a is in b.
+func within(a, b []netip.Addr) bool {
+	for _, x := range a {
+		x = canon(x)
+		found := false
+		for _, y := range b {
+			if canon(y) == x {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+func canon(x netip.Addr) netip.Addr { return x.Unmap().WithZone("") }
