@@ -90,8 +90,7 @@ func testInterop(t *testing.T, c interopCase) {
 	hn, kn := l.Node(1), l.Node(2)
 	kconf := filepath.Join(kn.Dir, "keepalived.conf")
 	write(t, kconf, c.conf(kn, hn, 100), 0o644)
-	kp, err := kn.Start("keepalived", "/usr/sbin/keepalived", "-n", "-l", "-D", "-P", "-f", kconf,
-		"-p", filepath.Join(kn.Dir, "keepalived.pid"), "-r", filepath.Join(kn.Dir, "vrrp.pid"), "-b", filepath.Join(kn.Dir, "bfd.pid"))
+	kp, err := kn.Start("keepalived", netlab.KeepalivedArgv(kn, kconf)...)
 	if err != nil {
 		t.Fatal(err)
 	}

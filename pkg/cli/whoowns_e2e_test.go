@@ -181,8 +181,7 @@ func TestE2EWhoOwnsAndStatus(t *testing.T) {
 	if err := os.WriteFile(kconf, []byte(vrrpConf(200)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	daemons = append(daemons, start(kn, "keepalived", "/usr/sbin/keepalived", "-n", "-l", "-D", "-P", "-f", kconf,
-		"-p", filepath.Join(kn.Dir, "keepalived.pid"), "-r", filepath.Join(kn.Dir, "vrrp.pid"), "-b", filepath.Join(kn.Dir, "bfd.pid")))
+	daemons = append(daemons, start(kn, "keepalived", netlab.KeepalivedArgv(kn, kconf)...))
 	dns := l.Node(1)
 	start(dns, "dnsmasq", "dnsmasq", "--no-daemon", "--no-resolv", "--no-hosts", "--conf-file=/dev/null",
 		"--listen-address="+dns.Addr4.String(), "--port=53", "--bind-interfaces", "--user=root",
