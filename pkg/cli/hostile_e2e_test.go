@@ -117,7 +117,10 @@ func TestE2EHostileNode(t *testing.T) {
 				}
 			}
 		}, "GET /v1/status: bad answer: larger than 4 MiB"},
-		{"Garbage", func(c net.Conn) { io.WriteString(c, "\x00\x01garbage\r\n\r\n") }, "GET /v1/status: net/http: HTTP/1.x transport connection broken: malformed HTTP"},
+		// net/http words garbage two ways, depending on whether it arrives
+		// while the request is still being written: "transport connection
+		// broken: malformed HTTP response" or "malformed HTTP status code".
+		{"Garbage", func(c net.Conn) { io.WriteString(c, "\x00\x01garbage\r\n\r\n") }, "malformed HTTP"},
 		{"Unavailable503", func(c net.Conn) {
 			body := `{"status":503,"code":"unavailable","error":"the VRRP loop has not answered for 2s"}`
 			io.WriteString(c, "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: "+strconv.Itoa(len(body))+"\r\n\r\n"+body)
@@ -129,17 +132,17 @@ func TestE2EHostileNode(t *testing.T) {
 			// The socket lives in the node's directory: this process can
 			// listen there, and the node's sshd connects to it by path.
 			listenFaulty(t, n1.Socket(), f.serve)
-			want := "hactl: node1: control socket " + n1.Socket() + ": " + f.want
+			want := []string{"hactl: node1: control socket " + n1.Socket() + ": ", f.want}
 			r := runMeasured(t, l.Operator, bin, "who-owns", "10.77.0.100", "--inventory", l.Inventory, "--nodes", "node1", timeout)
-			r.want(t, 4, []string{"node1   ?", "node1 could not be asked"}, []string{want})
+			r.want(t, 4, []string{"node1   ?", "node1 could not be asked"}, want)
 			within(t, r)
 			r = runMeasured(t, l.Operator, bin, "status", "--inventory", l.Inventory, "--nodes", "node1", timeout)
-			r.want(t, 4, nil, []string{want})
+			r.want(t, 4, nil, want)
 			wantRow(t, r.out, "node1", "?", "-", "unreachable")
 			within(t, r)
 			// --local, from inside the node, goes the same way.
 			r = runMeasured(t, n1, bin, "who-owns", "10.77.0.100", "--local", "--socket", n1.Socket(), timeout)
-			r.want(t, 4, nil, []string{"control socket " + n1.Socket() + ": " + f.want})
+			r.want(t, 4, nil, []string{"control socket " + n1.Socket() + ": ", f.want})
 			within(t, r)
 		})
 	}
