@@ -291,7 +291,7 @@ func (n *node) inject(t *testing.T, ifname string, src netip.Addr, a vrrp.Advert
 	if err != nil {
 		t.Fatal(err)
 	}
-	n.deliver(n.conns[sockKey{ifname, 4}].s, b, src, vrrpsock.Group4)
+	n.deliver(n.conns[sockKey{ifname: ifname, family: 4}].s, b, src, vrrpsock.Group4)
 }
 
 // fakeVIPs is a host's address and route table. A lease runs out on the
