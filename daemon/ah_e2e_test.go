@@ -180,3 +180,88 @@ func TestE2EKeepalivedAHWrongKey(t *testing.T) {
 		t.Errorf("keepalived did not become master: it should not have accepted hactl's adverts")
 	}
 }
+
+// TestE2EKeepalivedAHRestartedMaster: keepalived's VRRP process, master at
+// priority 254, is killed and respawned by its parent with its AH counter
+// back at 0. hactl (priority 1, backup, its counter at keepalived's last
+// number) refuses the respawned master's low numbers as replays
+// ("ah-seq"), takes over when its Master_Down_Interval runs out, and
+// sends above its counter; keepalived accepts that, syncs its counter one
+// above it (its log says so) and, at the higher priority, answers above
+// both, which hactl accepts: keepalived master again, hactl backup. The
+// replay rule and the counter sync of both implementations, against each
+// other.
+func TestE2EKeepalivedAHRestartedMaster(t *testing.T) {
+	labtest.Require(t, "keepalived")
+	l := labtest.Up(t, netlab.Config{Nodes: 2})
+	hn, kn := l.Node(1), l.Node(2)
+	vip := netip.MustParsePrefix("10.77.0.104/24")
+	kp := startKeepalived(t, kn, ahConf(kn, 254, "ahsecret", vip))
+	startDaemon(t, hn, ahConf(hn, 1, "ahsecret", vip))
+	h := newHolders(t, l.Nodes, vip)
+	if _, err := h.waitOwner("node2", 8*time.Second); err != nil {
+		t.Fatalf("keepalived (254) vs hactl (1): %v", err)
+	}
+	// Kill keepalived's VRRP process just after hactl accepted one of its
+	// adverts: hactl's Master_Down_Interval (3.996 s) then ends about 1 s
+	// after the respawned process's (3.008 s), which starts at 0.
+	var base uint64
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		in := status(t, hn).Instances[0]
+		if base == 0 {
+			base = in.Counters.AdvertsReceived
+		} else if in.Counters.AdvertsReceived > base {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("hactl accepted no advert from keepalived (received %d)", in.Counters.AdvertsReceived)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	pid, err := os.ReadFile(filepath.Join(kn.Dir, "vrrp.pid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vrrpPid int
+	if _, err := fmt.Sscan(string(pid), &vrrpPid); err != nil || vrrpPid <= 0 {
+		t.Fatalf("vrrp.pid %q: %v", pid, err)
+	}
+	p, err := os.FindProcess(vrrpPid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Kill(); err != nil {
+		t.Fatalf("SIGKILL keepalived's VRRP process %d: %v", vrrpPid, err)
+	}
+	synced := regexp.MustCompile(`\(VI_1\) IPSEC-AH : Syncing seq_num`)
+	if !waitLog(kp.Log, synced, 8*time.Second) {
+		t.Errorf("keepalived never synced its AH counter to hactl's")
+	}
+	var st *api.Status
+	deadline = time.Now().Add(5 * time.Second)
+	for {
+		st = status(t, hn)
+		if st.Instances[0].State == api.StateBackup && st.Drops["ah-seq"] > 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	in := st.Instances[0]
+	if st.Drops["ah-seq"] == 0 || in.State != api.StateBackup || in.Counters.BecameMaster != 1 {
+		t.Errorf("hactl: state %s, became master %d times, drops %v; want BACKUP after one takeover, ah-seq drops",
+			in.State, in.Counters.BecameMaster, st.Drops)
+	}
+	for r, n := range st.Drops {
+		if r != "ah-seq" {
+			t.Errorf("hactl dropped %d adverts as %s, want only ah-seq", n, r)
+		}
+	}
+	if _, err := h.waitOwner("node2", 3*time.Second); err != nil {
+		t.Errorf("after the respawn: %v", err)
+	}
+	if os.Getenv("HACTL_TEST_SHOWLOG") != "" {
+		klog, _ := os.ReadFile(kp.Log)
+		t.Logf("keepalived log:\n%s\nhactl drops %v", klog, st.Drops)
+	}
+}
