@@ -1,6 +1,7 @@
 package config
 
 import (
+	"maps"
 	"math"
 	"net/netip"
 	"time"
@@ -36,8 +37,7 @@ var globalIgnored = set(
 	"nftables_ipvs", "nftables_ipvs_priority", "nftables_ipvs_start_fwmark", "nftables_counters",
 	"vrrp_check_unicast_src", "vrrp_skip_check_adv_addr", "vrrp_priority", "vrrp_no_swap",
 	"vrrp_rt_priority", "vrrp_cpu_affinity", "vrrp_rlimit_rttime", "vrrp_rlimit_rtime",
-	"notify_fifo", "notify_fifo_script", "vrrp_notify_fifo", "vrrp_notify_fifo_script",
-	"vrrp_notify_priority_changes", "fifo_write_vrrp_states_on_reload", "lvs_notify_fifo",
+	"lvs_notify_fifo",
 	"lvs_notify_fifo_script", "checker_priority", "checker_no_swap", "checker_rt_priority",
 	"checker_cpu_affinity", "checker_rlimit_rttime", "checker_rlimit_rtime", "bfd_priority",
 	"bfd_no_swap", "bfd_rt_priority", "bfd_cpu_affinity", "bfd_rlimit_rttime", "bfd_rlimit_rtime",
@@ -150,6 +150,7 @@ func (b *builder) globalSpec() blockSpec {
 		},
 		"vip_lease": func(s *Statement) { b.seconds(s, &g.VIPLease, 0, maxVIPLease) },
 	}
+	maps.Copy(h, b.globalNotifyHandlers(g))
 	return blockSpec{name: "global_defs", ctx: CtxGlobal, handlers: h, ignored: globalIgnored}
 }
 

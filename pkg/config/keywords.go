@@ -156,7 +156,7 @@ func keywordTable() []Keyword {
 	// hactl always drops unicast adverts from a source that is not a peer,
 	// and never checks the addresses an advert lists: what these ask for.
 	add(CtxGlobal, impl, "", "vrrp_check_unicast_src", "vrrp_skip_check_adv_addr")
-	add(CtxGlobal, ni, "keepalived writes state changes to this FIFO (and runs its script); hactl writes none (use notify scripts, or hactl watch)", "notify_fifo", "notify_fifo_script", "vrrp_notify_fifo", "vrrp_notify_fifo_script", "vrrp_notify_priority_changes", "fifo_write_vrrp_states_on_reload")
+	add(CtxGlobal, impl, "", "notify_fifo", "notify_fifo_script", "vrrp_notify_fifo", "vrrp_notify_fifo_script", "vrrp_notify_priority_changes", "fifo_write_vrrp_states_on_reload")
 	add(CtxGlobal, ni, "keepalived logs adverts for VRIDs it does not run; hactl does not", "log_unknown_vrids")
 	add(CtxGlobal, ni, "keepalived names (or addresses) its VMAC interfaces with this prefix; hactl has no VMAC interfaces", "vmac_prefix", "vmac_addr_prefix")
 
@@ -189,7 +189,8 @@ func keywordTable() []Keyword {
 	add(CtxInstance, ni, "keepalived sets the interface's promote_secondaries sysctl, so that removing a VIP that is the primary address keeps the other addresses of its subnet; hactl leaves the sysctl as it is", "promote_secondaries")
 	add(CtxInstance, ni, "keepalived polls the interface's link state; hactl follows netlink's link events", "linkbeat_use_polling")
 	add(CtxInstance, ni, "keepalived adds these policy rules as master; hactl does not add them", "virtual_rules")
-	add(CtxInstance, ni, "keepalived runs extra notifications (deleted instance, lower-priority advert while master, priority changes); hactl runs only notify_master/backup/fault/stop and notify", "notify_deleted", "notify_master_rx_lower_pri", "notify_priority_changes")
+	add(CtxInstance, impl, "", "notify_master_rx_lower_pri", "notify_priority_changes")
+	add(CtxInstance, KeywordPartial, "keepalived notifies DELETED (with notify_deleted, else FAULT) for an instance a reload removes; an hactl reload never removes an instance (it runs until the daemon restarts, and then stops with STOP), so hactl parses notify_deleted and its script but has no deletion to notify", "notify_deleted")
 	add(CtxInstance, ni, "keepalived tunes the master-down timer, extra-interface gratuitous ARPs and VMAC GARP intervals; hactl uses RFC 5798's timer and the standard bursts", "down_timer_adverts", "garp_extra_if", "vmac_garp_intvl")
 	add(CtxInstance, ni, "keepalived changes when a master sends adverts on lower/higher-priority adverts; hactl follows RFC 5798", "lower_prio_no_advert", "higher_prio_send_advert")
 	add(CtxInstance, ign, "keepalived's debug level for the instance; hactl logs by --log-level", "debug")
@@ -203,10 +204,9 @@ func keywordTable() []Keyword {
 
 	// vrrp_sync_group.
 	add(CtxSyncGroup, impl, "", "group", "notify_master", "notify_backup", "notify_fault", "notify_stop", "notify",
-		"track_interface", "track_script", "track_file", "sync_group_tracking_weight")
+		"track_interface", "track_script", "track_file", "sync_group_tracking_weight", "notify_priority_changes")
 	add(CtxSyncGroup, KeywordDeprecated, "read as sync_group_tracking_weight", "global_tracking")
 	add(CtxSyncGroup, ni, "keepalived moves the group (or faults it) on this tracker; hactl does not track it, so it never counts", "track_process", "track_bfd")
-	add(CtxSyncGroup, ni, "keepalived runs its notify scripts on priority changes; hactl runs them on state changes only", "notify_priority_changes")
 	add(CtxSyncGroup, ign, mail, "smtp_alert")
 
 	// virtual_ipaddress / virtual_ipaddress_excluded line options.
