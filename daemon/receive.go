@@ -42,6 +42,7 @@ func (r *runtime) receive(s *sock, p vrrpsock.Packet) {
 	// re-announces its VIPs, and so does every member of its sync group
 	// that holds its own, as keepalived does (announce.go).
 	if master && prio != vrrp.PriorityStop && in.counters.AdvertsSent != sent && in.m.State() == vrrp.Master {
+		r.notifyLowerPrio(in)
 		r.reannounce(in)
 		for _, o := range r.members(in) {
 			r.reannounce(o)

@@ -189,7 +189,7 @@ func (rl *reloader) swap(cfg *config.Config, res api.ReloadResult) (api.ReloadRe
 		return res, fmt.Errorf("trackers: %w", err)
 	}
 	// A notify script that cannot run is logged and skipped, as at start.
-	if err := rl.notifier.Configure(notify.Targets(cfg)); err != nil {
+	if err := rl.notifier.Apply(cfg); err != nil {
 		r.log.Error("notify scripts", "err", err)
 	}
 	done := make(chan struct{})
@@ -277,11 +277,12 @@ func (r *runtime) apply(cfg *config.Config, runner *scripts.Runner, mon *track.M
 		r.log.Warn("reload: more new instances start on the next daemon restart", "count", added-10)
 	}
 	r.runner, r.mon = runner, mon
+	r.replayStates(cfg)
+	r.cfg = cfg // before feedTrackers: its notifications follow the new config
 	for _, in := range r.insts {
 		in.refs = track.InstanceRefs(cfg, in.c)
 		r.feedTrackers(in)
 	}
-	r.cfg = cfg
 	r.daemon.ReloadedAt, r.daemon.LastReloadError = r.clock.Now(), ""
 	r.writeState()
 }

@@ -90,8 +90,8 @@ func (b *Bus) Subscribe() (*Subscription, error) {
 	return s, nil
 }
 
-// publish numbers c and queues it for every subscriber; it never waits.
-func (b *Bus) publish(c Change, at time.Time) {
+// Publish numbers c and queues it for every subscriber; it never waits.
+func (b *Bus) Publish(c Change, at time.Time) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.closed {

@@ -40,7 +40,7 @@ func TestBusSlowSubscriber(t *testing.T) {
 	}
 	fast, _ := b.Subscribe()
 	for i := 1; i <= 5; i++ {
-		b.publish(change(i), testTime)
+		b.Publish(change(i), testTime)
 		if ev := next(t, fast); ev.Seq != uint64(i) || ev.Priority != i {
 			t.Fatalf("fast subscriber: %+v, want seq %d", ev, i)
 		}
@@ -58,8 +58,8 @@ func TestBusSlowSubscriber(t *testing.T) {
 		}
 	}
 	read(1)                        // 1; room for one
-	b.publish(change(6), testTime) // after the marker
-	b.publish(change(7), testTime) // full again: a second marker
+	b.Publish(change(6), testTime) // after the marker
+	b.Publish(change(7), testTime) // full again: a second marker
 	read(5)
 	want := []string{"1", "2", "3", "dropped:2", "6", "dropped:1"}
 	if !equal(got, want) {
@@ -68,7 +68,7 @@ func TestBusSlowSubscriber(t *testing.T) {
 	if d := slow.Dropped(); d != 3 {
 		t.Errorf("Dropped() = %d, want 3", d)
 	}
-	b.publish(change(8), testTime)
+	b.Publish(change(8), testTime)
 	if ev := next(t, slow); ev.Seq != 8 {
 		t.Errorf("after catching up: %+v", ev)
 	}
@@ -80,7 +80,7 @@ func TestBusBounded(t *testing.T) {
 	b := NewBus(nil, 4, 0)
 	s, _ := b.Subscribe()
 	for i := range 10000 {
-		b.publish(change(i), testTime)
+		b.Publish(change(i), testTime)
 	}
 	b.mu.Lock()
 	n := len(s.q)
@@ -102,7 +102,7 @@ func TestBusCloseAndLimits(t *testing.T) {
 	if _, err := b.Subscribe(); !errors.Is(err, ErrTooManySubscribers) {
 		t.Errorf("third subscriber: %v", err)
 	}
-	b.publish(change(1), testTime)
+	b.Publish(change(1), testTime)
 	b.Close()
 	if ev := next(t, s1); ev.Seq != 1 {
 		t.Errorf("queued before Close: %+v", ev)
@@ -121,7 +121,7 @@ func TestBusCloseAndLimits(t *testing.T) {
 		t.Errorf("cancelled Next: %v", err)
 	}
 	s.Close()
-	b2.publish(change(1), testTime) // no subscriber left: nothing to do
+	b2.Publish(change(1), testTime) // no subscriber left: nothing to do
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }

@@ -320,7 +320,7 @@ func (n *Notifier) Notify(c Change) {
 		}
 	}
 	if n.opts.Bus != nil {
-		n.opts.Bus.publish(c, n.opts.Now())
+		n.opts.Bus.Publish(c, n.opts.Now())
 	}
 	if c.Replay || !c.State.runsScripts() {
 		return
