@@ -221,7 +221,7 @@ func TestE2ENotifyFIFOStalled(t *testing.T) {
 	}
 	fillPipe(t, fifo1) // and the reader reads no more
 	d2.Stop(3 * time.Second)
-	d2 = startDaemon(t, n2, fifoConf(n2.Dir, 51, 100, vip, false, ""))
+	startDaemon(t, n2, fifoConf(n2.Dir, 51, 100, vip, false, ""))
 	time.Sleep(time.Second)
 	// node1's adverts kept coming: node2 stays backup.
 	if owners := h.owners(); !slices.Equal(owners, []string{"node1"}) {

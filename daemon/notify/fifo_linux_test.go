@@ -256,9 +256,7 @@ func TestFIFOScriptsAndEventsSeeTheSameOrder(t *testing.T) {
 	for range changes {
 		events = append(events, next(t, sub).Line)
 	}
-	for _, c := range f.calls(t) {
-		scriptLines = append(scriptLines, c)
-	}
+	scriptLines = append(scriptLines, f.calls(t)...)
 	var want, wantScripts []string
 	for _, c := range changes {
 		want = append(want, strings.TrimSuffix(c.Line(), "\n"))
