@@ -302,7 +302,7 @@ func sameIdentity(a, b *config.Instance) bool {
 		a.AdvertInt == b.AdvertInt && a.SrcIP == b.SrcIP && a.Unicast == b.Unicast && a.McastGroup == b.McastGroup &&
 		slices.EqualFunc(a.UnicastPeers, b.UnicastPeers, func(x, y config.UnicastPeer) bool { return x.Addr == y.Addr }) &&
 		slices.EqualFunc(a.VIPs, b.VIPs, sameVIP) && slices.EqualFunc(a.ExcludedVIPs, b.ExcludedVIPs, sameVIP) &&
-		sameAuth(a.Auth, b.Auth) && a.Preempt == b.Preempt && a.PreemptDelay == b.PreemptDelay && a.Accept == b.Accept &&
+		sameAuth(a.Auth, b.Auth) && a.Timing == b.Timing && a.Preempt == b.Preempt && a.PreemptDelay == b.PreemptDelay && a.Accept == b.Accept &&
 		(a.VIPLease == 0) == (b.VIPLease == 0) && (a.Priority == 255) == (b.Priority == 255)
 }
 

@@ -31,8 +31,7 @@ var globalIgnored = set(
 	"max_auto_priority", "min_auto_priority_delay", "smtp_alert_vrrp", "smtp_alert_checker",
 	"checker_log_all_failures", "dynamic_interfaces", "no_email_faults", "default_interface",
 	"disable_local_igmp", "lvs_timeouts", "lvs_flush", "lvs_flush_on_stop", "lvs_flush_onstop",
-	"lvs_sync_daemon", "vrrp_down_timer_adverts", "vrrp_min_garp", "vrrp_garp_extra_if",
-	"vrrp_vmac_garp_intvl", "vrrp_lower_prio_no_advert", "vrrp_higher_prio_send_advert",
+	"lvs_sync_daemon", "vrrp_garp_extra_if", "vrrp_vmac_garp_intvl",
 	"vrrp_iptables", "vrrp_ipsets", "nftables", "nftables_priority", "nftables_ifindex",
 	"nftables_ipvs", "nftables_ipvs_priority", "nftables_ipvs_start_fwmark", "nftables_counters",
 	"vrrp_check_unicast_src", "vrrp_skip_check_adv_addr", "vrrp_priority", "vrrp_no_swap",
@@ -151,6 +150,7 @@ func (b *builder) globalSpec() blockSpec {
 		"vip_lease": func(s *Statement) { b.seconds(s, &g.VIPLease, 0, maxVIPLease) },
 	}
 	maps.Copy(h, b.globalNotifyHandlers(g))
+	maps.Copy(h, b.globalTimingHandlers(g))
 	return blockSpec{name: "global_defs", ctx: CtxGlobal, handlers: h, ignored: globalIgnored}
 }
 

@@ -34,6 +34,7 @@ type instDraft struct {
 	// so IPv4 addresses are dropped whatever their order.
 	native6              Pos
 	scriptRefs, fileRefs []refDraft
+	timing               timingDraft // build_timing.go
 }
 
 // refDraft is a track_script or track_file line.
@@ -54,8 +55,7 @@ var instanceIgnored = set(
 	"check_unicast_src", "old_unicast_checksum", "vrf", "track_process",
 	"track_bfd", "track_src_ip", "unicast_ttl", "promote_secondaries", "linkbeat_use_polling",
 	"virtual_rules", "skip_check_adv_addr", "debug", "smtp_alert",
-	"lvs_sync_daemon_interface", "down_timer_adverts", "garp_extra_if", "vmac_garp_intvl",
-	"lower_prio_no_advert", "higher_prio_send_advert", "kernel_rx_buf_size",
+	"lvs_sync_daemon_interface", "garp_extra_if", "vmac_garp_intvl", "kernel_rx_buf_size",
 )
 
 func (b *builder) instance(s *Statement) {
@@ -294,6 +294,7 @@ func (b *builder) instanceSpec(d *instDraft) blockSpec {
 		},
 	}
 	maps.Copy(h, b.instanceNotifyHandlers(in))
+	maps.Copy(h, b.instanceTimingHandlers(d))
 	return blockSpec{
 		name:     "vrrp_instance " + in.Name,
 		ctx:      CtxInstance,

@@ -78,6 +78,7 @@ func parserKeywords(t *testing.T) map[[2]string]bool {
 		"globalSpec": CtxGlobal, "instanceSpec": CtxInstance, "vrrpScript": CtxScript,
 		"trackFile": CtxTrackFile, "syncGroup": CtxSyncGroup,
 		"globalNotifyHandlers": CtxGlobal, "instanceNotifyHandlers": CtxInstance, "syncGroupNotifyHandlers": CtxSyncGroup,
+		"globalTimingHandlers": CtxGlobal, "instanceTimingHandlers": CtxInstance,
 	}
 	setVars := map[string]string{
 		"rootIgnored": CtxTop, "globalIgnored": CtxGlobal, "instanceIgnored": CtxInstance,

@@ -47,6 +47,8 @@ type GlobalDefs struct {
 	GARPInterval time.Duration `json:"-"`
 	GNAInterval  time.Duration `json:"-"`
 	StartupDelay time.Duration `json:"-"`
+	// Timing holds the instances' defaults of keepalived's timing knobs.
+	Timing Timing `json:"timing"`
 	// Notify is the notify FIFOs and what is written to them.
 	Notify GlobalNotify `json:"notify"`
 
@@ -187,6 +189,9 @@ type Instance struct {
 	NotifyDeleted         bool  `json:"notify_deleted,omitempty"`
 	NotifyPriorityChanges *bool `json:"notify_priority_changes,omitempty"`
 	GARP                  GARP  `json:"garp"`
+	// Timing is the instance's, resolved: its own keywords, else the
+	// global ones (strict mode forces RFC 5798's values).
+	Timing Timing `json:"timing"`
 	// Accept makes the master accept packets for its VIPs (accept mode).
 	Accept bool `json:"accept"`
 	Strict bool `json:"strict_mode"`
@@ -297,6 +302,19 @@ type Notify struct {
 	// (notify_master_rx_lower_pri) are instances' only.
 	Deleted          *Command `json:"deleted,omitempty"`
 	MasterRxLowerPri *Command `json:"master_rx_lower_pri,omitempty"`
+}
+
+// Timing is keepalived's knobs on the protocol's timers and answers.
+type Timing struct {
+	// DownTimerAdverts is how many advert intervals Master_Down_Interval
+	// counts before its skew (down_timer_adverts, 1..100); 0 (global
+	// only) means RFC 5798's 3.
+	DownTimerAdverts int `json:"down_timer_adverts"`
+	// LowerPrioNoAdvert: a master does not answer a lower priority.
+	LowerPrioNoAdvert bool `json:"lower_prio_no_advert"`
+	// HigherPrioSendAdvert: a master sends an advert before yielding to
+	// a higher priority.
+	HigherPrioSendAdvert bool `json:"higher_prio_send_advert"`
 }
 
 // GlobalNotify is global_defs' notify FIFOs: notify_fifo and
