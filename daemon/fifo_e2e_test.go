@@ -238,3 +238,82 @@ func TestE2ENotifyFIFOStalled(t *testing.T) {
 	}
 	t.Logf("takeover by node2 after node1 (its reader stalled) stopped: %v", took)
 }
+
+// groupConf is fifoConf with two instances in sync group G1.
+func groupConf(dir string, vrid int, vip4 string) string {
+	inst := func(name string, vrid int, addr string) string {
+		return fmt.Sprintf(`vrrp_instance %s {
+    state BACKUP
+    interface eth0
+    virtual_router_id %d
+    version 3
+    priority 150
+    advert_int 0.2
+    virtual_ipaddress {
+        %s
+    }
+}
+`, name, vrid, addr)
+	}
+	return fmt.Sprintf(`global_defs {
+    script_user root
+    notify_fifo %s
+    notify_fifo_script %s
+}
+`, filepath.Join(dir, "notify.fifo"), filepath.Join(dir, "reader.sh")) +
+		inst("VI_1", vrid, vip4+".110/24") + inst("VI_2", vrid+1, vip4+".111/24") +
+		"vrrp_sync_group G1 {\n    group {\n        VI_1\n        VI_2\n    }\n}\n"
+}
+
+// TestE2ENotifyFIFOGroupAsKeepalived: a sync group of two instances, in
+// hactl and in keepalived 2.2.7 with the same config: both FIFO readers
+// see the same lines, GROUP "G1" BACKUP 0 and GROUP "G1" MASTER 0 among
+// the instances' (compared name by name: which instance's timer fires
+// first varies, and at start keepalived writes the group's BACKUP before
+// its members' (vrrp_scheduler.c, vrrp_init_state notifies the groups
+// first) where hactl writes it once its members are all BACKUP), and the
+// STOP lines at the stop.
+func TestE2ENotifyFIFOGroupAsKeepalived(t *testing.T) {
+	labtest.Require(t, "keepalived")
+	l := labtest.Up(t, netlab.Config{Nodes: 2})
+	hn, kn := l.Node(1), l.Node(2)
+	hout, kout := writeReader(t, hn.Dir), writeReader(t, kn.Dir)
+	kconf := filepath.Join(kn.Dir, "keepalived.conf")
+	write(t, kconf, groupConf(kn.Dir, 91, "10.77.0"), 0o644)
+	kp, err := kn.Start("keepalived", netlab.KeepalivedArgv(kn, kconf)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		kp.Stop(3 * time.Second)
+		if t.Failed() {
+			b, _ := os.ReadFile(kp.Log)
+			t.Logf("keepalived log:\n%s", lastLines(string(b), 30))
+		}
+	})
+	hd := startDaemon(t, hn, groupConf(hn.Dir, 93, "10.77.0"))
+	time.Sleep(2 * time.Second)
+	hd.Stop(3 * time.Second)
+	kp.Stop(3 * time.Second)
+	got, kgot := waitLines(t, hout, 9, 2*time.Second), waitLines(t, kout, 9, 2*time.Second)
+	t.Logf("hactl's reader:\n%s\nkeepalived's reader:\n%s", strings.Join(got, "\n"), strings.Join(kgot, "\n"))
+	byName := func(lines []string) map[string][]string {
+		m := map[string][]string{}
+		for _, l := range lines {
+			f := strings.Fields(l)
+			if len(f) == 4 {
+				m[f[0]+" "+f[1]] = append(m[f[0]+" "+f[1]], f[2]+" "+f[3])
+			}
+		}
+		return m
+	}
+	h, k := byName(got), byName(kgot)
+	for _, name := range []string{`INSTANCE "VI_1"`, `INSTANCE "VI_2"`, `GROUP "G1"`} {
+		if !slices.Equal(h[name], k[name]) || len(h[name]) == 0 {
+			t.Errorf("%s: hactl %q, keepalived %q", name, h[name], k[name])
+		}
+	}
+	if len(got) != len(kgot) {
+		t.Errorf("hactl wrote %d lines, keepalived %d", len(got), len(kgot))
+	}
+}
