@@ -101,6 +101,7 @@ func (r *runtime) buildInstances(listen func(c *config.Instance, key sockKey) (*
 		if err != nil {
 			return err
 		}
+		r.delayStartup(in)
 		if other, dup := s.byVRID[uint8(c.VRID)]; dup {
 			return fmt.Errorf("%s: VRID %d on %s is also used by %s", c.Name, c.VRID, c.Interface, other.c.Name)
 		}
@@ -134,6 +135,10 @@ func newInstance(c *config.Instance, s *sock) (*instance, error) {
 		PreemptDelay: c.PreemptDelay,
 		Accept:       c.Accept,
 		Handover:     handoverHold(c.AdvertInt),
+		// keepalived's timing knobs (timing.go).
+		DownTimerAdverts:     c.Timing.DownTimerAdverts,
+		LowerPrioNoAdvert:    c.Timing.LowerPrioNoAdvert,
+		HigherPrioSendAdvert: c.Timing.HigherPrioSendAdvert,
 	}
 	m, err := vrrp.New(vc)
 	if err != nil {

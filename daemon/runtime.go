@@ -68,6 +68,7 @@ type runtime struct {
 	runner    *scripts.Runner
 	mon       *track.Monitor
 	notifier  *notify.Notifier
+	bus       *notify.Bus // GET /v1/events; the notifier publishes to it
 	metrics   *metrics.Metrics
 	sd        *sdnotify.Notifier
 	reloads   *reloader

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"maps"
 	"math"
 	"net/netip"
 	"time"
@@ -33,6 +34,7 @@ type instDraft struct {
 	// so IPv4 addresses are dropped whatever their order.
 	native6              Pos
 	scriptRefs, fileRefs []refDraft
+	timing               timingDraft // build_timing.go
 }
 
 // refDraft is a track_script or track_file line.
@@ -52,10 +54,8 @@ var instanceIgnored = set(
 	"use_vmac_addr", "vmac_xmit_base", "use_ipvlan", "unicast_fault_no_peer",
 	"check_unicast_src", "old_unicast_checksum", "vrf", "track_process",
 	"track_bfd", "track_src_ip", "unicast_ttl", "promote_secondaries", "linkbeat_use_polling",
-	"virtual_rules", "skip_check_adv_addr", "debug", "notify_deleted",
-	"notify_master_rx_lower_pri", "smtp_alert", "notify_priority_changes",
-	"lvs_sync_daemon_interface", "down_timer_adverts", "garp_extra_if", "vmac_garp_intvl",
-	"lower_prio_no_advert", "higher_prio_send_advert", "kernel_rx_buf_size",
+	"virtual_rules", "skip_check_adv_addr", "debug", "smtp_alert",
+	"lvs_sync_daemon_interface", "garp_extra_if", "vmac_garp_intvl", "kernel_rx_buf_size",
 )
 
 func (b *builder) instance(s *Statement) {
@@ -293,6 +293,8 @@ func (b *builder) instanceSpec(d *instDraft) blockSpec {
 			}
 		},
 	}
+	maps.Copy(h, b.instanceNotifyHandlers(in))
+	maps.Copy(h, b.instanceTimingHandlers(d))
 	return blockSpec{
 		name:     "vrrp_instance " + in.Name,
 		ctx:      CtxInstance,

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"strconv"
 	"time"
@@ -323,7 +324,7 @@ type groupDraft struct {
 }
 
 // syncGroupIgnored are vrrp_sync_group keywords hactl skips.
-var syncGroupIgnored = set("track_process", "track_bfd", "smtp_alert", "notify_priority_changes")
+var syncGroupIgnored = set("track_process", "track_bfd", "smtp_alert")
 
 func (b *builder) syncGroup(s *Statement) {
 	name, ok := b.sectionName(s)
@@ -364,6 +365,7 @@ func (b *builder) syncGroup(s *Statement) {
 			}
 		},
 	}
+	maps.Copy(h, b.syncGroupNotifyHandlers(g))
 	spec := blockSpec{name: "vrrp_sync_group " + name, ctx: CtxSyncGroup, handlers: h, ignored: syncGroupIgnored,
 		deprecated: map[string]string{"global_tracking": "sync_group_tracking_weight"}}
 	b.walk(s, spec)

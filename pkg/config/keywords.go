@@ -117,8 +117,8 @@ func keywordTable() []Keyword {
 		"script_user", "enable_script_security", "vrrp_garp_master_delay", "vrrp_garp_master_repeat",
 		"vrrp_garp_master_refresh", "vrrp_garp_master_refresh_repeat", "vrrp_garp_interval", "vrrp_gna_interval",
 		"vrrp_garp_lower_prio_delay", "vrrp_garp_lower_prio_repeat")
-	add(CtxGlobal, KeywordPartial, "hactl applies strict mode's configuration rules and the no_accept it implies (traffic to a non-owner master's VIPs dropped in nftables table inet hactl); keepalived's strict rules about keywords hactl does not implement (use_vmac's MAC, vmac_xmit_base, vrrp_down_timer_adverts, vrrp_lower_prio_no_advert, vrrp_higher_prio_send_advert) have nothing to act on", "vrrp_strict")
-	add(CtxGlobal, ni, "keepalived waits this long after starting before running VRRP; hactl starts its instances at once", "vrrp_startup_delay")
+	add(CtxGlobal, KeywordPartial, "hactl applies strict mode's configuration rules and the no_accept it implies (traffic to a non-owner master's VIPs dropped in nftables table inet hactl); keepalived's strict rules about keywords hactl does not implement (use_vmac's MAC, vmac_xmit_base) have nothing to act on", "vrrp_strict")
+	add(CtxGlobal, impl, "", "vrrp_startup_delay")
 	add(CtxGlobal, KeywordHactl, "", "state_file", "control_socket", "notify_master_dir", "vip_lease")
 	add(CtxGlobal, ign, mail, "notification_email_from", "smtp_server", "smtp_helo_name", "smtp_connect_timeout",
 		"notification_email", "smtp_alert", "smtp_alert_vrrp", "smtp_alert_checker", "no_email_faults", "no_checker_emails")
@@ -142,9 +142,8 @@ func keywordTable() []Keyword {
 	add(CtxGlobal, ni, "keepalived runs this script when it starts (or stops); hactl runs none", "startup_script", "startup_script_timeout", "shutdown_script", "shutdown_script_timeout")
 	add(CtxGlobal, ni, "keepalived copes with interfaces that come and go (or defaults a missing interface); hactl needs each instance's interface when it starts", "dynamic_interfaces", "default_interface")
 	add(CtxGlobal, ni, "keepalived stops the kernel's own IGMP/MLD reports for VMAC interfaces; hactl has no VMAC interfaces", "disable_local_igmp")
-	add(CtxGlobal, ni, "keepalived changes the master-down timer's count of adverts; hactl uses RFC 5798's (3 adverts plus skew)", "vrrp_down_timer_adverts")
-	add(CtxGlobal, ni, "keepalived tunes extra gratuitous ARPs (minimal set, extra interfaces, VMAC interval); hactl sends the standard bursts only", "vrrp_min_garp", "vrrp_garp_extra_if", "vrrp_vmac_garp_intvl")
-	add(CtxGlobal, ni, "keepalived changes when a master sends adverts on lower/higher-priority adverts; hactl follows RFC 5798", "vrrp_lower_prio_no_advert", "vrrp_higher_prio_send_advert")
+	add(CtxGlobal, impl, "", "vrrp_down_timer_adverts", "vrrp_min_garp", "vrrp_lower_prio_no_advert", "vrrp_higher_prio_send_advert")
+	add(CtxGlobal, ni, "keepalived tunes extra gratuitous ARPs (extra interfaces, VMAC interval); hactl sends the standard bursts only", "vrrp_garp_extra_if", "vrrp_vmac_garp_intvl")
 	add(CtxGlobal, ni, "keepalived names its nftables table, sets its chains' priority, matches link-local VIPs by interface index, counts; hactl's no_accept table is always inet hactl, chains at priority -1, no counters", "nftables", "nftables_priority", "nftables_ifindex", "nftables_counters")
 	// Build-dependent: Debian's and Ubuntu's keepalived 2.2.7 is built
 	// with nftables and without iptables, and judges these as below; a
@@ -156,7 +155,7 @@ func keywordTable() []Keyword {
 	// hactl always drops unicast adverts from a source that is not a peer,
 	// and never checks the addresses an advert lists: what these ask for.
 	add(CtxGlobal, impl, "", "vrrp_check_unicast_src", "vrrp_skip_check_adv_addr")
-	add(CtxGlobal, ni, "keepalived writes state changes to this FIFO (and runs its script); hactl writes none (use notify scripts, or hactl watch)", "notify_fifo", "notify_fifo_script", "vrrp_notify_fifo", "vrrp_notify_fifo_script", "vrrp_notify_priority_changes", "fifo_write_vrrp_states_on_reload")
+	add(CtxGlobal, impl, "", "notify_fifo", "notify_fifo_script", "vrrp_notify_fifo", "vrrp_notify_fifo_script", "vrrp_notify_priority_changes", "fifo_write_vrrp_states_on_reload")
 	add(CtxGlobal, ni, "keepalived logs adverts for VRIDs it does not run; hactl does not", "log_unknown_vrids")
 	add(CtxGlobal, ni, "keepalived names (or addresses) its VMAC interfaces with this prefix; hactl has no VMAC interfaces", "vmac_prefix", "vmac_addr_prefix")
 
@@ -174,7 +173,7 @@ func keywordTable() []Keyword {
 		"notify_fault", "notify_stop", "notify", "garp_master_delay", "garp_master_repeat", "garp_master_refresh",
 		"garp_master_refresh_repeat", "garp_lower_prio_delay", "garp_lower_prio_repeat")
 	add(CtxInstance, impl, "", "no_accept")
-	add(CtxInstance, KeywordPartial, "hactl applies strict mode's configuration rules and the no_accept it implies (traffic to a non-owner master's VIPs dropped in nftables table inet hactl); keepalived's strict rules about keywords hactl does not implement (use_vmac's MAC, vmac_xmit_base, vrrp_down_timer_adverts, vrrp_lower_prio_no_advert, vrrp_higher_prio_send_advert) have nothing to act on", "strict_mode")
+	add(CtxInstance, KeywordPartial, "hactl applies strict mode's configuration rules and the no_accept it implies (traffic to a non-owner master's VIPs dropped in nftables table inet hactl); keepalived's strict rules about keywords hactl does not implement (use_vmac's MAC, vmac_xmit_base) have nothing to act on", "strict_mode")
 	add(CtxInstance, ni, "keepalived creates a macvlan interface with the virtual router MAC 00:00:5e:00:01:VRID and puts the VIPs on it; hactl adds the VIPs to the interface itself, with the interface's own MAC", "use_vmac", "use_vmac_addr", "vmac_xmit_base")
 	add(CtxInstance, ni, "keepalived puts the VIPs on an ipvlan interface; hactl adds them to the interface itself", "use_ipvlan")
 	add(CtxInstance, ni, "keepalived goes to FAULT when a unicast instance has no peer; hactl runs it", "unicast_fault_no_peer")
@@ -189,9 +188,10 @@ func keywordTable() []Keyword {
 	add(CtxInstance, ni, "keepalived sets the interface's promote_secondaries sysctl, so that removing a VIP that is the primary address keeps the other addresses of its subnet; hactl leaves the sysctl as it is", "promote_secondaries")
 	add(CtxInstance, ni, "keepalived polls the interface's link state; hactl follows netlink's link events", "linkbeat_use_polling")
 	add(CtxInstance, ni, "keepalived adds these policy rules as master; hactl does not add them", "virtual_rules")
-	add(CtxInstance, ni, "keepalived runs extra notifications (deleted instance, lower-priority advert while master, priority changes); hactl runs only notify_master/backup/fault/stop and notify", "notify_deleted", "notify_master_rx_lower_pri", "notify_priority_changes")
-	add(CtxInstance, ni, "keepalived tunes the master-down timer, extra-interface gratuitous ARPs and VMAC GARP intervals; hactl uses RFC 5798's timer and the standard bursts", "down_timer_adverts", "garp_extra_if", "vmac_garp_intvl")
-	add(CtxInstance, ni, "keepalived changes when a master sends adverts on lower/higher-priority adverts; hactl follows RFC 5798", "lower_prio_no_advert", "higher_prio_send_advert")
+	add(CtxInstance, impl, "", "notify_master_rx_lower_pri", "notify_priority_changes")
+	add(CtxInstance, KeywordPartial, "keepalived notifies DELETED (with notify_deleted, else FAULT) for an instance a reload removes; an hactl reload never removes an instance (it runs until the daemon restarts, and then stops with STOP), so hactl parses notify_deleted and its script but has no deletion to notify", "notify_deleted")
+	add(CtxInstance, impl, "", "down_timer_adverts", "lower_prio_no_advert", "higher_prio_send_advert")
+	add(CtxInstance, ni, "keepalived tunes extra-interface gratuitous ARPs and VMAC GARP intervals; hactl sends the standard bursts", "garp_extra_if", "vmac_garp_intvl")
 	add(CtxInstance, ign, "keepalived's debug level for the instance; hactl logs by --log-level", "debug")
 	add(CtxInstance, ign, mail, "smtp_alert")
 	add(CtxInstance, ign, lvs, "lvs_sync_daemon_interface")
@@ -203,10 +203,9 @@ func keywordTable() []Keyword {
 
 	// vrrp_sync_group.
 	add(CtxSyncGroup, impl, "", "group", "notify_master", "notify_backup", "notify_fault", "notify_stop", "notify",
-		"track_interface", "track_script", "track_file", "sync_group_tracking_weight")
+		"track_interface", "track_script", "track_file", "sync_group_tracking_weight", "notify_priority_changes")
 	add(CtxSyncGroup, KeywordDeprecated, "read as sync_group_tracking_weight", "global_tracking")
 	add(CtxSyncGroup, ni, "keepalived moves the group (or faults it) on this tracker; hactl does not track it, so it never counts", "track_process", "track_bfd")
-	add(CtxSyncGroup, ni, "keepalived runs its notify scripts on priority changes; hactl runs them on state changes only", "notify_priority_changes")
 	add(CtxSyncGroup, ign, mail, "smtp_alert")
 
 	// virtual_ipaddress / virtual_ipaddress_excluded line options.

@@ -77,6 +77,8 @@ func parserKeywords(t *testing.T) map[[2]string]bool {
 	handlerFuncs := map[string]string{
 		"globalSpec": CtxGlobal, "instanceSpec": CtxInstance, "vrrpScript": CtxScript,
 		"trackFile": CtxTrackFile, "syncGroup": CtxSyncGroup,
+		"globalNotifyHandlers": CtxGlobal, "instanceNotifyHandlers": CtxInstance, "syncGroupNotifyHandlers": CtxSyncGroup,
+		"globalTimingHandlers": CtxGlobal, "instanceTimingHandlers": CtxInstance,
 	}
 	setVars := map[string]string{
 		"rootIgnored": CtxTop, "globalIgnored": CtxGlobal, "instanceIgnored": CtxInstance,

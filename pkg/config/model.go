@@ -47,6 +47,10 @@ type GlobalDefs struct {
 	GARPInterval time.Duration `json:"-"`
 	GNAInterval  time.Duration `json:"-"`
 	StartupDelay time.Duration `json:"-"`
+	// Timing holds the instances' defaults of keepalived's timing knobs.
+	Timing Timing `json:"timing"`
+	// Notify is the notify FIFOs and what is written to them.
+	Notify GlobalNotify `json:"notify"`
 
 	// hactl's own keywords.
 
@@ -179,7 +183,16 @@ type Instance struct {
 	DontTrackPrimary bool             `json:"dont_track_primary"`
 
 	Notify Notify `json:"notify"`
-	GARP   GARP   `json:"garp"`
+	// NotifyDeleted: an instance a reload removes is notified DELETED
+	// rather than FAULT. NotifyPriorityChanges is the instance's own
+	// notify_priority_changes (nil: the group's, else the global one;
+	// see Config.NotifiesPriority).
+	NotifyDeleted         bool  `json:"notify_deleted,omitempty"`
+	NotifyPriorityChanges *bool `json:"notify_priority_changes,omitempty"`
+	GARP                  GARP  `json:"garp"`
+	// Timing is the instance's, resolved: its own keywords, else the
+	// global ones (strict mode forces RFC 5798's values).
+	Timing Timing `json:"timing"`
 	// Accept makes the master accept packets for its VIPs (accept mode).
 	Accept bool `json:"accept"`
 	Strict bool `json:"strict_mode"`
@@ -286,6 +299,46 @@ type Notify struct {
 	// Any is the generic "notify" script, called with the type, name,
 	// state and priority appended.
 	Any *Command `json:"any,omitempty"`
+	// Deleted (notify_deleted SCRIPT) and MasterRxLowerPri
+	// (notify_master_rx_lower_pri) are instances' only.
+	Deleted          *Command `json:"deleted,omitempty"`
+	MasterRxLowerPri *Command `json:"master_rx_lower_pri,omitempty"`
+}
+
+// Timing is keepalived's knobs on the protocol's timers and answers.
+type Timing struct {
+	// DownTimerAdverts is how many advert intervals Master_Down_Interval
+	// counts before its skew (down_timer_adverts, 1..100); 0 (global
+	// only) means RFC 5798's 3.
+	DownTimerAdverts int `json:"down_timer_adverts"`
+	// LowerPrioNoAdvert: a master does not answer a lower priority.
+	LowerPrioNoAdvert bool `json:"lower_prio_no_advert"`
+	// HigherPrioSendAdvert: a master sends an advert before yielding to
+	// a higher priority.
+	HigherPrioSendAdvert bool `json:"higher_prio_send_advert"`
+}
+
+// GlobalNotify is global_defs' notify FIFOs: notify_fifo and
+// vrrp_notify_fifo get the same lines (hactl has only the VRRP process),
+// and the switches of what they get.
+type GlobalNotify struct {
+	FIFO     *FIFO `json:"notify_fifo,omitempty"`
+	VRRPFIFO *FIFO `json:"vrrp_notify_fifo,omitempty"`
+	// PriorityChanges is vrrp_notify_priority_changes, the default of
+	// every instance's notify_priority_changes.
+	PriorityChanges bool `json:"vrrp_notify_priority_changes"`
+	// WriteStatesOnReload is fifo_write_vrrp_states_on_reload.
+	WriteStatesOnReload bool `json:"fifo_write_vrrp_states_on_reload"`
+}
+
+// FIFO is one notify FIFO: its path, who owns it when created, and the
+// script started with the path as its last argument to read it.
+type FIFO struct {
+	Path   string   `json:"path"`
+	User   string   `json:"user,omitempty"`
+	Group  string   `json:"group,omitempty"`
+	Script *Command `json:"script,omitempty"`
+	Pos    Pos      `json:"pos"`
 }
 
 // SyncGroup is a vrrp_sync_group: instances that change state together.
@@ -300,4 +353,6 @@ type SyncGroup struct {
 	// TrackingWeight (sync_group_tracking_weight) lets members keep the
 	// weights of their trackers; otherwise keepalived sets them to 0.
 	TrackingWeight bool `json:"sync_group_tracking_weight"`
+	// NotifyPriorityChanges is the members' default; nil when not given.
+	NotifyPriorityChanges *bool `json:"notify_priority_changes,omitempty"`
 }

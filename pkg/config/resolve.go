@@ -230,6 +230,7 @@ func (b *builder) resolveInstance(d *instDraft) {
 
 	b.resolveGARP(d)
 	b.resolveAdvert(d)
+	b.resolveTiming(d)
 	for _, r := range in.Routes {
 		if !r.NoTrack {
 			b.diag.warnf(r.Pos, "(%s) virtual route %s: keepalived puts the instance in FAULT when the route's interface goes down; hactl does not watch the interfaces of routes yet (add no_track to say you do not want it)", in.Name, r.Dest)
