@@ -33,6 +33,7 @@ type instDraft struct {
 	// so IPv4 addresses are dropped whatever their order.
 	native6              Pos
 	scriptRefs, fileRefs []refDraft
+	procRefs             []refDraft
 }
 
 // refDraft is a track_script or track_file line.
@@ -50,7 +51,7 @@ type refDraft struct {
 // instanceIgnored are keepalived's vrrp_instance keywords hactl skips.
 var instanceIgnored = set(
 	"use_vmac_addr", "vmac_xmit_base", "use_ipvlan", "unicast_fault_no_peer",
-	"check_unicast_src", "old_unicast_checksum", "vrf", "track_process",
+	"check_unicast_src", "old_unicast_checksum", "vrf",
 	"track_bfd", "track_src_ip", "unicast_ttl", "promote_secondaries", "linkbeat_use_polling",
 	"virtual_rules", "skip_check_adv_addr", "debug", "notify_deleted",
 	"notify_master_rx_lower_pri", "smtp_alert", "notify_priority_changes",
@@ -238,6 +239,9 @@ func (b *builder) instanceSpec(d *instDraft) blockSpec {
 		},
 		"track_script": func(s *Statement) { d.scriptRefs = append(d.scriptRefs, b.trackRefs(s)...) },
 		"track_file":   func(s *Statement) { d.fileRefs = append(d.fileRefs, b.trackRefs(s)...) },
+		"track_process": func(s *Statement) {
+			d.procRefs = append(d.procRefs, b.trackRefs(s)...)
+		},
 		"dont_track_primary": func(s *Statement) {
 			if b.nargs(s, 0, 0) {
 				in.DontTrackPrimary = true
