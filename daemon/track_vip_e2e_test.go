@@ -40,8 +40,13 @@ func ipIn(t *testing.T, n *netlab.Host, args ...string) {
 }
 
 // vipIfConf is an instance advertising on eth0 with a second VIP on eth1
-// (opts are that VIP's options, "no_track" or "").
-func vipIfConf(prio int, vipAddr netip.Prefix, opts string) string {
+// (opts are that VIP's options, "no_track" or ""), or, with route set, a
+// virtual route through eth1 instead.
+func vipIfConf(prio int, vipAddr netip.Prefix, opts string, route bool) string {
+	second := "        10.78.0.100/24 dev eth1 " + opts + "\n    }\n"
+	if route {
+		second = "    }\n    virtual_routes {\n        10.79.0.0/24 dev eth1 " + opts + "\n    }\n"
+	}
 	return fmt.Sprintf(`vrrp_instance VI_1 {
     interface eth0
     virtual_router_id 63
@@ -50,32 +55,32 @@ func vipIfConf(prio int, vipAddr netip.Prefix, opts string) string {
     advert_int 0.2
     virtual_ipaddress {
         %s
-        10.78.0.100/24 dev eth1 %s
-    }
-}
-`, prio, vipAddr, opts)
+%s}
+`, prio, vipAddr, second)
 }
 
 // TestE2EVIPInterfaceTracked is issue 17's acceptance for the interfaces
 // of VIPs: a VIP on eth1 while adverts go out on eth0; eth1 down faults the
 // instance and the peer takes over; with no_track on that VIP, the master
-// stays master.
+// stays master. The same for a virtual route's dev.
 func TestE2EVIPInterfaceTracked(t *testing.T) {
 	labtest.Require(t)
 	for _, tc := range []struct {
 		name    string
 		opts    string
+		route   bool
 		faulted bool
 	}{
-		{"tracked", "", true},
-		{"no_track", "no_track", false},
+		{"tracked", "", false, true},
+		{"no_track", "no_track", false, false},
+		{"route", "", true, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			l := labtest.Up(t, netlab.Config{Nodes: 2})
 			vipAddr := netip.MustParsePrefix("10.77.0.100/24")
 			for i, n := range l.Nodes {
 				addEth1(t, n)
-				startDaemon(t, n, vipIfConf(110-10*i, vipAddr, tc.opts))
+				startDaemon(t, n, vipIfConf(110-10*i, vipAddr, tc.opts, tc.route))
 			}
 			h := newHolders(t, l.Nodes, vipAddr)
 			if _, err := h.waitOwner("node1", 5*time.Second); err != nil {
@@ -130,7 +135,7 @@ func TestE2EKeepalivedVIPInterface(t *testing.T) {
 			l := labtest.Up(t, netlab.Config{Nodes: 1})
 			n := l.Node(1)
 			addEth1(t, n)
-			conf := vipIfConf(100, vipAddr, tc.opts)
+			conf := vipIfConf(100, vipAddr, tc.opts, false)
 			kconf := filepath.Join(n.Dir, "keepalived.conf")
 			write(t, kconf, conf, 0o644)
 			kp, err := n.Start("keepalived", netlab.KeepalivedArgv(n, kconf)...)

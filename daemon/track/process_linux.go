@@ -62,7 +62,7 @@ func (m *Monitor) startProcesses(ctx context.Context) error {
 		}()
 		go func() {
 			defer m.wg.Done()
-			m.followProcesses(ctx, set, r, events, lost, nil)
+			m.followProcesses(ctx, set, r, events, lost, 0)
 		}()
 		return nil
 	}
@@ -74,14 +74,26 @@ func (m *Monitor) startProcesses(ctx context.Context) error {
 	m.procMode = "scanning /proc"
 	m.mu.Unlock()
 	m.log.Warn("process events unavailable; scanning /proc instead", "why", why, "every", m.opts.ProcScan)
-	t := time.NewTicker(m.opts.ProcScan)
 	m.wg.Add(1)
 	go func() {
 		defer m.wg.Done()
-		defer t.Stop()
-		m.followProcesses(ctx, set, r, nil, nil, t.C)
+		m.followProcesses(ctx, set, r, nil, nil, m.opts.ProcScan)
 	}()
 	return nil
+}
+
+// scanBudget bounds the scanner's share of a CPU: the pause between two
+// scans is at least this many times the last scan's duration (a host with
+// thousands of processes is scanned less often rather than more
+// expensively), and at most maxScanPause.
+const (
+	scanBudget   = 20
+	maxScanPause = 2 * time.Second
+)
+
+// scanPause is the pause after a scan that took took.
+func scanPause(every, took time.Duration) time.Duration {
+	return min(max(every, scanBudget*took), max(every, maxScanPause))
 }
 
 // readProcEvents passes the connector's events on. It never blocks on
@@ -118,18 +130,29 @@ func (m *Monitor) readProcEvents(ctx context.Context, conn *procConn, events cha
 	}
 }
 
-// followProcesses applies events (or scans on tick) and the delays, and
-// publishes the verdicts.
-func (m *Monitor) followProcesses(ctx context.Context, set *ProcessSet, r *procReader, events <-chan procEvent, lost <-chan struct{}, tick <-chan time.Time) {
+// followProcesses applies events (or scans /proc every scanEvery, when
+// not 0) and the delays, and publishes the verdicts.
+func (m *Monitor) followProcesses(ctx context.Context, set *ProcessSet, r *procReader, events <-chan procEvent, lost <-chan struct{}, scanEvery time.Duration) {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
+	var tick <-chan time.Time
+	var scanTimer *time.Timer
+	if scanEvery > 0 {
+		scanTimer = time.NewTimer(scanEvery)
+		defer scanTimer.Stop()
+		tick = scanTimer.C
+	}
 	scan := func() {
+		began := time.Now()
 		procs, err := r.readAll()
 		if err != nil {
 			m.log.Error("reading /proc", "err", err)
-			return
+		} else {
+			set.Scan(procs, time.Now())
 		}
-		set.Scan(procs, time.Now())
+		if scanTimer != nil {
+			scanTimer.Reset(scanPause(scanEvery, time.Since(began)))
+		}
 	}
 	for {
 		if next, ok := set.Next(); ok {

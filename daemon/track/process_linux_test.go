@@ -183,3 +183,37 @@ func TestE2EProcessConnectorInNamespace(t *testing.T) {
 	kill(c)
 	waitEvent(t, m, Key{KindProcess, "p"}, StatusFailed, 3*time.Second)
 }
+
+// BenchmarkProcScan is the cost of one /proc scan (stat of every process;
+// with full_command, its command line too), the fallback's price per
+// period.
+func BenchmarkProcScan(b *testing.B) {
+	for _, cmdline := range []bool{false, true} {
+		b.Run(fmt.Sprintf("cmdline=%v", cmdline), func(b *testing.B) {
+			r := &procReader{cmdline: cmdline, cmdMax: 4096}
+			n := 0
+			for b.Loop() {
+				procs, err := r.readAll()
+				if err != nil {
+					b.Fatal(err)
+				}
+				n = len(procs)
+			}
+			b.ReportMetric(float64(n), "procs")
+		})
+	}
+}
+
+func TestScanPause(t *testing.T) {
+	ms := time.Millisecond
+	for _, tt := range []struct{ every, took, want time.Duration }{
+		{200 * ms, ms, 200 * ms},
+		{200 * ms, 20 * ms, 400 * ms},
+		{200 * ms, time.Second, 2 * time.Second},
+		{5 * time.Second, time.Second, 5 * time.Second},
+	} {
+		if got := scanPause(tt.every, tt.took); got != tt.want {
+			t.Errorf("scanPause(%v, %v) = %v, want %v", tt.every, tt.took, got, tt.want)
+		}
+	}
+}
