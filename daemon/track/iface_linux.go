@@ -63,7 +63,10 @@ func (m *Monitor) startInterfaces(ctx context.Context, names []string) error {
 		return fmt.Errorf("current network namespace: %w", err)
 	}
 	w := &ifWatch{m: m, ns: ns, names: map[string]bool{}, byIdx: map[int32]string{}, nameUp: map[string]bool{},
-		seenUp: map[string]bool{}, pending: map[string]*pendingLink{}, expired: make(chan pendingExpiry, 16)}
+		seenUp: map[string]bool{}, pending: map[string]*pendingLink{},
+		// Each interface has at most one live timer and one that fired
+		// as it was replaced: no expiry is dropped.
+		expired: make(chan pendingExpiry, 2*len(names)+1)}
 	for _, n := range names {
 		w.names[n] = true
 	}
@@ -182,7 +185,7 @@ func (w *ifWatch) update(name string, up bool, why string, immediate bool) {
 		w.pending[name] = &pendingLink{up: up, why: why, gen: w.gen, timer: time.AfterFunc(delay, func() {
 			select {
 			case w.expired <- e:
-			default: // the loop is gone or flooded; the next change resolves it
+			default: // cannot happen (see expired's size)
 			}
 		})}
 		w.m.log.Info("link change delayed", "interface", name, "up", up, "delay", delay)
