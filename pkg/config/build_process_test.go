@@ -111,3 +111,14 @@ func TestIfDelays(t *testing.T) {
 		}
 	}
 }
+
+// TestIfDelaysHostCheck: an interface_up_down_delays line for an interface
+// the host lacks is a host-dependent warning (keepalived -t exits 4 on it;
+// its daemon ignores the line).
+func TestIfDelaysHostCheck(t *testing.T) {
+	cfg, _ := parseString(t, "interface_up_down_delays {\n  eth9 1\n  eth0 1\n}\n"+withInst(""))
+	got := Check(cfg, fakeHost{ifaces: map[string]bool{"eth0": true}})
+	if len(got) != 1 || !got[0].HostDependent || !strings.Contains(got[0].Message, "(interface_up_down_delays) interface eth9 does not exist on this host") {
+		t.Errorf("host check: %v", got)
+	}
+}

@@ -100,6 +100,9 @@ func Check(cfg *Config, host HostChecker) Diagnostics {
 		}
 		c.notify(g.Notify)
 	}
+	for _, d := range cfg.IfDelays {
+		c.iface(d.Pos, "interface_up_down_delays", d.Interface, "interface", ": keepalived reports it (unknown interface specified for up/down delay; keepalived -t exits 4) and its daemon ignores the line; hactl keeps the delay for the interface, should it appear")
+	}
 	for _, s := range cfg.Scripts {
 		c.command(&s.Command, "the vrrp_script")
 		c.user(&s.Command, "vrrp_script "+s.Name, "reports it and drops the vrrp_script (the instances tracking it run without it), and so does hactl's daemon")
