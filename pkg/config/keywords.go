@@ -35,20 +35,21 @@ const (
 // Keyword contexts: the block (or, for options, the line) a keyword is
 // read in.
 const (
-	CtxTop       = "top level"
-	CtxGlobal    = "global_defs"
-	CtxScript    = "vrrp_script"
-	CtxTrackFile = "track_file"
-	// CtxTrackProcess is a vrrp_track_process block.
-	CtxTrackProcess = "vrrp_track_process"
-	CtxInstance     = "vrrp_instance"
-	CtxAuth         = "authentication"
-	CtxSyncGroup    = "vrrp_sync_group"
-	CtxVIP          = "virtual_ipaddress option"
-	CtxRoute        = "virtual_routes option"
-	CtxUnicastPeer  = "unicast_peer option"
-	CtxTrackOption  = "track_* option"
+	CtxTop         = "top level"
+	CtxGlobal      = "global_defs"
+	CtxScript      = "vrrp_script"
+	CtxTrackFile   = "track_file"
+	CtxInstance    = "vrrp_instance"
+	CtxAuth        = "authentication"
+	CtxSyncGroup   = "vrrp_sync_group"
+	CtxVIP         = "virtual_ipaddress option"
+	CtxRoute       = "virtual_routes option"
+	CtxUnicastPeer = "unicast_peer option"
+	CtxTrackOption = "track_* option"
 )
+
+// CtxTrackProcess is a vrrp_track_process block.
+const CtxTrackProcess = "vrrp_track_process"
 
 // Keyword is one keyword hactl's parser knows, with what hactl does with
 // it. Diff says, for every status but Implemented, how hactl's behaviour
