@@ -116,6 +116,8 @@ func kindName(k track.Kind) string {
 		return "interface"
 	case track.KindFile:
 		return "file"
+	case track.KindProcess:
+		return "process"
 	}
 	return "unknown"
 }

@@ -35,6 +35,7 @@ type instDraft struct {
 	native6              Pos
 	scriptRefs, fileRefs []refDraft
 	timing               timingDraft // build_timing.go
+	procRefs             []refDraft
 }
 
 // refDraft is a track_script or track_file line.
@@ -52,7 +53,7 @@ type refDraft struct {
 // instanceIgnored are keepalived's vrrp_instance keywords hactl skips.
 var instanceIgnored = set(
 	"use_vmac_addr", "vmac_xmit_base", "use_ipvlan", "unicast_fault_no_peer",
-	"check_unicast_src", "old_unicast_checksum", "vrf", "track_process",
+	"check_unicast_src", "old_unicast_checksum", "vrf",
 	"track_bfd", "track_src_ip", "unicast_ttl", "promote_secondaries", "linkbeat_use_polling",
 	"virtual_rules", "skip_check_adv_addr", "debug", "smtp_alert",
 	"lvs_sync_daemon_interface", "garp_extra_if", "vmac_garp_intvl", "kernel_rx_buf_size",
@@ -238,6 +239,9 @@ func (b *builder) instanceSpec(d *instDraft) blockSpec {
 		},
 		"track_script": func(s *Statement) { d.scriptRefs = append(d.scriptRefs, b.trackRefs(s)...) },
 		"track_file":   func(s *Statement) { d.fileRefs = append(d.fileRefs, b.trackRefs(s)...) },
+		"track_process": func(s *Statement) {
+			d.procRefs = append(d.procRefs, b.trackRefs(s)...)
+		},
 		"dont_track_primary": func(s *Statement) {
 			if b.nargs(s, 0, 0) {
 				in.DontTrackPrimary = true

@@ -469,6 +469,8 @@ func TestCompatCoversKeywords(t *testing.T) {
 				block(CtxScript, s.Block)
 			case "track_file", "vrrp_track_file":
 				block(CtxTrackFile, s.Block)
+			case "vrrp_track_process":
+				block(CtxTrackProcess, s.Block)
 			}
 		}
 	}
@@ -493,9 +495,8 @@ func TestCompatSilentKeywordsWarned(t *testing.T) {
 		"unicast_peer option min_ttl", "unicast_peer option max_ttl",
 		"virtual_ipaddress option preferred_lft", "virtual_ipaddress option -nodad",
 		"virtual_ipaddress option noprefixroute", "virtual_ipaddress option home",
-		"virtual_ipaddress option peer", "virtual_ipaddress option dev",
-		"virtual_routes option onlink", "virtual_routes option mtu", "virtual_routes option nexthop",
-		"virtual_routes option dev"} {
+		"virtual_ipaddress option peer",
+		"virtual_routes option onlink", "virtual_routes option mtu", "virtual_routes option nexthop"} {
 		found := false
 		for _, d := range diags {
 			if d.Severity == SeverityWarning && strings.HasPrefix(d.Message, kw+": ") && strings.Contains(d.Message, "keepalived ") {

@@ -48,6 +48,9 @@ const (
 	CtxTrackOption = "track_* option"
 )
 
+// CtxTrackProcess is a vrrp_track_process block.
+const CtxTrackProcess = "vrrp_track_process"
+
 // Keyword is one keyword hactl's parser knows, with what hactl does with
 // it. Diff says, for every status but Implemented, how hactl's behaviour
 // differs from keepalived's; it is the text of the warning.
@@ -107,10 +110,10 @@ func keywordTable() []Keyword {
 	add(CtxTop, ni, "keepalived adds these routes at start and keeps them; hactl does not add them", "static_routes")
 	add(CtxTop, ni, "keepalived adds these policy rules at start and keeps them; hactl does not add them", "static_rules")
 	add(CtxTop, ni, "keepalived runs its VRRP side in that network namespace; hactl runs in the namespace it is started in", "net_namespace")
-	add(CtxTop, ni, "keepalived tracks the listed processes; hactl tracks none, so the priority never moves for them", "vrrp_track_process")
+	add(CtxTop, impl, "", "vrrp_track_process", "interface_up_down_delays")
 	add(CtxTop, ni, "keepalived applies track_group's interface tracking to its instances; hactl does not", "track_group")
 	add(CtxTop, ni, "keepalived sends gratuitous ARPs with these per-interface settings; hactl uses the instances' and global_defs' settings", "garp_group")
-	add(CtxTop, ni, "keepalived polls link state (or delays link changes) as configured; hactl follows netlink's link events at once", "linkbeat_interfaces", "interface_up_down_delays", "linkbeat_use_polling")
+	add(CtxTop, ni, "keepalived polls link state as configured; hactl follows netlink's link events", "linkbeat_interfaces", "linkbeat_use_polling")
 
 	// global_defs.
 	add(CtxGlobal, impl, "", "router_id", "vrrp_version", "vrrp_mcast_group4", "vrrp_mcast_group6",
@@ -165,11 +168,15 @@ func keywordTable() []Keyword {
 	// track_file.
 	add(CtxTrackFile, impl, "", "file", "weight", "init_file")
 
+	// vrrp_track_process.
+	add(CtxTrackProcess, impl, "", "process", "param_match", "weight", "quorum", "quorum_max", "delay",
+		"terminate_delay", "fork_delay", "full_command")
+
 	// vrrp_instance.
 	add(CtxInstance, impl, "", "interface", "state", "virtual_router_id", "priority", "version", "advert_int",
 		"nopreempt", "preempt", "preempt_delay", "accept", "mcast_src_ip", "unicast_src_ip", "mcast_dst_ip",
 		"unicast_peer", "authentication", "virtual_ipaddress", "virtual_ipaddress_excluded", "virtual_routes",
-		"track_interface", "track_script", "track_file", "dont_track_primary", "notify_master", "notify_backup",
+		"track_interface", "track_script", "track_file", "track_process", "dont_track_primary", "notify_master", "notify_backup",
 		"notify_fault", "notify_stop", "notify", "garp_master_delay", "garp_master_repeat", "garp_master_refresh",
 		"garp_master_refresh_repeat", "garp_lower_prio_delay", "garp_lower_prio_repeat")
 	add(CtxInstance, impl, "", "no_accept")
@@ -183,7 +190,7 @@ func keywordTable() []Keyword {
 	add(CtxInstance, impl, "", "native_ipv6")
 	add(CtxInstance, ni, "keepalived computes the old (pre-2.0) unicast checksum; hactl computes RFC 5798's", "old_unicast_checksum")
 	add(CtxInstance, ni, "keepalived binds the instance to that VRF; hactl does not", "vrf")
-	add(CtxInstance, ni, "keepalived moves the priority (or faults) on this tracker; hactl does not track it, so it never counts", "track_process", "track_bfd", "track_src_ip")
+	add(CtxInstance, ni, "keepalived moves the priority (or faults) on this tracker; hactl does not track it, so it never counts", "track_bfd", "track_src_ip")
 	add(CtxInstance, ni, "keepalived sends (and expects) unicast adverts with this TTL; hactl sends TTL 255 and accepts any", "unicast_ttl")
 	add(CtxInstance, ni, "keepalived sets the interface's promote_secondaries sysctl, so that removing a VIP that is the primary address keeps the other addresses of its subnet; hactl leaves the sysctl as it is", "promote_secondaries")
 	add(CtxInstance, ni, "keepalived polls the interface's link state; hactl follows netlink's link events", "linkbeat_use_polling")
@@ -203,14 +210,14 @@ func keywordTable() []Keyword {
 
 	// vrrp_sync_group.
 	add(CtxSyncGroup, impl, "", "group", "notify_master", "notify_backup", "notify_fault", "notify_stop", "notify",
-		"track_interface", "track_script", "track_file", "sync_group_tracking_weight", "notify_priority_changes")
+		"track_interface", "track_script", "track_file", "track_process", "sync_group_tracking_weight", "notify_priority_changes")
 	add(CtxSyncGroup, KeywordDeprecated, "read as sync_group_tracking_weight", "global_tracking")
-	add(CtxSyncGroup, ni, "keepalived moves the group (or faults it) on this tracker; hactl does not track it, so it never counts", "track_process", "track_bfd")
+	add(CtxSyncGroup, ni, "keepalived moves the group (or faults it) on this tracker; hactl does not track it, so it never counts", "track_bfd")
 	add(CtxSyncGroup, ign, mail, "smtp_alert")
 
 	// virtual_ipaddress / virtual_ipaddress_excluded line options.
 	opt(CtxVIP, 1, impl, "", "brd", "broadcast", "scope", "label")
-	opt(CtxVIP, 1, KeywordPartial, "keepalived puts the instance in FAULT when this interface (if not the instance's) goes down, unless the line says no_track; hactl adds the address there but does not track the interface (add no_track to say so, or track_interface it)", "dev")
+	opt(CtxVIP, 1, impl, "", "dev")
 	opt(CtxVIP, 0, impl, "", "no_track")
 	opt(CtxVIP, 1, ni, "keepalived adds a point-to-point address with this peer; hactl adds the address without a peer (with the peer's prefix length)", "peer")
 	opt(CtxVIP, 1, ni, "keepalived sets the address's preferred lifetime; hactl adds it with the kernel's default (or vip_lease's)", "preferred_lft")
@@ -219,7 +226,7 @@ func keywordTable() []Keyword {
 	opt(CtxVIP, 0, ni, "keepalived puts this address on the instance's VMAC interface; hactl has no VMAC interfaces", "use_vmac")
 
 	// virtual_routes line options.
-	opt(CtxRoute, 1, KeywordPartial, "keepalived puts the instance in FAULT when the route's interface goes down, unless the line says no_track; hactl installs the route there but does not track the interface (add no_track to say so, or track_interface it)", "dev", "oif")
+	opt(CtxRoute, 1, impl, "", "dev", "oif")
 	opt(CtxRoute, 1, impl, "", "src", "via", "gw", "scope", "table", "metric", "priority", "preference")
 	opt(CtxRoute, 0, impl, "", "to", "no_track", "inet", "inet6")
 	opt(CtxRoute, 0, impl, "", "unicast", "blackhole", "unreachable", "prohibit", "throw")

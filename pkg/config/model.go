@@ -13,6 +13,10 @@ type Config struct {
 	Global     GlobalDefs   `json:"global_defs"`
 	Scripts    []*Script    `json:"vrrp_scripts"`
 	TrackFiles []*TrackFile `json:"track_files"`
+	// TrackProcesses are the vrrp_track_process blocks.
+	TrackProcesses []*TrackProcess `json:"track_processes"`
+	// IfDelays are interface_up_down_delays' lines, by interface.
+	IfDelays   []IfDelay    `json:"interface_up_down_delays,omitempty"`
 	Instances  []*Instance  `json:"instances"`
 	SyncGroups []*SyncGroup `json:"sync_groups"`
 	// Ignored lists the sections and keywords outside hactl's VRRP subset
@@ -180,6 +184,7 @@ type Instance struct {
 	TrackInterfaces  []TrackInterface `json:"track_interface"`
 	TrackScripts     []TrackRef       `json:"track_script"`
 	TrackFiles       []TrackRef       `json:"track_file"`
+	TrackProcesses   []TrackRef       `json:"track_process"`
 	DontTrackPrimary bool             `json:"dont_track_primary"`
 
 	Notify Notify `json:"notify"`
@@ -350,6 +355,9 @@ type SyncGroup struct {
 	TrackInterfaces []TrackInterface `json:"track_interface"`
 	TrackScripts    []TrackRef       `json:"track_script"`
 	TrackFiles      []TrackRef       `json:"track_file"`
+	// TrackProcesses keep their weights whatever TrackingWeight says, as
+	// in keepalived (0 only when a member is an address owner).
+	TrackProcesses []TrackRef `json:"track_process"`
 	// TrackingWeight (sync_group_tracking_weight) lets members keep the
 	// weights of their trackers; otherwise keepalived sets them to 0.
 	TrackingWeight bool `json:"sync_group_tracking_weight"`

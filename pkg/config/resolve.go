@@ -232,14 +232,15 @@ func (b *builder) resolveInstance(d *instDraft) {
 	b.resolveAdvert(d)
 	b.resolveTiming(d)
 	for _, r := range in.Routes {
-		if !r.NoTrack {
-			b.diag.warnf(r.Pos, "(%s) virtual route %s: keepalived puts the instance in FAULT when the route's interface goes down; hactl does not watch the interfaces of routes yet (add no_track to say you do not want it)", in.Name, r.Dest)
+		if !r.NoTrack && r.Dev == "" {
+			b.diag.warnf(r.Pos, "(%s) virtual route %s: cannot track a route with no interface specified: keepalived warns and does not track it, and neither does hactl", in.Name, r.Dest)
 		}
 	}
 
 	// Trackers.
 	in.TrackScripts = b.resolveRefs(in.Name, "track_script", d.scriptRefs, b.scriptLookup)
 	in.TrackFiles = b.resolveRefs(in.Name, "track_file", d.fileRefs, b.fileLookup)
+	in.TrackProcesses = b.resolveRefs(in.Name, "track_process", d.procRefs, b.procLookup)
 
 	// hactl's own keywords.
 	if in.NotifyMasterDir == "" {
@@ -461,8 +462,11 @@ func (b *builder) resolveRefs(owner, kw string, refs []refDraft, lookup func(str
 	var out []TrackRef
 	seen := map[string]bool{}
 	what := "vrrp_script"
-	if kw == "track_file" {
+	switch kw {
+	case "track_file":
 		what = "track_file"
+	case "track_process":
+		what = "vrrp_track_process"
 	}
 	for _, r := range refs {
 		w, rev, at, ok := lookup(r.name)
