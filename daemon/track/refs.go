@@ -2,6 +2,7 @@ package track
 
 import (
 	"log/slog"
+	"time"
 
 	"github.com/hactl/hactl/pkg/config"
 )
@@ -128,7 +129,7 @@ func AddressInterfaces(in *config.Instance) []string {
 }
 
 // downTimerAdverts is keepalived's default vrrp_down_timer_adverts
-// (RFC 5798's three adverts).
+// (RFC 5798's three adverts), for an instance whose config left it 0.
 const downTimerAdverts = 3
 
 // IfDelays returns the interfaces' debounce delays from
@@ -143,7 +144,11 @@ func IfDelays(cfg *config.Config, log *slog.Logger) map[string]config.IfDelay {
 			if in.Interface != d.Interface || in.AdvertInt <= 0 {
 				continue
 			}
-			limit := (downTimerAdverts - 1) * in.AdvertInt
+			n := in.Timing.DownTimerAdverts
+			if n <= 0 {
+				n = downTimerAdverts
+			}
+			limit := time.Duration(n-1) * in.AdvertInt
 			capTo := limit - in.AdvertInt/256
 			if d.Up >= limit || d.Down >= limit {
 				if log != nil {

@@ -86,6 +86,11 @@ func TestIfDelaysCapped(t *testing.T) {
 	if _, ok := d["eth2"]; ok {
 		t.Errorf("eth2 without delays listed")
 	}
+	// With down_timer_adverts 5 the limit is 4 intervals.
+	cfg.Instances[0].Timing.DownTimerAdverts = 5
+	if d := IfDelays(cfg, nil); d["eth0"].Down != 4*time.Second-time.Second/256 {
+		t.Errorf("down_timer_adverts 5: eth0 %+v, want down just under 4s", d["eth0"])
+	}
 }
 
 func mustPrefix(s string) netip.Prefix { return netip.MustParsePrefix(s) }
