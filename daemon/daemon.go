@@ -63,6 +63,9 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	defer vips.Close()
 	r.vips = vips
+	if err := r.installStatic(cfg); err != nil {
+		return err
+	}
 	readCtx, stopReaders := context.WithCancel(ctx)
 	defer stopReaders()
 	if err := r.openSockets(readCtx); err != nil {
