@@ -77,6 +77,10 @@ func Run(ctx context.Context, opts Options) error {
 	if err := r.watchVIPs(readCtx); err != nil {
 		log.Warn("address events unavailable: a VIP deleted by hand comes back only at the next lease renewal", "err", err)
 	}
+	// A tracked rule deleted by hand is noticed, as keepalived does (rulewatch.go).
+	if err := r.watchRules(readCtx); err != nil {
+		log.Warn("rule events unavailable: a rule deleted by hand goes unnoticed", "err", err)
+	}
 
 	if srv, err = r.serveControl(socketPath); err != nil {
 		return err

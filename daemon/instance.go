@@ -58,6 +58,10 @@ type instance struct {
 	// are the sources that advertise our VRID differently.
 	ours      watch.Advert
 	conflicts *conflictTable
+
+	// trackedRules are the rules without no_track: one deleted by hand
+	// while master makes the instance leave MASTER (rulewatch.go).
+	trackedRules []vip.Rule
 }
 
 // trackState is the sum of the instance's tracker results.
@@ -189,6 +193,9 @@ func newInstance(c *config.Instance, s *sock) (*instance, error) {
 			return nil, fmt.Errorf("%s: virtual_rules: %w", c.Name, err)
 		}
 		in.rules = append(in.rules, r)
+		if !ru.NoTrack {
+			in.trackedRules = append(in.trackedRules, r)
+		}
 	}
 	return in, nil
 }

@@ -107,6 +107,9 @@ type statics struct {
 	// tracked are the addresses without no_track: one deleted by hand is
 	// added again (keepalived's reinstate_static_address).
 	tracked []vip.VIP
+	// trackedRules are the rules without no_track: one deleted by hand
+	// is added again (keepalived's reinstate_static_rule).
+	trackedRules []vip.Rule
 }
 
 func staticsOf(cfg *config.Config) (statics, error) {
@@ -134,6 +137,9 @@ func staticsOf(cfg *config.Config) (statics, error) {
 			return s, fmt.Errorf("static_rules: %w", err)
 		}
 		s.rules = append(s.rules, x)
+		if !ru.NoTrack {
+			s.trackedRules = append(s.trackedRules, x)
+		}
 	}
 	return s, nil
 }

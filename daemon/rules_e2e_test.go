@@ -200,6 +200,24 @@ func TestE2ERulesLikeKeepalived(t *testing.T) {
 	// Mastership: node1 master, node2 (higher priority) takes over.
 	startDaemon(t, n, rulesConf(62, 100))
 	waitView(t, n, "hactl master again", complete)
+
+	// Rules deleted by hand, as keepalived's netlink_rule_filter treats
+	// them: a static one comes back; a virtual one without no_track makes
+	// the master leave MASTER (its other rules go with the VIPs).
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if out, err := n.Run(ctx, "ip", "rule", "del", "priority", "201"); err != nil {
+		t.Fatalf("ip rule del: %v\n%s", err, out)
+	}
+	waitView(t, n, "static rule restored", func(v []string) bool { return hasLine(v, "201:") })
+	if out, err := n.Run(ctx, "ip", "rule", "del", "priority", "100"); err != nil {
+		t.Fatalf("ip rule del: %v\n%s", err, out)
+	}
+	left := waitView(t, n, "master left after its rule was deleted", func(v []string) bool { return !hasLine(v, "101:") })
+	if hasLine(left, "10.77.0.200") {
+		t.Errorf("after leaving MASTER the VIP is still there")
+	}
+	waitView(t, n, "master again after Master_Down_Interval", complete)
 	startDaemon(t, l.Node(2), "vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 62\n  priority 150\n  advert_int 1\n  virtual_ipaddress {\n    10.77.0.200/24 dev eth0\n  }\n}\n")
 	backup := waitView(t, n, "hactl backup", func(v []string) bool { return !hasLine(v, "100:") && !hasLine(v, "10.77.0.200") })
 	for _, gone := range []string{"101:", "104:", "106:", "198.51.100.0/24", "198.51.102.0/24", "10.77.0.201"} {
@@ -214,8 +232,6 @@ func TestE2ERulesLikeKeepalived(t *testing.T) {
 	}
 	// A static address deleted by hand comes back, as keepalived's
 	// reinstate_static_address does.
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
 	if out, err := n.Run(ctx, "ip", "addr", "del", "10.77.9.1/24", "dev", "eth0"); err != nil {
 		t.Fatalf("ip addr del: %v\n%s", err, out)
 	}

@@ -25,6 +25,8 @@ type vipTable interface {
 	RemoveRoute(r vip.Route) error
 	AddRule(r vip.Rule) error
 	RemoveRule(r vip.Rule) error
+	// RulePresent reports whether the kernel has r.
+	RulePresent(r vip.Rule) (bool, error)
 }
 
 // advertConn is the send side of an advert socket: *vrrpsock.Conn. Its

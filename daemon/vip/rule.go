@@ -213,3 +213,93 @@ func (r Rule) Message() (RuleHeader, []RuleAttr, error) {
 	}
 	return h, attrs, nil
 }
+
+// Same reports whether o is r as the kernel identifies a rule for our
+// purposes: family, preference, action, table (or goto target), source
+// and destination, interfaces and mark. A rule read back from the kernel
+// (ParseRuleMessage) is Same as the one added.
+func (r Rule) Same(o Rule) bool {
+	if r.V6 != o.V6 || r.Priority != o.Priority || r.Action != o.Action || r.Invert != o.Invert ||
+		r.From != o.From || r.To != o.To || r.Iif != o.Iif || r.Oif != o.Oif || r.L3mdev != o.L3mdev ||
+		r.Fwmark != o.Fwmark || r.Tos != o.Tos {
+		return false
+	}
+	switch {
+	case r.Action == RuleToTable && !r.L3mdev:
+		return r.tableOrMain() == o.tableOrMain()
+	case r.Action == RuleGoto:
+		return r.Goto == o.Goto
+	}
+	return true
+}
+
+// ParseRuleMessage reads an RTM_NEWRULE/RTM_DELRULE payload (fib_rule_hdr
+// and FRA_* attributes) back into a Rule, as far as Same compares it and
+// with its protocol.
+func ParseRuleMessage(b []byte) (Rule, error) {
+	if len(b) < 12 {
+		return Rule{}, fmt.Errorf("rule message of %d bytes", len(b))
+	}
+	r := Rule{V6: b[0] == 10, Tos: b[3], Table: uint32(b[4]), Action: b[7], SuppressPrefixLen: -1}
+	srcLen, dstLen := int(b[2]), int(b[1])
+	r.Invert = binary.NativeEndian.Uint32(b[8:12])&fibRuleInvert != 0
+	for rest := b[12:]; len(rest) >= 4; {
+		n := int(binary.NativeEndian.Uint16(rest[0:2]))
+		typ := binary.NativeEndian.Uint16(rest[2:4]) &^ 0xc000
+		if n < 4 || n > len(rest) {
+			return r, fmt.Errorf("rule attribute of length %d in %d bytes", n, len(rest))
+		}
+		d := rest[4:n]
+		u32 := func() uint32 {
+			if len(d) < 4 {
+				return 0
+			}
+			return binary.NativeEndian.Uint32(d)
+		}
+		switch typ {
+		case fraSrc, fraDst:
+			a, ok := netip.AddrFromSlice(d)
+			if !ok {
+				return r, fmt.Errorf("rule address of %d bytes", len(d))
+			}
+			if typ == fraSrc {
+				r.From = netip.PrefixFrom(a, srcLen)
+			} else {
+				r.To = netip.PrefixFrom(a, dstLen)
+			}
+		case fraPriority:
+			r.Priority = u32()
+		case fraTable:
+			r.Table = u32()
+		case fraGoto:
+			r.Goto = u32()
+		case fraFwmark:
+			r.Fwmark, r.HasFwmark = u32(), true
+		case fraIifname, fraOifname:
+			name := string(d)
+			for i := range len(d) {
+				if d[i] == 0 {
+					name = string(d[:i])
+					break
+				}
+			}
+			if typ == fraIifname {
+				r.Iif = name
+			} else {
+				r.Oif = name
+			}
+		case fraL3mdev:
+			r.L3mdev = len(d) > 0 && d[0] != 0
+		case fraProtocol:
+			if len(d) > 0 {
+				p := d[0]
+				r.Protocol = &p
+			}
+		}
+		rest = rest[min((n+3)&^3, len(rest)):]
+	}
+	if r.L3mdev {
+		r.Table = 0
+	}
+	return r, nil
+}

@@ -57,3 +57,55 @@ func TestRuleMessage(t *testing.T) {
 		t.Error("an IPv6 prefix in an IPv4 rule: no error")
 	}
 }
+
+// serialize lays out a message as netlink does (attributes padded to 4).
+func serialize(h RuleHeader, attrs []RuleAttr) []byte {
+	b := []byte{h.Family, h.DstLen, h.SrcLen, h.Tos, h.Table, h.Res1, h.Res2, h.Action}
+	b = binary.NativeEndian.AppendUint32(b, h.Flags)
+	for _, a := range attrs {
+		b = binary.NativeEndian.AppendUint16(b, uint16(4+len(a.Data)))
+		b = binary.NativeEndian.AppendUint16(b, a.Type)
+		b = append(b, a.Data...)
+		for len(b)%4 != 0 {
+			b = append(b, 0)
+		}
+	}
+	return b
+}
+
+// TestParseRuleMessage: a rule read back is Same as the rule sent, and
+// differs from its neighbours.
+func TestParseRuleMessage(t *testing.T) {
+	ka := uint8(18)
+	rules := []Rule{
+		{From: netip.MustParsePrefix("192.0.2.0/24"), Priority: 100, Action: RuleToTable, Table: 100, Protocol: &ka, SuppressPrefixLen: -1},
+		{V6: true, To: netip.MustParsePrefix("2001:db8::/32"), Priority: 5, Action: RuleToTable, Table: 1000, SuppressPrefixLen: -1},
+		{Priority: 7, Action: RuleToTable, L3mdev: true, SuppressPrefixLen: -1},
+		{Invert: true, Iif: "eth0", Oif: "eth1", Priority: 3, Action: RuleGoto, Goto: 9, HasFwmark: true, Fwmark: 1, SuppressPrefixLen: -1},
+		{Priority: 2, Action: RuleProhibit, SuppressPrefixLen: -1},
+	}
+	for i, r := range rules {
+		h, attrs, err := r.Message()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := ParseRuleMessage(serialize(h, attrs))
+		if err != nil {
+			t.Fatalf("%s: %v", r, err)
+		}
+		if !r.Same(got) {
+			t.Errorf("%s: read back as %s (%+v)", r, got, got)
+		}
+		if (r.Protocol == nil) != (got.Protocol == nil) {
+			t.Errorf("%s: protocol %v read back as %v", r, r.Protocol, got.Protocol)
+		}
+		for j, o := range rules {
+			if j != i && o.Same(got) {
+				t.Errorf("%s is Same as %s", o, got)
+			}
+		}
+	}
+	if _, err := ParseRuleMessage([]byte{2, 0}); err == nil {
+		t.Error("a short message: no error")
+	}
+}

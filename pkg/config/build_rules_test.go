@@ -159,18 +159,18 @@ static_rules {
 	if len(cfg.StaticRules) != 3 || cfg.StaticRules[1].Priority != 16384 || cfg.StaticRules[2].Priority != 16384 {
 		t.Errorf("static_rules: %+v", cfg.StaticRules)
 	}
-	// static_ipaddress is implemented; static_routes and static_rules
-	// are partial (not watched for deletions by hand).
+	// static_ipaddress and static_rules are implemented; static_routes
+	// is partial (not watched for deletions by hand), here untracked.
 	for _, d := range diags {
-		if strings.Contains(d.Message, "static_ipaddress") || strings.Contains(d.Message, "not implemented") {
+		if strings.Contains(d.Message, "static_") || strings.Contains(d.Message, "not implemented") {
 			t.Errorf("unexpected warning: %s", d)
 		}
 	}
 }
 
-// TestWatchedBlocksWarnedWhenTracked: static_routes, static_rules and
-// virtual_rules differ from keepalived only for lines it tracks (it
-// watches them for deletions by hand), so only those are warned about.
+// TestWatchedBlocksWarnedWhenTracked: static_routes differs from
+// keepalived only for lines it tracks (it watches them for deletions by
+// hand), so only those are warned about.
 func TestWatchedBlocksWarnedWhenTracked(t *testing.T) {
 	tests := []struct {
 		src  string
@@ -179,10 +179,9 @@ func TestWatchedBlocksWarnedWhenTracked(t *testing.T) {
 		{"static_routes {\n  10.2.0.0/16 via 10.1.0.254\n}\n" + withInst(""), ""}, // no dev: untracked
 		{"static_routes {\n  10.2.0.0/16 via 10.1.0.254 dev eth0 no_track\n}\n" + withInst(""), ""},
 		{"static_routes {\n  10.2.0.0/16 via 10.1.0.254 dev eth0\n}\n" + withInst(""), "static_routes: partial"},
-		{"static_rules {\n  from 10.1.0.1 table 10 priority 10 no_track\n}\n" + withInst(""), ""},
-		{"static_rules {\n  from 10.1.0.1 table 10 priority 10\n}\n" + withInst(""), "static_rules: partial"},
-		{withInst("  virtual_rules {\n    from 10.1.0.1 table 10 priority 10 no_track\n  }\n"), ""},
-		{withInst("  virtual_rules {\n    from 10.1.0.1 table 10 priority 10\n  }\n"), "virtual_rules: partial"},
+		// Rules are watched as keepalived watches them: no warning.
+		{"static_rules {\n  from 10.1.0.1 table 10 priority 10\n}\n" + withInst(""), ""},
+		{withInst("  virtual_rules {\n    from 10.1.0.1 table 10 priority 10\n  }\n"), ""},
 	}
 	for _, tc := range tests {
 		_, diags := parseString(t, tc.src)

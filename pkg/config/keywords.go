@@ -107,10 +107,9 @@ func keywordTable() []Keyword {
 	add(CtxTop, ign, "keepalived's process layout (pid directory, instance name, namespaces, child wait); hactl is one process", "use_pid_dir", "instance", "child_wait_time", "net_namespace_ipvs", "namespace_with_ipsets")
 	// static_*: added at start (after removing leftovers), re-added on
 	// reload (those gone from the file removed), removed at exit; a
-	// static address deleted by hand comes back (unless no_track).
-	add(CtxTop, impl, "", "static_ipaddress")
+	// static address or rule deleted by hand comes back (unless no_track).
+	add(CtxTop, impl, "", "static_ipaddress", "static_rules")
 	add(CtxTop, KeywordPartial, "keepalived adds again a static route with dev and without no_track deleted by hand; hactl adds these routes at start and at a reload, removes them at exit, and does not watch them (warned only when a line has dev and no no_track)", "static_routes")
-	add(CtxTop, KeywordPartial, "keepalived adds again a static rule without no_track deleted by hand; hactl adds these rules at start and at a reload, removes them at exit, and does not watch them (warned only when a line has no no_track)", "static_rules")
 	add(CtxTop, ni, "keepalived runs its VRRP side in that network namespace; hactl runs in the namespace it is started in", "net_namespace")
 	add(CtxTop, ni, "keepalived tracks the listed processes; hactl tracks none, so the priority never moves for them", "vrrp_track_process")
 	add(CtxTop, ni, "keepalived applies track_group's interface tracking to its instances; hactl does not", "track_group")
@@ -193,7 +192,9 @@ func keywordTable() []Keyword {
 	add(CtxInstance, ni, "keepalived sends (and expects) unicast adverts with this TTL; hactl sends TTL 255 and accepts any", "unicast_ttl")
 	add(CtxInstance, ni, "keepalived sets the interface's promote_secondaries sysctl, so that removing a VIP that is the primary address keeps the other addresses of its subnet; hactl leaves the sysctl as it is", "promote_secondaries")
 	add(CtxInstance, ni, "keepalived polls the interface's link state; hactl follows netlink's link events", "linkbeat_use_polling")
-	add(CtxInstance, KeywordPartial, "keepalived leaves MASTER when one of these rules without no_track is deleted by hand; hactl adds and removes them with mastership as keepalived does, but does not watch them (warned only when a line has no no_track)", "virtual_rules")
+	// A rule without no_track deleted by hand: the master leaves MASTER
+	// (a static one comes back), as keepalived's netlink_rule_filter.
+	add(CtxInstance, impl, "", "virtual_rules")
 	add(CtxInstance, ni, "keepalived runs extra notifications (deleted instance, lower-priority advert while master, priority changes); hactl runs only notify_master/backup/fault/stop and notify", "notify_deleted", "notify_master_rx_lower_pri", "notify_priority_changes")
 	add(CtxInstance, ni, "keepalived tunes the master-down timer, extra-interface gratuitous ARPs and VMAC GARP intervals; hactl uses RFC 5798's timer and the standard bursts", "down_timer_adverts", "garp_extra_if", "vmac_garp_intvl")
 	add(CtxInstance, ni, "keepalived changes when a master sends adverts on lower/higher-priority adverts; hactl follows RFC 5798", "lower_prio_no_advert", "higher_prio_send_advert")

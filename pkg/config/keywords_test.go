@@ -306,10 +306,6 @@ func keywordProbe(k Keyword) string {
 	switch [2]string{k.Context, k.Name} {
 	case [2]string{CtxTop, "static_routes"}:
 		return "static_routes {\n  192.0.2.0/24 dev eth0\n}\n" + inst("VI_1", basicInst)
-	case [2]string{CtxTop, "static_rules"}:
-		return "static_rules {\n  from 192.0.2.1 table 1 priority 1\n}\n" + inst("VI_1", basicInst)
-	case [2]string{CtxInstance, "virtual_rules"}:
-		return inst("VI_1", basicInst+"\n  virtual_rules {\n    from 192.0.2.1 table 1 priority 1\n  }")
 	}
 	switch k.Context {
 	case CtxTop:

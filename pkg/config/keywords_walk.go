@@ -80,10 +80,10 @@ func (w *keywordWalk) top(stmts []*Statement) {
 // watchedBlocks are the blocks whose difference (keepalived watches the
 // entries for deletions by hand, hactl does not) exists only for lines
 // keepalived tracks; a block whose every line is untracked is not noted.
-var watchedBlocks = map[[2]string]bool{{CtxTop, "static_routes"}: true, {CtxTop, "static_rules"}: true, {CtxInstance, "virtual_rules"}: true}
+var watchedBlocks = map[[2]string]bool{{CtxTop, "static_routes"}: true}
 
-// anyTracked reports whether a line of s is one keepalived tracks: a rule
-// without no_track, a route with dev (or oif) and without no_track.
+// anyTracked reports whether a line of s is one keepalived tracks: a route
+// with dev (or oif) and without no_track.
 func anyTracked(s *Statement) bool {
 	for _, c := range s.Block {
 		words := c.Words()
@@ -99,7 +99,7 @@ func anyTracked(s *Statement) bool {
 				dev = true
 			}
 		}
-		if !noTrack && (dev || s.Keyword != "static_routes") {
+		if !noTrack && dev {
 			return true
 		}
 	}
