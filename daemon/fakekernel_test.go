@@ -321,6 +321,7 @@ type fakeVIPs struct {
 	clock     *fakeClock
 	addrs     map[string]time.Time // VIP -> lease end (zero: forever)
 	routes    map[string]bool
+	rules     map[string]bool
 	added     int
 	refreshed int
 	removed   int
@@ -330,7 +331,7 @@ type fakeVIPs struct {
 }
 
 func newFakeVIPs(c *fakeClock) *fakeVIPs {
-	return &fakeVIPs{clock: c, addrs: map[string]time.Time{}, routes: map[string]bool{}}
+	return &fakeVIPs{clock: c, addrs: map[string]time.Time{}, routes: map[string]bool{}, rules: map[string]bool{}}
 }
 
 func vipKey(v vip.VIP) string { return v.Prefix.String() + "@" + v.Dev }
@@ -377,8 +378,11 @@ func (f *fakeVIPs) Present(v vip.VIP) (bool, int, error) {
 	_, ok := f.addrs[vipKey(v)]
 	return ok, v.Prefix.Bits(), nil
 }
-func (f *fakeVIPs) AddRoute(r vip.Route) error    { f.routes[r.Dest.String()] = true; return nil }
-func (f *fakeVIPs) RemoveRoute(r vip.Route) error { delete(f.routes, r.Dest.String()); return nil }
+func (f *fakeVIPs) AddRoute(r vip.Route) error           { f.routes[r.Dest.String()] = true; return nil }
+func (f *fakeVIPs) RemoveRoute(r vip.Route) error        { delete(f.routes, r.Dest.String()); return nil }
+func (f *fakeVIPs) AddRule(r vip.Rule) error             { f.rules[r.String()] = true; return nil }
+func (f *fakeVIPs) RemoveRule(r vip.Rule) error          { delete(f.rules, r.String()); return nil }
+func (f *fakeVIPs) RulePresent(r vip.Rule) (bool, error) { return f.rules[r.String()], nil }
 
 // holds reports whether the host has the VIP prefix (on any device).
 func (f *fakeVIPs) holds(prefix string) bool {

@@ -234,8 +234,9 @@ func (r *runtime) newTrackers(ctx context.Context, cfg *config.Config, previous 
 }
 
 // apply is the loop's part of a reload: it compares identities and swaps
-// the new config, runner and trackers in, all in one event. It does no I/O
-// but the state file's (queued to its writer).
+// the new config, runner and trackers in, all in one event. Its only I/O
+// is the static entries' netlink calls (reloadStatic) and the state
+// file's (queued to its writer).
 func (r *runtime) apply(cfg *config.Config, runner *scripts.Runner, mon *track.Monitor) {
 	newByName := make(map[string]*config.Instance, len(cfg.Instances))
 	for _, c := range cfg.Instances {
@@ -276,6 +277,7 @@ func (r *runtime) apply(cfg *config.Config, runner *scripts.Runner, mon *track.M
 	if added > 10 {
 		r.log.Warn("reload: more new instances start on the next daemon restart", "count", added-10)
 	}
+	r.reloadStatic(cfg)
 	r.runner, r.mon = runner, mon
 	r.replayStates(cfg)
 	r.cfg = cfg // before feedTrackers: its notifications follow the new config

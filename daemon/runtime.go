@@ -80,6 +80,9 @@ type runtime struct {
 	sync    syncState
 	fw      fwState // no_accept's nftables table (firewall.go)
 	scratch scratch
+
+	// static are the static_* entries installed (static.go).
+	static statics
 }
 
 // scratch is what receive and sendAdvert reuse for every packet.

@@ -11,7 +11,8 @@ import (
 // daemon.go and sockets.go); the loop tests a fake kernel
 // (fakekernel_test.go).
 
-// vipTable adds and removes the VIPs and virtual routes:
+// vipTable adds and removes the VIPs, virtual routes and rules (and the
+// static ones):
 // *vip.Manager.
 type vipTable interface {
 	Add(v vip.VIP, lease vip.Lifetime) error
@@ -22,6 +23,10 @@ type vipTable interface {
 	Present(v vip.VIP) (bool, int, error)
 	AddRoute(r vip.Route) error
 	RemoveRoute(r vip.Route) error
+	AddRule(r vip.Rule) error
+	RemoveRule(r vip.Rule) error
+	// RulePresent reports whether the kernel has r.
+	RulePresent(r vip.Rule) (bool, error)
 }
 
 // advertConn is the send side of an advert socket: *vrrpsock.Conn. Its

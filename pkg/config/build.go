@@ -16,6 +16,9 @@ type builder struct {
 	procs   map[string]*TrackProcess
 	insts   []*instDraft
 	groups  []*groupDraft
+	// rulePrio4 and rulePrio6 count the rules given keepalived's
+	// automatic preference, per family (build_rules.go).
+	rulePrio4, rulePrio6 uint32
 	// instByName and groupByName index insts and groups (a duplicate
 	// name is found without a scan of every earlier block).
 	instByName  map[string]*instDraft
@@ -62,8 +65,7 @@ func newBuilder(diag *diagSink) *builder {
 // rootIgnored are top-level sections outside the VRRP subset: parsed for
 // syntax, then skipped.
 var rootIgnored = set(
-	"virtual_server", "virtual_server_group", "static_ipaddress", "static_routes",
-	"static_rules", "bfd_instance", "SSL", "linkbeat_interfaces",
+	"virtual_server", "virtual_server_group", "bfd_instance", "SSL", "linkbeat_interfaces",
 	"track_group", "garp_group",
 	"net_namespace", "net_namespace_ipvs", "namespace_with_ipsets", "use_pid_dir",
 	"instance", "child_wait_time", "linkbeat_use_polling",
@@ -111,6 +113,8 @@ func (b *builder) build(top []*Statement, alive func() error) {
 			b.instance(s)
 		case "vrrp_sync_group":
 			b.syncGroup(s)
+		case "static_ipaddress", "static_routes", "static_rules":
+			b.static(s)
 		default:
 			switch {
 			case s.closes:

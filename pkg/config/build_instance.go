@@ -55,7 +55,7 @@ var instanceIgnored = set(
 	"use_vmac_addr", "vmac_xmit_base", "use_ipvlan", "unicast_fault_no_peer",
 	"check_unicast_src", "old_unicast_checksum", "vrf",
 	"track_bfd", "track_src_ip", "unicast_ttl", "promote_secondaries", "linkbeat_use_polling",
-	"virtual_rules", "skip_check_adv_addr", "debug", "smtp_alert",
+	"skip_check_adv_addr", "debug", "smtp_alert",
 	"lvs_sync_daemon_interface", "garp_extra_if", "vmac_garp_intvl", "kernel_rx_buf_size",
 )
 
@@ -234,6 +234,7 @@ func (b *builder) instanceSpec(d *instDraft) blockSpec {
 				}
 			}
 		},
+		"virtual_rules": func(s *Statement) { in.Rules = append(in.Rules, b.rules(s)...) },
 		"track_interface": func(s *Statement) {
 			in.TrackInterfaces = append(in.TrackInterfaces, b.trackInterfaces(s, in.TrackInterfaces)...)
 		},

@@ -44,6 +44,8 @@ const (
 	CtxSyncGroup   = "vrrp_sync_group"
 	CtxVIP         = "virtual_ipaddress option"
 	CtxRoute       = "virtual_routes option"
+	CtxNexthop     = "virtual_routes nexthop option"
+	CtxRule        = "virtual_rules option"
 	CtxUnicastPeer = "unicast_peer option"
 	CtxTrackOption = "track_* option"
 )
@@ -106,9 +108,11 @@ func keywordTable() []Keyword {
 	add(CtxTop, ign, lvs, "virtual_server", "virtual_server_group", "SSL")
 	add(CtxTop, ign, bfd, "bfd_instance")
 	add(CtxTop, ign, "keepalived's process layout (pid directory, instance name, namespaces, child wait); hactl is one process", "use_pid_dir", "instance", "child_wait_time", "net_namespace_ipvs", "namespace_with_ipsets")
-	add(CtxTop, ni, "keepalived adds these addresses at start and keeps them; hactl does not add them", "static_ipaddress")
-	add(CtxTop, ni, "keepalived adds these routes at start and keeps them; hactl does not add them", "static_routes")
-	add(CtxTop, ni, "keepalived adds these policy rules at start and keeps them; hactl does not add them", "static_rules")
+	// static_*: added at start (after removing leftovers), re-added on
+	// reload (those gone from the file removed), removed at exit; a
+	// static address or rule deleted by hand comes back (unless no_track).
+	add(CtxTop, impl, "", "static_ipaddress", "static_rules")
+	add(CtxTop, KeywordPartial, "keepalived adds again a static route with dev and without no_track deleted by hand; hactl adds these routes at start and at a reload, removes them at exit, and does not watch them (warned only when a line has dev and no no_track)", "static_routes")
 	add(CtxTop, ni, "keepalived runs its VRRP side in that network namespace; hactl runs in the namespace it is started in", "net_namespace")
 	add(CtxTop, impl, "", "vrrp_track_process", "interface_up_down_delays")
 	add(CtxTop, ni, "keepalived applies track_group's interface tracking to its instances; hactl does not", "track_group")
@@ -194,7 +198,9 @@ func keywordTable() []Keyword {
 	add(CtxInstance, ni, "keepalived sends (and expects) unicast adverts with this TTL; hactl sends TTL 255 and accepts any", "unicast_ttl")
 	add(CtxInstance, ni, "keepalived sets the interface's promote_secondaries sysctl, so that removing a VIP that is the primary address keeps the other addresses of its subnet; hactl leaves the sysctl as it is", "promote_secondaries")
 	add(CtxInstance, ni, "keepalived polls the interface's link state; hactl follows netlink's link events", "linkbeat_use_polling")
-	add(CtxInstance, ni, "keepalived adds these policy rules as master; hactl does not add them", "virtual_rules")
+	// A rule without no_track deleted by hand: the master leaves MASTER
+	// (a static one comes back), as keepalived's netlink_rule_filter.
+	add(CtxInstance, impl, "", "virtual_rules")
 	add(CtxInstance, impl, "", "notify_master_rx_lower_pri", "notify_priority_changes")
 	add(CtxInstance, KeywordPartial, "keepalived notifies DELETED (with notify_deleted, else FAULT) for an instance a reload removes; an hactl reload never removes an instance (it runs until the daemon restarts, and then stops with STOP), so hactl parses notify_deleted and its script but has no deletion to notify", "notify_deleted")
 	add(CtxInstance, impl, "", "down_timer_adverts", "lower_prio_no_advert", "higher_prio_send_advert")
@@ -219,24 +225,34 @@ func keywordTable() []Keyword {
 	opt(CtxVIP, 1, impl, "", "brd", "broadcast", "scope", "label")
 	opt(CtxVIP, 1, impl, "", "dev")
 	opt(CtxVIP, 0, impl, "", "no_track")
-	opt(CtxVIP, 1, ni, "keepalived adds a point-to-point address with this peer; hactl adds the address without a peer (with the peer's prefix length)", "peer")
-	opt(CtxVIP, 1, ni, "keepalived sets the address's preferred lifetime; hactl adds it with the kernel's default (or vip_lease's)", "preferred_lft")
-	opt(CtxVIP, 0, ni, "keepalived adds the IPv6 address without duplicate address detection; hactl's address goes through DAD (tentative for about a second)", "-nodad")
-	opt(CtxVIP, 0, ni, "keepalived sets this address flag (IFA_F_HOMEADDRESS, NOPREFIXROUTE, MCAUTOJOIN, MANAGETEMPADDR); hactl adds the address without it", "home", "noprefixroute", "autojoin", "mngtmpaddr")
+	opt(CtxVIP, 1, impl, "", "peer", "preferred_lft")
+	opt(CtxVIP, 0, impl, "", "-nodad", "home", "noprefixroute", "autojoin", "mngtmpaddr")
 	opt(CtxVIP, 0, ni, "keepalived puts this address on the instance's VMAC interface; hactl has no VMAC interfaces", "use_vmac")
 
 	// virtual_routes line options.
 	opt(CtxRoute, 1, impl, "", "dev", "oif")
-	opt(CtxRoute, 1, impl, "", "src", "via", "gw", "scope", "table", "metric", "priority", "preference")
-	opt(CtxRoute, 0, impl, "", "to", "no_track", "inet", "inet6")
-	opt(CtxRoute, 0, impl, "", "unicast", "blackhole", "unreachable", "prohibit", "throw")
-	opt(CtxRoute, 0, ni, "keepalived installs a route of this type; hactl's daemon installs only unicast, blackhole, unreachable, prohibit and throw routes and fails to add this one", "local", "broadcast", "anycast", "multicast", "nat")
-	opt(CtxRoute, 0, ni, "keepalived installs a multipath route with these next hops; hactl drops everything from nexthop on and installs the route without them", "nexthop")
-	opt(CtxRoute, 0, ni, "keepalived passes this route flag to the kernel; hactl installs the route without it", "onlink", "add", "prepend", "append")
-	opt(CtxRoute, 1, ni, "keepalived sets this route attribute; hactl installs the route without it", "from", "tos", "dsfield",
-		"protocol", "encap", "expires", "mtu", "hoplimit", "advmss", "rtt", "rttvar", "reordering", "window", "cwnd",
-		"ssthresh", "realms", "rto_min", "initcwnd", "initrwnd", "features", "quickack", "congctl", "pref",
-		"ttl-propagate", "fastopen_no_cookie", "or", "vrf", "as")
+	opt(CtxRoute, 1, impl, "", "src", "via", "gw", "scope", "table", "metric", "priority", "preference",
+		"tos", "dsfield", "protocol", "realms", "hoplimit", "window", "initcwnd", "initrwnd", "quickack",
+		"fastopen_no_cookie", "features", "or")
+	// "lock" is taken before the values of these; hactl's netlink locks
+	// only mtu and rto_min and warns about the others.
+	opt(CtxRoute, 1, impl, "", "mtu", "rto_min", "advmss", "rtt", "rttvar", "reordering", "cwnd", "ssthresh", "congctl")
+	opt(CtxRoute, 0, impl, "", "to", "no_track", "inet", "inet6", "onlink", "add", "prepend", "append", "nexthop")
+	opt(CtxRoute, 0, impl, "", "unicast", "blackhole", "unreachable", "prohibit", "throw", "local", "broadcast",
+		"brd", "anycast", "multicast", "nat", "xresolve")
+	// keepalived reports "as to" as MPLS only and ignores it.
+	opt(CtxRoute, 1, impl, "", "as")
+	opt(CtxRoute, 1, ni, "keepalived sets this route attribute (RTA_SRC, RTA_PREF, RTA_EXPIRES, RTA_TTL_PROPAGATE); hactl installs the route without it (the netlink library hactl uses cannot send it)", "from", "pref", "expires", "ttl-propagate")
+	opt(CtxRoute, 1, ni, "keepalived installs the route with this encapsulation (or in this VRF's table); hactl installs it without", "encap", "vrf")
+	opt(CtxNexthop, 1, impl, "", "via", "dev", "weight")
+	opt(CtxNexthop, 0, impl, "", "onlink", "nexthop")
+	opt(CtxNexthop, 1, ni, "keepalived sets this on the next hop (RTA_FLOW, lightweight tunnel); hactl installs the next hop without it", "realms", "encap")
+
+	// virtual_rules / static_rules line options.
+	opt(CtxRule, 1, impl, "", "from", "to", "table", "lookup", "preference", "order", "priority", "tos", "dsfield",
+		"fwmark", "realms", "suppress_prefixlength", "sup_pl", "suppress_ifgroup", "sup_group", "dev", "iif", "oif",
+		"tunnel-id", "uidrange", "protocol", "ipproto", "sport", "dport", "goto", "type")
+	opt(CtxRule, 0, impl, "", "inet", "inet6", "not", "l3mdev", "no_track", "nop", "blackhole", "unreachable", "prohibit")
 
 	// unicast_peer line options.
 	opt(CtxUnicastPeer, 1, ni, "keepalived drops unicast adverts from this peer whose TTL is outside [min_ttl, max_ttl]; hactl accepts any TTL", "min_ttl", "max_ttl")

@@ -19,6 +19,12 @@ type Config struct {
 	IfDelays   []IfDelay    `json:"interface_up_down_delays,omitempty"`
 	Instances  []*Instance  `json:"instances"`
 	SyncGroups []*SyncGroup `json:"sync_groups"`
+	// StaticVIPs, StaticRoutes and StaticRules are the static_ipaddress,
+	// static_routes and static_rules blocks: installed when the daemon
+	// starts and removed when it exits, whatever the instances' states.
+	StaticVIPs   []VIP   `json:"static_ipaddress,omitempty"`
+	StaticRoutes []Route `json:"static_routes,omitempty"`
+	StaticRules  []Rule  `json:"static_rules,omitempty"`
 	// Ignored lists the sections and keywords outside hactl's VRRP subset
 	// that were parsed for syntax and then skipped.
 	Ignored []Ignored `json:"ignored"`
@@ -180,6 +186,8 @@ type Instance struct {
 	VIPs         []VIP   `json:"virtual_ipaddress"`
 	ExcludedVIPs []VIP   `json:"virtual_ipaddress_excluded"`
 	Routes       []Route `json:"virtual_routes"`
+	// Rules are the virtual_rules: policy rules installed with the VIPs.
+	Rules []Rule `json:"virtual_rules,omitempty"`
 
 	TrackInterfaces  []TrackInterface `json:"track_interface"`
 	TrackScripts     []TrackRef       `json:"track_script"`
@@ -256,23 +264,119 @@ type VIP struct {
 	Pos     Pos      `json:"pos"`
 }
 
-// Route is a virtual_routes line. It is parsed here and applied by the
+// Route is a virtual_routes (or static_routes) line, in keepalived's
+// reading of "ip route" syntax. It is parsed here and applied by the
 // daemon.
 type Route struct {
 	// Type is empty for a unicast route, or blackhole, unreachable,
-	// prohibit or throw.
-	Type   string       `json:"type,omitempty"`
+	// prohibit, throw, local, broadcast, anycast, multicast, nat, or a
+	// number.
+	Type string `json:"type,omitempty"`
+	// Family is the route's family (from its addresses, inet/inet6, or
+	// keepalived's default inet).
+	Family Family       `json:"family"`
 	Dest   netip.Prefix `json:"to"`
+	// Src is the preferred source (src); From the IPv6 source prefix.
 	Src    netip.Addr   `json:"src,omitzero"`
+	From   netip.Prefix `json:"from,omitzero"`
 	Via    netip.Addr   `json:"via,omitzero"`
 	Dev    string       `json:"dev,omitempty"`
 	Scope  string       `json:"scope,omitempty"`
 	Table  string       `json:"table,omitempty"`
 	Metric *uint32      `json:"metric,omitempty"`
-	// Options keeps the other keywords and their values as written.
+	// Protocol is the route's protocol: keepalived's own (18) unless the
+	// line says no_track and protocol.
+	Protocol uint8  `json:"protocol"`
+	Tos      *uint8 `json:"tos,omitempty"`
+	Realms   uint32 `json:"realms,omitempty"`
+	OnLink   bool   `json:"onlink,omitempty"`
+	// Mode is how the route is added: "" (keepalived's default, the
+	// kernel's prepend), "add" (fail if it exists) or "append".
+	Mode string `json:"mode,omitempty"`
+	// Metrics are the RTAX_* values (mtu, advmss, hoplimit, window, rtt,
+	// ...) in kernel units, in the order given.
+	Metrics []RouteMetric `json:"metrics,omitempty"`
+	// Congctl is the congestion control algorithm (RTAX_CC_ALGO).
+	Congctl     string `json:"congctl,omitempty"`
+	CongctlLock bool   `json:"congctl_lock,omitempty"`
+	// Features is RTAX_FEATURES (ecn: 1).
+	Features uint32 `json:"features,omitempty"`
+	// Pref, Expires and TTLPropagate are parsed; see docs/config.md for
+	// what the daemon does with them.
+	Pref         *uint8  `json:"pref,omitempty"`
+	Expires      *uint32 `json:"expires,omitempty"`
+	TTLPropagate *uint8  `json:"ttl_propagate,omitempty"`
+	// Nexthops make a multipath route.
+	Nexthops []Nexthop `json:"nexthops,omitempty"`
+	// Options keeps what the daemon does not apply (encap, vrf), as
+	// written.
 	Options []string `json:"options,omitempty"`
 	NoTrack bool     `json:"no_track,omitempty"`
 	Pos     Pos      `json:"pos"`
+}
+
+// RouteMetric is one route metric (RTAX_*): its keyword, its value in the
+// kernel's units, and whether it is locked.
+type RouteMetric struct {
+	Name  string `json:"name"`
+	Value uint32 `json:"value"`
+	Lock  bool   `json:"lock,omitempty"`
+}
+
+// Nexthop is one hop of a multipath route.
+type Nexthop struct {
+	Via netip.Addr `json:"via,omitzero"`
+	Dev string     `json:"dev,omitempty"`
+	// Weight is 1-256 as written (0: not given, the kernel's 1).
+	Weight int  `json:"weight,omitempty"`
+	OnLink bool `json:"onlink,omitempty"`
+	// Realms and Encap are parsed but not applied (see docs/config.md).
+	Realms uint32   `json:"realms,omitempty"`
+	Encap  []string `json:"encap,omitempty"`
+}
+
+// Rule is a virtual_rules (or static_rules) line: a policy routing rule,
+// in keepalived's reading of "ip rule" syntax.
+type Rule struct {
+	Family Family `json:"family"`
+	// From and To are the source and destination prefixes; invalid (zero)
+	// means all.
+	From   netip.Prefix `json:"from,omitzero"`
+	To     netip.Prefix `json:"to,omitzero"`
+	Invert bool         `json:"not,omitempty"`
+	// Priority is the rule's preference; keepalived gives a rule without
+	// one 16384, 16383, ... (per family, in the order read).
+	Priority uint32 `json:"priority"`
+	// Action is table, goto, nop, blackhole, unreachable or prohibit.
+	Action string `json:"action"`
+	// Table is the table looked up (Action table, not with L3mdev).
+	Table  uint32 `json:"table,omitempty"`
+	Goto   uint32 `json:"goto,omitempty"`
+	L3mdev bool   `json:"l3mdev,omitempty"`
+	Tos    uint8  `json:"tos,omitempty"`
+	// Fwmark and Fwmask are the firewall mark and its mask (HasFwmark,
+	// HasFwmask say whether they were given).
+	Fwmark    uint32 `json:"fwmark,omitempty"`
+	Fwmask    uint32 `json:"fwmask,omitempty"`
+	HasFwmark bool   `json:"has_fwmark,omitempty"`
+	HasFwmask bool   `json:"has_fwmask,omitempty"`
+	Realms    uint32 `json:"realms,omitempty"`
+	// SuppressPrefixLen is -1 when not given.
+	SuppressPrefixLen int32   `json:"suppress_prefixlength"`
+	SuppressIfgroup   *uint32 `json:"suppress_ifgroup,omitempty"`
+	Iif               string  `json:"iif,omitempty"`
+	Oif               string  `json:"oif,omitempty"`
+	TunID             uint64  `json:"tunnel_id,omitempty"`
+	// UIDRange, Sport and Dport are [start, end] ranges when given.
+	UIDRange *[2]uint32 `json:"uidrange,omitempty"`
+	Sport    *[2]uint16 `json:"sport,omitempty"`
+	Dport    *[2]uint16 `json:"dport,omitempty"`
+	IPProto  *uint8     `json:"ipproto,omitempty"`
+	// Protocol is the rule's protocol: keepalived's own (18) unless the
+	// line says no_track (then the one given, if any).
+	Protocol *uint8 `json:"protocol,omitempty"`
+	NoTrack  bool   `json:"no_track,omitempty"`
+	Pos      Pos    `json:"pos"`
 }
 
 // TrackInterface is a tracked interface: with weight 0 the instance goes to
