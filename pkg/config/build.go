@@ -28,6 +28,9 @@ type builder struct {
 	// spill holds statements keepalived reads at the top level after an
 	// unknown keyword's block closed a section early (see unknownBlock).
 	spill []*Statement
+	// vmacNames are the VMAC interface names given by use_vmac, and the
+	// instance that gave each.
+	vmacNames map[string]string
 }
 
 // handler handles one keyword inside a block.
@@ -51,6 +54,8 @@ func newBuilder(diag *diagSink) *builder {
 		scripts: map[string]*Script{},
 		tfiles:  map[string]*TrackFile{},
 		invalid: map[string]bool{},
+
+		vmacNames: map[string]string{},
 
 		instByName:  map[string]*instDraft{},
 		groupByName: map[string]*groupDraft{},

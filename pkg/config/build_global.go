@@ -49,7 +49,7 @@ var globalIgnored = set(
 	"process_monitor_rcv_bufs_force", "lvs_netlink_cmd_rcv_bufs", "lvs_netlink_cmd_rcv_bufs_force",
 	"lvs_netlink_monitor_rcv_bufs", "lvs_netlink_monitor_rcv_bufs_force", "rs_init_notifies",
 	"no_checker_emails", "vrrp_rx_bufs_policy", "vrrp_rx_bufs_multiplier", "log_unknown_vrids",
-	"vmac_prefix", "vmac_addr_prefix", "umask", "random_seed", "reload_check_config",
+	"umask", "random_seed", "reload_check_config",
 	"reload_time_file", "reload_repeat", "reload_file", "include_check", "config_save_dir",
 	"tmp_config_directory", "data_use_instance",
 )
@@ -131,6 +131,8 @@ func (b *builder) globalSpec() blockSpec {
 		"vrrp_startup_delay": func(s *Statement) {
 			b.seconds(s, &g.StartupDelay, time.Millisecond, math.MaxUint32*time.Microsecond)
 		},
+		"vmac_prefix":      func(s *Statement) { b.vmacPrefix(s, &g.VMACPrefix) },
+		"vmac_addr_prefix": func(s *Statement) { b.vmacPrefix(s, &g.VMACAddrPrefix) },
 		// hactl's own keywords.
 		"state_file": func(s *Statement) {
 			if b.nargs(s, 1, 1) {
@@ -252,4 +254,17 @@ func (b *builder) uintInto(s *Statement, dst *int, lo, hi uint64) bool {
 	}
 	*dst = int(v)
 	return true
+}
+
+// vmacPrefix reads vmac_prefix / vmac_addr_prefix: keepalived keeps the
+// first and reports a second.
+func (b *builder) vmacPrefix(s *Statement, dst *string) {
+	if !b.nargs(s, 1, 1) {
+		return
+	}
+	if *dst != "" {
+		b.diag.correctf(s.Pos, "%s is already set: keepalived reports it and keeps the first, and so does hactl", s.Keyword)
+		return
+	}
+	*dst = s.Args[0].Text
 }

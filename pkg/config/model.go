@@ -2,6 +2,7 @@ package config
 
 import (
 	"net/netip"
+	"slices"
 	"time"
 )
 
@@ -47,6 +48,11 @@ type GlobalDefs struct {
 	GARPInterval time.Duration `json:"-"`
 	GNAInterval  time.Duration `json:"-"`
 	StartupDelay time.Duration `json:"-"`
+	// VMACPrefix names the VMAC interfaces (PREFIX.VRID; "vrrp" when
+	// empty); VMACAddrPrefix those of use_vmac_addr and a VIP's
+	// use_vmac (VMACPrefix when empty).
+	VMACPrefix     string `json:"vmac_prefix,omitempty"`
+	VMACAddrPrefix string `json:"vmac_addr_prefix,omitempty"`
 
 	// hactl's own keywords.
 
@@ -182,10 +188,20 @@ type Instance struct {
 	// Accept makes the master accept packets for its VIPs (accept mode).
 	Accept bool `json:"accept"`
 	Strict bool `json:"strict_mode"`
-	// UseVMAC asks for a macvlan interface with the VRRP MAC; VMACName is
-	// its name when given.
-	UseVMAC  bool   `json:"use_vmac"`
-	VMACName string `json:"vmac_name,omitempty"`
+	// UseVMAC asks for a macvlan interface with the virtual router MAC
+	// (use_vmac); VMACName is its name when given, VMACAddr its MAC
+	// when given (VMACAddrVRID: given with five octets, the sixth is the
+	// VRID).
+	UseVMAC      bool   `json:"use_vmac"`
+	VMACName     string `json:"vmac_name,omitempty"`
+	VMACAddr     string `json:"vmac_addr,omitempty"`
+	VMACAddrVRID bool   `json:"vmac_addr_vrid,omitempty"`
+	// UseVMACAddr gives each VIP on another interface, or of the other
+	// family, a VMAC on its interface (use_vmac_addr).
+	UseVMACAddr bool `json:"use_vmac_addr,omitempty"`
+	// VMACXmitBase sends and receives the adverts on the base interface
+	// instead of the VMAC (vmac_xmit_base).
+	VMACXmitBase bool `json:"vmac_xmit_base,omitempty"`
 
 	// hactl's own keywords.
 
@@ -236,6 +252,10 @@ type VIP struct {
 	Options []string `json:"options,omitempty"`
 	Pos     Pos      `json:"pos"`
 }
+
+// UseVMAC reports whether the VIP asks for a VMAC of its own (its
+// use_vmac option).
+func (v VIP) UseVMAC() bool { return slices.Contains(v.Options, "use_vmac") }
 
 // Route is a virtual_routes line. It is parsed here and applied by the
 // daemon.
