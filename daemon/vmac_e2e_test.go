@@ -1,0 +1,269 @@
+//go:build linux
+
+package daemon_test
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hactl/hactl/pkg/netlab"
+	"github.com/hactl/hactl/pkg/netlab/labtest"
+	"github.com/mdlayher/arp"
+	"github.com/mdlayher/packet"
+	"github.com/vishvananda/netlink"
+)
+
+// vmacConf is one node's use_vmac instance (VRRPv3, 200 ms adverts):
+// hactl and keepalived read the same text. extra goes inside the
+// instance.
+func vmacConf(self *netlab.Host, vrid, priority int, vip netip.Prefix, extra string) string {
+	return fmt.Sprintf(`global_defs {
+    router_id %s
+}
+vrrp_instance VI_1 {
+    state BACKUP
+    interface eth0
+    virtual_router_id %d
+    version 3
+    priority %d
+    advert_int 0.2
+    use_vmac
+%s    virtual_ipaddress {
+        %s
+    }
+}
+`, self.Name, vrid, priority, extra, vip)
+}
+
+// arpWho asks, from h's eth0, who has ip, and returns the MACs that
+// answered within wait (the request sent twice).
+func arpWho(t *testing.T, h *netlab.Host, ip netip.Addr, wait time.Duration) []string {
+	t.Helper()
+	var c *arp.Client
+	if err := h.Do(func() error {
+		ifi, err := net.InterfaceByName("eth0")
+		if err != nil {
+			return err
+		}
+		c, err = arp.Dial(ifi)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Request(ip); err != nil {
+		t.Fatal(err)
+	}
+	again := time.AfterFunc(wait/3, func() { _ = c.Request(ip) })
+	defer again.Stop()
+	_ = c.SetReadDeadline(time.Now().Add(wait))
+	var macs []string
+	for {
+		p, _, err := c.Read()
+		if err != nil {
+			if ne, ok := err.(net.Error); ok && ne.Timeout() {
+				return macs
+			}
+			continue
+		}
+		if p.Operation == arp.OperationReply && p.SenderIP == ip && !contains(macs, p.SenderHardwareAddr.String()) {
+			macs = append(macs, p.SenderHardwareAddr.String())
+		}
+	}
+}
+
+// waitARP polls arpWho until the only answer is want, for at most limit.
+func waitARP(t *testing.T, h *netlab.Host, ip netip.Addr, want string, limit time.Duration) {
+	t.Helper()
+	start := time.Now()
+	var got []string
+	for time.Since(start) < limit {
+		if got = arpWho(t, h, ip, 300*time.Millisecond); len(got) == 1 && got[0] == want {
+			return
+		}
+	}
+	t.Fatalf("ARP for %s from %s: answered by %v, want only %s", ip, h.Name, got, want)
+}
+
+// vmacLinks are the macvlan interfaces in n's namespace, by name, with
+// their MAC, mode and base index.
+type vmacLink struct {
+	mac    string
+	mode   netlink.MacvlanMode
+	parent int
+	index  int
+}
+
+func vmacLinks(t *testing.T, n *netlab.Host) map[string]vmacLink {
+	t.Helper()
+	out := map[string]vmacLink{}
+	if err := n.Do(func() error {
+		ls, err := netlink.LinkList()
+		if err != nil {
+			return err
+		}
+		for _, l := range ls {
+			if mv, ok := l.(*netlink.Macvlan); ok {
+				out[l.Attrs().Name] = vmacLink{mac: l.Attrs().HardwareAddr.String(), mode: mv.Mode, parent: l.Attrs().ParentIndex, index: l.Attrs().Index}
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// sysctl reads a /proc/sys value in n's namespace.
+func sysctl(t *testing.T, n *netlab.Host, path string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	out, err := n.Run(ctx, "cat", filepath.Join("/proc/sys", path))
+	if err != nil {
+		t.Fatalf("%s: %s: %v %s", n.Name, path, err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// advertSourceMAC captures, on h's eth0, the first VRRP frame (IPv4 or
+// IPv6, protocol 112) within limit and returns its source MAC.
+func advertSourceMAC(t *testing.T, h *netlab.Host, v6 bool, limit time.Duration) string {
+	t.Helper()
+	proto := uint16(syscall.ETH_P_IP)
+	if v6 {
+		proto = syscall.ETH_P_IPV6
+	}
+	var c *packet.Conn
+	if err := h.Do(func() error {
+		ifi, err := net.InterfaceByName("eth0")
+		if err != nil {
+			return err
+		}
+		c, err = packet.Listen(ifi, packet.Raw, int(proto), nil)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetReadDeadline(time.Now().Add(limit))
+	buf := make([]byte, 2048)
+	for {
+		n, _, err := c.ReadFrom(buf)
+		if err != nil {
+			t.Fatalf("no VRRP frame on %s's eth0 within %v: %v", h.Name, limit, err)
+		}
+		f := buf[:n]
+		if n < 14+20 || v6 && n < 14+40 || binary.BigEndian.Uint16(f[12:14]) != proto {
+			continue
+		}
+		ip := f[14:]
+		if !v6 && ip[9] == 112 || v6 && ip[6] == 112 {
+			return net.HardwareAddr(f[6:12]).String()
+		}
+	}
+}
+
+func eth0MAC(t *testing.T, n *netlab.Host) string {
+	t.Helper()
+	var mac string
+	if err := n.Do(func() error {
+		ifi, err := net.InterfaceByName("eth0")
+		if err == nil {
+			mac = ifi.HardwareAddr.String()
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return mac
+}
+
+// TestE2EVMACKeepalivedTakeover is issue 16's acceptance line for VMAC:
+// hactl master beside a keepalived backup, both with use_vmac. ARP for
+// the VIP from a third namespace answers with 00:00:5e:00:01:VRID; hactl
+// stops (SIGTERM), keepalived takes over, the answer is the same MAC;
+// no macvlan is left in hactl's namespace and its base sysctls are back.
+func TestE2EVMACKeepalivedTakeover(t *testing.T) {
+	labtest.Require(t, "keepalived")
+	l := labtest.Up(t, netlab.Config{Nodes: 2})
+	hn, kn := l.Node(1), l.Node(2)
+	vipP := netip.MustParsePrefix("10.77.0.100/24")
+	const vrid, vmacMAC = 61, "00:00:5e:00:01:3d"
+	before := map[string]string{}
+	for _, k := range []string{"arp_ignore", "arp_filter"} {
+		before[k] = sysctl(t, hn, "net/ipv4/conf/eth0/"+k)
+	}
+
+	kconf := filepath.Join(kn.Dir, "keepalived.conf")
+	write(t, kconf, vmacConf(kn, vrid, 100, vipP, ""), 0o644)
+	kp, err := kn.Start("keepalived", netlab.KeepalivedArgv(kn, kconf)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		kp.Stop(3 * time.Second)
+		if t.Failed() {
+			b, _ := os.ReadFile(kp.Log)
+			t.Logf("keepalived log:\n%s", lastLines(string(b), 30))
+		}
+	})
+	h := newHolders(t, l.Nodes, vipP)
+	h.v.Dev = "vrrp.61" // both name the VMAC vrrp.VRID
+
+	hd := startDaemon(t, hn, vmacConf(hn, vrid, 150, vipP, ""))
+	if _, err := h.waitOwner("node1", 5*time.Second); err != nil {
+		t.Fatalf("hactl (150) vs keepalived (100): %v", err)
+	}
+	for _, n := range []*netlab.Host{hn, kn} {
+		links := vmacLinks(t, n)
+		if lk, ok := links["vrrp.61"]; !ok || lk.mac != vmacMAC || lk.mode != netlink.MACVLAN_MODE_PRIVATE {
+			t.Errorf("%s: VMAC vrrp.61 %+v (present %t), want a private macvlan with %s", n.Name, lk, ok, vmacMAC)
+		}
+	}
+	for k, want := range map[string]string{"net/ipv4/conf/eth0/arp_ignore": "1", "net/ipv4/conf/eth0/arp_filter": "1",
+		"net/ipv4/conf/vrrp.61/arp_ignore": "1", "net/ipv4/conf/vrrp.61/accept_local": "1", "net/ipv4/conf/vrrp.61/rp_filter": "0",
+		"net/ipv6/conf/vrrp.61/disable_ipv6": "1"} {
+		if got := sysctl(t, hn, k); got != want {
+			t.Errorf("hactl's %s = %s, want %s (as keepalived sets it)", k, got, want)
+		}
+	}
+	waitARP(t, l.Operator, vipP.Addr(), vmacMAC, 3*time.Second)
+	if got := advertSourceMAC(t, l.Operator, false, 2*time.Second); got != vmacMAC {
+		t.Errorf("hactl's adverts come from %s, want the VMAC %s", got, vmacMAC)
+	}
+
+	// SIGTERM: keepalived takes over, with the same MAC.
+	if err := hd.Stop(3 * time.Second); err != nil {
+		t.Logf("stop: %v", err)
+	}
+	if _, err := h.waitOwner("node2", 3*time.Second); err != nil {
+		t.Fatalf("after hactl stopped: %v", err)
+	}
+	waitARP(t, l.Operator, vipP.Addr(), vmacMAC, 3*time.Second)
+	if links := vmacLinks(t, hn); len(links) != 0 {
+		t.Errorf("hactl stopped and left macvlans behind: %v", links)
+	}
+	for k, want := range before {
+		if got := sysctl(t, hn, "net/ipv4/conf/eth0/"+k); got != want {
+			t.Errorf("after stop eth0 %s = %s, want %s as before the start", k, got, want)
+		}
+	}
+	klog, _ := os.ReadFile(kp.Log)
+	if !regexp.MustCompile("Entering MASTER STATE").Match(klog) {
+		t.Errorf("keepalived never became master:\n%s", lastLines(string(klog), 30))
+	}
+	if m := keepalivedComplaints.FindAll(klog, -1); len(m) > 0 {
+		t.Errorf("keepalived complained (%q):\n%s", m, lastLines(string(klog), 30))
+	}
+}
