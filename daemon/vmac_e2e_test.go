@@ -267,3 +267,160 @@ func TestE2EVMACKeepalivedTakeover(t *testing.T) {
 		t.Errorf("keepalived complained (%q):\n%s", m, lastLines(string(klog), 30))
 	}
 }
+
+// ipIn runs ip(8) in n's namespace.
+func ipIn(t *testing.T, n *netlab.Host, args ...string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if out, err := n.Run(ctx, append([]string{"ip"}, args...)...); err != nil {
+		t.Fatalf("%s: ip %s: %v %s", n.Name, strings.Join(args, " "), err, out)
+	}
+}
+
+func twoInstances(self *netlab.Host, a, b string) string {
+	return fmt.Sprintf("global_defs {\n    router_id %s\n}\n%s\n%s", self.Name, a, b)
+}
+
+func vmacInstance(name string, vrid int, vip, extra string) string {
+	return fmt.Sprintf(`vrrp_instance %s {
+    state BACKUP
+    interface eth0
+    virtual_router_id %d
+    version 3
+    priority 150
+    advert_int 0.2
+%s    virtual_ipaddress {
+        %s
+    }
+}
+`, name, vrid, extra, vip)
+}
+
+// TestE2EVMACLeftovers: a macvlan a crash left (the VMAC's base and MAC,
+// a stale VIP on it) is taken over at start, its stale address removed;
+// a macvlan of a configured use_vmac name that is not ours (another MAC,
+// bridge mode) is replaced. SIGKILL leaves the VMACs behind (nothing
+// runs to remove them; their VIPs go with their leases); the next start
+// takes them over and SIGTERM removes them.
+func TestE2EVMACLeftovers(t *testing.T) {
+	l := labtest.Up(t, netlab.Config{Nodes: 1})
+	n := l.Node(1)
+	vipA, vipB := netip.MustParsePrefix("10.77.0.101/24"), netip.MustParsePrefix("10.77.0.102/24")
+	ipIn(t, n, "link", "add", "link", "eth0", "name", "vrrp.62", "address", "00:00:5e:00:01:3e", "type", "macvlan", "mode", "private")
+	ipIn(t, n, "addr", "add", "10.77.0.201/24", "dev", "vrrp.62")
+	ipIn(t, n, "link", "set", "vrrp.62", "up")
+	ipIn(t, n, "link", "add", "link", "eth0", "name", "vm63", "address", "02:00:00:00:00:63", "type", "macvlan", "mode", "bridge")
+	left := vmacLinks(t, n)
+	conf := twoInstances(n, vmacInstance("VI_A", 62, vipA.String(), "    use_vmac\n"),
+		vmacInstance("VI_B", 63, vipB.String(), "    use_vmac vm63\n"))
+
+	check := func(when string) {
+		t.Helper()
+		ha := newHolders(t, l.Nodes, vipA)
+		ha.v.Dev = "vrrp.62"
+		hb := newHolders(t, l.Nodes, vipB)
+		hb.v.Dev = "vm63"
+		for _, h := range []*holders{ha, hb} {
+			if _, err := h.waitOwner("node1", 5*time.Second); err != nil {
+				t.Fatalf("%s: %s: %v", when, h.v, err)
+			}
+		}
+		links := vmacLinks(t, n)
+		if got := links["vrrp.62"]; got.index != left["vrrp.62"].index {
+			t.Errorf("%s: vrrp.62 is #%d, want the leftover #%d taken over", when, got.index, left["vrrp.62"].index)
+		}
+		if got := links["vm63"]; got.mac != "00:00:5e:00:01:3f" || got.mode != netlink.MACVLAN_MODE_PRIVATE {
+			t.Errorf("%s: vm63 %+v, want it replaced by a private macvlan with 00:00:5e:00:01:3f", when, got)
+		}
+		stale := newHolders(t, l.Nodes, netip.MustParsePrefix("10.77.0.201/24"))
+		stale.v.Dev = "vrrp.62"
+		if owners := stale.owners(); len(owners) != 0 {
+			t.Errorf("%s: the leftover's stale address is still on vrrp.62", when)
+		}
+	}
+	d := startDaemon(t, n, conf)
+	check("first start")
+
+	// SIGKILL: nothing removes the VMACs.
+	if err := d.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-d.Done():
+	case <-time.After(3 * time.Second):
+		t.Fatal("daemon still runs after SIGKILL")
+	}
+	links := vmacLinks(t, n)
+	if _, ok := links["vrrp.62"]; !ok {
+		t.Errorf("after SIGKILL: vrrp.62 gone (%v): who removed it?", links)
+	}
+	left = links
+	ipIn(t, n, "addr", "add", "10.77.0.201/24", "dev", "vrrp.62") // and a stale VIP again
+
+	d = startDaemon(t, n, conf)
+	check("start after SIGKILL")
+	if err := d.Stop(3 * time.Second); err != nil {
+		t.Logf("stop: %v", err)
+	}
+	if links := vmacLinks(t, n); len(links) != 0 {
+		t.Errorf("after SIGTERM macvlans are left: %v", links)
+	}
+}
+
+// TestE2EVMACXmitBaseAndIPv6: with vmac_xmit_base the adverts leave from
+// the base interface (its MAC), while ARP for the VIP still answers with
+// the VMAC; an IPv6 instance's VMAC has 00:00:5e:00:02:VRID, the base's
+// link-local address (its adverts' source) and sends from the VMAC.
+func TestE2EVMACXmitBaseAndIPv6(t *testing.T) {
+	l := labtest.Up(t, netlab.Config{Nodes: 1})
+	n := l.Node(1)
+	vip4, vip6 := netip.MustParsePrefix("10.77.0.103/24"), netip.MustParsePrefix("fd77::103/64")
+	conf := twoInstances(n, vmacInstance("VI_4", 65, vip4.String(), "    use_vmac\n    vmac_xmit_base\n"),
+		vmacInstance("VI_6", 64, vip6.String(), "    use_vmac\n"))
+	startDaemon(t, n, conf)
+	h4 := newHolders(t, l.Nodes, vip4)
+	h4.v.Dev = "vrrp.65"
+	h6 := newHolders(t, l.Nodes, vip6)
+	h6.v.Dev = "vrrp.64"
+	for _, h := range []*holders{h4, h6} {
+		if _, err := h.waitOwner("node1", 5*time.Second); err != nil {
+			t.Fatalf("%s: %v", h.v, err)
+		}
+	}
+	links := vmacLinks(t, n)
+	if got := links["vrrp.64"].mac; got != "00:00:5e:00:02:40" {
+		t.Errorf("IPv6 VMAC vrrp.64 has MAC %q, want 00:00:5e:00:02:40", got)
+	}
+	if got := links["vrrp.65"].mac; got != "00:00:5e:00:01:41" {
+		t.Errorf("IPv4 VMAC vrrp.65 has MAC %q, want 00:00:5e:00:01:41", got)
+	}
+	var baseLL, vmacLL []string
+	if err := n.Do(func() error {
+		for name, dst := range map[string]*[]string{"eth0": &baseLL, "vrrp.64": &vmacLL} {
+			ifi, err := net.InterfaceByName(name)
+			if err != nil {
+				return err
+			}
+			addrs, _ := ifi.Addrs()
+			for _, a := range addrs {
+				if ipn, ok := a.(*net.IPNet); ok && ipn.IP.IsLinkLocalUnicast() {
+					*dst = append(*dst, ipn.IP.String())
+				}
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(vmacLL) != 1 || len(baseLL) != 1 || vmacLL[0] != baseLL[0] {
+		t.Errorf("vrrp.64's link-local addresses %v, want only eth0's %v", vmacLL, baseLL)
+	}
+	if got, want := advertSourceMAC(t, l.Operator, false, 2*time.Second), eth0MAC(t, n); got != want {
+		t.Errorf("vmac_xmit_base: IPv4 adverts come from %s, want eth0's %s", got, want)
+	}
+	if got := advertSourceMAC(t, l.Operator, true, 2*time.Second); got != "00:00:5e:00:02:40" {
+		t.Errorf("IPv6 adverts come from %s, want the VMAC 00:00:5e:00:02:40", got)
+	}
+	waitARP(t, l.Operator, vip4.Addr(), "00:00:5e:00:01:41", 3*time.Second)
+}

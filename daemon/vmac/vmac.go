@@ -181,11 +181,16 @@ func conf(family, ifname, key, val string) Sysctl {
 // VMACSysctls are the settings of the VMAC itself, in order. IPv4
 // (keepalived's vmac_sysctl): arp_ignore 1 (answer ARP only for its own
 // addresses, the VIPs), accept_local 1, rp_filter 0, promote_secondaries
-// 1. Both families: addr_gen_mode 1 (no EUI-64 link-local, RFC 5798
-// §7.4), then disable_ipv6 unless w.IPv6.
+// 1. IPv6: arp_ignore 1 too, where keepalived sets nothing: without it an
+// IPv6 VMAC, which hears every broadcast, answers ARP for the host's IPv4
+// VIPs with its own MAC (00:00:5e:00:02:VRID, seen in a namespace). Both
+// families: addr_gen_mode 1 (no EUI-64 link-local, RFC 5798 §7.4), then
+// disable_ipv6 unless w.IPv6.
 func VMACSysctls(name string, w Want) []Sysctl {
 	var out []Sysctl
-	if w.Family == 4 {
+	if w.Family != 4 {
+		out = append(out, conf("ipv4", name, "arp_ignore", "1"))
+	} else {
 		out = append(out,
 			conf("ipv4", name, "arp_ignore", "1"),
 			conf("ipv4", name, "accept_local", "1"),
