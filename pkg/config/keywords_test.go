@@ -366,7 +366,7 @@ func TestKeywordWarningsOncePerKeyword(t *testing.T) {
 		}
 	}
 	want := []string{
-		"k.conf:8:3 use_vmac: not implemented",
+		"k.conf:8:3 use_vmac: partial",
 		"k.conf:10:28 virtual_ipaddress option -nodad: not implemented",
 		"k.conf:12:23 virtual_ipaddress option dev: partial",
 		"k.conf:17:35 virtual_routes option mtu: not implemented",
