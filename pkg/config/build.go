@@ -247,9 +247,6 @@ func (b *builder) unknown(s *Statement, where string) {
 	b.diag.correctf(s.Pos, "unknown keyword %q %s: keepalived reports it and skips it, and so does hactl", s.Keyword, where)
 }
 
-// ignore records a keyword or section hactl skips.
-func (b *builder) ignore(s *Statement) { b.ignoreIn("", s) }
-
 // ignoreIn records a keyword of context ctx that hactl skips. A keyword
 // the table marks partial or not implemented is warned about by name
 // (warnKeywords), so it stays out of reportIgnored's list: one message
