@@ -278,8 +278,8 @@ func ipIn(t *testing.T, n *netlab.Host, args ...string) {
 	}
 }
 
-func twoInstances(self *netlab.Host, a, b string) string {
-	return fmt.Sprintf("global_defs {\n    router_id %s\n}\n%s\n%s", self.Name, a, b)
+func twoInstances(self *netlab.Host, insts ...string) string {
+	return fmt.Sprintf("global_defs {\n    router_id %s\n}\n%s", self.Name, strings.Join(insts, "\n"))
 }
 
 func vmacInstance(name string, vrid int, vip, extra string) string {
@@ -371,13 +371,17 @@ func TestE2EVMACLeftovers(t *testing.T) {
 // TestE2EVMACXmitBaseAndIPv6: with vmac_xmit_base the adverts leave from
 // the base interface (its MAC), while ARP for the VIP still answers with
 // the VMAC; an IPv6 instance's VMAC has 00:00:5e:00:02:VRID, the base's
-// link-local address (its adverts' source) and sends from the VMAC.
+// link-local address (its adverts' source) and sends from the VMAC; a
+// VIP's own use_vmac (in an instance without) gets a VMAC that answers
+// ARP for it. A VIP deleted by hand from its VMAC comes back (the VIP
+// watcher follows the VIPs onto the VMACs).
 func TestE2EVMACXmitBaseAndIPv6(t *testing.T) {
 	l := labtest.Up(t, netlab.Config{Nodes: 1})
 	n := l.Node(1)
-	vip4, vip6 := netip.MustParsePrefix("10.77.0.103/24"), netip.MustParsePrefix("fd77::103/64")
+	vip4, vip6, vipP := netip.MustParsePrefix("10.77.0.103/24"), netip.MustParsePrefix("fd77::103/64"), netip.MustParsePrefix("10.77.0.104/24")
 	conf := twoInstances(n, vmacInstance("VI_4", 65, vip4.String(), "    use_vmac\n    vmac_xmit_base\n"),
-		vmacInstance("VI_6", 64, vip6.String(), "    use_vmac\n"))
+		vmacInstance("VI_6", 64, vip6.String(), "    use_vmac\n"),
+		vmacInstance("VI_P", 66, vipP.String()+" use_vmac", ""))
 	startDaemon(t, n, conf)
 	h4 := newHolders(t, l.Nodes, vip4)
 	h4.v.Dev = "vrrp.65"
@@ -423,4 +427,15 @@ func TestE2EVMACXmitBaseAndIPv6(t *testing.T) {
 		t.Errorf("IPv6 adverts come from %s, want the VMAC 00:00:5e:00:02:40", got)
 	}
 	waitARP(t, l.Operator, vip4.Addr(), "00:00:5e:00:01:41", 3*time.Second)
+	hp := newHolders(t, l.Nodes, vipP)
+	hp.v.Dev = "vrrp.66"
+	if _, err := hp.waitOwner("node1", 3*time.Second); err != nil {
+		t.Fatalf("a VIP's use_vmac: %v", err)
+	}
+	waitARP(t, l.Operator, vipP.Addr(), "00:00:5e:00:01:42", 3*time.Second)
+
+	ipIn(t, n, "addr", "del", vip4.String(), "dev", "vrrp.65")
+	if _, err := h4.waitOwner("node1", time.Second); err != nil {
+		t.Errorf("a VIP deleted by hand from its VMAC: %v", err)
+	}
 }
