@@ -515,6 +515,10 @@ func (b *builder) resolveVMAC(d *instDraft) {
 		b.diag.correctf(d.xmitBase, "(%s) vmac_xmit_base is only valid with use_vmac: keepalived reports it and clears it, and so does hactl", in.Name)
 		in.VMACXmitBase = false
 	}
+	if in.UseVMAC && in.Interface == "" {
+		b.diag.correctf(d.vmac, "(%s) use_vmac needs an interface (unicast with no interface): keepalived reports it and clears use_vmac, and so does hactl", in.Name)
+		in.UseVMAC, in.VMACName, in.VMACXmitBase = false, "", false
+	}
 	if in.UseVMAC && in.Unicast && !in.VMACXmitBase {
 		b.diag.correctf(d.vmac, "(%s) unicast with use_vmac requires vmac_xmit_base: keepalived reports it and sets it, and so does hactl", in.Name)
 		in.VMACXmitBase = true

@@ -64,3 +64,32 @@ func TestVMACKeywords(t *testing.T) {
 		})
 	}
 }
+
+// TestVMACWithoutInterface: unicast with no interface cannot have a VMAC
+// (vrrp_parser.c: "Cannot use VMAC/ipvlan with unicast and no interface
+// - clearing use_vmac").
+func TestVMACWithoutInterface(t *testing.T) {
+	conf := inst("VI_1", `  virtual_router_id 51
+  use_vmac
+  unicast_src_ip 192.0.2.1
+  unicast_peer {
+    192.0.2.2
+  }
+  virtual_ipaddress {
+    192.0.2.10/24
+  }`)
+	cfg, diags := Parse("k.conf", []byte(conf), LoadOptions{})
+	if cfg == nil || len(cfg.Instances) != 1 {
+		t.Fatalf("no instance: %s", diags)
+	}
+	if in := cfg.Instances[0]; in.UseVMAC || in.VMACXmitBase {
+		t.Errorf("use_vmac %t vmac_xmit_base %t, want both cleared", in.UseVMAC, in.VMACXmitBase)
+	}
+	found := false
+	for _, d := range diags {
+		found = found || d.Severity == SeverityCorrected && strings.Contains(d.Message, "use_vmac needs an interface")
+	}
+	if !found {
+		t.Errorf("no correction:\n%s", diags)
+	}
+}
