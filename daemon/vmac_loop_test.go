@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hactl/hactl/daemon/vip"
 	"github.com/hactl/hactl/daemon/vmac"
 	"github.com/hactl/hactl/pkg/config"
 	"github.com/hactl/hactl/pkg/vrrp"
@@ -166,4 +167,69 @@ vrrp_instance V6B {
 	if !slices.Equal(got, want) {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
+}
+
+// TestExtraIfAddrs is vrrp_send_vmac_update's choice of interfaces, and
+// vrrp_complete_instance's rule that turns garp_extra_if off.
+func TestExtraIfAddrs(t *testing.T) {
+	v := func(addr, dev string) vip.VIP { return vip.VIP{Prefix: netip.MustParsePrefix(addr), Dev: dev} }
+	ours := map[string]bool{"vrrp.1": true, "vrrp1.1": true}
+	for _, c := range []struct {
+		name     string
+		vips     []vip.VIP
+		advertIf string
+		xmitBase bool
+		all      bool
+		want     string
+	}{
+		{"only the instance's VMAC: off", []vip.VIP{v("10.0.0.1/24", "vrrp.1")}, "vrrp.1", false, false, ""},
+		{"vmac_xmit_base alone: still off", []vip.VIP{v("10.0.0.1/24", "vrrp.1")}, "vrrp.1", true, false, ""},
+		{"another VMAC: its first VIP", []vip.VIP{v("10.0.0.1/24", "vrrp.1"), v("10.0.1.1/24", "vrrp1.1"), v("10.0.1.2/24", "vrrp1.1")}, "vrrp.1", false, false, "10.0.1.1"},
+		{"another VMAC and vmac_xmit_base: the instance's too", []vip.VIP{v("10.0.0.1/24", "vrrp.1"), v("10.0.1.1/24", "vrrp1.1")}, "vrrp.1", true, false, "10.0.0.1 10.0.1.1"},
+		{"another plain interface: off without all", []vip.VIP{v("10.0.0.1/24", "vrrp.1"), v("10.0.2.1/24", "eth2")}, "vrrp.1", false, false, ""},
+		{"another plain interface with all", []vip.VIP{v("10.0.0.1/24", "vrrp.1"), v("10.0.2.1/24", "eth2")}, "vrrp.1", false, true, "10.0.2.1"},
+		{"no use_vmac, all", []vip.VIP{v("10.0.0.1/24", "eth0"), v("10.0.2.1/24", "eth2")}, "eth0", false, true, "10.0.2.1"},
+	} {
+		var got []string
+		for _, a := range extraIfAddrs(c.vips, c.advertIf, ours, c.xmitBase, c.all) {
+			got = append(got, a.String())
+		}
+		if s := strings.Join(got, " "); s != c.want {
+			t.Errorf("%s: %q, want %q", c.name, s, c.want)
+		}
+	}
+}
+
+// TestLoopGARPExtraIf: a master with a VIP on a VMAC of its own (a VIP's
+// use_vmac) announces it every garp_extra_if seconds, and stops when it
+// leaves Master.
+func TestLoopGARPExtraIf(t *testing.T) {
+	cl, a, _ := pair(t)
+	a.start(vrrpInstance("VI_1", 52, 150, "10.0.0.201", "use_vmac", "garp_master_delay 0", "garp_extra_if 2",
+		"virtual_ipaddress_excluded {\n        10.0.9.1/24 dev eth1 use_vmac\n    }"))
+	cl.advanceUntil(10*time.Millisecond, 10*time.Second, func() bool { return a.state("VI_1") == vrrp.Master })
+	if a.state("VI_1") != vrrp.Master {
+		t.Fatal("not master")
+	}
+	if !slices.Equal(a.vmacs.names, []string{"vrrp.52", "vrrp1.52"}) {
+		t.Fatalf("VMACs %v, want the instance's and the VIP's", a.vmacs.names)
+	}
+	cl.advance(100 * time.Millisecond)
+	before := a.garp.count()
+	cl.advance(10 * time.Second)
+	if got := a.garp.count() - before; got < 4 || got > 6 {
+		t.Errorf("%d announcements in 10 s with garp_extra_if 2, want 5", got)
+	}
+	a.stop()
+	after := a.garp.count()
+	cl.advance(10 * time.Second)
+	if got := a.garp.count(); got != after {
+		t.Errorf("announcements went on after the stop (%d more)", got-after)
+	}
+}
+
+func (a *fakeAnnouncer) count() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.rounds
 }

@@ -262,3 +262,68 @@ func (r *runtime) removeVMACs() {
 	}
 	r.vmacs = nil
 }
+
+// extraAnnounce is keepalived's vrrp_send_vmac_update: every garp_extra_if
+// (formerly vmac_garp_intvl) while master, one gratuitous ARP / NA on each
+// interface of the instance's VIPs that carries no adverts, so that the
+// switches keep the MACs of those VMACs (no other frame comes from them)
+// learned on our port. It runs on a's schedule: leaving Master stops it.
+func (r *runtime) extraAnnounce(in *instance, a *announcement) {
+	every := in.c.GARP.ExtraIf
+	if every <= 0 {
+		return
+	}
+	ours := map[string]bool{}
+	for _, name := range r.vmacNames {
+		ours[name] = true
+	}
+	advertIf := in.c.Interface
+	if own := r.vmacNames[vmacKey{in.c.Name, in.c.Interface, famOf(in.c)}]; own != "" {
+		advertIf = own
+	}
+	addrs := extraIfAddrs(in.vips, advertIf, ours, in.c.VMACXmitBase, in.c.GARP.ExtraIfAll)
+	if len(addrs) == 0 {
+		return
+	}
+	var tick func()
+	tick = func() {
+		if !a.live() {
+			return
+		}
+		if err := in.garp.Announce(addrs); err != nil {
+			r.log.Warn("announcement on the extra interfaces", "instance", in.c.Name, "err", err)
+		}
+		a.after(every, tick)
+	}
+	a.after(every, tick)
+}
+
+// extraIfAddrs are the addresses garp_extra_if announces: the first VIP
+// on each interface that is one of our VMACs (any interface with "all"),
+// but advertIf (the instance's VMAC, or its interface), which its adverts
+// keep fresh, unless those go out of the base (vmac_xmit_base). As in
+// keepalived (vrrp_complete_instance), nothing is sent unless some VIP
+// is on another VMAC than advertIf, or, with "all", on another
+// interface.
+func extraIfAddrs(vips []vip.VIP, advertIf string, ours map[string]bool, xmitBase, all bool) []netip.Addr {
+	extraVMAC, extraIf := false, false
+	for _, v := range vips {
+		if v.Dev != advertIf {
+			extraVMAC = extraVMAC || ours[v.Dev]
+			extraIf = extraIf || !ours[v.Dev]
+		}
+	}
+	if !extraVMAC && !(extraIf && all) {
+		return nil
+	}
+	var out []netip.Addr
+	seen := map[string]bool{}
+	for _, v := range vips {
+		if !ours[v.Dev] && !all || v.Dev == advertIf && !xmitBase || seen[v.Dev] {
+			continue
+		}
+		seen[v.Dev] = true
+		out = append(out, v.Prefix.Addr())
+	}
+	return out
+}

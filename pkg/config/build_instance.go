@@ -58,7 +58,7 @@ var instanceIgnored = set(
 	"track_bfd", "track_src_ip", "unicast_ttl", "promote_secondaries", "linkbeat_use_polling",
 	"virtual_rules", "skip_check_adv_addr", "debug", "notify_deleted",
 	"notify_master_rx_lower_pri", "smtp_alert", "notify_priority_changes",
-	"lvs_sync_daemon_interface", "down_timer_adverts", "garp_extra_if", "vmac_garp_intvl",
+	"lvs_sync_daemon_interface", "down_timer_adverts",
 	"lower_prio_no_advert", "higher_prio_send_advert", "kernel_rx_buf_size",
 )
 
@@ -297,6 +297,8 @@ func (b *builder) instanceSpec(d *instDraft) blockSpec {
 				}
 			}
 		},
+		"garp_extra_if":   garp("extra_if", func(s *Statement) { b.garpExtraIf(s, &in.GARP, 0) }),
+		"vmac_garp_intvl": garp("extra_if", func(s *Statement) { b.garpExtraIf(s, &in.GARP, 0) }),
 		"use_vmac_addr": func(s *Statement) {
 			if b.nargs(s, 0, 0) {
 				in.UseVMACAddr = true

@@ -74,6 +74,12 @@ type GARP struct {
 	MasterRepeat int `json:"master_repeat"`
 	// MasterRefresh is the period of refresh bursts while master; 0 none.
 	MasterRefresh time.Duration `json:"-"`
+	// ExtraIf is the period of the gratuitous ARPs / NAs a master sends on
+	// the interfaces that do not carry its adverts (garp_extra_if, formerly
+	// vmac_garp_intvl): its VIPs' other VMACs, and with ExtraIfAll every
+	// other interface of its VIPs; 0 none.
+	ExtraIf    time.Duration `json:"-"`
+	ExtraIfAll bool          `json:"extra_if_all,omitempty"`
 	// MasterRefreshRepeat is the number of gratuitous ARPs in a refresh.
 	MasterRefreshRepeat int `json:"master_refresh_repeat"`
 	// LowerPrioDelay and LowerPrioRepeat apply when a lower-priority

@@ -387,6 +387,9 @@ func (b *builder) resolveGARP(d *instDraft) {
 	if !set["refresh_repeat"] {
 		in.GARP.MasterRefreshRepeat = g.MasterRefreshRepeat
 	}
+	if !set["extra_if"] { // keepalived takes the global interval and its "all" together
+		in.GARP.ExtraIf, in.GARP.ExtraIfAll = g.ExtraIf, g.ExtraIfAll
+	}
 	switch {
 	case !set["lower_delay"] && in.Strict:
 		in.GARP.LowerPrioDelay = 0

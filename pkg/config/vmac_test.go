@@ -93,3 +93,49 @@ func TestVMACWithoutInterface(t *testing.T) {
 		t.Errorf("no correction:\n%s", diags)
 	}
 }
+
+// TestGARPExtraIf: garp_extra_if / vrrp_garp_extra_if SECS [all] and
+// their deprecated names vmac_garp_intvl / vrrp_vmac_garp_intvl
+// (vrrp_parser.c vrrp_garp_extra_if_handler, global_parser.c
+// vrrp_vmac_garp_extra_if_handler); an instance without its own takes the
+// global interval and "all".
+func TestGARPExtraIf(t *testing.T) {
+	for _, c := range []struct {
+		name, global, extra, want, diag string
+		sev                             Severity
+	}{
+		{"none", "", "", "0s false", "", 0},
+		{"instance", "", "garp_extra_if 30", "30s false", "", 0},
+		{"instance all first", "", "garp_extra_if all 30", "30s true", "", 0},
+		{"deprecated name", "", "vmac_garp_intvl 60", "1m0s false", "deprecated (use garp_extra_if)", SeverityWarning},
+		{"global, inherited", "vrrp_garp_extra_if 20 all", "", "20s true", "", 0},
+		{"global deprecated", "vrrp_vmac_garp_intvl 20", "", "20s false", "deprecated (use vrrp_garp_extra_if)", SeverityWarning},
+		{"instance over global", "vrrp_garp_extra_if 20 all", "garp_extra_if 5", "5s false", "", 0},
+		{"no time", "", "garp_extra_if all", "0s false", "without a time", SeverityCorrected},
+		{"global zero", "vrrp_garp_extra_if 0", "", "0s false", "invalid", SeverityCorrected},
+		{"too long", "", "garp_extra_if 86401", "0s false", "invalid", SeverityCorrected},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			conf := "global_defs {\n  " + c.global + "\n}\n" + inst("VI_1", basicInst+"\n  "+c.extra)
+			cfg, diags := Parse("k.conf", []byte(conf), LoadOptions{})
+			if cfg == nil || len(cfg.Instances) != 1 {
+				t.Fatalf("no instance: %s", diags)
+			}
+			g := cfg.Instances[0].GARP
+			if got := sp(g.ExtraIf, g.ExtraIfAll); got != c.want {
+				t.Errorf("got %s, want %s", got, c.want)
+			}
+			found := c.diag == ""
+			for _, d := range diags {
+				if c.diag != "" && d.Severity == c.sev && strings.Contains(d.Message, c.diag) {
+					found = true
+				} else if strings.Contains(d.Message, "extra_if") || strings.Contains(d.Message, "garp_intvl") {
+					t.Errorf("unexpected: %s", d)
+				}
+			}
+			if !found {
+				t.Errorf("no %s with %q:\n%s", c.sev, c.diag, diags)
+			}
+		})
+	}
+}
