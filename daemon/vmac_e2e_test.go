@@ -19,6 +19,7 @@ import (
 	"github.com/hactl/hactl/pkg/netlab"
 	"github.com/hactl/hactl/pkg/netlab/labtest"
 	"github.com/mdlayher/arp"
+	"github.com/mdlayher/ndp"
 	"github.com/mdlayher/packet"
 	"github.com/vishvananda/netlink"
 )
@@ -222,9 +223,11 @@ func TestE2EVMACKeepalivedTakeover(t *testing.T) {
 	h.v.Dev = "vrrp.61" // both name the VMAC vrrp.VRID
 
 	hd := startDaemon(t, hn, vmacConf(hn, vrid, 150, vipP, ""))
-	if _, err := h.waitOwner("node1", 5*time.Second); err != nil {
+	took, err := h.waitOwner("node1", 5*time.Second)
+	if err != nil {
 		t.Fatalf("hactl (150) vs keepalived (100): %v", err)
 	}
+	t.Logf("hactl master %v after its start", took)
 	for _, n := range []*netlab.Host{hn, kn} {
 		links := vmacLinks(t, n)
 		if lk, ok := links["vrrp.61"]; !ok || lk.mac != vmacMAC || lk.mode != netlink.MACVLAN_MODE_PRIVATE {
@@ -247,9 +250,11 @@ func TestE2EVMACKeepalivedTakeover(t *testing.T) {
 	if err := hd.Stop(3 * time.Second); err != nil {
 		t.Logf("stop: %v", err)
 	}
-	if _, err := h.waitOwner("node2", 3*time.Second); err != nil {
+	took, err = h.waitOwner("node2", 3*time.Second)
+	if err != nil {
 		t.Fatalf("after hactl stopped: %v", err)
 	}
+	t.Logf("keepalived holds the VIP %v after hactl's SIGTERM", took)
 	waitARP(t, l.Operator, vipP.Addr(), vmacMAC, 3*time.Second)
 	if links := vmacLinks(t, hn); len(links) != 0 {
 		t.Errorf("hactl stopped and left macvlans behind: %v", links)
@@ -437,5 +442,127 @@ func TestE2EVMACXmitBaseAndIPv6(t *testing.T) {
 	ipIn(t, n, "addr", "del", vip4.String(), "dev", "vrrp.65")
 	if _, err := h4.waitOwner("node1", time.Second); err != nil {
 		t.Errorf("a VIP deleted by hand from its VMAC: %v", err)
+	}
+}
+
+// ndWho asks, from h's eth0, for ip's link-layer address with a neighbour
+// solicitation, and returns the MACs the advertisements named within
+// wait.
+func ndWho(t *testing.T, h *netlab.Host, ip netip.Addr, wait time.Duration) []string {
+	t.Helper()
+	var c *ndp.Conn
+	var mac net.HardwareAddr
+	if err := h.Do(func() error {
+		ifi, err := net.InterfaceByName("eth0")
+		if err != nil {
+			return err
+		}
+		mac = ifi.HardwareAddr
+		c, _, err = ndp.Listen(ifi, ndp.LinkLocal)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	snm, err := ndp.SolicitedNodeMulticast(ip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns := &ndp.NeighborSolicitation{TargetAddress: ip, Options: []ndp.Option{&ndp.LinkLayerAddress{Direction: ndp.Source, Addr: mac}}}
+	// The zone is looked up in the sending thread's namespace.
+	if err := h.Do(func() error { return c.WriteTo(ns, nil, snm.WithZone("eth0")) }); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.SetReadDeadline(time.Now().Add(wait))
+	var macs []string
+	for {
+		m, _, _, err := c.ReadFrom()
+		if err != nil {
+			if ne, ok := err.(net.Error); ok && ne.Timeout() {
+				return macs
+			}
+			continue
+		}
+		na, ok := m.(*ndp.NeighborAdvertisement)
+		if !ok || na.TargetAddress != ip {
+			continue
+		}
+		for _, o := range na.Options {
+			if lla, ok := o.(*ndp.LinkLayerAddress); ok && !contains(macs, lla.Addr.String()) {
+				macs = append(macs, lla.Addr.String())
+			}
+		}
+	}
+}
+
+func waitND(t *testing.T, h *netlab.Host, ip netip.Addr, want string, limit time.Duration) {
+	t.Helper()
+	start := time.Now()
+	var got []string
+	for time.Since(start) < limit {
+		if got = ndWho(t, h, ip, 300*time.Millisecond); len(got) == 1 && got[0] == want {
+			return
+		}
+	}
+	t.Fatalf("neighbour solicitation for %s from %s: answered with %v, want only %s", ip, h.Name, got, want)
+}
+
+// TestE2EVMACKeepalivedTakeoverIPv6 is the acceptance line for IPv6:
+// hactl master and keepalived backup, both use_vmac on an IPv6 instance.
+// Neighbour discovery for the VIP answers 00:00:5e:00:02:VRID from a
+// third namespace, whichever of them is master; keepalived hears hactl's
+// adverts (sent from the VMAC, with the base's link-local source) and
+// stays backup until hactl stops; no macvlan is left.
+func TestE2EVMACKeepalivedTakeoverIPv6(t *testing.T) {
+	labtest.Require(t, "keepalived")
+	l := labtest.Up(t, netlab.Config{Nodes: 2})
+	hn, kn := l.Node(1), l.Node(2)
+	vipP := netip.MustParsePrefix("fd77::100/64")
+	const vrid, vmacMAC = 67, "00:00:5e:00:02:43"
+	kconf := filepath.Join(kn.Dir, "keepalived.conf")
+	write(t, kconf, vmacConf(kn, vrid, 100, vipP, ""), 0o644)
+	kp, err := kn.Start("keepalived", netlab.KeepalivedArgv(kn, kconf)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		kp.Stop(3 * time.Second)
+		if t.Failed() {
+			b, _ := os.ReadFile(kp.Log)
+			t.Logf("keepalived log:\n%s", lastLines(string(b), 30))
+		}
+	})
+	h := newHolders(t, l.Nodes, vipP)
+	h.v.Dev = "vrrp.67"
+	hd := startDaemon(t, hn, vmacConf(hn, vrid, 150, vipP, ""))
+	took, err := h.waitOwner("node1", 5*time.Second)
+	if err != nil {
+		t.Fatalf("hactl (150) vs keepalived (100): %v", err)
+	}
+	t.Logf("hactl master %v after its start", took)
+	for _, n := range []*netlab.Host{hn, kn} {
+		if lk, ok := vmacLinks(t, n)["vrrp.67"]; !ok || lk.mac != vmacMAC || lk.mode != netlink.MACVLAN_MODE_PRIVATE {
+			t.Errorf("%s: VMAC vrrp.67 %+v (present %t), want a private macvlan with %s", n.Name, lk, ok, vmacMAC)
+		}
+	}
+	waitND(t, l.Operator, vipP.Addr(), vmacMAC, 5*time.Second)
+	if got := advertSourceMAC(t, l.Operator, true, 2*time.Second); got != vmacMAC {
+		t.Errorf("hactl's IPv6 adverts come from %s, want the VMAC %s", got, vmacMAC)
+	}
+	if err := hd.Stop(3 * time.Second); err != nil {
+		t.Logf("stop: %v", err)
+	}
+	took, err = h.waitOwner("node2", 3*time.Second)
+	if err != nil {
+		t.Fatalf("after hactl stopped: %v", err)
+	}
+	t.Logf("keepalived holds the VIP %v after hactl's SIGTERM", took)
+	waitND(t, l.Operator, vipP.Addr(), vmacMAC, 5*time.Second)
+	if links := vmacLinks(t, hn); len(links) != 0 {
+		t.Errorf("hactl stopped and left macvlans behind: %v", links)
+	}
+	klog, _ := os.ReadFile(kp.Log)
+	if m := keepalivedComplaints.FindAll(klog, -1); len(m) > 0 {
+		t.Errorf("keepalived complained (%q):\n%s", m, lastLines(string(klog), 30))
 	}
 }
