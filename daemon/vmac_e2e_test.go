@@ -404,6 +404,12 @@ func TestE2EVMACXmitBaseAndIPv6(t *testing.T) {
 	if got := links["vrrp.65"].mac; got != "00:00:5e:00:01:41" {
 		t.Errorf("IPv4 VMAC vrrp.65 has MAC %q, want 00:00:5e:00:01:41", got)
 	}
+	for k, want := range map[string]string{"net/ipv6/conf/vrrp.64/router_solicitations": "0", "net/ipv4/conf/vrrp.64/arp_ignore": "1",
+		"net/ipv6/conf/vrrp.64/addr_gen_mode": "1", "net/ipv6/conf/vrrp.64/disable_ipv6": "0", "net/ipv6/conf/vrrp.65/disable_ipv6": "1"} {
+		if got := sysctl(t, n, k); got != want {
+			t.Errorf("%s = %s, want %s", k, got, want)
+		}
+	}
 	var baseLL, vmacLL []string
 	if err := n.Do(func() error {
 		for name, dst := range map[string]*[]string{"eth0": &baseLL, "vrrp.64": &vmacLL} {

@@ -184,8 +184,10 @@ func conf(family, ifname, key, val string) Sysctl {
 // 1. IPv6: arp_ignore 1 too, where keepalived sets nothing: without it an
 // IPv6 VMAC, which hears every broadcast, answers ARP for the host's IPv4
 // VIPs with its own MAC (00:00:5e:00:02:VRID, seen in a namespace). Both
-// families: addr_gen_mode 1 (no EUI-64 link-local, RFC 5798 §7.4), then
-// disable_ipv6 unless w.IPv6.
+// families: addr_gen_mode 1 (no EUI-64 link-local, RFC 5798 §7.4); with
+// IPv6 router_solicitations 0 (keepalived drops the VMACs' router
+// solicitations with an nftables rule: a backup's VMAC must send nothing
+// that teaches the switches its MAC); then disable_ipv6 unless w.IPv6.
 func VMACSysctls(name string, w Want) []Sysctl {
 	var out []Sysctl
 	if w.Family != 4 {
@@ -201,6 +203,7 @@ func VMACSysctls(name string, w Want) []Sysctl {
 	dis := "1"
 	if w.IPv6 {
 		dis = "0"
+		out = append(out, conf("ipv6", name, "router_solicitations", "0"))
 	}
 	return append(out, conf("ipv6", name, "disable_ipv6", dis))
 }

@@ -138,7 +138,8 @@ func TestSysctlPlan(t *testing.T) {
 		t.Errorf("IPv4 VMAC sysctls\n got %v\nwant %v", v4, want4)
 	}
 	v6 := paths(VMACSysctls("vrrp.51", Want{Family: 6, IPv6: true}))
-	want6 := []string{"net/ipv4/conf/vrrp.51/arp_ignore=1", "net/ipv6/conf/vrrp.51/addr_gen_mode=1", "net/ipv6/conf/vrrp.51/disable_ipv6=0"}
+	want6 := []string{"net/ipv4/conf/vrrp.51/arp_ignore=1", "net/ipv6/conf/vrrp.51/addr_gen_mode=1",
+		"net/ipv6/conf/vrrp.51/router_solicitations=0", "net/ipv6/conf/vrrp.51/disable_ipv6=0"}
 	if !slices.Equal(v6, want6) {
 		t.Errorf("IPv6 VMAC sysctls\n got %v\nwant %v", v6, want6)
 	}
