@@ -306,11 +306,17 @@ func vmacInstance(name string, vrid int, vip, extra string) string {
 // a stale VIP on it) is taken over at start, its stale address removed;
 // a macvlan of a configured use_vmac name that is not ours (another MAC,
 // bridge mode) is replaced. SIGKILL leaves the VMACs behind (nothing
-// runs to remove them; their VIPs go with their leases); the next start
-// takes them over and SIGTERM removes them.
+// runs to remove them; their VIPs go with their leases) and the base's
+// sysctls changed; the next start takes the VMACs over, and SIGTERM
+// removes them and gives the base the values it had before the first
+// start (kept in state.vmac across the crash).
 func TestE2EVMACLeftovers(t *testing.T) {
 	l := labtest.Up(t, netlab.Config{Nodes: 1})
 	n := l.Node(1)
+	base := map[string]string{}
+	for _, k := range []string{"arp_ignore", "arp_filter"} {
+		base[k] = sysctl(t, n, "net/ipv4/conf/eth0/"+k)
+	}
 	vipA, vipB := netip.MustParsePrefix("10.77.0.101/24"), netip.MustParsePrefix("10.77.0.102/24")
 	ipIn(t, n, "link", "add", "link", "eth0", "name", "vrrp.62", "address", "00:00:5e:00:01:3e", "type", "macvlan", "mode", "private")
 	ipIn(t, n, "addr", "add", "10.77.0.201/24", "dev", "vrrp.62")
@@ -360,6 +366,12 @@ func TestE2EVMACLeftovers(t *testing.T) {
 	if _, ok := links["vrrp.62"]; !ok {
 		t.Errorf("after SIGKILL: vrrp.62 gone (%v): who removed it?", links)
 	}
+	if got := sysctl(t, n, "net/ipv4/conf/eth0/arp_ignore"); got != "1" {
+		t.Errorf("after SIGKILL eth0 arp_ignore = %s, want 1 (as the killed daemon set it)", got)
+	}
+	if _, err := os.Stat(filepath.Join(n.Dir, "state.vmac")); err != nil {
+		t.Errorf("after SIGKILL the saved base sysctls are gone: %v", err)
+	}
 	left = links
 	ipIn(t, n, "addr", "add", "10.77.0.201/24", "dev", "vrrp.62") // and a stale VIP again
 
@@ -370,6 +382,14 @@ func TestE2EVMACLeftovers(t *testing.T) {
 	}
 	if links := vmacLinks(t, n); len(links) != 0 {
 		t.Errorf("after SIGTERM macvlans are left: %v", links)
+	}
+	for k, want := range base {
+		if got := sysctl(t, n, "net/ipv4/conf/eth0/"+k); got != want {
+			t.Errorf("after crash, restart and SIGTERM eth0 %s = %s, want %s as before the first start", k, got, want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(n.Dir, "state.vmac")); !os.IsNotExist(err) {
+		t.Errorf("state.vmac left after a clean stop: %v", err)
 	}
 }
 

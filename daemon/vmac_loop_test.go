@@ -29,6 +29,9 @@ func (f *fakeVMACs) Ensure(w vmac.Want, taken map[string]bool) (string, error) {
 
 func (f *fakeVMACs) Close() error { f.closed++; f.names = nil; return nil }
 
+func (f *fakeVMACs) Restore([]vmac.Sysctl) {}
+func (f *fakeVMACs) Saved() []vmac.Sysctl  { return nil }
+
 // TestLoopVMAC: two nodes with use_vmac. The master's VIP is on its
 // VMAC, its adverts leave from the VMAC's socket and the backup hears
 // them on its base interface's; a clean stop removes the VMACs. With

@@ -1,10 +1,14 @@
 package daemon
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/netip"
+	"os"
+	"slices"
 
+	"github.com/hactl/hactl/daemon/runfile"
 	"github.com/hactl/hactl/daemon/vip"
 	"github.com/hactl/hactl/daemon/vmac"
 	"github.com/hactl/hactl/pkg/config"
@@ -144,14 +148,24 @@ func vmacWants(cfg *config.Config, baseLL func(dev string) (netip.Addr, []byte))
 // some instance needs a VMAC (the loop tests set a fake beforehand).
 func (r *runtime) setupVMACs(baseLL func(dev string) (netip.Addr, []byte), newTable func() (vmacTable, error)) error {
 	wants, err := vmacWants(r.cfg, baseLL)
-	if err != nil || len(wants) == 0 {
+	if err != nil {
 		return err
+	}
+	prev := r.loadVMACSaved()
+	if len(wants) == 0 {
+		if len(prev) > 0 { // a crashed run's, and no VMAC any more: put them back now
+			r.restoreLeftover(prev)
+			_ = os.Remove(r.vmacSavedPath())
+		}
+		return nil
 	}
 	if r.vmacs == nil {
 		if r.vmacs, err = newTable(); err != nil {
 			return fmt.Errorf("use_vmac: %w", err)
 		}
 	}
+	r.vmacs.Restore(prev)
+	defer r.saveVMACSaved(prev)
 	r.vmacNames = map[vmacKey]string{}
 	taken := map[string]bool{}
 	for _, w := range wants {
@@ -259,8 +273,71 @@ func (r *runtime) removeVMACs() {
 	}
 	if err := r.vmacs.Close(); err != nil {
 		r.log.Error("VMAC removal", "err", err)
+	} else {
+		_ = os.Remove(r.vmacSavedPath())
 	}
 	r.vmacs = nil
+}
+
+// The base interfaces' sysctls as found before the first VMAC changed
+// them are kept beside the state file while VMACs exist: a SIGKILLed
+// daemon cannot restore them, and the next start would otherwise find
+// (and at its stop "restore") the values the killed one set. keepalived
+// 2.2.7 keeps none and leaves the base changed after a crash.
+func (r *runtime) vmacSavedPath() string { return r.stateFile + ".vmac" }
+
+// loadVMACSaved reads a crashed run's saved values; anything but the base
+// settings BaseSysctls changes is ignored (the file steers writes to
+// /proc/sys as root).
+func (r *runtime) loadVMACSaved() []vmac.Sysctl {
+	b, err := runfile.Read(r.vmacSavedPath(), 64<<10)
+	if err != nil {
+		return nil
+	}
+	var all, ok []vmac.Sysctl
+	if err := json.Unmarshal(b, &all); err != nil {
+		r.log.Warn("VMAC: saved base sysctls unreadable, ignored", "file", r.vmacSavedPath(), "err", err)
+		return nil
+	}
+	for _, s := range all {
+		if vmac.BaseSetting(s) {
+			ok = append(ok, s)
+		}
+	}
+	r.log.Info("VMAC: base sysctls saved by a run that did not stop cleanly", "file", r.vmacSavedPath(), "settings", len(ok))
+	return ok
+}
+
+// saveVMACSaved writes what the VMACs' bases will get back, and puts back
+// at once what a crashed run saved for a base no VMAC uses now.
+func (r *runtime) saveVMACSaved(prev []vmac.Sysctl) {
+	saved := r.vmacs.Saved()
+	var leftover []vmac.Sysctl
+	for _, p := range prev {
+		if !slices.ContainsFunc(saved, func(s vmac.Sysctl) bool { return s.Path == p.Path }) {
+			leftover = append(leftover, p)
+		}
+	}
+	r.restoreLeftover(leftover)
+	if len(saved) == 0 {
+		_ = os.Remove(r.vmacSavedPath())
+		return
+	}
+	b, _ := json.Marshal(saved)
+	if err := runfile.Write(r.vmacSavedPath(), b, 0o600, -1); err != nil {
+		r.log.Warn("VMAC: base sysctls not saved (a crash would leave them changed)", "file", r.vmacSavedPath(), "err", err)
+	}
+}
+
+func (r *runtime) restoreLeftover(ss []vmac.Sysctl) {
+	if len(ss) == 0 {
+		return
+	}
+	if err := vmac.WriteSysctls(ss); err != nil {
+		r.log.Warn("VMAC: restoring a crashed run's base sysctls", "err", err)
+		return
+	}
+	r.log.Info("VMAC: base sysctls restored from a crashed run", "settings", len(ss))
 }
 
 // extraAnnounce is keepalived's vrrp_send_vmac_update: every garp_extra_if

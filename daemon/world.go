@@ -46,5 +46,9 @@ type announcer interface {
 // at Close: *vmac.Manager.
 type vmacTable interface {
 	Ensure(w vmac.Want, taken map[string]bool) (string, error)
+	// Restore and Saved carry the base interfaces' original sysctls
+	// across a crash (vmacs.go).
+	Restore(saved []vmac.Sysctl)
+	Saved() []vmac.Sysctl
 	Close() error
 }

@@ -28,6 +28,9 @@ type Manager struct {
 	bases map[string]*baseState
 	// procSys is /proc/sys (a test may point it elsewhere).
 	procSys string
+	// previous are base values a crashed run saved (Restore): restored
+	// at Close instead of what is found, which that run changed.
+	previous map[string]string
 }
 
 type baseState struct {
@@ -142,9 +145,12 @@ func (m *Manager) setBase(w Want) error {
 	if st == nil {
 		st = &baseState{}
 		for _, s := range plan {
-			old, err := m.read(s.Path)
-			if err != nil {
-				return err
+			old, ok := m.previous[s.Path]
+			if !ok {
+				var err error
+				if old, err = m.read(s.Path); err != nil {
+					return err
+				}
 			}
 			st.saved = append(st.saved, Sysctl{Path: s.Path, Value: old})
 		}
@@ -159,6 +165,36 @@ func (m *Manager) setBase(w Want) error {
 	}
 	st.refs++
 	return nil
+}
+
+// Restore gives the base values a crashed run saved (Saved, kept in a
+// file): the values from before that run, which Close restores instead of
+// those it finds. Call it before Ensure.
+func (m *Manager) Restore(saved []Sysctl) {
+	m.previous = map[string]string{}
+	for _, s := range saved {
+		m.previous[s.Path] = s.Value
+	}
+}
+
+// Saved are the base values Close will restore (for a file that outlives
+// a crash).
+func (m *Manager) Saved() []Sysctl {
+	var out []Sysctl
+	for _, st := range m.bases {
+		out = append(out, st.saved...)
+	}
+	return out
+}
+
+// WriteSysctls writes settings under /proc/sys: a crashed run's saved
+// base values, when no VMAC is wanted any more.
+func WriteSysctls(ss []Sysctl) error {
+	var errs error
+	for _, s := range ss {
+		errs = errors.Join(errs, os.WriteFile(filepath.Join("/proc/sys", s.Path), []byte(s.Value+"\n"), 0o644))
+	}
+	return errs
 }
 
 // Close removes every VMAC we own (in reverse order) and restores the

@@ -19,5 +19,14 @@ func New(*slog.Logger) (*Manager, error) { return nil, errUnsupported }
 // Ensure reports that VMACs need Linux.
 func (m *Manager) Ensure(Want, map[string]bool) (string, error) { return "", errUnsupported }
 
+// Restore does nothing.
+func (m *Manager) Restore([]Sysctl) {}
+
+// Saved is empty.
+func (m *Manager) Saved() []Sysctl { return nil }
+
+// WriteSysctls reports that VMACs need Linux.
+func WriteSysctls([]Sysctl) error { return errUnsupported }
+
 // Close does nothing.
 func (m *Manager) Close() error { return nil }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"strings"
 )
 
 // IFNAMSIZ-1: the longest interface name the kernel takes.
@@ -170,8 +171,19 @@ func Decide(w Want, baseIndex int, links []Link, taken map[string]bool) Decision
 
 // Sysctl is one /proc/sys setting: Path under /proc/sys.
 type Sysctl struct {
-	Path  string
-	Value string
+	Path  string `json:"path"`
+	Value string `json:"value"`
+}
+
+// BaseSetting reports whether s is one BaseSysctls changes, with a value
+// of one digit (as keepalived writes them): what a file of saved values
+// may hold, whoever wrote it.
+func BaseSetting(s Sysctl) bool {
+	parts := strings.Split(s.Path, "/")
+	return len(parts) == 5 && parts[0] == "net" && parts[1] == "ipv4" && parts[2] == "conf" &&
+		parts[3] != "" && parts[3] != "." && parts[3] != ".." && len(parts[3]) <= maxNameLen &&
+		(parts[4] == "arp_ignore" || parts[4] == "arp_filter") &&
+		len(s.Value) == 1 && s.Value[0] >= '0' && s.Value[0] <= '9'
 }
 
 func conf(family, ifname, key, val string) Sysctl {

@@ -158,3 +158,25 @@ func TestLinkLocalFrom(t *testing.T) {
 		t.Errorf("got %s, want %s", got, want)
 	}
 }
+
+// TestBaseSetting: a file of saved base values can only steer the two
+// settings BaseSysctls changes, to one digit.
+func TestBaseSetting(t *testing.T) {
+	for _, c := range []struct {
+		s    Sysctl
+		want bool
+	}{
+		{Sysctl{"net/ipv4/conf/eth0/arp_ignore", "0"}, true},
+		{Sysctl{"net/ipv4/conf/eth0/arp_filter", "1"}, true},
+		{Sysctl{"net/ipv4/conf/eth0/rp_filter", "0"}, false},
+		{Sysctl{"net/ipv4/conf/../../kernel/arp_ignore", "0"}, false},
+		{Sysctl{"net/ipv4/conf/../arp_ignore", "0"}, false},
+		{Sysctl{"kernel/core_pattern", "|/bin/sh"}, false},
+		{Sysctl{"net/ipv4/conf/eth0/arp_ignore", "12"}, false},
+		{Sysctl{"net/ipv4/conf/eth0/arp_ignore", "x"}, false},
+	} {
+		if got := BaseSetting(c.s); got != c.want {
+			t.Errorf("BaseSetting(%v) = %t, want %t", c.s, got, c.want)
+		}
+	}
+}
