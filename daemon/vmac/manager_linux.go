@@ -86,9 +86,16 @@ func (m *Manager) Ensure(w Want, taken map[string]bool) (string, error) {
 		m.log.Info("vmac: taking over an existing VMAC (left by a crash?)", "vmac", d.Name, "base", w.Base)
 	}
 	m.made = append(m.made, d.Name)
+	return d.Name, m.configure(d, w)
+}
+
+// configure sets up the VMAC d made or found: a reused one loses its
+// addresses, then the sysctls (before it is up: no EUI-64 link-local),
+// the base's, up, and the link-local address the adverts leave from.
+func (m *Manager) configure(d Decision, w Want) error {
 	l, err := m.h.LinkByName(d.Name)
 	if err != nil {
-		return d.Name, fmt.Errorf("vmac: %s: %w", d.Name, err)
+		return fmt.Errorf("vmac: %s: %w", d.Name, err)
 	}
 	if d.Action == Reuse {
 		m.flush(l, w)
@@ -102,15 +109,15 @@ func (m *Manager) Ensure(w Want, taken map[string]bool) (string, error) {
 		m.log.Warn("vmac: base interface sysctls", "base", w.Base, "err", err)
 	}
 	if err := m.h.LinkSetUp(l); err != nil {
-		return d.Name, fmt.Errorf("vmac: bring %s up: %w", d.Name, err)
+		return fmt.Errorf("vmac: bring %s up: %w", d.Name, err)
 	}
 	if w.LinkLocal.IsValid() {
 		a := &netlink.Addr{IPNet: &net.IPNet{IP: w.LinkLocal.AsSlice(), Mask: net.CIDRMask(64, 128)}, Flags: unix.IFA_F_NODAD, Scope: unix.RT_SCOPE_LINK}
 		if err := m.h.AddrReplace(l, a); err != nil {
-			return d.Name, fmt.Errorf("vmac: link-local %s on %s: %w", w.LinkLocal, d.Name, err)
+			return fmt.Errorf("vmac: link-local %s on %s: %w", w.LinkLocal, d.Name, err)
 		}
 	}
-	return d.Name, nil
+	return nil
 }
 
 // flush removes the addresses a reused VMAC still has (the VIPs of the
