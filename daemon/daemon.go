@@ -79,6 +79,7 @@ func Run(ctx context.Context, opts Options) error {
 		return err
 	}
 	if err := r.begin(srv); err != nil {
+		r.bus.Close() // ends any GET /v1/events, which Shutdown would wait for
 		srv.Shutdown(context.Background())
 		return err
 	}

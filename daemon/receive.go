@@ -23,6 +23,14 @@ func (r *runtime) receive(s *sock, p vrrpsock.Packet) {
 		r.log.Debug("advert from an unlisted unicast source dropped", "instance", in.c.Name, "src", p.Src)
 		return
 	}
+	var seq uint32
+	if in.ah != nil {
+		var err error
+		if seq, err = in.ah.verify(p); err != nil {
+			r.drop(in, err, p)
+			return
+		}
+	}
 	// Authenticate first: only an advert that passes the instance's checks
 	// (or fails on what comes after authentication) is tracked as a
 	// conflict; a wrong password is a drop and nothing more.
@@ -35,13 +43,17 @@ func (r *runtime) receive(s *sock, p vrrpsock.Packet) {
 		return
 	}
 	in.counters.AdvertsReceived++
-	master, sent := in.m.State() == vrrp.Master, in.counters.AdvertsSent
+	if in.ah != nil {
+		in.ah.heard(in, src, a, seq)
+	}
+	master, heard := in.m.State() == vrrp.Master, in.m.LowerHeard()
 	prio := a.Priority
 	r.step(in, vrrp.AdvertReceived(p.Src, a))
 	// A master that answered a lower priority (not a resignation)
 	// re-announces its VIPs, and so does every member of its sync group
 	// that holds its own, as keepalived does (announce.go).
-	if master && prio != vrrp.PriorityStop && in.counters.AdvertsSent != sent && in.m.State() == vrrp.Master {
+	if master && prio != vrrp.PriorityStop && in.m.LowerHeard() != heard && in.m.State() == vrrp.Master {
+		r.notifyLowerPrio(in)
 		r.reannounce(in)
 		for _, o := range r.members(in) {
 			r.reannounce(o)

@@ -42,6 +42,8 @@ type sock struct {
 type sockKey struct {
 	ifname string
 	family int
+	// ah: the IPsec-AH socket (protocol 51) of auth_type AH instances.
+	ah bool
 }
 
 // runtime is the loop's state. Only the loop goroutine touches it.
@@ -70,6 +72,7 @@ type runtime struct {
 	runner    *scripts.Runner
 	mon       *track.Monitor
 	notifier  *notify.Notifier
+	bus       *notify.Bus // GET /v1/events; the notifier publishes to it
 	metrics   *metrics.Metrics
 	sd        *sdnotify.Notifier
 	reloads   *reloader

@@ -273,16 +273,6 @@ func TestE2EVMACKeepalivedTakeover(t *testing.T) {
 	}
 }
 
-// ipIn runs ip(8) in n's namespace.
-func ipIn(t *testing.T, n *netlab.Host, args ...string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if out, err := n.Run(ctx, append([]string{"ip"}, args...)...); err != nil {
-		t.Fatalf("%s: ip %s: %v %s", n.Name, strings.Join(args, " "), err, out)
-	}
-}
-
 func twoInstances(self *netlab.Host, insts ...string) string {
 	return fmt.Sprintf("global_defs {\n    router_id %s\n}\n%s", self.Name, strings.Join(insts, "\n"))
 }

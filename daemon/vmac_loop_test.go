@@ -209,7 +209,7 @@ func TestExtraIfAddrs(t *testing.T) {
 func TestLoopGARPExtraIf(t *testing.T) {
 	cl, a, _ := pair(t)
 	a.start(vrrpInstance("VI_1", 52, 150, "10.0.0.201", "use_vmac", "garp_master_delay 0", "garp_extra_if 2",
-		"virtual_ipaddress_excluded {\n        10.0.9.1/24 dev eth1 use_vmac\n    }"))
+		"virtual_ipaddress_excluded {\n        10.0.9.1/24 dev eth1 use_vmac no_track\n    }"))
 	cl.advanceUntil(10*time.Millisecond, 10*time.Second, func() bool { return a.state("VI_1") == vrrp.Master })
 	if a.state("VI_1") != vrrp.Master {
 		t.Fatal("not master")

@@ -210,7 +210,8 @@ func (r *runtime) attachVMAC(in *instance, listen func(c *config.Instance, key s
 	if own == "" || c.VMACXmitBase {
 		return nil
 	}
-	key := sockKey{own, famOf(c)}
+	key := in.sock.key // the base's: family, and AH or not
+	key.ifname = own
 	s, ok := r.socks[key]
 	if !ok {
 		var err error

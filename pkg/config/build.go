@@ -13,6 +13,7 @@ type builder struct {
 	global  globalDraft
 	scripts map[string]*Script
 	tfiles  map[string]*TrackFile
+	procs   map[string]*TrackProcess
 	insts   []*instDraft
 	groups  []*groupDraft
 	// instByName and groupByName index insts and groups (a duplicate
@@ -53,6 +54,7 @@ func newBuilder(diag *diagSink) *builder {
 		global:  globalDraft{g: defaultGlobals()},
 		scripts: map[string]*Script{},
 		tfiles:  map[string]*TrackFile{},
+		procs:   map[string]*TrackProcess{},
 		invalid: map[string]bool{},
 
 		vmacNames: map[string]string{},
@@ -67,7 +69,7 @@ func newBuilder(diag *diagSink) *builder {
 var rootIgnored = set(
 	"virtual_server", "virtual_server_group", "static_ipaddress", "static_routes",
 	"static_rules", "bfd_instance", "SSL", "linkbeat_interfaces",
-	"interface_up_down_delays", "track_group", "garp_group", "vrrp_track_process",
+	"track_group", "garp_group",
 	"net_namespace", "net_namespace_ipvs", "namespace_with_ipsets", "use_pid_dir",
 	"instance", "child_wait_time", "linkbeat_use_polling",
 )
@@ -106,6 +108,10 @@ func (b *builder) build(top []*Statement, alive func() error) {
 				b.diag.warnf(s.Pos, "vrrp_track_file is deprecated; use track_file")
 			}
 			b.trackFile(s)
+		case "vrrp_track_process":
+			b.trackProcess(s)
+		case "interface_up_down_delays":
+			b.ifDelays(s)
 		case "vrrp_instance":
 			b.instance(s)
 		case "vrrp_sync_group":

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"maps"
 	"math"
 	"net/netip"
 	"strings"
@@ -31,14 +32,12 @@ var globalIgnored = set(
 	"max_auto_priority", "min_auto_priority_delay", "smtp_alert_vrrp", "smtp_alert_checker",
 	"checker_log_all_failures", "dynamic_interfaces", "no_email_faults", "default_interface",
 	"disable_local_igmp", "lvs_timeouts", "lvs_flush", "lvs_flush_on_stop", "lvs_flush_onstop",
-	"lvs_sync_daemon", "vrrp_down_timer_adverts", "vrrp_min_garp",
-	"vrrp_lower_prio_no_advert", "vrrp_higher_prio_send_advert",
+	"lvs_sync_daemon",
 	"vrrp_iptables", "vrrp_ipsets", "nftables", "nftables_priority", "nftables_ifindex",
 	"nftables_ipvs", "nftables_ipvs_priority", "nftables_ipvs_start_fwmark", "nftables_counters",
 	"vrrp_check_unicast_src", "vrrp_skip_check_adv_addr", "vrrp_priority", "vrrp_no_swap",
 	"vrrp_rt_priority", "vrrp_cpu_affinity", "vrrp_rlimit_rttime", "vrrp_rlimit_rtime",
-	"notify_fifo", "notify_fifo_script", "vrrp_notify_fifo", "vrrp_notify_fifo_script",
-	"vrrp_notify_priority_changes", "fifo_write_vrrp_states_on_reload", "lvs_notify_fifo",
+	"lvs_notify_fifo",
 	"lvs_notify_fifo_script", "checker_priority", "checker_no_swap", "checker_rt_priority",
 	"checker_cpu_affinity", "checker_rlimit_rttime", "checker_rlimit_rtime", "bfd_priority",
 	"bfd_no_swap", "bfd_rt_priority", "bfd_cpu_affinity", "bfd_rlimit_rttime", "bfd_rlimit_rtime",
@@ -155,6 +154,8 @@ func (b *builder) globalSpec() blockSpec {
 		},
 		"vip_lease": func(s *Statement) { b.seconds(s, &g.VIPLease, 0, maxVIPLease) },
 	}
+	maps.Copy(h, b.globalNotifyHandlers(g))
+	maps.Copy(h, b.globalTimingHandlers(g))
 	return blockSpec{name: "global_defs", ctx: CtxGlobal, handlers: h, ignored: globalIgnored}
 }
 

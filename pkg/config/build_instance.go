@@ -1,6 +1,7 @@
 package config
 
 import (
+	"maps"
 	"math"
 	"net/netip"
 	"strings"
@@ -34,6 +35,8 @@ type instDraft struct {
 	// so IPv4 addresses are dropped whatever their order.
 	native6              Pos
 	scriptRefs, fileRefs []refDraft
+	timing               timingDraft // build_timing.go
+	procRefs             []refDraft
 	// vmac, vmacMAC and xmitBase are where use_vmac, its MAC and
 	// vmac_xmit_base were given (zero when not).
 	vmac, vmacMAC, xmitBase Pos
@@ -54,12 +57,10 @@ type refDraft struct {
 // instanceIgnored are keepalived's vrrp_instance keywords hactl skips.
 var instanceIgnored = set(
 	"use_ipvlan", "unicast_fault_no_peer",
-	"check_unicast_src", "old_unicast_checksum", "vrf", "track_process",
+	"check_unicast_src", "old_unicast_checksum", "vrf",
 	"track_bfd", "track_src_ip", "unicast_ttl", "promote_secondaries", "linkbeat_use_polling",
-	"virtual_rules", "skip_check_adv_addr", "debug", "notify_deleted",
-	"notify_master_rx_lower_pri", "smtp_alert", "notify_priority_changes",
-	"lvs_sync_daemon_interface", "down_timer_adverts",
-	"lower_prio_no_advert", "higher_prio_send_advert", "kernel_rx_buf_size",
+	"virtual_rules", "skip_check_adv_addr", "debug", "smtp_alert",
+	"lvs_sync_daemon_interface", "kernel_rx_buf_size",
 )
 
 func (b *builder) instance(s *Statement) {
@@ -242,6 +243,9 @@ func (b *builder) instanceSpec(d *instDraft) blockSpec {
 		},
 		"track_script": func(s *Statement) { d.scriptRefs = append(d.scriptRefs, b.trackRefs(s)...) },
 		"track_file":   func(s *Statement) { d.fileRefs = append(d.fileRefs, b.trackRefs(s)...) },
+		"track_process": func(s *Statement) {
+			d.procRefs = append(d.procRefs, b.trackRefs(s)...)
+		},
 		"dont_track_primary": func(s *Statement) {
 			if b.nargs(s, 0, 0) {
 				in.DontTrackPrimary = true
@@ -323,6 +327,8 @@ func (b *builder) instanceSpec(d *instDraft) blockSpec {
 			}
 		},
 	}
+	maps.Copy(h, b.instanceNotifyHandlers(in))
+	maps.Copy(h, b.instanceTimingHandlers(d))
 	return blockSpec{
 		name:     "vrrp_instance " + in.Name,
 		ctx:      CtxInstance,
@@ -384,11 +390,10 @@ func (b *builder) authentication(s *Statement, d *instDraft) {
 			case "PASS":
 				d.authType, d.authTypePos = "PASS", c.Args[0].Pos
 			case "AH":
-				d.authTypePos = c.Args[0].Pos
-				b.diag.errorf(c.Args[0].Pos, "auth_type AH is not supported by hactl; use PASS or, better, no authentication")
+				d.authType, d.authTypePos = "AH", c.Args[0].Pos
 			default:
 				d.authTypePos = c.Args[0].Pos
-				b.diag.correctf(c.Args[0].Pos, "unknown auth_type %q (want PASS): keepalived reports it and ignores the line, and so does hactl", c.Args[0].Text)
+				b.diag.correctf(c.Args[0].Pos, "unknown auth_type %q (want PASS or AH, in capitals): keepalived reports it and ignores the line, and so does hactl", c.Args[0].Text)
 			}
 		case "auth_pass":
 			if !b.nargs(c, 1, 1) {

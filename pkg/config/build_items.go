@@ -258,7 +258,7 @@ func (b *builder) trackInterfaces(s *Statement, have []TrackInterface) []TrackIn
 	return out
 }
 
-// trackRefs reads a track_script or track_file block: "NAME [weight N
+// trackRefs reads a track_script, track_file or track_process block: "NAME [weight N
 // [reverse|noreverse]]". keepalived looks the name up as it reads the
 // line: a vrrp_script (track_file block) defined further down is not
 // found, and the reference is dropped. known records whether it was.
@@ -267,6 +267,8 @@ func (b *builder) trackRefs(s *Statement) []refDraft {
 	kind := kindScript
 	if s.Keyword == "track_file" {
 		kind = kindFile
+	} else if s.Keyword == "track_process" {
+		kind = kindProcess
 	}
 	for _, line := range b.valueLines(s) {
 		r, ok := b.weightOpts(s.Keyword+" "+line[0].Text, line[1:], kind)
@@ -274,9 +276,12 @@ func (b *builder) trackRefs(s *Statement) []refDraft {
 			continue
 		}
 		r.name, r.pos = line[0].Text, line[0].Pos
-		if kind == kindScript {
+		switch kind {
+		case kindScript:
 			_, r.known = b.scripts[r.name]
-		} else {
+		case kindProcess:
+			_, r.known = b.procs[r.name]
+		default:
 			_, r.known = b.tfiles[r.name]
 		}
 		out = append(out, r)
@@ -289,6 +294,7 @@ const (
 	kindInterface = iota
 	kindScript
 	kindFile
+	kindProcess
 )
 
 // weightOpts reads "[weight N [reverse|noreverse]]" with N in [-254, 254],
@@ -298,7 +304,8 @@ const (
 // an unknown word after the weight is ignored. For interfaces and scripts
 // keepalived turns ±254 into ±253 (a tracker may not by itself take a
 // priority to 0 or 255). Track files keep ±254, the weight multiplies the
-// file's value.
+// file's value; track_process keeps ±254 too (keepalived's
+// alloc_track_process reads [-254, 254] and leaves it).
 func (b *builder) weightOpts(what string, words []Arg, kind int) (refDraft, bool) {
 	const limit = 254
 	var r refDraft
@@ -320,7 +327,7 @@ func (b *builder) weightOpts(what string, words []Arg, kind int) (refDraft, bool
 		n = 0
 	case err != nil:
 		b.diag.correctf(words[1].Pos, "%s: weight: %v: keepalived reports it and uses the weight of the definition, and so does hactl", what, err)
-	case kind != kindFile && (n == 254 || n == -254):
+	case kind != kindFile && kind != kindProcess && (n == 254 || n == -254):
 		b.diag.correctf(words[1].Pos, "%s: weight %d is out of range: keepalived reports it and uses %d, and so does hactl", what, n, n/254*253)
 		n = n / 254 * 253
 	}

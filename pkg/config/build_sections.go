@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"strconv"
 	"time"
@@ -320,10 +321,11 @@ type groupDraft struct {
 	members    []Arg
 	scriptRefs []refDraft
 	fileRefs   []refDraft
+	procRefs   []refDraft
 }
 
 // syncGroupIgnored are vrrp_sync_group keywords hactl skips.
-var syncGroupIgnored = set("track_process", "track_bfd", "smtp_alert", "notify_priority_changes")
+var syncGroupIgnored = set("track_bfd", "smtp_alert")
 
 func (b *builder) syncGroup(s *Statement) {
 	name, ok := b.sectionName(s)
@@ -358,12 +360,16 @@ func (b *builder) syncGroup(s *Statement) {
 		},
 		"track_script": func(c *Statement) { gd.scriptRefs = append(gd.scriptRefs, b.trackRefs(c)...) },
 		"track_file":   func(c *Statement) { gd.fileRefs = append(gd.fileRefs, b.trackRefs(c)...) },
+		"track_process": func(c *Statement) {
+			gd.procRefs = append(gd.procRefs, b.trackRefs(c)...)
+		},
 		"sync_group_tracking_weight": func(c *Statement) {
 			if b.nargs(c, 0, 0) {
 				g.TrackingWeight = true
 			}
 		},
 	}
+	maps.Copy(h, b.syncGroupNotifyHandlers(g))
 	spec := blockSpec{name: "vrrp_sync_group " + name, ctx: CtxSyncGroup, handlers: h, ignored: syncGroupIgnored,
 		deprecated: map[string]string{"global_tracking": "sync_group_tracking_weight"}}
 	b.walk(s, spec)

@@ -469,6 +469,8 @@ func TestCompatCoversKeywords(t *testing.T) {
 				block(CtxScript, s.Block)
 			case "track_file", "vrrp_track_file":
 				block(CtxTrackFile, s.Block)
+			case "vrrp_track_process":
+				block(CtxTrackProcess, s.Block)
 			}
 		}
 	}
@@ -487,14 +489,14 @@ func TestCompatSilentKeywordsWarned(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// garp_lower_prio_* and no_accept are implemented since issue 16 (no warning).
-	for _, kw := range []string{"use_vmac", "vrrp_startup_delay",
+	// garp_lower_prio_* and no_accept are implemented since issue 16,
+	// vrrp_startup_delay since issue 17 (no warning).
+	for _, kw := range []string{"use_vmac",
 		"unicast_peer option min_ttl", "unicast_peer option max_ttl",
 		"virtual_ipaddress option preferred_lft", "virtual_ipaddress option -nodad",
 		"virtual_ipaddress option noprefixroute", "virtual_ipaddress option home",
-		"virtual_ipaddress option peer", "virtual_ipaddress option dev",
-		"virtual_routes option onlink", "virtual_routes option mtu", "virtual_routes option nexthop",
-		"virtual_routes option dev"} {
+		"virtual_ipaddress option peer",
+		"virtual_routes option onlink", "virtual_routes option mtu", "virtual_routes option nexthop"} {
 		found := false
 		for _, d := range diags {
 			if d.Severity == SeverityWarning && strings.HasPrefix(d.Message, kw+": ") && strings.Contains(d.Message, "keepalived ") {

@@ -115,8 +115,9 @@ var agreementCases = []struct {
 	{name: "garp-extra-if", want: "ok", conf: "global_defs {\n  vrrp_garp_extra_if 20 all\n}\n" + inst("VI_1", basicInst+"\n  garp_extra_if 30")},
 	{name: "vmac-garp-intvl-deprecated", want: "warn", conf: inst("VI_1", basicInst+"\n  vmac_garp_intvl 30")},
 	{name: "vmac-strict-mac", want: "corrected", conf: "global_defs {\n  vrrp_strict\n}\n" + inst("VI_1", basicInst+"\n  use_vmac 02:11:22:33:44:55")},
-	// vrrp_startup_delay and a route with dev are warned about (keywords.go).
-	{name: "everything", want: "warn", conf: `global_defs {
+	// Nothing is warned about any more: vrrp_startup_delay and the dev of
+	// VIPs and routes are implemented (issue 17), as keepalived -t (exit 0).
+	{name: "everything", want: "ok", conf: `global_defs {
   router_id node1
   vrrp_version 2
   vrrp_mcast_group4 224.0.0.19

@@ -76,7 +76,9 @@ func parserKeywords(t *testing.T) map[[2]string]bool {
 	// Where each source of keywords belongs; "" means values, not keywords.
 	handlerFuncs := map[string]string{
 		"globalSpec": CtxGlobal, "instanceSpec": CtxInstance, "vrrpScript": CtxScript,
-		"trackFile": CtxTrackFile, "syncGroup": CtxSyncGroup,
+		"trackFile": CtxTrackFile, "syncGroup": CtxSyncGroup, "trackProcess": CtxTrackProcess,
+		"globalNotifyHandlers": CtxGlobal, "instanceNotifyHandlers": CtxInstance, "syncGroupNotifyHandlers": CtxSyncGroup,
+		"globalTimingHandlers": CtxGlobal, "instanceTimingHandlers": CtxInstance,
 	}
 	setVars := map[string]string{
 		"rootIgnored": CtxTop, "globalIgnored": CtxGlobal, "instanceIgnored": CtxInstance,
@@ -368,7 +370,6 @@ func TestKeywordWarningsOncePerKeyword(t *testing.T) {
 	want := []string{
 		"k.conf:8:3 use_vmac: partial",
 		"k.conf:10:28 virtual_ipaddress option -nodad: not implemented",
-		"k.conf:12:23 virtual_ipaddress option dev: partial",
 		"k.conf:17:35 virtual_routes option mtu: not implemented",
 		"k.conf:17:44 virtual_routes option onlink: not implemented",
 	}

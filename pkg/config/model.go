@@ -14,6 +14,10 @@ type Config struct {
 	Global     GlobalDefs   `json:"global_defs"`
 	Scripts    []*Script    `json:"vrrp_scripts"`
 	TrackFiles []*TrackFile `json:"track_files"`
+	// TrackProcesses are the vrrp_track_process blocks.
+	TrackProcesses []*TrackProcess `json:"track_processes"`
+	// IfDelays are interface_up_down_delays' lines, by interface.
+	IfDelays   []IfDelay    `json:"interface_up_down_delays,omitempty"`
 	Instances  []*Instance  `json:"instances"`
 	SyncGroups []*SyncGroup `json:"sync_groups"`
 	// Ignored lists the sections and keywords outside hactl's VRRP subset
@@ -48,6 +52,10 @@ type GlobalDefs struct {
 	GARPInterval time.Duration `json:"-"`
 	GNAInterval  time.Duration `json:"-"`
 	StartupDelay time.Duration `json:"-"`
+	// Timing holds the instances' defaults of keepalived's timing knobs.
+	Timing Timing `json:"timing"`
+	// Notify is the notify FIFOs and what is written to them.
+	Notify GlobalNotify `json:"notify"`
 	// VMACPrefix names the VMAC interfaces (PREFIX.VRID; "vrrp" when
 	// empty); VMACAddrPrefix those of use_vmac_addr and a VIP's
 	// use_vmac (VMACPrefix when empty).
@@ -169,7 +177,8 @@ type Instance struct {
 	AdvertInt    time.Duration `json:"-"`
 	Preempt      bool          `json:"preempt"`
 	PreemptDelay time.Duration `json:"-"`
-	// Auth is the VRRPv2 simple password, nil for none.
+	// Auth is VRRPv2 authentication (simple password or IPsec AH), nil
+	// for none.
 	Auth *Auth `json:"authentication,omitempty"`
 	// SrcIP is the source of adverts from unicast_src_ip or mcast_src_ip;
 	// invalid (zero) means the interface's primary address.
@@ -187,10 +196,20 @@ type Instance struct {
 	TrackInterfaces  []TrackInterface `json:"track_interface"`
 	TrackScripts     []TrackRef       `json:"track_script"`
 	TrackFiles       []TrackRef       `json:"track_file"`
+	TrackProcesses   []TrackRef       `json:"track_process"`
 	DontTrackPrimary bool             `json:"dont_track_primary"`
 
 	Notify Notify `json:"notify"`
-	GARP   GARP   `json:"garp"`
+	// NotifyDeleted: an instance a reload removes is notified DELETED
+	// rather than FAULT. NotifyPriorityChanges is the instance's own
+	// notify_priority_changes (nil: the group's, else the global one;
+	// see Config.NotifiesPriority).
+	NotifyDeleted         bool  `json:"notify_deleted,omitempty"`
+	NotifyPriorityChanges *bool `json:"notify_priority_changes,omitempty"`
+	GARP                  GARP  `json:"garp"`
+	// Timing is the instance's, resolved: its own keywords, else the
+	// global ones (strict mode forces RFC 5798's values).
+	Timing Timing `json:"timing"`
 	// Accept makes the master accept packets for its VIPs (accept mode).
 	Accept bool `json:"accept"`
 	Strict bool `json:"strict_mode"`
@@ -223,7 +242,7 @@ type Instance struct {
 
 // Auth is VRRPv2 authentication.
 type Auth struct {
-	Type     string `json:"type"` // "PASS" (AH is refused)
+	Type     string `json:"type"` // "PASS" or "AH" (IPsec AH, VRRPv2 over IPv4 only)
 	Password string `json:"password"`
 }
 
@@ -311,6 +330,46 @@ type Notify struct {
 	// Any is the generic "notify" script, called with the type, name,
 	// state and priority appended.
 	Any *Command `json:"any,omitempty"`
+	// Deleted (notify_deleted SCRIPT) and MasterRxLowerPri
+	// (notify_master_rx_lower_pri) are instances' only.
+	Deleted          *Command `json:"deleted,omitempty"`
+	MasterRxLowerPri *Command `json:"master_rx_lower_pri,omitempty"`
+}
+
+// Timing is keepalived's knobs on the protocol's timers and answers.
+type Timing struct {
+	// DownTimerAdverts is how many advert intervals Master_Down_Interval
+	// counts before its skew (down_timer_adverts, 1..100); 0 (global
+	// only) means RFC 5798's 3.
+	DownTimerAdverts int `json:"down_timer_adverts"`
+	// LowerPrioNoAdvert: a master does not answer a lower priority.
+	LowerPrioNoAdvert bool `json:"lower_prio_no_advert"`
+	// HigherPrioSendAdvert: a master sends an advert before yielding to
+	// a higher priority.
+	HigherPrioSendAdvert bool `json:"higher_prio_send_advert"`
+}
+
+// GlobalNotify is global_defs' notify FIFOs: notify_fifo and
+// vrrp_notify_fifo get the same lines (hactl has only the VRRP process),
+// and the switches of what they get.
+type GlobalNotify struct {
+	FIFO     *FIFO `json:"notify_fifo,omitempty"`
+	VRRPFIFO *FIFO `json:"vrrp_notify_fifo,omitempty"`
+	// PriorityChanges is vrrp_notify_priority_changes, the default of
+	// every instance's notify_priority_changes.
+	PriorityChanges bool `json:"vrrp_notify_priority_changes"`
+	// WriteStatesOnReload is fifo_write_vrrp_states_on_reload.
+	WriteStatesOnReload bool `json:"fifo_write_vrrp_states_on_reload"`
+}
+
+// FIFO is one notify FIFO: its path, who owns it when created, and the
+// script started with the path as its last argument to read it.
+type FIFO struct {
+	Path   string   `json:"path"`
+	User   string   `json:"user,omitempty"`
+	Group  string   `json:"group,omitempty"`
+	Script *Command `json:"script,omitempty"`
+	Pos    Pos      `json:"pos"`
 }
 
 // SyncGroup is a vrrp_sync_group: instances that change state together.
@@ -322,7 +381,12 @@ type SyncGroup struct {
 	TrackInterfaces []TrackInterface `json:"track_interface"`
 	TrackScripts    []TrackRef       `json:"track_script"`
 	TrackFiles      []TrackRef       `json:"track_file"`
+	// TrackProcesses keep their weights whatever TrackingWeight says, as
+	// in keepalived (0 only when a member is an address owner).
+	TrackProcesses []TrackRef `json:"track_process"`
 	// TrackingWeight (sync_group_tracking_weight) lets members keep the
 	// weights of their trackers; otherwise keepalived sets them to 0.
 	TrackingWeight bool `json:"sync_group_tracking_weight"`
+	// NotifyPriorityChanges is the members' default; nil when not given.
+	NotifyPriorityChanges *bool `json:"notify_priority_changes,omitempty"`
 }

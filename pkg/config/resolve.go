@@ -231,15 +231,17 @@ func (b *builder) resolveInstance(d *instDraft) {
 	b.resolveGARP(d)
 	b.resolveAdvert(d)
 	b.resolveVMAC(d)
+	b.resolveTiming(d)
 	for _, r := range in.Routes {
-		if !r.NoTrack {
-			b.diag.warnf(r.Pos, "(%s) virtual route %s: keepalived puts the instance in FAULT when the route's interface goes down; hactl does not watch the interfaces of routes yet (add no_track to say you do not want it)", in.Name, r.Dest)
+		if !r.NoTrack && r.Dev == "" {
+			b.diag.warnf(r.Pos, "(%s) virtual route %s: cannot track a route with no interface specified: keepalived warns and does not track it, and neither does hactl", in.Name, r.Dest)
 		}
 	}
 
 	// Trackers.
 	in.TrackScripts = b.resolveRefs(in.Name, "track_script", d.scriptRefs, b.scriptLookup)
 	in.TrackFiles = b.resolveRefs(in.Name, "track_file", d.fileRefs, b.fileLookup)
+	in.TrackProcesses = b.resolveRefs(in.Name, "track_process", d.procRefs, b.procLookup)
 
 	// hactl's own keywords.
 	if in.NotifyMasterDir == "" {
@@ -366,8 +368,19 @@ func (b *builder) resolveAuth(d *instDraft) {
 	case in.Auth.Password == "":
 		b.diag.warnf(d.auth, "(%s) authentication without auth_pass; ignored", in.Name)
 		in.Auth = nil
+	case in.Family == FamilyIPv6 && d.authType == "AH":
+		// Not reached while IPv6 means VRRPv3 (above); kept in
+		// keepalived's order (vrrp.c: vrrp_complete_instance).
+		b.diag.warnf(d.auth, "(%s) AH authentication does not work with IPv6; ignored", in.Name)
+		in.Auth = nil
 	default:
 		in.Auth.Type = d.authType
+		if d.authType == "AH" && in.State == StateMaster && in.Priority != ownerPriority {
+			// A node must hear an advert, and its AH sequence number,
+			// before it takes over.
+			b.diag.correctf(d.state, "(%s) initial state MASTER does not go with AH authentication unless priority is 255: keepalived starts the instance as BACKUP, and so does hactl", in.Name)
+			in.State = StateBackup
+		}
 	}
 }
 
@@ -453,8 +466,11 @@ func (b *builder) resolveRefs(owner, kw string, refs []refDraft, lookup func(str
 	var out []TrackRef
 	seen := map[string]bool{}
 	what := "vrrp_script"
-	if kw == "track_file" {
+	switch kw {
+	case "track_file":
 		what = "track_file"
+	case "track_process":
+		what = "vrrp_track_process"
 	}
 	for _, r := range refs {
 		w, rev, at, ok := lookup(r.name)
