@@ -582,3 +582,60 @@ func TestE2EVMACKeepalivedTakeoverIPv6(t *testing.T) {
 		t.Errorf("keepalived complained (%q):\n%s", m, lastLines(string(klog), 30))
 	}
 }
+
+// TestE2EVMACWithAHKeepalived: use_vmac and auth_type AH together beside
+// keepalived 2.2.7: hactl's sealed adverts leave from the VMAC and
+// keepalived accepts them (it stays backup, no authentication complaint);
+// after hactl's SIGTERM keepalived owns the VIP with the same MAC.
+func TestE2EVMACWithAHKeepalived(t *testing.T) {
+	labtest.Require(t, "keepalived")
+	l := labtest.Up(t, netlab.Config{Nodes: 2})
+	hn, kn := l.Node(1), l.Node(2)
+	vipP := netip.MustParsePrefix("10.77.0.110/24")
+	const vrid, vmacMAC = 68, "00:00:5e:00:01:44"
+	conf := func(self *netlab.Host, prio int) string {
+		c := vmacConf(self, vrid, prio, vipP, "    authentication {\n        auth_type AH\n        auth_pass s3cret\n    }\n")
+		return strings.NewReplacer("version 3", "version 2", "advert_int 0.2", "advert_int 1").Replace(c)
+	}
+	kconf := filepath.Join(kn.Dir, "keepalived.conf")
+	write(t, kconf, conf(kn, 100), 0o644)
+	kp, err := kn.Start("keepalived", netlab.KeepalivedArgv(kn, kconf)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		kp.Stop(3 * time.Second)
+		if t.Failed() {
+			b, _ := os.ReadFile(kp.Log)
+			t.Logf("keepalived log:\n%s", lastLines(string(b), 30))
+		}
+	})
+	h := newHolders(t, l.Nodes, vipP)
+	h.v.Dev = "vrrp.68"
+	hd := startDaemon(t, hn, conf(hn, 150))
+	if _, err := h.waitOwner("node1", 6*time.Second); err != nil {
+		t.Fatalf("hactl (150) vs keepalived (100): %v", err)
+	}
+	waitARP(t, l.Operator, vipP.Addr(), vmacMAC, 3*time.Second)
+	time.Sleep(3 * time.Second) // past keepalived's Master_Down_Interval (3.6 s from its start)
+	if owners := h.owners(); len(owners) != 1 || owners[0] != "node1" {
+		t.Fatalf("with hactl master the VIP is held by %v: keepalived did not accept its AH adverts from the VMAC", owners)
+	}
+	if b, _ := os.ReadFile(kp.Log); regexp.MustCompile(`Entering MASTER STATE`).Match(b) {
+		t.Fatalf("keepalived became master beside hactl:\n%s", lastLines(string(b), 30))
+	}
+	if err := hd.Stop(3 * time.Second); err != nil {
+		t.Logf("stop: %v", err)
+	}
+	if _, err := h.waitOwner("node2", 5*time.Second); err != nil {
+		t.Fatalf("after hactl stopped: %v", err)
+	}
+	waitARP(t, l.Operator, vipP.Addr(), vmacMAC, 3*time.Second)
+	klog, _ := os.ReadFile(kp.Log)
+	if m := keepalivedComplaints.FindAll(klog, -1); len(m) > 0 {
+		t.Errorf("keepalived complained (%q):\n%s", m, lastLines(string(klog), 30))
+	}
+	if regexp.MustCompile(`(?m)Entering MASTER STATE`).FindAllIndex(klog, -1) == nil {
+		t.Errorf("keepalived never became master:\n%s", lastLines(string(klog), 30))
+	}
+}
