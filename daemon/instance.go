@@ -114,10 +114,16 @@ func (r *runtime) buildInstances(listen func(c *config.Instance, key sockKey) (*
 		// a packet socket (which the kernel hands every ARP on the link)
 		// and looks up the interface's addresses, which with one VIP per
 		// instance made a 100-instance start parse 100 address dumps.
-		if r.garps[c.Interface] == nil {
-			r.garps[c.Interface] = newAnnouncer(c.Interface)
+		// The interface is the VIPs' (a VMAC's, vmacs.go).
+		announcerOf := func(ifname string) announcer {
+			if r.garps[ifname] == nil {
+				r.garps[ifname] = newAnnouncer(ifname)
+			}
+			return r.garps[ifname]
 		}
-		in.garp = r.garps[c.Interface]
+		if err := r.attachVMAC(in, listen, announcerOf); err != nil {
+			return err
+		}
 		r.insts = append(r.insts, in)
 		r.byName[c.Name] = in
 	}

@@ -305,11 +305,14 @@ func sameIdentity(a, b *config.Instance) bool {
 		slices.EqualFunc(a.UnicastPeers, b.UnicastPeers, func(x, y config.UnicastPeer) bool { return x.Addr == y.Addr }) &&
 		slices.EqualFunc(a.VIPs, b.VIPs, sameVIP) && slices.EqualFunc(a.ExcludedVIPs, b.ExcludedVIPs, sameVIP) &&
 		sameAuth(a.Auth, b.Auth) && a.Timing == b.Timing && a.Preempt == b.Preempt && a.PreemptDelay == b.PreemptDelay && a.Accept == b.Accept &&
-		(a.VIPLease == 0) == (b.VIPLease == 0) && (a.Priority == 255) == (b.Priority == 255)
+		(a.VIPLease == 0) == (b.VIPLease == 0) && (a.Priority == 255) == (b.Priority == 255) &&
+		a.UseVMAC == b.UseVMAC && a.VMACName == b.VMACName && a.VMACAddr == b.VMACAddr && a.VMACAddrVRID == b.VMACAddrVRID &&
+		a.UseVMACAddr == b.UseVMACAddr && a.VMACXmitBase == b.VMACXmitBase
 }
 
 func sameVIP(x, y config.VIP) bool {
-	return x.Prefix == y.Prefix && x.Dev == y.Dev && x.Label == y.Label && x.Scope == y.Scope && x.Broadcast == y.Broadcast
+	return x.Prefix == y.Prefix && x.Dev == y.Dev && x.Label == y.Label && x.Scope == y.Scope && x.Broadcast == y.Broadcast &&
+		x.UseVMAC() == y.UseVMAC()
 }
 
 func sameAuth(a, b *config.Auth) bool {

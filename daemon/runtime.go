@@ -58,6 +58,10 @@ type runtime struct {
 	events    chan event
 	done      chan struct{}
 	vips      vipTable
+	// vmacs makes the VMACs (nil without use_vmac); vmacNames are their
+	// names (vmacs.go).
+	vmacs     vmacTable
+	vmacNames map[vmacKey]string
 	socks     map[sockKey]*sock
 	garps     map[string]announcer // by interface
 	insts     []*instance
@@ -106,11 +110,13 @@ func (r *runtime) post(ev event) bool {
 	}
 }
 
-// closeSockets closes every advert socket; their readers end.
+// closeSockets closes every advert socket; their readers end. The VMACs
+// go then (after the sockets bound to them): on every way out of Run.
 func (r *runtime) closeSockets() {
 	for _, s := range r.socks {
 		s.conn.Close()
 	}
+	r.removeVMACs()
 }
 
 // hostname is best effort: the API shows it to tell nodes apart.

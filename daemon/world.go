@@ -4,6 +4,7 @@ import (
 	"net/netip"
 
 	"github.com/hactl/hactl/daemon/vip"
+	"github.com/hactl/hactl/daemon/vmac"
 )
 
 // What the loop does to the world, narrowed to what it calls. The daemon
@@ -43,5 +44,16 @@ type advertConn interface {
 // *garp.Announcer. Announce runs off the loop (announce.go).
 type announcer interface {
 	Announce(addrs []netip.Addr) error
+	Close() error
+}
+
+// vmacTable creates the VMAC interfaces of use_vmac and removes them all
+// at Close: *vmac.Manager.
+type vmacTable interface {
+	Ensure(w vmac.Want, taken map[string]bool) (string, error)
+	// Restore and Saved carry the base interfaces' original sysctls
+	// across a crash (vmacs.go).
+	Restore(saved []vmac.Sysctl)
+	Saved() []vmac.Sysctl
 	Close() error
 }

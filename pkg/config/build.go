@@ -32,6 +32,9 @@ type builder struct {
 	// spill holds statements keepalived reads at the top level after an
 	// unknown keyword's block closed a section early (see unknownBlock).
 	spill []*Statement
+	// vmacNames are the VMAC interface names given by use_vmac, and the
+	// instance that gave each.
+	vmacNames map[string]string
 }
 
 // handler handles one keyword inside a block.
@@ -56,6 +59,8 @@ func newBuilder(diag *diagSink) *builder {
 		tfiles:  map[string]*TrackFile{},
 		procs:   map[string]*TrackProcess{},
 		invalid: map[string]bool{},
+
+		vmacNames: map[string]string{},
 
 		instByName:  map[string]*instDraft{},
 		groupByName: map[string]*groupDraft{},
@@ -251,9 +256,6 @@ func (b *builder) unknown(s *Statement, where string) {
 	}
 	b.diag.correctf(s.Pos, "unknown keyword %q %s: keepalived reports it and skips it, and so does hactl", s.Keyword, where)
 }
-
-// ignore records a keyword or section hactl skips.
-func (b *builder) ignore(s *Statement) { b.ignoreIn("", s) }
 
 // ignoreIn records a keyword of context ctx that hactl skips. A keyword
 // the table marks partial or not implemented is warned about by name

@@ -124,7 +124,7 @@ func keywordTable() []Keyword {
 		"script_user", "enable_script_security", "vrrp_garp_master_delay", "vrrp_garp_master_repeat",
 		"vrrp_garp_master_refresh", "vrrp_garp_master_refresh_repeat", "vrrp_garp_interval", "vrrp_gna_interval",
 		"vrrp_garp_lower_prio_delay", "vrrp_garp_lower_prio_repeat")
-	add(CtxGlobal, KeywordPartial, "hactl applies strict mode's configuration rules and the no_accept it implies (traffic to a non-owner master's VIPs dropped in nftables table inet hactl); keepalived's strict rules about keywords hactl does not implement (use_vmac's MAC, vmac_xmit_base) have nothing to act on", "vrrp_strict")
+	add(CtxGlobal, impl, "", "vrrp_strict")
 	add(CtxGlobal, impl, "", "vrrp_startup_delay")
 	add(CtxGlobal, KeywordHactl, "", "state_file", "control_socket", "notify_master_dir", "vip_lease")
 	add(CtxGlobal, ign, mail, "notification_email_from", "smtp_server", "smtp_helo_name", "smtp_connect_timeout",
@@ -148,9 +148,9 @@ func keywordTable() []Keyword {
 		"tmp_config_directory", "data_use_instance")
 	add(CtxGlobal, ni, "keepalived runs this script when it starts (or stops); hactl runs none", "startup_script", "startup_script_timeout", "shutdown_script", "shutdown_script_timeout")
 	add(CtxGlobal, ni, "keepalived copes with interfaces that come and go (or defaults a missing interface); hactl needs each instance's interface when it starts", "dynamic_interfaces", "default_interface")
-	add(CtxGlobal, ni, "keepalived stops the kernel's own IGMP/MLD reports for VMAC interfaces; hactl has no VMAC interfaces", "disable_local_igmp")
+	add(CtxGlobal, ni, "keepalived then lets its VMAC interfaces send their own IGMP/MLD reports (with the VMAC as source); hactl joins the VRRP group on the base interface, so its reports always leave with the base's MAC, as keepalived's nftables rules arrange without this keyword", "disable_local_igmp")
 	add(CtxGlobal, impl, "", "vrrp_down_timer_adverts", "vrrp_min_garp", "vrrp_lower_prio_no_advert", "vrrp_higher_prio_send_advert")
-	add(CtxGlobal, ni, "keepalived tunes extra gratuitous ARPs (extra interfaces, VMAC interval); hactl sends the standard bursts only", "vrrp_garp_extra_if", "vrrp_vmac_garp_intvl")
+	add(CtxGlobal, impl, "", "vrrp_garp_extra_if", "vrrp_vmac_garp_intvl")
 	add(CtxGlobal, ni, "keepalived names its nftables table, sets its chains' priority, matches link-local VIPs by interface index, counts; hactl's no_accept table is always inet hactl, chains at priority -1, no counters", "nftables", "nftables_priority", "nftables_ifindex", "nftables_counters")
 	// Build-dependent: Debian's and Ubuntu's keepalived 2.2.7 is built
 	// with nftables and without iptables, and judges these as below; a
@@ -164,7 +164,7 @@ func keywordTable() []Keyword {
 	add(CtxGlobal, impl, "", "vrrp_check_unicast_src", "vrrp_skip_check_adv_addr")
 	add(CtxGlobal, impl, "", "notify_fifo", "notify_fifo_script", "vrrp_notify_fifo", "vrrp_notify_fifo_script", "vrrp_notify_priority_changes", "fifo_write_vrrp_states_on_reload")
 	add(CtxGlobal, ni, "keepalived logs adverts for VRIDs it does not run; hactl does not", "log_unknown_vrids")
-	add(CtxGlobal, ni, "keepalived names (or addresses) its VMAC interfaces with this prefix; hactl has no VMAC interfaces", "vmac_prefix", "vmac_addr_prefix")
+	add(CtxGlobal, impl, "", "vmac_prefix", "vmac_addr_prefix")
 
 	// vrrp_script.
 	add(CtxScript, impl, "", "script", "interval", "timeout", "weight", "rise", "fall", "user", "init_fail")
@@ -184,8 +184,9 @@ func keywordTable() []Keyword {
 		"notify_fault", "notify_stop", "notify", "garp_master_delay", "garp_master_repeat", "garp_master_refresh",
 		"garp_master_refresh_repeat", "garp_lower_prio_delay", "garp_lower_prio_repeat")
 	add(CtxInstance, impl, "", "no_accept")
-	add(CtxInstance, KeywordPartial, "hactl applies strict mode's configuration rules and the no_accept it implies (traffic to a non-owner master's VIPs dropped in nftables table inet hactl); keepalived's strict rules about keywords hactl does not implement (use_vmac's MAC, vmac_xmit_base) have nothing to act on", "strict_mode")
-	add(CtxInstance, ni, "keepalived creates a macvlan interface with the virtual router MAC 00:00:5e:00:01:VRID and puts the VIPs on it; hactl adds the VIPs to the interface itself, with the interface's own MAC", "use_vmac", "use_vmac_addr", "vmac_xmit_base")
+	add(CtxInstance, impl, "", "strict_mode")
+	add(CtxInstance, KeywordPartial, "keepalived faults an instance whose VMAC is deleted while it runs (by hand, or with its base interface) and re-creates the VMAC when it can; hactl creates its VMACs at start only: one deleted by hand stays gone until the next start (its adverts fail, so a backup takes over; a deleted base interface faults the instance through its interface tracking as before)", "use_vmac")
+	add(CtxInstance, impl, "", "use_vmac_addr", "vmac_xmit_base")
 	add(CtxInstance, ni, "keepalived puts the VIPs on an ipvlan interface; hactl adds them to the interface itself", "use_ipvlan")
 	add(CtxInstance, ni, "keepalived goes to FAULT when a unicast instance has no peer; hactl runs it", "unicast_fault_no_peer")
 	add(CtxInstance, impl, "", "check_unicast_src", "skip_check_adv_addr")
@@ -204,7 +205,7 @@ func keywordTable() []Keyword {
 	add(CtxInstance, impl, "", "notify_master_rx_lower_pri", "notify_priority_changes")
 	add(CtxInstance, KeywordPartial, "keepalived notifies DELETED (with notify_deleted, else FAULT) for an instance a reload removes; an hactl reload never removes an instance (it runs until the daemon restarts, and then stops with STOP), so hactl parses notify_deleted and its script but has no deletion to notify", "notify_deleted")
 	add(CtxInstance, impl, "", "down_timer_adverts", "lower_prio_no_advert", "higher_prio_send_advert")
-	add(CtxInstance, ni, "keepalived tunes extra-interface gratuitous ARPs and VMAC GARP intervals; hactl sends the standard bursts", "garp_extra_if", "vmac_garp_intvl")
+	add(CtxInstance, impl, "", "garp_extra_if", "vmac_garp_intvl")
 	add(CtxInstance, ign, "keepalived's debug level for the instance; hactl logs by --log-level", "debug")
 	add(CtxInstance, ign, mail, "smtp_alert")
 	add(CtxInstance, ign, lvs, "lvs_sync_daemon_interface")
@@ -227,7 +228,7 @@ func keywordTable() []Keyword {
 	opt(CtxVIP, 0, impl, "", "no_track")
 	opt(CtxVIP, 1, impl, "", "peer", "preferred_lft")
 	opt(CtxVIP, 0, impl, "", "-nodad", "home", "noprefixroute", "autojoin", "mngtmpaddr")
-	opt(CtxVIP, 0, ni, "keepalived puts this address on the instance's VMAC interface; hactl has no VMAC interfaces", "use_vmac")
+	opt(CtxVIP, 0, impl, "", "use_vmac")
 
 	// virtual_routes line options.
 	opt(CtxRoute, 1, impl, "", "dev", "oif")

@@ -2,6 +2,7 @@ package config
 
 import (
 	"net/netip"
+	"slices"
 	"time"
 )
 
@@ -61,6 +62,11 @@ type GlobalDefs struct {
 	Timing Timing `json:"timing"`
 	// Notify is the notify FIFOs and what is written to them.
 	Notify GlobalNotify `json:"notify"`
+	// VMACPrefix names the VMAC interfaces (PREFIX.VRID; "vrrp" when
+	// empty); VMACAddrPrefix those of use_vmac_addr and a VIP's
+	// use_vmac (VMACPrefix when empty).
+	VMACPrefix     string `json:"vmac_prefix,omitempty"`
+	VMACAddrPrefix string `json:"vmac_addr_prefix,omitempty"`
 
 	// hactl's own keywords.
 
@@ -82,6 +88,12 @@ type GARP struct {
 	MasterRepeat int `json:"master_repeat"`
 	// MasterRefresh is the period of refresh bursts while master; 0 none.
 	MasterRefresh time.Duration `json:"-"`
+	// ExtraIf is the period of the gratuitous ARPs / NAs a master sends on
+	// the interfaces that do not carry its adverts (garp_extra_if, formerly
+	// vmac_garp_intvl): its VIPs' other VMACs, and with ExtraIfAll every
+	// other interface of its VIPs; 0 none.
+	ExtraIf    time.Duration `json:"-"`
+	ExtraIfAll bool          `json:"extra_if_all,omitempty"`
 	// MasterRefreshRepeat is the number of gratuitous ARPs in a refresh.
 	MasterRefreshRepeat int `json:"master_refresh_repeat"`
 	// LowerPrioDelay and LowerPrioRepeat apply when a lower-priority
@@ -209,10 +221,20 @@ type Instance struct {
 	// Accept makes the master accept packets for its VIPs (accept mode).
 	Accept bool `json:"accept"`
 	Strict bool `json:"strict_mode"`
-	// UseVMAC asks for a macvlan interface with the VRRP MAC; VMACName is
-	// its name when given.
-	UseVMAC  bool   `json:"use_vmac"`
-	VMACName string `json:"vmac_name,omitempty"`
+	// UseVMAC asks for a macvlan interface with the virtual router MAC
+	// (use_vmac); VMACName is its name when given, VMACAddr its MAC
+	// when given (VMACAddrVRID: given with five octets, the sixth is the
+	// VRID).
+	UseVMAC      bool   `json:"use_vmac"`
+	VMACName     string `json:"vmac_name,omitempty"`
+	VMACAddr     string `json:"vmac_addr,omitempty"`
+	VMACAddrVRID bool   `json:"vmac_addr_vrid,omitempty"`
+	// UseVMACAddr gives each VIP on another interface, or of the other
+	// family, a VMAC on its interface (use_vmac_addr).
+	UseVMACAddr bool `json:"use_vmac_addr,omitempty"`
+	// VMACXmitBase sends and receives the adverts on the base interface
+	// instead of the VMAC (vmac_xmit_base).
+	VMACXmitBase bool `json:"vmac_xmit_base,omitempty"`
 
 	// hactl's own keywords.
 
@@ -263,6 +285,10 @@ type VIP struct {
 	Options []string `json:"options,omitempty"`
 	Pos     Pos      `json:"pos"`
 }
+
+// UseVMAC reports whether the VIP asks for a VMAC of its own (its
+// use_vmac option).
+func (v VIP) UseVMAC() bool { return slices.Contains(v.Options, "use_vmac") }
 
 // Route is a virtual_routes (or static_routes) line, in keepalived's
 // reading of "ip route" syntax. It is parsed here and applied by the
