@@ -34,7 +34,7 @@ var globalIgnored = set(
 	"vrrp_vmac_garp_intvl", "vrrp_lower_prio_no_advert", "vrrp_higher_prio_send_advert",
 	"vrrp_iptables", "vrrp_ipsets", "nftables", "nftables_priority", "nftables_ifindex",
 	"nftables_ipvs", "nftables_ipvs_priority", "nftables_ipvs_start_fwmark", "nftables_counters",
-	"vrrp_check_unicast_src", "vrrp_skip_check_adv_addr", "vrrp_priority", "vrrp_no_swap",
+	"vrrp_priority", "vrrp_no_swap",
 	"vrrp_rt_priority", "vrrp_cpu_affinity", "vrrp_rlimit_rttime", "vrrp_rlimit_rtime",
 	"notify_fifo", "notify_fifo_script", "vrrp_notify_fifo", "vrrp_notify_fifo_script",
 	"vrrp_notify_priority_changes", "fifo_write_vrrp_states_on_reload", "lvs_notify_fifo",
@@ -92,6 +92,16 @@ func (b *builder) globalSpec() blockSpec {
 		"enable_script_security": func(s *Statement) {
 			if b.nargs(s, 0, 0) {
 				g.EnableScriptSecurity = true
+			}
+		},
+		"vrrp_check_unicast_src": func(s *Statement) {
+			if b.nargs(s, 0, 0) {
+				g.CheckUnicastSrc = true
+			}
+		},
+		"vrrp_skip_check_adv_addr": func(s *Statement) {
+			if b.nargs(s, 0, 0) {
+				g.SkipCheckAdvAddr = true
 			}
 		},
 		"vrrp_strict": func(s *Statement) {

@@ -487,9 +487,9 @@ func TestCompatSilentKeywordsWarned(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// garp_lower_prio_* and no_accept are implemented since issue 16 (no warning).
+	// garp_lower_prio_* and no_accept are implemented since issue 16,
+	// min_ttl/max_ttl since issue 17 (no warning).
 	for _, kw := range []string{"use_vmac", "vrrp_startup_delay",
-		"unicast_peer option min_ttl", "unicast_peer option max_ttl",
 		"virtual_ipaddress option preferred_lft", "virtual_ipaddress option -nodad",
 		"virtual_ipaddress option noprefixroute", "virtual_ipaddress option home",
 		"virtual_ipaddress option peer", "virtual_ipaddress option dev",

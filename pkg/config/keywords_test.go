@@ -424,7 +424,7 @@ func TestKeywordNamedOnce(t *testing.T) {
 func TestKeywordWarningsInBareBlocks(t *testing.T) {
 	for _, tc := range []struct{ src, want string }{
 		{withInst("  {\n    use_ipvlan\n  }\n"), "8:5: warning: use_ipvlan: not implemented in hactl"},
-		{withInst("  priority 90 {\n    unicast_ttl 5\n  }\n"), "8:5: warning: unicast_ttl: not implemented in hactl"},
+		{withInst("  priority 90 {\n    old_unicast_checksum\n  }\n"), "8:5: warning: old_unicast_checksum: not implemented in hactl"},
 		{"{\n  static_routes {\n    192.0.2.0/24 dev eth0\n  }\n}\n" + withInst(""), "2:3: warning: static_routes: not implemented in hactl"},
 	} {
 		_, diags := parseString(t, tc.src)
