@@ -208,3 +208,50 @@ func TestE2EUnicastPeerTTL(t *testing.T) {
 		t.Errorf("after a TTL 255 advert of priority 254: %s, drops %v; want BACKUP", st.Instances[0].State, st.Drops)
 	}
 }
+
+// TestE2EKeepalivedUnicastPeerTTL is the reference for
+// TestE2EUnicastPeerTTL: keepalived 2.2.7 with the same instance
+// (check_unicast_src, min_ttl 250) drops the same forged TTL 64 advert and
+// logs why, and a forged advert from a source that is not a peer too.
+func TestE2EKeepalivedUnicastPeerTTL(t *testing.T) {
+	labtest.Require(t, "keepalived")
+	l := labtest.Up(t, netlab.Config{Nodes: 3})
+	n1, n2 := l.Node(1), l.Node(2)
+	kp := startKeepalived(t, n1, fmt.Sprintf(`global_defs {
+    router_id node1
+}
+vrrp_instance UNICAST {
+    state MASTER
+    interface eth0
+    virtual_router_id 52
+    priority 100
+    advert_int 1
+    unicast_src_ip %s
+    check_unicast_src
+    unicast_peer {
+        %s min_ttl 250 max_ttl 255
+    }
+    virtual_ipaddress {
+        10.77.0.100/24
+    }
+}
+`, n1.Addr4, n2.Addr4))
+	if !waitLog(kp.Log, regexp.MustCompile(`\(UNICAST\) Entering MASTER STATE`), 6*time.Second) {
+		t.Fatal("keepalived did not become master")
+	}
+	forge(t, n2, n1.Addr4, 64, 52, "", false)
+	forge(t, l.Node(3), n1.Addr4, 255, 52, "", false)
+	for _, re := range []string{
+		`\(UNICAST\) TTL/HL 64 not in range 250 - 255`,
+		`\(UNICAST\) unicast source address ` + regexp.QuoteMeta(l.Node(3).Addr4.String()) + ` not a unicast peer`,
+	} {
+		if !waitLog(kp.Log, regexp.MustCompile(re), 3*time.Second) {
+			b, _ := os.ReadFile(kp.Log)
+			t.Errorf("keepalived's log lacks %s:\n%s", re, lastLines(string(b), 20))
+		}
+	}
+	b, _ := os.ReadFile(kp.Log)
+	if _, after, _ := strings.Cut(string(b), "(UNICAST) Entering MASTER STATE"); strings.Contains(after, "Entering BACKUP STATE") {
+		t.Errorf("keepalived yielded to a dropped advert:\n%s", lastLines(string(b), 20))
+	}
+}
