@@ -145,8 +145,10 @@ func (b *builder) resolveInstance(d *instDraft) {
 	}
 	if d.unicastTTL != (Pos{}) && !in.Unicast {
 		// keepalived resets it ("Cannot use unicast_ttl without unicast
-		// peers - resetting"); multicast adverts keep TTL 255 in hactl.
-		b.diag.correctf(d.unicastTTL, "(%s) unicast_ttl without unicast peers: keepalived reports \"Cannot use unicast_ttl without unicast peers - resetting\" and hactl ignores it (multicast adverts go out with TTL 255)", in.Name)
+		// peers - resetting"), to 0 (vrrp_parser.c), and its multicast
+		// adverts then reach no one (a capture beside keepalived 2.2.7
+		// hears none); hactl's keep TTL 255.
+		b.diag.correctf(d.unicastTTL, "(%s) unicast_ttl without unicast peers: keepalived reports \"Cannot use unicast_ttl without unicast peers - resetting\" (it resets the TTL to 0, and its multicast adverts are then heard by no one); hactl ignores the line and its multicast adverts go out with TTL 255", in.Name)
 		in.UnicastTTL = nil
 	}
 	if in.Interface == "" && !(in.Unicast && in.SrcIP.IsValid()) {
