@@ -75,13 +75,31 @@ func (r *runtime) sendAdvert(in *instance, prio uint8, only netip.Addr) bool {
 				return false
 			}
 		}
-		if err := in.sock.conn.WriteTo(b, in.src, dst); err != nil {
+		if err := r.write(in, b, dst); err != nil {
 			r.log.Warn("advert send", "instance", in.c.Name, "dst", dst, "err", err)
 			continue
 		}
 		in.counters.AdvertsSent++
 	}
 	return true
+}
+
+// ttlConn is an advertConn that can also send with a given TTL
+// (*vrrpsock.Conn): unicast_ttl.
+type ttlConn interface {
+	WriteToTTL(payload []byte, src, dst netip.Addr, ttl int) error
+}
+
+// write sends one advert to dst, with the instance's unicast_ttl when it
+// has one (keepalived: vrrp_build_ip4's ip->ttl, and the IPv6 hop limit
+// for unicast).
+func (r *runtime) write(in *instance, b []byte, dst netip.Addr) error {
+	if t := in.c.UnicastTTL; t != nil && in.c.Unicast {
+		if c, ok := in.sock.conn.(ttlConn); ok {
+			return c.WriteToTTL(b, in.src, dst, *t)
+		}
+	}
+	return in.sock.conn.WriteTo(b, in.src, dst)
 }
 
 // renewLeases is the step after each advert a master sends: it renews

@@ -20,6 +20,8 @@ type ahState struct {
 	// unicast: the instance has unicast peers, so the TTL is left out of
 	// the ICV (keepalived's rule).
 	unicast bool
+	// ttl is the IPv4 TTL of its adverts: unicast_ttl, else 255.
+	ttl uint8
 	// id and seq are the current advert round's (round); every
 	// destination of a round carries the same, as with keepalived.
 	id  uint16
@@ -35,7 +37,11 @@ func newAHState(c *config.Instance) (*ahState, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: authentication: %w", c.Name, err)
 	}
-	return &ahState{auth: vrrp.NewAHAuth(key), unicast: c.Unicast}, nil
+	a := &ahState{auth: vrrp.NewAHAuth(key), unicast: c.Unicast, ttl: vrrp.TTL}
+	if c.Unicast && c.UnicastTTL != nil {
+		a.ttl = uint8(*c.UnicastTTL)
+	}
+	return a, nil
 }
 
 // listenConn opens the socket of key: the AH socket for AH instances
@@ -56,7 +62,7 @@ func (a *ahState) round() {
 // seal wraps the VRRP message msg for dst into the whole IPv4 packet the
 // AH socket sends. The result is valid until the next seal.
 func (a *ahState) seal(msg []byte, src, dst netip.Addr) ([]byte, error) {
-	b, err := a.auth.Append(a.out[:0], msg, vrrp.AHPacket{Src: src, Dst: dst, ID: a.id, TTL: vrrp.TTL, Seq: a.seq, Unicast: a.unicast})
+	b, err := a.auth.Append(a.out[:0], msg, vrrp.AHPacket{Src: src, Dst: dst, ID: a.id, TTL: a.ttl, Seq: a.seq, Unicast: a.unicast})
 	if err != nil {
 		return nil, err
 	}

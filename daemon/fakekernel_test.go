@@ -46,6 +46,8 @@ type sentAdvert struct {
 	adv      vrrp.Advertisement
 	// ahSeq is the AH sequence number of an AH advert (ah_test.go).
 	ahSeq uint32
+	// ttl is the TTL it went out with.
+	ttl int
 }
 
 func newCluster(t *testing.T) *cluster {
@@ -265,6 +267,15 @@ func (c *fakeConn) JoinGroup(g netip.Addr) error { c.joined[g] = true; return ni
 func (c *fakeConn) Close() error                 { c.closed = true; return nil }
 
 func (c *fakeConn) WriteTo(b []byte, src, dst netip.Addr) error {
+	return c.WriteToTTL(b, src, dst, 0)
+}
+
+// WriteToTTL delivers with TTL ttl (0: 255), as vrrpsock's does
+// (unicast_ttl); an AH packet carries its own.
+func (c *fakeConn) WriteToTTL(b []byte, src, dst netip.Addr, ttl int) error {
+	if ttl == 0 {
+		ttl = 255
+	}
 	cl := c.n.cl
 	if c.n.frozen || c.closed {
 		return net.ErrClosed
@@ -276,13 +287,15 @@ func (c *fakeConn) WriteTo(b []byte, src, dst netip.Addr) error {
 	msg := b
 	if c.key.ah { // the whole IPv4 packet: as the AH socket reads it
 		var err error
-		if hdr, msg, _, err = vrrp.SplitAH(b); err != nil {
+		var pc vrrp.PacketContext
+		if hdr, msg, pc, err = vrrp.SplitAH(b); err != nil {
 			return err
 		}
+		ttl = pc.TTL
 	}
 	var a vrrp.Advertisement
 	if err := vrrp.Decode(&a, msg, vrrp.PacketContext{Src: src, Dst: dst, TTL: 255}); err == nil {
-		sa := sentAdvert{at: cl.clock.Now(), from: c.n.name, src: src, dst: dst, adv: a}
+		sa := sentAdvert{at: cl.clock.Now(), from: c.n.name, src: src, dst: dst, adv: a, ttl: ttl}
 		if hdr != nil {
 			sa.ahSeq = binary.BigEndian.Uint32(hdr[len(hdr)-16:])
 		}
@@ -296,7 +309,7 @@ func (c *fakeConn) WriteTo(b []byte, src, dst netip.Addr) error {
 		if dst.IsMulticast() && !oc.joined[dst] || !dst.IsMulticast() && dst != o.addr {
 			continue
 		}
-		o.deliverPacket(oc.s, vrrpsock.Packet{Header: hdr, Payload: msg, Src: src, Dst: dst, TTL: 255})
+		o.deliverPacket(oc.s, vrrpsock.Packet{Header: hdr, Payload: msg, Src: src, Dst: dst, TTL: ttl})
 	}
 	return nil
 }

@@ -25,8 +25,9 @@ type instance struct {
 	sock *sock
 	// dsts are where adverts go: the group, or every unicast peer.
 	dsts []netip.Addr
-	// peers limits unicast sources; nil for multicast instances.
-	peers   map[netip.Addr]bool
+	// peers limits unicast sources and their TTLs (receive.go,
+	// unicastSource); nil for multicast instances.
+	peers   map[netip.Addr]peerTTL
 	src     netip.Addr
 	vips    []vip.VIP // VIPs and excluded VIPs, as installed
 	routes  []vip.Route
@@ -169,10 +170,10 @@ func newInstance(c *config.Instance, s *sock) (*instance, error) {
 		in.expect.AuthType, in.expect.Password = vrrp.AuthSimple, pw
 	}
 	if c.Unicast {
-		in.peers = map[netip.Addr]bool{}
+		in.peers = map[netip.Addr]peerTTL{}
 		for _, p := range c.UnicastPeers {
 			in.dsts = append(in.dsts, p.Addr)
-			in.peers[p.Addr.Unmap()] = true
+			in.peers[p.Addr.Unmap()] = peerTTL{min: p.MinTTL, max: p.MaxTTL}
 		}
 	} else {
 		in.dsts = []netip.Addr{c.McastGroup}

@@ -1,6 +1,8 @@
 package daemon
 
 import (
+	"net/netip"
+
 	"github.com/hactl/hactl/daemon/vrrpsock"
 	"github.com/hactl/hactl/pkg/vrrp"
 )
@@ -18,9 +20,7 @@ func (r *runtime) receive(s *sock, p vrrpsock.Packet) {
 		return
 	}
 	src := p.Src.Unmap()
-	if in.peers != nil && !in.peers[src] {
-		r.countDrop(in, "unknown_peer")
-		r.log.Debug("advert from an unlisted unicast source dropped", "instance", in.c.Name, "src", p.Src)
+	if in.peers != nil && !r.unicastSource(in, src, p.TTL) {
 		return
 	}
 	var seq uint32
@@ -59,6 +59,36 @@ func (r *runtime) receive(s *sock, p vrrpsock.Packet) {
 			r.reannounce(o)
 		}
 	}
+}
+
+// peerTTL is a unicast peer's accepted TTL / hop limit range (min_ttl,
+// max_ttl; 0 to 255 unless configured).
+type peerTTL struct{ min, max int }
+
+// unicastSource applies keepalived's check_unicast_src to an advert of a
+// unicast instance: its source must be a unicast_peer ("unknown_peer"),
+// and its TTL within that peer's min_ttl/max_ttl ("ttl_range"; an unknown
+// TTL passes, as in keepalived). keepalived 2.2.7 makes both checks only
+// with check_unicast_src (or vrrp_check_unicast_src) and otherwise accepts
+// unicast adverts from anyone; hactl makes them always, on purpose: a
+// unicast advert is routable and its TTL is not otherwise checked, so
+// without them any host that can route a packet here could make the
+// instance yield (docs/security.md). They come before authentication,
+// so that a stranger's packet costs no HMAC.
+func (r *runtime) unicastSource(in *instance, src netip.Addr, ttl int) bool {
+	peer, ok := in.peers[src]
+	if !ok {
+		r.countDrop(in, "unknown_peer")
+		r.log.Debug("advert from an unlisted unicast source dropped", "instance", in.c.Name, "src", src)
+		return false
+	}
+	if ttl >= 0 && (ttl < peer.min || ttl > peer.max) {
+		r.countDrop(in, "ttl_range")
+		r.log.Debug("unicast advert with a TTL out of the peer's range dropped", "instance", in.c.Name, "src", src,
+			"ttl", ttl, "min_ttl", peer.min, "max_ttl", peer.max)
+		return false
+	}
+	return true
 }
 
 func (r *runtime) drop(in *instance, err error, p vrrpsock.Packet) {

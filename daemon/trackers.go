@@ -66,9 +66,12 @@ func (r *runtime) feedTrackers(in *instance) {
 		in.tracker.trackers = append(in.tracker.trackers, api.Tracker{Name: c.Key.Name, Kind: kindName(c.Key.Kind), OK: !c.Failing, Weight: c.Delta})
 	}
 	weight := eff.Priority - int(in.m.Config().Priority)
-	ownChanged := eff.Fault != in.tracker.ownFault
-	in.tracker.ownFault = eff.Fault
-	fault := eff.Fault || r.groupFault(in)
+	// A config fault (unicast_fault_no_peer without peers) is the
+	// instance's own fault for good, as keepalived's num_config_faults.
+	own := eff.Fault || in.c.ConfigFault != ""
+	ownChanged := own != in.tracker.ownFault
+	in.tracker.ownFault = own
+	fault := own || r.groupFault(in)
 	changed := weight != in.tracker.weight || fault != in.tracker.fault
 	in.tracker.weight, in.tracker.fault = weight, fault
 	if ownChanged && in.started {
@@ -80,6 +83,9 @@ func (r *runtime) feedTrackers(in *instance) {
 		}
 		in.started = true
 		in.since = r.clock.Now()
+		if in.c.ConfigFault != "" {
+			r.log.Warn("cannot use unicast without any peers: going to fault state", "instance", in.c.Name, "reason", in.c.ConfigFault)
+		}
 		r.step(in, vrrp.TrackersChanged(weight, fault))
 		r.step(in, vrrp.Startup())
 		if in.m.State() != vrrp.Master {

@@ -3,6 +3,7 @@
 package vrrpsock
 
 import (
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -26,7 +27,7 @@ type Conn struct {
 	raw net.PacketConn
 	ipc *net.IPConn
 	// oobs and dsts cache WriteTo's control messages and destinations.
-	oobs map[netip.Addr][]byte
+	oobs map[oobKey][]byte
 	dsts map[netip.Addr]unix.Sockaddr
 	p4   *ipv4.PacketConn
 	p6   *ipv6.PacketConn
@@ -71,7 +72,7 @@ func listen(ifname string, family int, network string, ah bool) (*Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("vrrp socket on %s (IPv%d): %w (needs root or CAP_NET_RAW)", ifname, family, err)
 	}
-	c := &Conn{ifi: ifi, is6: family == 6, ah: ah, raw: raw, ipc: raw.(*net.IPConn), oobs: map[netip.Addr][]byte{}, dsts: map[netip.Addr]unix.Sockaddr{}}
+	c := &Conn{ifi: ifi, is6: family == 6, ah: ah, raw: raw, ipc: raw.(*net.IPConn), oobs: map[oobKey][]byte{}, dsts: map[netip.Addr]unix.Sockaddr{}}
 	if c.rc, err = c.ipc.SyscallConn(); err != nil {
 		raw.Close()
 		return nil, fmt.Errorf("vrrp socket on %s: %w", ifname, err)
@@ -201,6 +202,22 @@ func queueDrops(oob []byte) uint32 {
 // destination of each (src, dst) are built once and reused, so a send
 // allocates nothing.
 func (c *Conn) WriteTo(payload []byte, src, dst netip.Addr) error {
+	return c.WriteToTTL(payload, src, dst, 0)
+}
+
+// oobKey is what a send's control message depends on.
+type oobKey struct {
+	src netip.Addr
+	ttl int
+}
+
+// WriteToTTL is WriteTo with the IPv4 TTL / IPv6 hop limit ttl (1 to 255)
+// instead of 255: unicast_ttl. 0 means 255. On an AH socket the TTL is the
+// one in the IPv4 header the caller built, and ttl is ignored.
+func (c *Conn) WriteToTTL(payload []byte, src, dst netip.Addr, ttl int) error {
+	if ttl < 1 || ttl > 255 || c.ah {
+		ttl = 0
+	}
 	to, ok := c.dsts[dst]
 	if !ok {
 		if c.is6 {
@@ -213,10 +230,10 @@ func (c *Conn) WriteTo(payload []byte, src, dst netip.Addr) error {
 		}
 		c.dsts[dst] = to
 	}
-	oob, ok := c.oobs[src]
+	oob, ok := c.oobs[oobKey{src, ttl}]
 	if !ok {
 		if c.is6 {
-			cm := &ipv6.ControlMessage{HopLimit: 255, IfIndex: c.ifi.Index}
+			cm := &ipv6.ControlMessage{HopLimit: cmp.Or(ttl, 255), IfIndex: c.ifi.Index}
 			if src.IsValid() {
 				cm.Src = src.AsSlice()
 			}
@@ -227,8 +244,11 @@ func (c *Conn) WriteTo(payload []byte, src, dst netip.Addr) error {
 				cm.Src = src.AsSlice()
 			}
 			oob = cm.Marshal()
+			if ttl != 0 {
+				oob = append(oob, ipTTL(ttl)...)
+			}
 		}
-		c.oobs[src] = oob
+		c.oobs[oobKey{src, ttl}] = oob
 	}
 	c.wbuf, c.woob, c.wsa, c.werr = payload, oob, to, nil
 	err := c.rc.Write(c.writeFn)
@@ -237,6 +257,24 @@ func (c *Conn) WriteTo(payload []byte, src, dst netip.Addr) error {
 		return err
 	}
 	return c.werr
+}
+
+// ipTTL is an IP_TTL control message: the TTL of one IPv4 send (Linux
+// takes it on raw sockets, 1 to 255), which x/net's ControlMessage does
+// not marshal.
+func ipTTL(ttl int) []byte {
+	b := make([]byte, unix.CmsgSpace(4))
+	// struct cmsghdr: a size_t length, then level and type (int).
+	off := unix.SizeofCmsghdr - 8
+	if off == 8 {
+		binary.NativeEndian.PutUint64(b, uint64(unix.CmsgLen(4)))
+	} else {
+		binary.NativeEndian.PutUint32(b, uint32(unix.CmsgLen(4)))
+	}
+	binary.NativeEndian.PutUint32(b[off:], unix.IPPROTO_IP)
+	binary.NativeEndian.PutUint32(b[off+4:], unix.IP_TTL)
+	binary.NativeEndian.PutUint32(b[unix.CmsgLen(0):], uint32(ttl))
+	return b
 }
 
 // sendmsg is the RawConn.Write callback: one sendmsg(2) of the send in

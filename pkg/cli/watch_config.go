@@ -56,6 +56,11 @@ func configuredInstances(cfg *config.Config) []watch.Configured {
 		if in.Version == 2 && in.Auth != nil {
 			c.Advert.AuthType = vrrp.AuthSimple
 			c.Advert.AuthData, _ = vrrp.Password(in.Auth.Password)
+			if in.Auth.Type == "AH" {
+				// The key is in the ICV, not on the wire: the message
+				// carries auth type AH and eight zero bytes.
+				c.Advert.AuthType, c.Advert.AuthData = vrrp.AuthAH, [8]byte{}
+			}
 		}
 		out = append(out, c)
 	}

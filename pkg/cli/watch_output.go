@@ -98,13 +98,17 @@ func authWord(r watch.Row) string {
 	if r.Version != 2 {
 		return "-"
 	}
+	if r.AH {
+		// watch has no key: the AH header is read, its ICV not verified.
+		return "AH (ICV unchecked)"
+	}
 	switch r.AuthType {
 	case 0:
 		return "none"
 	case 1:
 		return "PASS"
 	case 2:
-		return "AH"
+		return "AH (no AH header)"
 	}
 	return "type " + strconv.Itoa(r.AuthType)
 }

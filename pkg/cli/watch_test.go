@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/hactl/hactl/pkg/vrrp"
+	"github.com/hactl/hactl/pkg/watch"
 )
 
 // capTime is the timestamp of the first packet of test captures.
@@ -270,6 +271,25 @@ func TestWatchGoldenThroughCapture(t *testing.T) {
 	for i, o := range objs {
 		if o["valid"] != true {
 			t.Errorf("%s: %v", filepath.Base(files[i]), o)
+		}
+	}
+}
+
+func TestAuthWord(t *testing.T) {
+	cases := []struct {
+		row  watch.Row
+		want string
+	}{
+		{watch.Row{Version: 3}, "-"},
+		{watch.Row{Version: 2}, "none"},
+		{watch.Row{Version: 2, AuthType: 1}, "PASS"},
+		{watch.Row{Version: 2, AuthType: 2, AH: true}, "AH (ICV unchecked)"},
+		{watch.Row{Version: 2, AuthType: 2}, "AH (no AH header)"},
+		{watch.Row{Version: 2, AuthType: 7}, "type 7"},
+	}
+	for _, c := range cases {
+		if got := authWord(c.row); got != c.want {
+			t.Errorf("authWord(%+v) = %q, want %q", c.row, got, c.want)
 		}
 	}
 }

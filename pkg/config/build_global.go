@@ -35,7 +35,7 @@ var globalIgnored = set(
 	"lvs_sync_daemon",
 	"vrrp_iptables", "vrrp_ipsets", "nftables", "nftables_priority", "nftables_ifindex",
 	"nftables_ipvs", "nftables_ipvs_priority", "nftables_ipvs_start_fwmark", "nftables_counters",
-	"vrrp_check_unicast_src", "vrrp_skip_check_adv_addr", "vrrp_priority", "vrrp_no_swap",
+	"vrrp_priority", "vrrp_no_swap",
 	"vrrp_rt_priority", "vrrp_cpu_affinity", "vrrp_rlimit_rttime", "vrrp_rlimit_rtime",
 	"lvs_notify_fifo",
 	"lvs_notify_fifo_script", "checker_priority", "checker_no_swap", "checker_rt_priority",
@@ -92,6 +92,16 @@ func (b *builder) globalSpec() blockSpec {
 		"enable_script_security": func(s *Statement) {
 			if b.nargs(s, 0, 0) {
 				g.EnableScriptSecurity = true
+			}
+		},
+		"vrrp_check_unicast_src": func(s *Statement) {
+			if b.nargs(s, 0, 0) {
+				g.CheckUnicastSrc = true
+			}
+		},
+		"vrrp_skip_check_adv_addr": func(s *Statement) {
+			if b.nargs(s, 0, 0) {
+				g.SkipCheckAdvAddr = true
 			}
 		},
 		"vrrp_strict": func(s *Statement) {

@@ -34,6 +34,7 @@ type instDraft struct {
 	// not): keepalived's vrrp_native_ipv6_handler sets the family then,
 	// so IPv4 addresses are dropped whatever their order.
 	native6              Pos
+	unicastTTL           Pos
 	scriptRefs, fileRefs []refDraft
 	timing               timingDraft // build_timing.go
 	procRefs             []refDraft
@@ -56,10 +57,10 @@ type refDraft struct {
 
 // instanceIgnored are keepalived's vrrp_instance keywords hactl skips.
 var instanceIgnored = set(
-	"use_ipvlan", "unicast_fault_no_peer",
-	"check_unicast_src", "old_unicast_checksum", "vrf",
-	"track_bfd", "track_src_ip", "unicast_ttl", "promote_secondaries", "linkbeat_use_polling",
-	"skip_check_adv_addr", "debug", "smtp_alert",
+	"use_ipvlan",
+	"old_unicast_checksum", "vrf",
+	"track_bfd", "track_src_ip", "promote_secondaries", "linkbeat_use_polling",
+	"debug", "smtp_alert",
 	"lvs_sync_daemon_interface", "kernel_rx_buf_size",
 )
 
@@ -203,6 +204,31 @@ func (b *builder) instanceSpec(d *instDraft) blockSpec {
 					in.UnicastPeers = append(in.UnicastPeers, p)
 				}
 			}
+		},
+		"unicast_fault_no_peer": func(s *Statement) {
+			// keepalived's handler marks the instance as unicast
+			// configured, as unicast_peer does.
+			if b.nargs(s, 0, 0) {
+				d.unicastKw, in.UnicastFaultNoPeer = firstPos(d.unicastKw, s.Pos), true
+			}
+		},
+		"check_unicast_src": func(s *Statement) {
+			if b.nargs(s, 0, 0) {
+				d.unicastKw, in.CheckUnicastSrc = firstPos(d.unicastKw, s.Pos), true
+			}
+		},
+		"skip_check_adv_addr": func(s *Statement) { b.skipCheckAdvAddr(s, &in.SkipCheckAdvAddr) },
+		"unicast_ttl": func(s *Statement) {
+			if !b.nargs(s, 1, 1) {
+				return
+			}
+			v, err := parseUint(s.Args[0].Text, 0, 255)
+			if err != nil {
+				b.diag.correctf(s.Args[0].Pos, "(%s) unicast_ttl %q is not valid (0 to 255): keepalived reports it and ignores the line, and so does hactl", in.Name, s.Args[0].Text)
+				return
+			}
+			ttl := int(v)
+			in.UnicastTTL, d.unicastTTL = &ttl, s.Pos
 		},
 		"native_ipv6": func(s *Statement) {
 			if !b.nargs(s, 0, 0) {
@@ -414,4 +440,27 @@ func (b *builder) authentication(s *Statement, d *instDraft) {
 			b.unknown(c, "in authentication")
 		}
 	}
+}
+
+// firstPos is have, or p when have is unset.
+func firstPos(have, p Pos) Pos {
+	if have == (Pos{}) {
+		return p
+	}
+	return have
+}
+
+// skipCheckAdvAddr reads skip_check_adv_addr [<BOOL>]. keepalived 2.2.7
+// sets the flag for any valid boolean, false included
+// (vrrp_skip_check_adv_addr_handler tests only that the word parses);
+// hactl does the same and says so.
+func (b *builder) skipCheckAdvAddr(s *Statement, dst *bool) {
+	var v bool
+	if !b.flag(s, &v) {
+		return
+	}
+	if !v {
+		b.diag.warnf(s.Args[0].Pos, "skip_check_adv_addr %s: keepalived 2.2.7 sets skip_check_adv_addr for any valid value, false included (silently), and so does hactl; remove the line to check every advert's addresses", s.Args[0].Text)
+	}
+	*dst = true
 }

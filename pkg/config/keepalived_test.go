@@ -189,10 +189,21 @@ vrrp_sync_group G1 {
   }`)},
 	{name: "unicast", want: "ok", conf: inst("VI_U", basicInst+`
   unicast_src_ip 192.0.2.2
+  check_unicast_src
+  unicast_ttl 64
+  unicast_fault_no_peer
   unicast_peer {
-    192.0.2.3
+    192.0.2.3 min_ttl 1 max_ttl 255
     192.0.2.4
   }`)},
+	// hactl's deliberate difference: it checks unicast sources anyway.
+	{name: "unicast without check_unicast_src", want: "warn", conf: inst("VI_U", basicInst+`
+  unicast_src_ip 192.0.2.2
+  unicast_peer {
+    192.0.2.3
+  }`)},
+	{name: "unicast_fault_no_peer without peers", want: "warn", conf: "global_defs {\n  vrrp_check_unicast_src\n}\n" + inst("VI_U", basicInst+`
+  unicast_fault_no_peer`)},
 	{name: "layout", want: "ok", conf: `! keepalived style comment
 vrrp_instance VI_1
 {

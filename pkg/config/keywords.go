@@ -159,9 +159,10 @@ func keywordTable() []Keyword {
 	// it.
 	corrected(CtxGlobal, "keepalived 2.2.7 as Debian and Ubuntu build it (without iptables) reports \"iptables not supported, using nftables instead\" and installs its nftables rules (table keepalived) instead; a build with iptables installs iptables rules; hactl installs its own nftables table (inet hactl, for no_accept) either way", "vrrp_iptables")
 	corrected(CtxGlobal, "keepalived 2.2.7 as Debian and Ubuntu build it (without iptables) does not know this keyword: it reports an unknown keyword and skips the line; a build with iptables and ipset uses ipsets for its iptables rules; hactl installs its own nftables table (inet hactl, for no_accept) either way", "vrrp_ipsets")
-	// hactl always drops unicast adverts from a source that is not a peer,
-	// and never checks the addresses an advert lists: what these ask for.
-	add(CtxGlobal, impl, "", "vrrp_check_unicast_src", "vrrp_skip_check_adv_addr")
+	// hactl always applies check_unicast_src (a deliberate difference:
+	// config warns on a unicast instance without it).
+	add(CtxGlobal, impl, "", "vrrp_check_unicast_src")
+	add(CtxGlobal, KeywordPartial, "keepalived skips the address checks for adverts from the current master and still drops a new master's advert whose addresses differ from its own; hactl never drops an advert for its addresses (it logs a VRID conflict and acts on it), so it has nothing to skip", "vrrp_skip_check_adv_addr")
 	add(CtxGlobal, impl, "", "notify_fifo", "notify_fifo_script", "vrrp_notify_fifo", "vrrp_notify_fifo_script", "vrrp_notify_priority_changes", "fifo_write_vrrp_states_on_reload")
 	add(CtxGlobal, ni, "keepalived logs adverts for VRIDs it does not run; hactl does not", "log_unknown_vrids")
 	add(CtxGlobal, impl, "", "vmac_prefix", "vmac_addr_prefix")
@@ -188,15 +189,15 @@ func keywordTable() []Keyword {
 	add(CtxInstance, KeywordPartial, "keepalived faults an instance whose VMAC is deleted while it runs (by hand, or with its base interface) and re-creates the VMAC when it can; hactl creates its VMACs at start only: one deleted by hand stays gone until the next start (its adverts fail, so a backup takes over; a deleted base interface faults the instance through its interface tracking as before)", "use_vmac")
 	add(CtxInstance, impl, "", "use_vmac_addr", "vmac_xmit_base")
 	add(CtxInstance, ni, "keepalived puts the VIPs on an ipvlan interface; hactl adds them to the interface itself", "use_ipvlan")
-	add(CtxInstance, ni, "keepalived goes to FAULT when a unicast instance has no peer; hactl runs it", "unicast_fault_no_peer")
-	add(CtxInstance, impl, "", "check_unicast_src", "skip_check_adv_addr")
+	add(CtxInstance, impl, "", "unicast_fault_no_peer", "check_unicast_src")
+	add(CtxInstance, KeywordPartial, "keepalived skips the address checks for adverts from the current master and still drops a new master's advert whose addresses differ from its own; hactl never drops an advert for its addresses (it logs a VRID conflict and acts on it), so it has nothing to skip", "skip_check_adv_addr")
 	// native_ipv6: the instance is IPv6 (VRRPv3) and its IPv4 addresses
 	// are dropped, as keepalived does.
 	add(CtxInstance, impl, "", "native_ipv6")
 	add(CtxInstance, ni, "keepalived computes the old (pre-2.0) unicast checksum; hactl computes RFC 5798's", "old_unicast_checksum")
 	add(CtxInstance, ni, "keepalived binds the instance to that VRF; hactl does not", "vrf")
 	add(CtxInstance, ni, "keepalived moves the priority (or faults) on this tracker; hactl does not track it, so it never counts", "track_bfd", "track_src_ip")
-	add(CtxInstance, ni, "keepalived sends (and expects) unicast adverts with this TTL; hactl sends TTL 255 and accepts any", "unicast_ttl")
+	add(CtxInstance, impl, "", "unicast_ttl")
 	add(CtxInstance, ni, "keepalived sets the interface's promote_secondaries sysctl, so that removing a VIP that is the primary address keeps the other addresses of its subnet; hactl leaves the sysctl as it is", "promote_secondaries")
 	add(CtxInstance, ni, "keepalived polls the interface's link state; hactl follows netlink's link events", "linkbeat_use_polling")
 	// A rule without no_track deleted by hand: the master leaves MASTER
@@ -256,7 +257,9 @@ func keywordTable() []Keyword {
 	opt(CtxRule, 0, impl, "", "inet", "inet6", "not", "l3mdev", "no_track", "nop", "blackhole", "unreachable", "prohibit")
 
 	// unicast_peer line options.
-	opt(CtxUnicastPeer, 1, ni, "keepalived drops unicast adverts from this peer whose TTL is outside [min_ttl, max_ttl]; hactl accepts any TTL", "min_ttl", "max_ttl")
+	// min_ttl/max_ttl: checked always (keepalived: only with
+	// check_unicast_src), dropped as ttl_range.
+	opt(CtxUnicastPeer, 1, impl, "", "min_ttl", "max_ttl")
 
 	// track_interface / track_script / track_file line options.
 	opt(CtxTrackOption, 1, impl, "", "weight")

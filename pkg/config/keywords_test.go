@@ -446,7 +446,7 @@ func TestKeywordNamedOnce(t *testing.T) {
 func TestKeywordWarningsInBareBlocks(t *testing.T) {
 	for _, tc := range []struct{ src, want string }{
 		{withInst("  {\n    use_ipvlan\n  }\n"), "8:5: warning: use_ipvlan: not implemented in hactl"},
-		{withInst("  priority 90 {\n    unicast_ttl 5\n  }\n"), "8:5: warning: unicast_ttl: not implemented in hactl"},
+		{withInst("  priority 90 {\n    old_unicast_checksum\n  }\n"), "8:5: warning: old_unicast_checksum: not implemented in hactl"},
 		{"{\n  track_group G {\n    group {\n      VI_1\n    }\n  }\n}\n" + withInst(""), "2:3: warning: track_group: not implemented in hactl"},
 	} {
 		_, diags := parseString(t, tc.src)

@@ -51,6 +51,11 @@ type GlobalDefs struct {
 	ScriptGroup          string     `json:"script_group,omitempty"`
 	EnableScriptSecurity bool       `json:"enable_script_security"`
 	Strict               bool       `json:"vrrp_strict"`
+	// CheckUnicastSrc (vrrp_check_unicast_src) and SkipCheckAdvAddr
+	// (vrrp_skip_check_adv_addr) turn the instance keywords on for every
+	// instance; resolve has already folded them into each Instance.
+	CheckUnicastSrc  bool `json:"vrrp_check_unicast_src"`
+	SkipCheckAdvAddr bool `json:"vrrp_skip_check_adv_addr"`
 	// GARP holds the vrrp_garp_* defaults every instance starts from.
 	GARP GARP `json:"garp"`
 	// GARPInterval and GNAInterval are the gaps between successive
@@ -193,7 +198,26 @@ type Instance struct {
 	// the destination otherwise.
 	Unicast      bool          `json:"unicast"`
 	UnicastPeers []UnicastPeer `json:"unicast_peers"`
-	McastGroup   netip.Addr    `json:"mcast_group,omitzero"`
+	// UnicastFaultNoPeer (unicast_fault_no_peer) keeps an instance whose
+	// unicast_peer list is empty in FAULT instead of falling back to
+	// multicast, as keepalived does; ConfigFault says it applies.
+	UnicastFaultNoPeer bool `json:"unicast_fault_no_peer"`
+	// CheckUnicastSrc (check_unicast_src, or vrrp_check_unicast_src)
+	// drops unicast adverts from sources not in UnicastPeers and checks
+	// each peer's min_ttl/max_ttl. Without it keepalived, and hactl,
+	// accept unicast adverts from any source that authenticates.
+	CheckUnicastSrc bool `json:"check_unicast_src"`
+	// SkipCheckAdvAddr (skip_check_adv_addr, or vrrp_skip_check_adv_addr)
+	// skips the advert address checks for adverts from the current master.
+	SkipCheckAdvAddr bool `json:"skip_check_adv_addr"`
+	// UnicastTTL (unicast_ttl) is the IPv4 TTL / IPv6 hop limit of
+	// unicast adverts; nil is keepalived's default (255 for IPv4, the
+	// kernel's default hop limit for IPv6; hactl sends 255 for both).
+	UnicastTTL *int `json:"unicast_ttl,omitempty"`
+	// ConfigFault, when not empty, is why the instance can only be in
+	// FAULT (unicast_fault_no_peer without peers).
+	ConfigFault string     `json:"config_fault,omitempty"`
+	McastGroup  netip.Addr `json:"mcast_group,omitzero"`
 	// VIPs are advertised; ExcludedVIPs are configured but not advertised.
 	VIPs         []VIP   `json:"virtual_ipaddress"`
 	ExcludedVIPs []VIP   `json:"virtual_ipaddress_excluded"`

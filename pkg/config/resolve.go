@@ -126,8 +126,30 @@ func (b *builder) resolveInstance(d *instDraft) {
 
 	// Unicast.
 	in.Unicast = len(in.UnicastPeers) > 0
-	if d.unicastKw != (Pos{}) && !in.Unicast {
+	in.CheckUnicastSrc = in.CheckUnicastSrc || g.CheckUnicastSrc
+	in.SkipCheckAdvAddr = in.SkipCheckAdvAddr || g.SkipCheckAdvAddr
+	switch {
+	case d.unicastKw == (Pos{}) || in.Unicast:
+	case in.UnicastFaultNoPeer:
+		// keepalived: vrrp_complete_instance counts a config fault.
+		in.ConfigFault = "unicast_fault_no_peer without unicast peers"
+		b.diag.warnf(d.unicastKw, "(%s) unicast_fault_no_peer and no unicast_peer: the instance stays in FAULT (keepalived: \"Cannot use unicast without any peers - going to fault state\"), and so does hactl", in.Name)
+	default:
 		b.diag.warnf(d.unicastKw, "(%s) a unicast keyword is given without unicast_peer; using multicast (deprecated in keepalived)", in.Name)
+	}
+	if in.Unicast && !in.CheckUnicastSrc {
+		// A deliberate difference (daemon/receive.go, unicastSource):
+		// keepalived's default lets any host that can route a packet here
+		// send adverts.
+		b.diag.warnf(d.unicastKw, "(%s) no check_unicast_src: keepalived 2.2.7 then accepts unicast adverts from any source at any TTL; hactl still drops those from a source not in unicast_peer (unknown_peer) or outside its min_ttl/max_ttl (ttl_range), as with check_unicast_src; add check_unicast_src to have both do the same", in.Name)
+	}
+	if d.unicastTTL != (Pos{}) && !in.Unicast {
+		// keepalived resets it ("Cannot use unicast_ttl without unicast
+		// peers - resetting"), to 0 (vrrp_parser.c), and its multicast
+		// adverts then reach no one (a capture beside keepalived 2.2.7
+		// hears none); hactl's keep TTL 255.
+		b.diag.correctf(d.unicastTTL, "(%s) unicast_ttl without unicast peers: keepalived reports \"Cannot use unicast_ttl without unicast peers - resetting\" (it resets the TTL to 0, and its multicast adverts are then heard by no one); hactl ignores the line and its multicast adverts go out with TTL 255", in.Name)
+		in.UnicastTTL = nil
 	}
 	if in.Interface == "" && !(in.Unicast && in.SrcIP.IsValid()) {
 		b.diag.errorf(d.pos, "(%s) interface is required (unicast instances may give unicast_src_ip instead): keepalived refuses to start, and so does hactl", in.Name)

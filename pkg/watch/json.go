@@ -31,6 +31,7 @@ type packetJSON struct {
 	IntervalCS     *int         `json:"interval_cs,omitempty"`
 	AuthType       *int         `json:"auth_type,omitempty"`
 	AuthData       *string      `json:"auth_data,omitempty"`
+	AH             *ahJSON      `json:"ah,omitempty"`
 	Addresses      []netip.Addr `json:"addresses"`
 	Checksum       *int         `json:"checksum,omitempty"`
 	Valid          bool         `json:"valid"`
@@ -39,6 +40,14 @@ type packetJSON struct {
 	Flags          []string     `json:"flags"`
 	ConflictWith   []netip.Addr `json:"conflict_with,omitempty"`
 	DualMasterWith []netip.Addr `json:"dual_master_with,omitempty"`
+}
+
+// ahJSON is the AH header of an AH packet. ICV is always "unchecked":
+// watch has no key.
+type ahJSON struct {
+	SPI uint32 `json:"spi"`
+	Seq uint32 `json:"seq"`
+	ICV string `json:"icv"`
 }
 
 // MarshalJSON renders the packet as documented in docs/json.md.
@@ -56,6 +65,9 @@ func (p Packet) MarshalJSON() ([]byte, error) {
 	}
 	if p.HasIP {
 		j.Src, j.Dst, j.TTL = &p.Src, &p.Dst, &p.TTL
+	}
+	if p.AH {
+		j.AH = &ahJSON{SPI: p.AHSPI, Seq: p.AHSeq, ICV: "unchecked"}
 	}
 	if p.HasHeader {
 		j.Version, j.Type, j.VRID, j.Priority = &p.Version, &p.Type, &p.VRID, &p.Priority

@@ -35,23 +35,29 @@ import (
 // when the socket closes), so custom vrrp_mcast_group addresses are heard,
 // and joins 224.0.0.18 and ff02::12 with a UDP socket so that IGMP/MLD
 // snooping switches forward the groups to this port. A BPF filter keeps
-// everything but IPv4 protocol 112 and IPv6 next header 112 (or a hop-by-hop
-// header, behind which VRRP is invalid but shown) in the kernel.
+// everything but IPv4 protocol 112, IPv4 AH (protocol 51) whose next header
+// is 112 (keepalived's auth_type AH), and IPv6 next header 112 (or a
+// hop-by-hop header, behind which VRRP is invalid but shown) in the kernel.
 
 // vrrpFilter is the BPF program. On a SOCK_DGRAM packet socket the packet
 // starts at the IP header and the ethertype is in the protocol extension.
 var vrrpFilter = []bpf.Instruction{
-	bpf.LoadExtension{Num: bpf.ExtProto},
-	bpf.JumpIf{Cond: bpf.JumpEqual, Val: 0x0800, SkipFalse: 3},
-	bpf.LoadAbsolute{Off: 9, Size: 1},
-	bpf.JumpIf{Cond: bpf.JumpEqual, Val: vrrp.Protocol, SkipTrue: 5},
-	bpf.RetConstant{Val: 0},
-	bpf.JumpIf{Cond: bpf.JumpEqual, Val: 0x86dd, SkipFalse: 4},
-	bpf.LoadAbsolute{Off: 6, Size: 1},
-	bpf.JumpIf{Cond: bpf.JumpEqual, Val: vrrp.Protocol, SkipTrue: 1},
-	bpf.JumpIf{Cond: bpf.JumpEqual, Val: 0, SkipFalse: 1},
-	bpf.RetConstant{Val: 65535},
-	bpf.RetConstant{Val: 0},
+	/* 0 */ bpf.LoadExtension{Num: bpf.ExtProto},
+	/* 1 */ bpf.JumpIf{Cond: bpf.JumpEqual, Val: 0x0800, SkipFalse: 7},
+	/* 2 */ bpf.LoadAbsolute{Off: 9, Size: 1},
+	/* 3 */ bpf.JumpIf{Cond: bpf.JumpEqual, Val: vrrp.Protocol, SkipTrue: 9},
+	/* 4 */ bpf.JumpIf{Cond: bpf.JumpEqual, Val: vrrp.ProtocolAH, SkipFalse: 3},
+	// AH: the next-header byte follows the IPv4 header (X = IHL × 4).
+	/* 5 */ bpf.LoadMemShift{Off: 0},
+	/* 6 */ bpf.LoadIndirect{Off: 0, Size: 1},
+	/* 7 */ bpf.JumpIf{Cond: bpf.JumpEqual, Val: vrrp.Protocol, SkipTrue: 5},
+	/* 8 */ bpf.RetConstant{Val: 0},
+	/* 9 */ bpf.JumpIf{Cond: bpf.JumpEqual, Val: 0x86dd, SkipFalse: 4},
+	/* 10 */ bpf.LoadAbsolute{Off: 6, Size: 1},
+	/* 11 */ bpf.JumpIf{Cond: bpf.JumpEqual, Val: vrrp.Protocol, SkipTrue: 1},
+	/* 12 */ bpf.JumpIf{Cond: bpf.JumpEqual, Val: 0, SkipFalse: 1},
+	/* 13 */ bpf.RetConstant{Val: 65535},
+	/* 14 */ bpf.RetConstant{Val: 0},
 }
 
 // packetCapture reads VRRP from packet sockets on a set of interfaces: a

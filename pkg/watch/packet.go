@@ -2,6 +2,7 @@ package watch
 
 import (
 	"encoding/binary"
+	"fmt"
 	"net"
 	"net/netip"
 	"time"
@@ -70,6 +71,15 @@ type Packet struct {
 	// Checksum is the checksum field as sent.
 	Checksum int
 
+	// AH reports that the advert came inside an IPsec authentication
+	// header (IPv4 protocol 51 with next header 112: keepalived's auth_type
+	// AH); AHSPI and AHSeq are that header's SPI and sequence number. watch
+	// has no key, so the ICV is not checked: a valid AH packet is one whose
+	// headers and VRRP message pass every other rule.
+	AH    bool
+	AHSPI uint32
+	AHSeq uint32
+
 	// Valid reports that the packet passed every rule pkg/vrrp applies
 	// without local configuration; Error is the failed rule's name
 	// otherwise ("ttl", "checksum", "length", "version"...), and Detail its
@@ -113,6 +123,10 @@ func (d *Decoder) Decode(f Frame) (Packet, bool) {
 	if !isVRRP(f.Data) {
 		return p, false
 	}
+	if isAH(f.Data) {
+		d.decodeAH(&p, f.Data)
+		return p, true
+	}
 	pc, _, err := vrrp.DecodeIP(&d.adv, f.Data)
 	if err == nil {
 		p.fromAdvert(&d.adv, pc)
@@ -124,6 +138,43 @@ func (d *Decoder) Decode(f Frame) (Packet, bool) {
 		p.Error = r.Name()
 	}
 	return p, true
+}
+
+// decodeAH decodes an IPv4 AH packet: the AH header as keepalived builds
+// it (vrrp.SplitAH), then the VRRP message with pkg/vrrp. Without the key
+// the ICV cannot be checked; what can be is: the SPI is the source address
+// (keepalived's rule, "ah-spi") and the VRRP auth type is AH ("auth-type").
+func (d *Decoder) decodeAH(p *Packet, pkt []byte) {
+	hdr, msg, pc, err := vrrp.SplitAH(pkt)
+	if err == nil {
+		err = vrrp.Decode(&d.adv, msg, pc)
+	}
+	if err == nil {
+		p.fromAdvert(&d.adv, pc)
+		p.readAH(hdr[len(hdr)-vrrp.AHLen:])
+		switch {
+		case p.AHSPI != binary.BigEndian.Uint32(hdr[12:16]):
+			p.invalid(vrrp.ErrAHSPI, fmt.Sprintf("AH SPI %#08x is not the source address %v", p.AHSPI, p.Src))
+		case p.AuthType != int(vrrp.AuthAH):
+			p.invalid(vrrp.ErrAuthType, fmt.Sprintf("VRRPv2 auth type %d inside an AH header, want %d (AH)", p.AuthType, vrrp.AuthAH))
+		}
+		return
+	}
+	p.readRaw(pkt)
+	p.Error, p.Detail = "invalid", err.Error()
+	if r, ok := vrrp.ReasonOf(err); ok {
+		p.Error = r.Name()
+	}
+}
+
+// invalid marks a decoded packet as failing rule r.
+func (p *Packet) invalid(r vrrp.Reason, detail string) {
+	p.Valid, p.Error, p.Detail = false, r.Name(), detail
+}
+
+// readAH reads the SPI and sequence number of a 24-byte AH header.
+func (p *Packet) readAH(ah []byte) {
+	p.AH, p.AHSPI, p.AHSeq = true, binary.BigEndian.Uint32(ah[4:]), binary.BigEndian.Uint32(ah[8:])
 }
 
 // fromAdvert fills the packet from a successful decode.
@@ -148,6 +199,10 @@ func isVRRP(pkt []byte) bool {
 	}
 	switch pkt[0] >> 4 {
 	case 4:
+		if len(pkt) >= 20 && pkt[9] == vrrp.ProtocolAH {
+			next := ahNext(pkt)
+			return next == vrrp.Protocol || next < 0
+		}
 		return len(pkt) < 20 || pkt[9] == vrrp.Protocol
 	case 6:
 		if len(pkt) < 40 {
@@ -157,6 +212,20 @@ func isVRRP(pkt []byte) bool {
 		return up == vrrp.Protocol || up < 0
 	}
 	return true
+}
+
+// isAH reports whether pkt is an IPv4 packet carrying an AH header (which
+// isVRRP has already found to lead to VRRP, or to be too short to tell).
+func isAH(pkt []byte) bool { return len(pkt) >= 20 && pkt[0]>>4 == 4 && pkt[9] == vrrp.ProtocolAH }
+
+// ahNext returns the next-header field of the AH header after pkt's IPv4
+// header, or -1 when the packet ends first.
+func ahNext(pkt []byte) int {
+	ihl := int(pkt[0]&0x0f) * 4
+	if ihl < 20 || ihl >= len(pkt) {
+		return -1
+	}
+	return int(pkt[ihl])
 }
 
 // upperProtocol6 follows the IPv6 extension headers that may precede an
@@ -193,6 +262,13 @@ func (p *Packet) readRaw(pkt []byte) {
 		end := min(int(binary.BigEndian.Uint16(pkt[2:])), len(pkt))
 		if ihl >= 20 && ihl <= end {
 			payload = pkt[ihl:end]
+		}
+		if pkt[9] == vrrp.ProtocolAH {
+			if len(payload) < vrrp.AHLen {
+				return
+			}
+			p.readAH(payload)
+			payload = payload[vrrp.AHLen:]
 		}
 	case len(pkt) >= 40 && pkt[0]>>4 == 6:
 		p.HasIP, p.TTL = true, int(pkt[7])

@@ -39,11 +39,13 @@ type Row struct {
 	SrcMAC net.HardwareAddr
 	// The last advertisement's fields (of the last valid one, once there
 	// has been one).
-	Version   int
-	Priority  int
-	Interval  time.Duration
-	AuthType  int
-	AuthData  [8]byte
+	Version  int
+	Priority int
+	Interval time.Duration
+	AuthType int
+	AuthData [8]byte
+	// AH reports that the advert came inside an AH header (Packet.AH).
+	AH        bool
 	Addresses []netip.Addr
 	// Packets counts every packet of the row, Invalid those that failed a
 	// rule; LastError is the rule the last invalid one failed.
@@ -185,7 +187,7 @@ func (t *Table) Observe(p *Packet) {
 // setFields copies the advertisement's fields into the row.
 func (r *Row) setFields(p *Packet) {
 	r.Version, r.Priority, r.Interval = p.Version, p.Priority, p.Interval()
-	r.AuthType, r.AuthData = p.AuthType, p.AuthData
+	r.AuthType, r.AuthData, r.AH = p.AuthType, p.AuthData, p.AH
 	r.Addresses = p.Addresses
 }
 
