@@ -50,6 +50,11 @@ and every other node has released it. Before it acts, it checks that NODE is
 reachable, healthy (not in Fault, trackers passing) and configured for the
 instance.
 
+--clear removes the promotions and gives mastership back to the node that
+owns it by priority, through the same release handover (no moment with two
+owners, no Master_Down_Interval to wait); when that node runs keepalived it
+cannot take a handover, and --clear waits for VRRP's timers (and says so).
+
 For nodes that run plain keepalived it explains what it can do (stop the
 daemon on the master, wait for the target to take the VIP, start it again,
 then check who holds the VIP) and refuses when preemption would bring the
