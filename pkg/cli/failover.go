@@ -50,6 +50,11 @@ and every other node has released it. Before it acts, it checks that NODE is
 reachable, healthy (not in Fault, trackers passing) and configured for the
 instance.
 
+--clear removes the promotions and gives mastership back to the node that
+owns it by priority, through the same release handover (no moment with two
+owners, no Master_Down_Interval to wait); when that node runs keepalived it
+cannot take a handover, and --clear waits for VRRP's timers (and says so).
+
 For nodes that run plain keepalived it explains what it can do (stop the
 daemon on the master, wait for the target to take the VIP, start it again,
 then check who holds the VIP) and refuses when preemption would bring the
@@ -70,7 +75,8 @@ Exit codes: 0 done and verified; 1 usage error or a failed pre-check;
   # One instance of several, showing the plan only
   hactl failover --to server02 --instance VI_1 --dry-run
 
-  # Drop the sticky promotion: priorities decide again
+  # Drop the sticky promotion: mastership goes back to the node that owns it
+  # by priority, through the same release handover as --to
   hactl failover --clear
 
   # The target runs keepalived: stop and start the master's keepalived with
@@ -104,7 +110,7 @@ Exit codes: 0 done and verified; 1 usage error or a failed pre-check;
 	fl.DurationVar(&opts.Wait, "wait", 30*time.Second, "how long to wait for the handover to be verified")
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "print the plan, change nothing")
 	fl.BoolVar(&opts.Force, "force", false, "act on keepalived nodes even when preemption would undo it")
-	fl.BoolVar(&opts.Clear, "clear", false, "remove the sticky promotion")
+	fl.BoolVar(&opts.Clear, "clear", false, "remove the promotions and give mastership back to the node that owns it by priority")
 	fl.StringVar(&opts.Service, "service", "", "keepalived target: unit to stop and start on the master with systemctl (default keepalived, or hactl when the master runs hactl)")
 	fl.StringVar(&opts.StopCommand, "stop-command", "", "keepalived target: remote command that stops the master's daemon, instead of systemctl stop SERVICE ({node}: the master's name)")
 	fl.StringVar(&opts.StartCommand, "start-command", "", "keepalived target: remote command that starts the master's daemon again, instead of systemctl start SERVICE ({node}: the master's name)")
@@ -215,7 +221,9 @@ func renderFailover(w io.Writer, r *cluster.FailoverResult) {
 	}
 	switch {
 	case r.Method == cluster.MethodClear && len(r.Owners) == 1:
-		fmt.Fprintf(w, "%s: promotions cleared; %s holds %s by priority (%.0f ms)\n", r.Instance, r.Owners[0], strings.Join(r.VIPs, ", "), r.HandoverMS)
+		how := map[string]string{cluster.GiveBackHandover: ", given back through the release handover",
+			cluster.GiveBackInPlace: " (it held it already)", cluster.GiveBackWait: ", decided by VRRP's timers"}[r.GiveBack]
+		fmt.Fprintf(w, "%s: promotions cleared; %s holds %s by priority%s (%.0f ms)\n", r.Instance, r.Owners[0], strings.Join(r.VIPs, ", "), how, r.HandoverMS)
 	case r.Method == cluster.MethodNone:
 	case r.Method == cluster.MethodKeepalivedRestart && len(r.Owners) == 1:
 		from := orDash(strings.Join(r.From, ","))

@@ -145,6 +145,9 @@ func (e *executor) do(ctx context.Context, s PlanStep) error {
 		err = e.step("promotion cleared", s.Node, func() error { return e.member(s.Node).ClearPromotion(ctx, e.p.Instance) })
 	case ActRestoreClear:
 		err = e.step("promotion cleared (master by priority again)", s.Node, func() error { return e.member(s.Node).ClearPromotion(ctx, e.p.Instance) })
+		if err == nil {
+			e.expiresAt = nil // no promotion is left to expire
+		}
 	case ActPromote:
 		err = e.promote(ctx, s)
 	case ActWaitAlone:
@@ -199,9 +202,13 @@ func (e *executor) promote(ctx context.Context, s PlanStep) error {
 }
 
 // waitDecided waits until exactly one node holds the VIPs: s.Node when
-// set.
+// set. The handover is timed from the start of the wait unless a
+// promotion (a give-back's) started it.
 func (e *executor) waitDecided(ctx context.Context, s PlanStep) error {
 	start := time.Now()
+	if s.Note != "" {
+		e.progress("%s", s.Note)
+	}
 	var final []string
 	err := e.step("priorities decided", s.Node, func() error {
 		return waitFor(ctx, e.ms, e.opt.Timeout, e.opt.Poll, s.Wait, func(obs []*Observation, _ []error) (bool, string) {
@@ -214,7 +221,10 @@ func (e *executor) waitDecided(ctx context.Context, s PlanStep) error {
 		})
 	})
 	if err == nil {
-		e.handover, e.owners = time.Since(start), final
+		e.owners = final
+		if e.handoverStart.IsZero() { // else the handover was timed already
+			e.handover = time.Since(start)
+		}
 	}
 	return err
 }

@@ -128,7 +128,12 @@ type FailoverResult struct {
 	To   string   `json:"to,omitempty"`
 	// Method is promote (hactl), keepalived-restart, clear or none.
 	Method Method `json:"method"`
-	DryRun bool   `json:"dry_run"`
+	// GiveBack, with --clear, is how mastership went back: handover (the
+	// release handover to the node that owns it by priority), in-place
+	// (it held the VIP already), wait (it runs keepalived, or is not
+	// known: VRRP's timers decided).
+	GiveBack string `json:"give_back,omitempty"`
+	DryRun   bool   `json:"dry_run"`
 	// Plan is the steps, in order, as sentences.
 	Plan  []string `json:"plan"`
 	Steps []Step   `json:"steps"`
@@ -189,7 +194,7 @@ func prepareFailover(ctx context.Context, members []Member, opt FailoverOptions)
 	if p == nil {
 		return nil, nil, err
 	}
-	res := &FailoverResult{Instance: p.Instance, VIPs: addrStrings(p.VIPs), From: p.From, To: p.To, Method: p.Method,
+	res := &FailoverResult{Instance: p.Instance, VIPs: addrStrings(p.VIPs), From: p.From, To: p.To, Method: p.Method, GiveBack: p.GiveBack,
 		Plan: p.Sentences(), Steps: []Step{}, Owners: []string{}, Notes: slices.Clone(p.Notes)}
 	switch {
 	case err != nil:

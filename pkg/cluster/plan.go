@@ -72,8 +72,9 @@ const (
 	// reached (the cluster has changed by then). Until is the end of the
 	// promotion to set (zero: until cleared).
 	ActFailover Action = "failover"
-	// ActRestoreClear clears the promotion of Node, which was master by
-	// priority before and stays master.
+	// ActRestoreClear clears the promotion of Node, which is master by
+	// priority and stays master (restart-safe's restore, --clear's
+	// give-back).
 	ActRestoreClear Action = "restore-clear"
 )
 
@@ -87,7 +88,9 @@ type PlanStep struct {
 	// Stop names the step in the exit-5 message when it fails ("" for
 	// ActRestart and ActFailover, whose parts name themselves).
 	Stop string
-	// Note, on an ActNote, is added to the result's notes when reached.
+	// Note, on an ActNote, is added to the result's notes when reached;
+	// on an ActWaitDecided it is the progress line said as the wait
+	// starts (the plan's notes have it already).
 	Note string
 	// Command is the shell command line run on Node.
 	Command string
@@ -123,6 +126,9 @@ type Plan struct {
 	// To is the node failover moves mastership to; Method how.
 	To     string
 	Method Method
+	// GiveBack is how --clear gives mastership back: GiveBackHandover,
+	// GiveBackInPlace or GiveBackWait ("" for the other methods).
+	GiveBack string
 	// Master, Order (restart-safe): the owner before, and the restart
 	// order.
 	Master string

@@ -91,67 +91,6 @@ func boolInt(b bool) int {
 	return 0
 }
 
-// planClear removes every promotion of the instance and waits until
-// priorities have decided: exactly one owner, the highest-priority node
-// when a preempting one outranks the current master.
-func planClear(p *Plan, obs []*Observation, opt FailoverOptions) {
-	p.Method = MethodClear
-	prom := promoted(obs, p.Instance)
-	if len(prom) == 0 {
-		p.Method = MethodNone
-		p.Notes = append(p.Notes, "no node has a promotion of "+p.Instance+"; nothing to clear")
-		return
-	}
-	for _, i := range prom {
-		n := obs[i].Node
-		p.add(PlanStep{Action: ActClearPromotion, Node: n, Stop: "clearing the promotion on " + n,
-			Text: fmt.Sprintf("clear the promotion of %s on %s", p.Instance, n)})
-	}
-	want := expectedOwner(p.Instance, obs)
-	text := fmt.Sprintf("wait up to %v until exactly one node holds the VIP", opt.Wait)
-	if want != "" {
-		text = fmt.Sprintf("wait up to %v until priorities decide: %s should hold the VIP alone", opt.Wait, want)
-	}
-	p.add(PlanStep{Action: ActWaitDecided, Node: want, Wait: opt.Wait, Stop: "waiting for priorities to decide", Text: text})
-}
-
-// expectedOwner is the node that should hold the VIP once no node is
-// promoted: the current master, unless a preempting node of higher
-// effective priority exists. "" when that cannot be known (a tie, a
-// keepalived node).
-func expectedOwner(inst string, obs []*Observation) string {
-	cur := ""
-	best, bestPrio, tie := -1, -1, false
-	for i, o := range obs {
-		in := o.Instance(inst)
-		if in == nil {
-			if o.ClusterInstance(inst) != nil {
-				return "" // keepalived: preemption unknown
-			}
-			continue
-		}
-		if in.State == api.StateMaster {
-			cur = o.Node
-		}
-		if in.State == api.StateFault || in.State == api.StateInit {
-			continue
-		}
-		switch {
-		case in.EffectivePriority > bestPrio:
-			best, bestPrio, tie = i, in.EffectivePriority, false
-		case in.EffectivePriority == bestPrio:
-			tie = true
-		}
-	}
-	if tie || best < 0 {
-		return ""
-	}
-	if obs[best].Node != cur && !obs[best].Instance(inst).Preempt && cur != "" {
-		return cur
-	}
-	return obs[best].Node
-}
-
 // planKeepalived is the path for a target running plain keepalived: it
 // cannot be promoted, so the master's daemon is stopped until the target
 // holds the VIP, then started again; then it waits until the master's

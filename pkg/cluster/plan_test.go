@@ -26,6 +26,7 @@ type node struct {
 	expires   time.Time // the promotion's end
 	holds     *bool     // default: state == MASTER
 	failing   []string
+	primary   string // the address it advertises from (default: none known)
 }
 
 var testVIP = netip.MustParsePrefix("10.0.0.100/24")
@@ -43,8 +44,11 @@ func observed(nodes ...node) []*Observation {
 			holds = *n.holds
 		}
 		o := &Observation{Node: n.name, Ifs: []Interface{{Name: "eth0", Addrs: []netip.Prefix{}}}}
+		if n.primary != "" {
+			o.Ifs[0].Addrs = append(o.Ifs[0].Addrs, netip.MustParsePrefix(n.primary+"/24"))
+		}
 		if holds {
-			o.Ifs[0].Addrs = []netip.Prefix{testVIP}
+			o.Ifs[0].Addrs = append(o.Ifs[0].Addrs, testVIP)
 		}
 		pid := 11 + i
 		switch n.kind {
@@ -131,25 +135,6 @@ func TestPlanFailover(t *testing.T) {
 		{name: "refused: another instance",
 			obs: hactl3(node{prio: 101}, node{prio: 102}, node{prio: 103, state: "MASTER"}), opt: FailoverOptions{To: "n1", Instance: "VI_9"},
 			want: "instance VI_9: not configured on n1"},
-		{name: "clear: nothing promoted",
-			obs: hactl3(node{prio: 101}, node{prio: 102}, node{prio: 103, state: "MASTER"}), opt: FailoverOptions{Clear: true},
-			method: MethodNone, notes: []string{"no node has a promotion of VI_1; nothing to clear"}},
-		{name: "clear: the preempting highest priority takes over",
-			obs: hactl3(node{prio: 101, state: "MASTER", promoted: true}, node{prio: 102}, node{prio: 103}), opt: FailoverOptions{Clear: true},
-			method: MethodClear, steps: []string{"clear-promotion n1", "wait-decided n3"},
-			texts: []string{"clear the promotion of VI_1 on n1", "wait up to 30s until priorities decide: n3 should hold the VIP alone"}},
-		{name: "clear: nopreempt, the master stays",
-			obs: hactl3(node{prio: 101, state: "MASTER", promoted: true}, node{prio: 102}, node{prio: 103, nopreempt: true}), opt: FailoverOptions{Clear: true},
-			method: MethodClear, steps: []string{"clear-promotion n1", "wait-decided n1"}},
-		{name: "clear: a FAULT node is out of the election",
-			obs: hactl3(node{prio: 101, state: "MASTER", promoted: true}, node{prio: 102}, node{prio: 103, state: "FAULT"}), opt: FailoverOptions{Clear: true},
-			method: MethodClear, steps: []string{"clear-promotion n1", "wait-decided n2"}},
-		{name: "clear: a tie cannot be predicted",
-			obs: hactl3(node{prio: 103, state: "MASTER", promoted: true}, node{prio: 102}, node{prio: 103}), opt: FailoverOptions{Clear: true},
-			method: MethodClear, steps: []string{"clear-promotion n1", "wait-decided"}, texts: []string{"", "wait up to 30s until exactly one node holds the VIP"}},
-		{name: "clear: a keepalived node makes it unknown",
-			obs: hactl3(node{prio: 101, state: "MASTER", promoted: true}, node{prio: 102}, node{prio: 103, kind: ka}), opt: FailoverOptions{Clear: true},
-			method: MethodClear, steps: []string{"clear-promotion n1", "wait-decided"}},
 		{name: "mixed: keepalived master, hactl target: promote",
 			obs: hactl3(node{prio: 101}, node{prio: 102}, node{prio: 103, kind: ka, state: "MASTER"}), opt: FailoverOptions{To: "n2"},
 			method: MethodPromote, steps: []string{"promote n2", "wait-alone n2"}},
