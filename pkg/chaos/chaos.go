@@ -221,6 +221,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		if err := f.run(ctx); err != nil {
 			return r.rep, fmt.Errorf("fault %s: %w", f.name, err)
 		}
+		if ctx.Err() != nil {
+			break // interrupted: no verdict on a heal cut short
+		}
 		want := r.chosen()
 		d, err := r.converge(ctx, want, r.rep.Bound)
 		if err != nil {
@@ -310,7 +313,7 @@ func (r *runner) convergeAmong(ctx context.Context, want, skip *node, limit time
 			haSince = time.Time{}
 		}
 	}
-	for time.Since(start) < limit && ctx.Err() == nil {
+	for {
 		owners = r.holders(skip)
 		now := time.Now()
 		ka, ha := r.overlaps(owners)
@@ -323,6 +326,9 @@ func (r *runner) convergeAmong(ctx context.Context, want, skip *node, limit time
 		closeOverlaps(now, ka, ha)
 		if len(owners) == 1 && owners[0] == want {
 			return time.Since(start), nil
+		}
+		if time.Since(start) >= limit || ctx.Err() != nil {
+			break
 		}
 		time.Sleep(5 * time.Millisecond)
 	}

@@ -95,7 +95,7 @@ func (r *runner) frozenKeepalived(ctx context.Context, n *node, frozen time.Time
 func (r *runner) takeover(ctx context.Context, ka *node, since time.Time) {
 	want := r.chosenWithout(ka)
 	limit := r.rep.Bound - time.Since(since)
-	if _, err := r.convergeAmong(ctx, want, ka, limit); err != nil {
+	if _, err := r.convergeAmong(ctx, want, ka, limit); err != nil && ctx.Err() == nil {
 		r.violation("with keepalived %s down: %v", ka.Name, err)
 		return
 	}

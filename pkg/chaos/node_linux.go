@@ -9,6 +9,8 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -188,16 +190,42 @@ func (n *node) wait() {
 	n.proc = nil
 }
 
-// waitGroupGone waits (at most 5 s) until no process of the daemon's
-// process group is left, so that a keepalived VRRP child outliving its
-// parent for a moment cannot answer for the next start.
+// waitGroupGone waits (at most 5 s) until no live process of the
+// daemon's process group is left, so that a keepalived VRRP child
+// outliving its parent for a moment cannot answer for the next start.
+// Zombies do not count: the lab's PID 1 may take a second to reap an
+// orphan, and kill(2) still reaches a zombie.
 func (n *node) waitGroupGone() {
-	for i := 0; i < 250; i++ {
-		if err := syscall.Kill(-n.proc.Pid(), 0); err != nil {
-			return
-		}
+	for i := 0; i < 250 && groupAlive(n.proc.Pid()); i++ {
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// groupAlive reports whether a process of group pgid is alive (not a
+// zombie), from /proc/PID/stat: "pid (comm) state ppid pgrp ...".
+func groupAlive(pgid int) bool {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return false
+	}
+	for _, e := range ents {
+		if e.Name()[0] < '0' || e.Name()[0] > '9' {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		i := bytes.LastIndexByte(b, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(b[i+1:]))
+		if len(f) >= 3 && f[0] != "Z" && f[2] == strconv.Itoa(pgid) {
+			return true
+		}
+	}
+	return false
 }
 
 func (n *node) stop() {
