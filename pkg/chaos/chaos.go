@@ -415,6 +415,15 @@ func (r *runner) pause(lo, hi time.Duration) time.Duration {
 	return lo + time.Duration(r.rng.Int64N(int64(hi-lo)))
 }
 
+// span is the longest a freeze, link-down or drop lasts: d, or k
+// Master_Down_Intervals of the lowest priority when that is longer (the
+// AH variant's 1 s adverts), so that faults outlast the backups' timers
+// there too.
+func (r *runner) span(d time.Duration, k float64) time.Duration {
+	mdi := vrrp.MasterDownInterval(r.desc.vrrpVersion(), r.nodes[0].prio, r.desc.interval)
+	return max(d, time.Duration(k*float64(mdi)))
+}
+
 type fault struct {
 	name string
 	run  func(context.Context) error
@@ -452,7 +461,7 @@ func (r *runner) faults() []fault {
 		{"sigstop", func(ctx context.Context) error {
 			n := r.target("sigstop")
 			held := n.holds()
-			d := r.pause(iv, max(3*time.Second, 3*iv))
+			d := r.pause(iv, r.span(3*time.Second, 4))
 			r.logf("SIGSTOP %s %s for %v (holding VIP: %v)", n.kind(), n.Name, d.Round(time.Millisecond), held)
 			t := time.Now()
 			n.signal(syscall.SIGSTOP)
@@ -468,7 +477,7 @@ func (r *runner) faults() []fault {
 		}},
 		{"link-down", func(ctx context.Context) error {
 			n := r.target("link-down")
-			d := r.pause(iv, max(2*time.Second, 2*iv))
+			d := r.pause(iv, r.span(2*time.Second, 5.0/2))
 			r.logf("link down %s %s for %v", n.kind(), n.Name, d.Round(time.Millisecond))
 			if _, err := n.Run(ctx, "ip", "link", "set", "eth0", "down"); err != nil {
 				return err
@@ -512,7 +521,7 @@ func (r *runner) faults() []fault {
 func (r *runner) drop(ctx context.Context, dir string) error {
 	n := r.target("drop-" + map[string]string{"input": "in", "both": "both"}[dir])
 	iv := r.desc.interval
-	d := r.pause(iv, max(2*time.Second, 2*iv))
+	d := r.pause(iv, r.span(2*time.Second, 5.0/2))
 	r.logf("drop VRRP %s on %s %s for %v", dir, n.kind(), n.Name, d.Round(time.Millisecond))
 	rules := "table inet chaos {\n  chain in { type filter hook input priority 0; ip protocol { 51, 112 } drop; ip6 nexthdr vrrp drop; }\n"
 	if dir == "both" {

@@ -40,7 +40,13 @@ func TestE2EChaosShort(t *testing.T) {
 // runs the long ones.
 func TestE2EChaosMixed(t *testing.T) {
 	labtest.Require(t, "nft", "keepalived")
-	seed := envSeed(t)
+	// Seed 2026 opens with a SIGKILL of the keepalived master (a stale
+	// VIP, an hactl takeover beside it, keepalived's restart removing it)
+	// and a freeze of it within the first seconds.
+	seed := uint64(2026)
+	if os.Getenv("HACTL_CHAOS_SEED") != "" {
+		seed = envSeed(t)
+	}
 	dur := envDuration(t, 25*time.Second)
 	bin := buildHactl(t)
 	want := map[string]bool{}
