@@ -76,15 +76,6 @@ func (d instanceDesc) vrrpVersion() vrrp.Version {
 	return vrrp.Version3
 }
 
-// vipDev is the interface the VIP lands on: keepalived's default VMAC
-// name (vrrp.VRID) under use_vmac, eth0 otherwise.
-func (d instanceDesc) vipDev() string {
-	if d.variant == VariantVMAC {
-		return fmt.Sprintf("vrrp.%d", d.vrid)
-	}
-	return "eth0"
-}
-
 // render is the keepalived.conf text of one node at priority prio; hactl
 // daemon reads the same text.
 func (d instanceDesc) render(router string, prio int) string {

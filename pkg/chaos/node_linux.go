@@ -244,16 +244,6 @@ func (n *node) stop() {
 	}
 }
 
-// removeVIP deletes the VIP from whichever interface has it (the
-// operator's clean-up of a stale keepalived VIP at the end of a run).
-func (n *node) removeVIP() {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if ok, dev := n.holdsOn(); ok {
-		_, _ = n.Run(ctx, "ip", "addr", "del", n.desc.vip.String(), "dev", dev)
-	}
-}
-
 // heal undoes what a fault may have left: nftables rules and a downed link.
 func (n *node) heal() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
