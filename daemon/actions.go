@@ -9,7 +9,11 @@ import (
 
 // step feeds one event to an instance and performs its actions.
 func (r *runtime) step(in *instance, ev vrrp.Event) {
-	for _, a := range in.m.Step(r.now(), ev) {
+	acts := in.m.Step(r.now(), ev)
+	if in.ah != nil {
+		in.ah.stepped(acts)
+	}
+	for _, a := range acts {
 		r.perform(in, a)
 	}
 }
@@ -55,6 +59,9 @@ func (r *runtime) sendAdvert(in *instance, prio uint8, only netip.Addr) bool {
 		r.scratch.onlyDst[0] = only
 		dsts = r.scratch.onlyDst[:]
 	}
+	if in.ah != nil {
+		in.ah.round()
+	}
 	for _, dst := range dsts {
 		b, err := adv.Append(r.scratch.out[:0], in.src, dst)
 		if err != nil {
@@ -62,6 +69,12 @@ func (r *runtime) sendAdvert(in *instance, prio uint8, only netip.Addr) bool {
 			return false
 		}
 		r.scratch.out = b
+		if in.ah != nil { // the whole IPv4 packet around the message
+			if b, err = in.ah.seal(b, in.src, dst); err != nil {
+				r.log.Error("advert encode", "instance", in.c.Name, "err", err)
+				return false
+			}
+		}
 		if err := in.sock.conn.WriteTo(b, in.src, dst); err != nil {
 			r.log.Warn("advert send", "instance", in.c.Name, "dst", dst, "err", err)
 			continue

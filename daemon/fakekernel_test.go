@@ -3,6 +3,7 @@ package daemon
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -43,6 +44,8 @@ type sentAdvert struct {
 	from     string
 	src, dst netip.Addr
 	adv      vrrp.Advertisement
+	// ahSeq is the AH sequence number of an AH advert (ah_test.go).
+	ahSeq uint32
 }
 
 func newCluster(t *testing.T) *cluster {
@@ -260,9 +263,21 @@ func (c *fakeConn) WriteTo(b []byte, src, dst netip.Addr) error {
 	if c.n.mute {
 		return nil
 	}
+	var hdr []byte
+	msg := b
+	if c.key.ah { // the whole IPv4 packet: as the AH socket reads it
+		var err error
+		if hdr, msg, _, err = vrrp.SplitAH(b); err != nil {
+			return err
+		}
+	}
 	var a vrrp.Advertisement
-	if err := vrrp.Decode(&a, b, vrrp.PacketContext{Src: src, Dst: dst, TTL: 255}); err == nil {
-		cl.sent = append(cl.sent, sentAdvert{at: cl.clock.Now(), from: c.n.name, src: src, dst: dst, adv: a})
+	if err := vrrp.Decode(&a, msg, vrrp.PacketContext{Src: src, Dst: dst, TTL: 255}); err == nil {
+		sa := sentAdvert{at: cl.clock.Now(), from: c.n.name, src: src, dst: dst, adv: a}
+		if hdr != nil {
+			sa.ahSeq = binary.BigEndian.Uint32(hdr[len(hdr)-16:])
+		}
+		cl.sent = append(cl.sent, sa)
 	}
 	for _, o := range cl.nodes {
 		oc := o.conns[c.key]
@@ -272,14 +287,20 @@ func (c *fakeConn) WriteTo(b []byte, src, dst netip.Addr) error {
 		if dst.IsMulticast() && !oc.joined[dst] || !dst.IsMulticast() && dst != o.addr {
 			continue
 		}
-		o.deliver(oc.s, b, src, dst)
+		o.deliverPacket(oc.s, vrrpsock.Packet{Header: hdr, Payload: msg, Src: src, Dst: dst, TTL: 255})
 	}
 	return nil
 }
 
 // deliver hands a packet to n's loop, as its socket's reader would.
 func (n *node) deliver(s *sock, b []byte, src, dst netip.Addr) {
-	p := vrrpsock.Packet{Payload: append([]byte(nil), b...), Src: src, Dst: dst, TTL: 255}
+	n.deliverPacket(s, vrrpsock.Packet{Payload: b, Src: src, Dst: dst, TTL: 255})
+}
+
+// deliverPacket is deliver with the whole Packet (an AH socket's has a
+// Header); it is copied, as the reader copies it.
+func (n *node) deliverPacket(s *sock, p vrrpsock.Packet) {
+	p = p.Clone()
 	n.r.post(func(r *runtime) { r.receive(s, p) })
 }
 
@@ -291,7 +312,7 @@ func (n *node) inject(t *testing.T, ifname string, src netip.Addr, a vrrp.Advert
 	if err != nil {
 		t.Fatal(err)
 	}
-	n.deliver(n.conns[sockKey{ifname, 4}].s, b, src, vrrpsock.Group4)
+	n.deliver(n.conns[sockKey{ifname: ifname, family: 4}].s, b, src, vrrpsock.Group4)
 }
 
 // fakeVIPs is a host's address and route table. A lease runs out on the

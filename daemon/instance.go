@@ -21,7 +21,9 @@ type instance struct {
 	c      *config.Instance
 	m      *vrrp.Instance
 	expect vrrp.Expect
-	sock   *sock
+	// ah is the IPsec-AH state of an auth_type AH instance, else nil.
+	ah   *ahState
+	sock *sock
 	// dsts are where adverts go: the group, or every unicast peer.
 	dsts []netip.Addr
 	// peers limits unicast sources; nil for multicast instances.
@@ -80,7 +82,7 @@ func (r *runtime) buildInstances(listen func(c *config.Instance, key sockKey) (*
 		if c.Family == config.FamilyIPv6 {
 			fam = 6
 		}
-		key := sockKey{c.Interface, fam}
+		key := sockKey{c.Interface, fam, isAH(c)}
 		s, ok := r.socks[key]
 		if !ok {
 			var err error
@@ -139,7 +141,12 @@ func newInstance(c *config.Instance, s *sock) (*instance, error) {
 	}
 	in := &instance{c: c, m: m, sock: s, src: src, timers: map[vrrp.TimerKind]*timer{}, lease: vip.Lifetime(c.VIPLease)}
 	in.expect = vrrp.Expect{Version: vc.Version, Family: vrrp.FamilyOf(src), Interval: c.AdvertInt}
-	if c.Auth != nil {
+	if isAH(c) {
+		if in.ah, err = newAHState(c); err != nil {
+			return nil, err
+		}
+		in.expect.AuthType = vrrp.AuthAH
+	} else if c.Auth != nil {
 		pw, err := vrrp.Password(c.Auth.Password)
 		if err != nil {
 			return nil, fmt.Errorf("%s: authentication: %w", c.Name, err)

@@ -675,7 +675,7 @@ func TestLoopAdvertPathAllocations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := b.conns[sockKey{"eth0", 4}].s
+	s := b.conns[sockKey{ifname: "eth0", family: 4}].s
 	p := vrrpsock.Packet{Payload: pay, Src: a.addr, Dst: vrrpsock.Group4, TTL: 255}
 	if n := testing.AllocsPerRun(100, func() { b.r.receive(s, p) }); n > 0 {
 		t.Errorf("receive allocates %v times per advert, want none", n)

@@ -23,6 +23,14 @@ func (r *runtime) receive(s *sock, p vrrpsock.Packet) {
 		r.log.Debug("advert from an unlisted unicast source dropped", "instance", in.c.Name, "src", p.Src)
 		return
 	}
+	var seq uint32
+	if in.ah != nil {
+		var err error
+		if seq, err = in.ah.verify(p); err != nil {
+			r.drop(in, err, p)
+			return
+		}
+	}
 	// Authenticate first: only an advert that passes the instance's checks
 	// (or fails on what comes after authentication) is tracked as a
 	// conflict; a wrong password is a drop and nothing more.
@@ -35,6 +43,9 @@ func (r *runtime) receive(s *sock, p vrrpsock.Packet) {
 		return
 	}
 	in.counters.AdvertsReceived++
+	if in.ah != nil {
+		in.ah.heard(in, src, a, seq)
+	}
 	master, sent := in.m.State() == vrrp.Master, in.counters.AdvertsSent
 	prio := a.Priority
 	r.step(in, vrrp.AdvertReceived(p.Src, a))

@@ -42,6 +42,8 @@ type sock struct {
 type sockKey struct {
 	ifname string
 	family int
+	// ah: the IPsec-AH socket (protocol 51) of auth_type AH instances.
+	ah bool
 }
 
 // runtime is the loop's state. Only the loop goroutine touches it.

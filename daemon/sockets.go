@@ -24,7 +24,7 @@ func (r *runtime) openSockets(ctx context.Context) error {
 		if err != nil {
 			return nil, fmt.Errorf("%s: interface %s: %w", c.Name, c.Interface, err)
 		}
-		conn, err := vrrpsock.Listen(c.Interface, key.family)
+		conn, err := listenConn(c.Interface, key)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", c.Name, err)
 		}
@@ -51,8 +51,7 @@ func (r *runtime) readLoop(ctx context.Context, s *sock, conn *vrrpsock.Conn) {
 		if d := uint64(p.QueueDrops); d > s.queueDrops.Load() {
 			s.queueDrops.Store(d) // only this goroutine stores
 		}
-		payload := append([]byte(nil), p.Payload...)
-		p.Payload = payload
+		p = p.Clone()
 		if !r.post(func(r *runtime) { r.receive(s, p) }) {
 			return
 		}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"net/netip"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -73,6 +74,13 @@ func TestE2EVIPDeletedByHandRestored(t *testing.T) {
 	}
 	if st := status(t, l.Node(2)).Instances[0]; st.Counters.VIPsRestored != 2 || st.State != "MASTER" {
 		t.Errorf("in the end: %s, vips_restored %d, want MASTER and 2", st.State, st.Counters.VIPsRestored)
+	}
+	// The operator sees it in hactl status' RESTORED column.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	out, err := l.Node(2).Run(ctx, hactlBin, "status", "--local", "--socket", l.Node(2).Socket())
+	if err != nil || !regexp.MustCompile(`(?m)^\S+\s.*\sMASTER\s.*\s2, \d+s ago\s`).Match(out) {
+		t.Errorf("hactl status --local: %v; want a MASTER row with RESTORED \"2, Ns ago\":\n%s", err, out)
 	}
 	b, _ := os.ReadFile(d2.Log)
 	if n := strings.Count(string(b), "VIP deleted while master, restored"); n != 2 {

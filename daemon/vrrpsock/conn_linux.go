@@ -21,6 +21,8 @@ import (
 type Conn struct {
 	ifi *net.Interface
 	is6 bool
+	// ah: an IPsec-AH socket (ListenAH): protocol 51, IP_HDRINCL.
+	ah  bool
 	raw net.PacketConn
 	ipc *net.IPConn
 	// oobs and dsts cache WriteTo's control messages and destinations.
@@ -46,15 +48,19 @@ type Conn struct {
 // the calling thread's network namespace. SO_BINDTODEVICE keeps packets of
 // other interfaces out, so each interface's socket sees its own segment.
 func Listen(ifname string, family int) (*Conn, error) {
-	ifi, err := net.InterfaceByName(ifname)
-	if err != nil {
-		return nil, fmt.Errorf("vrrp socket: interface %s: %w", ifname, err)
-	}
 	network := "ip4:112"
 	if family == 6 {
 		network = "ip6:112"
 	} else if family != 4 {
 		return nil, fmt.Errorf("vrrp socket: family %d: want 4 or 6", family)
+	}
+	return listen(ifname, family, network, false)
+}
+
+func listen(ifname string, family int, network string, ah bool) (*Conn, error) {
+	ifi, err := net.InterfaceByName(ifname)
+	if err != nil {
+		return nil, fmt.Errorf("vrrp socket: interface %s: %w", ifname, err)
 	}
 	lc := net.ListenConfig{Control: func(_, _ string, rc syscall.RawConn) error {
 		var serr error
@@ -65,7 +71,7 @@ func Listen(ifname string, family int) (*Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("vrrp socket on %s (IPv%d): %w (needs root or CAP_NET_RAW)", ifname, family, err)
 	}
-	c := &Conn{ifi: ifi, is6: family == 6, raw: raw, ipc: raw.(*net.IPConn), oobs: map[netip.Addr][]byte{}, dsts: map[netip.Addr]unix.Sockaddr{}}
+	c := &Conn{ifi: ifi, is6: family == 6, ah: ah, raw: raw, ipc: raw.(*net.IPConn), oobs: map[netip.Addr][]byte{}, dsts: map[netip.Addr]unix.Sockaddr{}}
 	if c.rc, err = c.ipc.SyscallConn(); err != nil {
 		raw.Close()
 		return nil, fmt.Errorf("vrrp socket on %s: %w", ifname, err)
@@ -96,6 +102,13 @@ func (c *Conn) setup() error {
 		)
 	}
 	c.p4 = ipv4.NewPacketConn(c.raw)
+	if c.ah {
+		// keepalived builds the IPv4 header of AH adverts itself, since
+		// the ICV covers it; so does hactl (pkg/vrrp AHAuth.Append).
+		if err := c.rc.Control(func(fd uintptr) { serr = unix.SetsockoptInt(int(fd), unix.IPPROTO_IP, unix.IP_HDRINCL, 1) }); err != nil || serr != nil {
+			return fmt.Errorf("IP_HDRINCL: %w", errors.Join(err, serr))
+		}
+	}
 	return errors.Join(
 		c.p4.SetControlMessage(ipv4.FlagTTL|ipv4.FlagDst|ipv4.FlagInterface, true),
 		c.p4.SetMulticastInterface(c.ifi),
@@ -149,8 +162,10 @@ func (c *Conn) ReadPacket(buf []byte) (Packet, error) {
 		}
 		return p, nil
 	}
-	// Raw IPv4 sockets deliver the IP header; strip it.
-	if n >= 20 && p.Payload[0]>>4 == 4 {
+	if c.ah {
+		p.Header, p.Payload = splitAH(p.Payload)
+	} else if n >= 20 && p.Payload[0]>>4 == 4 {
+		// Raw IPv4 sockets deliver the IP header; strip it.
 		hl := int(p.Payload[0]&0x0f) * 4
 		if hl >= 20 && hl <= n {
 			p.Payload = p.Payload[hl:]

@@ -11,3 +11,6 @@ type Conn struct{}
 func Listen(string, int) (*Conn, error) {
 	return nil, errors.New("VRRP sockets are not supported on this OS (Linux only)")
 }
+
+// ListenAH reports that VRRP sockets need Linux.
+func ListenAH(string) (*Conn, error) { return Listen("", 4) }

@@ -94,10 +94,10 @@ func runStatus(ctx context.Context, o *StatusOptions) error {
 }
 
 func renderStatus(w io.Writer, res *cluster.StatusResult, now time.Time) error {
-	t := newTable(w, "NODE", "DAEMON", "INSTANCE", "STATE", "PRIO", "EFF", "VIPS HELD", "SINCE", "FAILING", "LEASE", "PROMOTION", "CONFLICT")
+	t := newTable(w, "NODE", "DAEMON", "INSTANCE", "STATE", "PRIO", "EFF", "VIPS HELD", "SINCE", "FAILING", "LEASE", "PROMOTION", "RESTORED", "CONFLICT")
 	for _, n := range res.Nodes {
 		if !n.Reachable {
-			if err := t.Append(n.Node, "?", "-", "unreachable", "-", "-", "-", "-", "-", "-", "-", "-"); err != nil {
+			if err := t.Append(n.Node, "?", "-", "unreachable", "-", "-", "-", "-", "-", "-", "-", "-", "-"); err != nil {
 				return err
 			}
 			continue
@@ -112,7 +112,7 @@ func renderStatus(w io.Writer, res *cluster.StatusResult, now time.Time) error {
 			if d.Kind == cluster.DaemonKeepalived {
 				state = "unknown (see below)"
 			}
-			if err := t.Append(n.Node, daemon, "-", state, "-", "-", "-", "-", "-", "-", "-", "-"); err != nil {
+			if err := t.Append(n.Node, daemon, "-", state, "-", "-", "-", "-", "-", "-", "-", "-", "-"); err != nil {
 				return err
 			}
 			continue
@@ -129,12 +129,25 @@ func renderStatus(w io.Writer, res *cluster.StatusResult, now time.Time) error {
 			if err := t.Append(n.Node, daemon, in.Name, state,
 				strconv.Itoa(in.BasePriority), strconv.Itoa(in.EffectivePriority),
 				orDash(strings.Join(held, ",")), since(in.Since, now), orDash(strings.Join(in.FailingTrackers, ",")),
-				lease(in.LeaseSeconds), promotion(in, now), conflicts(in.Conflicts)); err != nil {
+				lease(in.LeaseSeconds), promotion(in, now), restored(in, now), conflicts(in.Conflicts)); err != nil {
 				return err
 			}
 		}
 	}
 	return t.Render()
+}
+
+// restored is how many VIPs deleted by someone else while master the
+// daemon put back, and how long ago the last one went ("2, 45s ago").
+func restored(in cluster.Instance, now time.Time) string {
+	if in.VIPsRestored == 0 {
+		return "-"
+	}
+	s := strconv.FormatUint(in.VIPsRestored, 10)
+	if in.LastVIPDeleted != nil {
+		s += ", " + age(now.Sub(*in.LastVIPDeleted)) + " ago"
+	}
+	return s
 }
 
 // conflicts names the sources that advertise the instance's VRID

@@ -46,6 +46,14 @@ func fakeHactl(state api.State) *cluster.Daemon {
 	}}}
 }
 
+// restoredTwice marks d's instance as having had two VIPs deleted by hand
+// and put back, the last 45 s before TestStatusTableAndJSON's now.
+func restoredTwice(d *cluster.Daemon) *cluster.Daemon {
+	at := time.Date(2026, 1, 1, 12, 4, 15, 0, time.UTC)
+	d.Instances[0].VIPsRestored, d.Instances[0].LastVIPDeleted = 2, &at
+	return d
+}
+
 func source(nodes ...cluster.Node) NodeSource {
 	return func(context.Context) (*nodeSet, error) { return &nodeSet{Nodes: nodes}, nil }
 }
@@ -165,7 +173,7 @@ func TestWhoOwnsARP(t *testing.T) {
 func TestStatusTableAndJSON(t *testing.T) {
 	ka := &cluster.Daemon{Kind: cluster.DaemonKeepalived, Version: "2.2.7", StateSource: cluster.SourceInferred, Note: "state inferred from the addresses held: run with --sudo"}
 	nodes := []cluster.Node{
-		&fakeNode{name: "node1", addrs: []string{"10.77.0.100/24"}, daemon: fakeHactl("MASTER")},
+		&fakeNode{name: "node1", addrs: []string{"10.77.0.100/24"}, daemon: restoredTwice(fakeHactl("MASTER"))},
 		&fakeNode{name: "node2", daemon: ka},
 		&fakeNode{name: "node3", daemon: &cluster.Daemon{Kind: cluster.DaemonNone}},
 		&fakeNode{name: "node4", err: errors.New("node4: ssh: host key mismatch")},
@@ -177,11 +185,11 @@ func TestStatusTableAndJSON(t *testing.T) {
 	if ExitCode(err) != ExitUnreachable || err.Error() != "node4: ssh: host key mismatch" {
 		t.Errorf("err %v", err)
 	}
-	want := `NODE    DAEMON             INSTANCE   STATE                 PRIO   EFF   VIPS HELD     SINCE   FAILING      LEASE   PROMOTION   CONFLICT
-node1   hactl 1.0          VI_1       MASTER                100    90    10.77.0.100   5m      script chk   6s      sticky      -
-node2   keepalived 2.2.7   -          unknown (see below)   -      -     -             -       -            -       -           -
-node3   none               -          -                     -      -     -             -       -            -       -           -
-node4   ?                  -          unreachable           -      -     -             -       -            -       -           -
+	want := `NODE    DAEMON             INSTANCE   STATE                 PRIO   EFF   VIPS HELD     SINCE   FAILING      LEASE   PROMOTION   RESTORED     CONFLICT
+node1   hactl 1.0          VI_1       MASTER                100    90    10.77.0.100   5m      script chk   6s      sticky      2, 45s ago   -
+node2   keepalived 2.2.7   -          unknown (see below)   -      -     -             -       -            -       -           -            -
+node3   none               -          -                     -      -     -             -       -            -       -           -            -
+node4   ?                  -          unreachable           -      -     -             -       -            -       -           -            -
 `
 	if out.String() != want {
 		t.Errorf("table:\n%s\nwant:\n%s", out, want)

@@ -354,11 +354,10 @@ func (b *builder) authentication(s *Statement, d *instDraft) {
 			case "PASS":
 				d.authType, d.authTypePos = "PASS", c.Args[0].Pos
 			case "AH":
-				d.authTypePos = c.Args[0].Pos
-				b.diag.errorf(c.Args[0].Pos, "auth_type AH is not supported by hactl; use PASS or, better, no authentication")
+				d.authType, d.authTypePos = "AH", c.Args[0].Pos
 			default:
 				d.authTypePos = c.Args[0].Pos
-				b.diag.correctf(c.Args[0].Pos, "unknown auth_type %q (want PASS): keepalived reports it and ignores the line, and so does hactl", c.Args[0].Text)
+				b.diag.correctf(c.Args[0].Pos, "unknown auth_type %q (want PASS or AH, in capitals): keepalived reports it and ignores the line, and so does hactl", c.Args[0].Text)
 			}
 		case "auth_pass":
 			if !b.nargs(c, 1, 1) {

@@ -46,7 +46,7 @@ func readManifest(t *testing.T) []corpusEntry {
 // config check must reject too (errors, or corrections keepalived's
 // daemon applies and runs with), with the reason.
 var corpusExpectRejected = map[string]string{
-	"doc_samples_keepalived.conf.SSL_GET":                 "auth_type AH, which hactl does not implement",
+	"doc_samples_keepalived.conf.SSL_GET":                 "state MASTER with auth_type AH and priority 100 (corrected: BACKUP)",
 	"doc_samples_keepalived.conf.vrrp.lvs_syncd":          "vrrp_sync_group without group { }: unknown keyword VI_2 (corrected: skipped)",
 	"keepalived_etc_keepalived_keepalived.conf":           "vrrp_garp_interval 0 is out of range (corrected: default kept)",
 	"keepalived_etc_keepalived_keepalived.conf.sample.in": "vrrp_garp_interval 0 is out of range (corrected: default kept)",

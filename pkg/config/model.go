@@ -157,7 +157,8 @@ type Instance struct {
 	AdvertInt    time.Duration `json:"-"`
 	Preempt      bool          `json:"preempt"`
 	PreemptDelay time.Duration `json:"-"`
-	// Auth is the VRRPv2 simple password, nil for none.
+	// Auth is VRRPv2 authentication (simple password or IPsec AH), nil
+	// for none.
 	Auth *Auth `json:"authentication,omitempty"`
 	// SrcIP is the source of adverts from unicast_src_ip or mcast_src_ip;
 	// invalid (zero) means the interface's primary address.
@@ -201,7 +202,7 @@ type Instance struct {
 
 // Auth is VRRPv2 authentication.
 type Auth struct {
-	Type     string `json:"type"` // "PASS" (AH is refused)
+	Type     string `json:"type"` // "PASS" or "AH" (IPsec AH, VRRPv2 over IPv4 only)
 	Password string `json:"password"`
 }
 

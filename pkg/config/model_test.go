@@ -83,6 +83,9 @@ func TestKeywords(t *testing.T) {
 		{"mcast_src_ip", withInst("  mcast_src_ip 192.0.2.1\n"), func(in *Instance, _ *Config) any { return sp(in.SrcIP, in.Unicast) }, "192.0.2.1 false"},
 		{"mcast_dst_ip", withInst("  mcast_dst_ip 224.0.0.200\n"), func(in *Instance, _ *Config) any { return in.McastGroup }, "224.0.0.200"},
 		{"authentication", withInst("  authentication {\n    auth_type PASS\n    auth_pass s3cret\n  }\n"), func(in *Instance, _ *Config) any { return in.Auth.Type + ":" + in.Auth.Password }, "PASS:s3cret"},
+		{"authentication AH", withInst("  authentication {\n    auth_type AH\n    auth_pass 123456789\n  }\n"), func(in *Instance, _ *Config) any { return sp(in.Auth.Type, in.Auth.Password, in.State) }, "AH 12345678 BACKUP"},
+		{"authentication AH owner", "vrrp_instance VI_1 {\n state MASTER\n interface eth0\n virtual_router_id 51\n priority 255\n authentication {\n  auth_type AH\n  auth_pass x\n }\n virtual_ipaddress {\n  192.0.2.10\n }\n}\n",
+			func(in *Instance, _ *Config) any { return sp(in.Auth.Type, in.State) }, "AH MASTER"},
 		{"virtual_ipaddress options", "vrrp_instance V {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {\n  192.0.2.5/24 dev eth1 label eth1:v brd + scope link no_track\n  192.0.2.6/24 brd 192.0.2.255\n }\n}\n", func(in *Instance, _ *Config) any {
 			v := in.VIPs[0]
 			return sp(v.Prefix, v.Dev, v.Label, v.Broadcast, v.Scope, v.NoTrack, in.VIPs[1].Broadcast)
@@ -176,7 +179,10 @@ func TestDiagnostics(t *testing.T) {
 		{"notify without security", withInst("  notify_master /bin/true\n"), []string{"7:3: warning: scripts are configured but enable_script_security is not set"}},
 		{"duplicate instance", withInst("") + withInst(""), []string{"8:15: corrected: vrrp_instance VI_1 is already defined at test.conf:1:1: keepalived reports it and skips this block"}},
 		{"sync group unknown member", withInst("") + "vrrp_sync_group G {\n group {\n  VI_1\n  VI_9\n }\n}\n", []string{"11:3: corrected: vrrp_sync_group G: no vrrp_instance VI_9 is defined"}},
-		{"auth AH", withInst("  authentication {\n    auth_type AH\n    auth_pass x\n  }\n"), []string{"8:15: auth_type AH is not supported"}},
+		{"auth ah lower case", withInst("  authentication {\n    auth_type ah\n    auth_pass x\n  }\n"), []string{"8:15: corrected: unknown auth_type \"ah\""}},
+		{"auth AH state MASTER", "vrrp_instance VI_1 {\n state MASTER\n interface eth0\n virtual_router_id 51\n priority 100\n authentication {\n  auth_type AH\n  auth_pass x\n }\n virtual_ipaddress {\n  192.0.2.10\n }\n}\n",
+			[]string{"2:2: corrected: (VI_1) initial state MASTER does not go with AH authentication unless priority is 255"}},
+		{"auth AH v3", "global_defs {\n vrrp_version 3\n}\n" + withInst("  authentication {\n    auth_type AH\n    auth_pass x\n  }\n"), []string{"10:3: warning: (VI_1) VRRP version 3 does not support authentication; ignored"}},
 		{"vip_lease short", withInst("  advert_int 2\n  vip_lease 5\n"), []string{"8:13: warning: (VI_1) vip_lease 5s is shorter than three advert intervals"}},
 		{"missing value", withInst("  priority\n"), []string{"7:3: priority needs a value"}},
 		// keepalived reads "priority" alone (it exits: no value), then

@@ -365,8 +365,19 @@ func (b *builder) resolveAuth(d *instDraft) {
 	case in.Auth.Password == "":
 		b.diag.warnf(d.auth, "(%s) authentication without auth_pass; ignored", in.Name)
 		in.Auth = nil
+	case in.Family == FamilyIPv6 && d.authType == "AH":
+		// Not reached while IPv6 means VRRPv3 (above); kept in
+		// keepalived's order (vrrp.c: vrrp_complete_instance).
+		b.diag.warnf(d.auth, "(%s) AH authentication does not work with IPv6; ignored", in.Name)
+		in.Auth = nil
 	default:
 		in.Auth.Type = d.authType
+		if d.authType == "AH" && in.State == StateMaster && in.Priority != ownerPriority {
+			// A node must hear an advert, and its AH sequence number,
+			// before it takes over.
+			b.diag.correctf(d.state, "(%s) initial state MASTER does not go with AH authentication unless priority is 255: keepalived starts the instance as BACKUP, and so does hactl", in.Name)
+			in.State = StateBackup
+		}
 	}
 }
 

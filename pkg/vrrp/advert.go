@@ -50,12 +50,14 @@ func FamilyOf(addr netip.Addr) Family {
 // AuthType is the VRRPv2 authentication type (RFC 3768 §5.3.6).
 type AuthType uint8
 
-// VRRPv2 authentication types. AuthAH is recognised only to be rejected: RFC
-// 3768 removed it and keepalived builds without it by default.
+// VRRPv2 authentication types. RFC 3768 removed both; keepalived still
+// speaks them, and so does hactl, for mixed clusters.
 const (
 	AuthNone   AuthType = 0
 	AuthSimple AuthType = 1 // plain-text password, 8 bytes
-	AuthAH     AuthType = 2
+	// AuthAH is IPsec AH (ah.go): the VRRP message carries type 2 and zero
+	// authentication data; the AH header in front of it authenticates.
+	AuthAH AuthType = 2
 )
 
 // Wire constants.

@@ -151,7 +151,7 @@ func TestEncodeRejects(t *testing.T) {
 		{"v3 zero", mustAdvert(t, Version3, 1, 0), v4src, mc, ErrInterval},
 		{"v3 not centis", mustAdvert(t, Version3, 1, 5*time.Millisecond), v4src, mc, ErrInterval},
 		{"v3 too long", mustAdvert(t, Version3, 1, 41*time.Second), v4src, mc, ErrInterval},
-		{"v2 AH", &Advertisement{Version: Version2, Interval: time.Second, AuthType: AuthAH}, v4src, mc, ErrAuthType},
+		{"v2 auth type 3", &Advertisement{Version: Version2, Interval: time.Second, AuthType: 3}, v4src, mc, ErrAuthType},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

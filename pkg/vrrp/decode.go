@@ -94,8 +94,8 @@ func fill(a *Advertisement, v Version, fam Family, b []byte) error {
 		a.AuthType = AuthType(b[4])
 		a.Interval = time.Duration(b[5]) * time.Second
 		copy(a.AuthData[:], b[headerLen+used:])
-		if a.AuthType > AuthSimple {
-			return invalid(ErrAuthType, "VRRPv2 auth type %d is unsupported", a.AuthType)
+		if a.AuthType > AuthAH {
+			return invalid(ErrAuthType, "VRRPv2 auth type %d is unknown", a.AuthType)
 		}
 	} else {
 		// The top 4 bits are reserved: ignored on receipt (RFC 5798 §5.2.6).

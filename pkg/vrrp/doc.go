@@ -36,8 +36,13 @@
 //     backup's Master_Down_Interval collapse to its skew time.
 //   - Trailing bytes after the last field are rejected ("length"), as
 //     keepalived does.
-//   - VRRPv2 IPsec AH authentication (type 2) is deprecated by RFC 3768 and
-//     reported as "auth-type".
+//   - VRRPv2 IPsec AH authentication (type 2) is deprecated by RFC 3768 but
+//     spoken as keepalived 2.2.7 speaks it (ah.go): AHAuth builds and
+//     verifies the IPv4 header, AH header and HMAC-MD5-96 ICV byte for byte
+//     as keepalived does (golden vectors in testdata/golden-ah), and
+//     AHCounter keeps keepalived's shared sequence counter and replay rule.
+//     Decode accepts auth type 2 in the VRRP message; only Expect.Check
+//     against an AH instance, after AHAuth.Verify, makes it valid.
 //
 // # State machine
 //

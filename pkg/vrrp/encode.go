@@ -24,7 +24,7 @@ func (a *Advertisement) Append(b []byte, src, dst netip.Addr) ([]byte, error) {
 	if err != nil {
 		return b, err
 	}
-	if a.Version == Version2 && a.AuthType > AuthSimple {
+	if a.Version == Version2 && a.AuthType > AuthAH {
 		return b, invalid(ErrAuthType, "cannot encode VRRPv2 auth type %d", a.AuthType)
 	}
 	start := len(b)

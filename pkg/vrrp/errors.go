@@ -19,18 +19,21 @@ const (
 	ErrChecksum                    // "checksum": checksum does not verify
 	ErrLength                      // "length": too short, or length disagrees with the address count
 	ErrAddrCount                   // "addr-count": more addresses than the decoder can hold
-	ErrAuthType                    // "auth-type": v2 auth type unknown, unsupported (AH) or not the configured one
+	ErrAuthType                    // "auth-type": v2 auth type unknown or not the configured one
 	ErrAuth                        // "auth": v2 simple password mismatch
 	ErrInterval                    // "interval": v2 interval differs from ours, or a zero interval
 	ErrFamily                      // "family": address family wrong, mixed, or v2 over IPv6
-	ErrProtocol                    // "protocol": IP protocol / next header is not 112
+	ErrProtocol                    // "protocol": IP protocol / next header is not 112 (or AH's next header is not 112)
+	ErrAHICV                       // "ah-icv": the AH HMAC-MD5-96 does not verify: wrong key, or a changed packet
+	ErrAHSPI                       // "ah-spi": the AH SPI is not the IP source address (keepalived's rule)
+	ErrAHSeq                       // "ah-seq": the AH sequence number is not above the last one accepted (a replay)
 )
 
 // Reasons lists every Reason, for callers that pre-register per-reason
 // metrics.
 func Reasons() []Reason {
 	return []Reason{ErrTTL, ErrVersion, ErrType, ErrChecksum, ErrLength, ErrAddrCount,
-		ErrAuthType, ErrAuth, ErrInterval, ErrFamily, ErrProtocol}
+		ErrAuthType, ErrAuth, ErrInterval, ErrFamily, ErrProtocol, ErrAHICV, ErrAHSPI, ErrAHSeq}
 }
 
 // Name returns the rule's short stable name, suitable as a metric label.
@@ -58,6 +61,12 @@ func (r Reason) Name() string {
 		return "family"
 	case ErrProtocol:
 		return "protocol"
+	case ErrAHICV:
+		return "ah-icv"
+	case ErrAHSPI:
+		return "ah-spi"
+	case ErrAHSeq:
+		return "ah-seq"
 	}
 	return fmt.Sprintf("reason(%d)", uint8(r))
 }

@@ -56,7 +56,9 @@ func TestValidationRules(t *testing.T) {
 			return refix(b, Version3, v6src, mc6)
 		}(), PacketContext{Src: v6src, Dst: mc6, TTL: 255}, nil, ErrAddrCount},
 		{"auth-type unknown", func() []byte { b := v2(); b[4] = 7; return refix(b, Version2, v4src, mc4) }(), good4, nil, ErrAuthType},
-		{"auth-type AH", func() []byte { b := v2(); b[4] = 2; return refix(b, Version2, v4src, mc4) }(), good4, nil, ErrAuthType},
+		{"auth-type 3", func() []byte { b := v2(); b[4] = 3; return refix(b, Version2, v4src, mc4) }(), good4, nil, ErrAuthType},
+		{"auth-type AH for a no-auth instance", func() []byte { b := v2(); b[4] = 2; return refix(b, Version2, v4src, mc4) }(), good4, &Expect{Version: Version2}, ErrAuthType},
+		{"auth-type none for an AH instance", v2(), good4, &Expect{Version: Version2, AuthType: AuthAH}, ErrAuthType},
 		{"auth-type mismatch", v2(), good4, &Expect{Version: Version2, AuthType: AuthSimple, Password: pw}, ErrAuthType},
 		{"auth-type expected none", v2pass("hvsecret"), good4, &Expect{Version: Version2}, ErrAuthType},
 		{"auth wrong password", v2pass("hvsecreX"), good4, &Expect{Version: Version2, AuthType: AuthSimple, Password: pw}, ErrAuth},
