@@ -79,6 +79,11 @@ type Report struct {
 	// StaleWorst is the longest a SIGKILLed keepalived's VIP stayed:
 	// from the kill until keepalived's restart removed it.
 	StaleWorst time.Duration `json:"worst_stale_vip_ns,omitempty"`
+	// AHSilenceWorst is the longest keepalived-side overlap of the AH
+	// variant in which keepalived dropped the other master's adverts as
+	// AH replays (its log says so) and, its advert timer reset by every
+	// packet it reads, sent none: bounded by Bound, not KAOverlapBound.
+	AHSilenceWorst time.Duration `json:"worst_ah_replay_silence_ns,omitempty"`
 	// TakeoverWorst is the longest an hactl node took to take the VIP
 	// over from a SIGKILLed or frozen keepalived master (bound: Bound).
 	TakeoverWorst time.Duration `json:"worst_takeover_ns,omitempty"`
@@ -93,6 +98,9 @@ func (r *Report) String() string {
 		s += fmt.Sprintf("; nodes %s; faults on keepalived (%s); keepalived-known (%s); worst keepalived overlap %v (bound %v); worst hactl overlap %v; worst stale keepalived VIP %v; worst hactl takeover from keepalived %v",
 			strings.Join(r.Nodes, " "), kv(r.KeepalivedFaults), kv(r.Known), r.KAOverlapWorst.Round(time.Millisecond), r.KAOverlapBound.Round(time.Millisecond),
 			r.HactlOverlapWorst.Round(time.Millisecond), r.StaleWorst.Round(time.Millisecond), r.TakeoverWorst.Round(time.Millisecond))
+		if r.Variant == VariantAH {
+			s += fmt.Sprintf("; worst AH replay silence %v (bound %v)", r.AHSilenceWorst.Round(time.Millisecond), r.Bound.Round(time.Millisecond))
+		}
 	}
 	return s
 }
@@ -122,6 +130,8 @@ type runner struct {
 	start   time.Time
 	lease   time.Duration
 	promote *node
+	// mark is the keepalived log's size when the current fault began.
+	mark int64
 }
 
 func (r *runner) logf(format string, args ...any) {
@@ -218,6 +228,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		f := faults[r.rng.IntN(len(faults))]
 		r.rep.Injected++
 		r.rep.Faults[f.name]++
+		r.mark = r.kaLogMark()
 		if err := f.run(ctx); err != nil {
 			return r.rep, fmt.Errorf("fault %s: %w", f.name, err)
 		}
@@ -299,12 +310,21 @@ func (r *runner) convergeAmong(ctx context.Context, want, skip *node, limit time
 	closeOverlaps := func(now time.Time, ka, ha bool) {
 		if !ka && !kaSince.IsZero() {
 			d := now.Sub(kaSince)
-			r.rep.KAOverlapWorst = max(r.rep.KAOverlapWorst, d)
-			if d > r.rep.KAOverlapBound {
+			switch {
+			case d > r.rep.KAOverlapBound && r.ahReplaySilence():
+				// The convergence check bounds it (its limit is Bound).
+				r.rep.AHSilenceWorst = max(r.rep.AHSilenceWorst, d)
+				r.known("ah-replay-silence", "%s dropped another master's adverts as AH replays and sent none: overlap %v (bound %v, the convergence bound)",
+					r.ka.Name, d.Round(time.Millisecond), r.rep.Bound.Round(time.Millisecond))
+			case d > r.rep.KAOverlapBound:
+				r.rep.KAOverlapWorst = max(r.rep.KAOverlapWorst, d)
 				r.violation("the keepalived node %s and another node both held the VIP for %v after a heal (keepalived overlap bound %v)",
 					r.ka.Name, d.Round(time.Millisecond), r.rep.KAOverlapBound)
-			} else if d > 5*time.Millisecond {
-				r.logf("keepalived overlap %v", d.Round(time.Millisecond))
+			default:
+				r.rep.KAOverlapWorst = max(r.rep.KAOverlapWorst, d)
+				if d > 5*time.Millisecond {
+					r.logf("keepalived overlap %v", d.Round(time.Millisecond))
+				}
 			}
 			kaSince = time.Time{}
 		}
@@ -335,7 +355,11 @@ func (r *runner) convergeAmong(ctx context.Context, want, skip *node, limit time
 	// Timed out: the convergence violation says it; keep the overlap
 	// figures honest without a second violation.
 	if !kaSince.IsZero() {
-		r.rep.KAOverlapWorst = max(r.rep.KAOverlapWorst, time.Since(kaSince))
+		if r.ahReplaySilence() {
+			r.rep.AHSilenceWorst = max(r.rep.AHSilenceWorst, time.Since(kaSince))
+		} else {
+			r.rep.KAOverlapWorst = max(r.rep.KAOverlapWorst, time.Since(kaSince))
+		}
 	}
 	if !haSince.IsZero() {
 		r.rep.HactlOverlapWorst = max(r.rep.HactlOverlapWorst, time.Since(haSince))

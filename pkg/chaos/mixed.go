@@ -1,7 +1,11 @@
 package chaos
 
 import (
+	"bytes"
 	"context"
+	"io"
+	"os"
+	"path/filepath"
 	"time"
 )
 
@@ -25,6 +29,23 @@ import (
 //     (checked as above when the freeze outlasts the bound), and after
 //     SIGCONT the two overlap until an advert settles it: bounded by
 //     kaOverlapBound, separately from hactl's bound.
+//
+//   - under auth_type AH, keepalived keeps one sequence counter per
+//     instance for sending and receiving and drops an advert whose number
+//     is not above it as a replay (vrrp.c:vrrp_in_chk_ipsecah); and it
+//     re-arms its advert timer after every packet it reads, dropped or
+//     not (vrrp_scheduler.c:vrrp_dispatcher_read). A node that could not
+//     hear a keepalived master (deaf, restarted with its counter at 0)
+//     and became master advertises numbers keepalived has passed, so
+//     keepalived drops them and, its timer pushed back by each, sends
+//     nothing: both keep the VIP until a number above keepalived's counter
+//     reaches it (the other master's, or the third node's when its
+//     master-down timer runs out: it refuses the stale numbers too), and
+//     keepalived, taking it as a lower-priority advert, answers at once.
+//     Such an overlap, when keepalived's log shows the replay drops since
+//     the fault began, is counted as "ah-replay-silence" and bounded by
+//     the convergence bound instead of kaOverlapBound; the convergence
+//     check itself is unchanged.
 //
 // hactl nodes get no such allowance: a lease outlived, or an hactl node
 // holding the VIP it should not after the bound, is a violation as in a
@@ -102,4 +123,39 @@ func (r *runner) takeover(ctx context.Context, ka *node, since time.Time) {
 	d := time.Since(since)
 	r.rep.TakeoverWorst = max(r.rep.TakeoverWorst, d)
 	r.logf("%s took over from keepalived %s after %v", want.Name, ka.Name, d.Round(time.Millisecond))
+}
+
+// kaLogMark is the keepalived node's log size (0 without one).
+func (r *runner) kaLogMark() int64 {
+	if r.ka == nil {
+		return 0
+	}
+	st, err := os.Stat(filepath.Join(r.ka.Dir, "keepalived.log"))
+	if err != nil {
+		return 0
+	}
+	return st.Size()
+}
+
+// ahReplayDrop is the line keepalived 2.2.7 logs for an AH advert whose
+// sequence number it has passed (vrrp.c:vrrp_in_chk_ipsecah).
+var ahReplayDrop = []byte("already processed. Packet dropped.")
+
+// ahReplaySilence reports whether, in the AH variant, keepalived has
+// logged dropping an advert as an AH replay since the current fault
+// began.
+func (r *runner) ahReplaySilence() bool {
+	if r.ka == nil || r.desc.variant != VariantAH {
+		return false
+	}
+	f, err := os.Open(filepath.Join(r.ka.Dir, "keepalived.log"))
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	if _, err := f.Seek(r.mark, io.SeekStart); err != nil {
+		return false
+	}
+	b, err := io.ReadAll(io.LimitReader(f, 16<<20))
+	return err == nil && bytes.Contains(b, ahReplayDrop)
 }
