@@ -74,7 +74,8 @@ docs: ## regenerate docs/man (man pages) and docs/cli (markdown reference)
 # linux files use as unused; `go vet` covers the darwin build.
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-lint: ## gofmt, go vet (linux and darwin), staticcheck
+lint: ## no merge conflict markers, gofmt, go vet (linux and darwin), staticcheck
+	@if git grep -n -E '^(<<<<<<<|>>>>>>>) ' -- . ':!Makefile' 2>/dev/null; then echo "merge conflict markers left (above)"; exit 1; fi
 	@out=$$(gofmt -l $$(git ls-files --cached --others --exclude-standard '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt would change: $$out"; exit 1; fi
 	$(GO) vet ./...

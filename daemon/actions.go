@@ -106,6 +106,11 @@ func (r *runtime) addVIPs(in *instance) {
 			r.log.Error("virtual route not added", "instance", in.c.Name, "err", err)
 		}
 	}
+	for _, ru := range in.rules {
+		if err := r.vips.AddRule(ru); err != nil {
+			r.log.Error("virtual rule not added", "instance", in.c.Name, "err", err)
+		}
+	}
 	in.holding, in.lastRefresh = true, r.clock.Now()
 	r.log.Info("VIPs added", "instance", in.c.Name, "vips", len(in.vips), "lease", time.Duration(in.lease))
 }
@@ -121,6 +126,12 @@ func (r *runtime) refreshVIPs(in *instance) {
 }
 
 func (r *runtime) removeVIPs(in *instance) {
+	// keepalived's order (vrrp_restore_interface): rules, routes, VIPs.
+	for _, ru := range in.rules {
+		if err := r.vips.RemoveRule(ru); err != nil {
+			r.log.Error("virtual rule not removed", "instance", in.c.Name, "err", err)
+		}
+	}
 	for _, rt := range in.routes {
 		if err := r.vips.RemoveRoute(rt); err != nil {
 			r.log.Error("virtual route not removed", "instance", in.c.Name, "err", err)

@@ -34,6 +34,7 @@ func (r *runtime) announce(in *instance) {
 		refresh()
 	}
 	a.after(0, func() { burst(g.MasterRepeat, second) })
+	r.extraAnnounce(in, a) // garp_extra_if (vmacs.go)
 }
 
 // burst returns a function that sends n announcement rounds (at least one)

@@ -63,6 +63,9 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	defer vips.Close()
 	r.vips = vips
+	if err := r.installStatic(cfg); err != nil {
+		return err
+	}
 	readCtx, stopReaders := context.WithCancel(ctx)
 	defer stopReaders()
 	if err := r.openSockets(readCtx); err != nil {
@@ -74,11 +77,16 @@ func Run(ctx context.Context, opts Options) error {
 	if err := r.watchVIPs(readCtx); err != nil {
 		log.Warn("address events unavailable: a VIP deleted by hand comes back only at the next lease renewal", "err", err)
 	}
+	// A tracked rule deleted by hand is noticed, as keepalived does (rulewatch.go).
+	if err := r.watchRules(readCtx); err != nil {
+		log.Warn("rule events unavailable: a rule deleted by hand goes unnoticed", "err", err)
+	}
 
 	if srv, err = r.serveControl(socketPath); err != nil {
 		return err
 	}
 	if err := r.begin(srv); err != nil {
+		r.bus.Close() // ends any GET /v1/events, which Shutdown would wait for
 		srv.Shutdown(context.Background())
 		return err
 	}

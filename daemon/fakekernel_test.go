@@ -64,6 +64,7 @@ type node struct {
 	vips   *fakeVIPs
 	garp   *fakeAnnouncer
 	conns  map[sockKey]*fakeConn
+	vmacs  *fakeVMACs
 	dir    string
 	logs   *syncBuffer
 	frozen bool // crashed or stopped: handles nothing, sends nothing
@@ -74,7 +75,7 @@ type node struct {
 
 // addNode adds a host with source address addr; start runs its daemon.
 func (cl *cluster) addNode(name, addr string) *node {
-	n := &node{cl: cl, name: name, addr: netip.MustParseAddr(addr), vips: newFakeVIPs(cl.clock), garp: &fakeAnnouncer{},
+	n := &node{cl: cl, name: name, addr: netip.MustParseAddr(addr), vips: newFakeVIPs(cl.clock), garp: &fakeAnnouncer{}, vmacs: &fakeVMACs{},
 		dir: cl.t.TempDir(), logs: &syncBuffer{}}
 	cl.nodes = append(cl.nodes, n)
 	cl.t.Cleanup(n.cleanup)
@@ -115,8 +116,15 @@ func (n *node) boot(conf string) *runtime {
 		}
 	}
 	n.conns = map[sockKey]*fakeConn{}
+	r.vmacs = n.vmacs // use_vmac's interfaces (vmac_loop_test.go)
+	if err := r.setupVMACs(func(string) (netip.Addr, []byte) { return netip.MustParseAddr("fe80::1"), nil }, nil); err != nil {
+		t.Fatalf("%s: %v", n.name, err)
+	}
 	listen := func(c *config.Instance, key sockKey) (*sock, error) {
-		fc := &fakeConn{n: n, key: key, joined: map[netip.Addr]bool{}}
+		// A VMAC's socket is on its base interface's segment.
+		seg := key
+		seg.ifname = c.Interface
+		fc := &fakeConn{n: n, key: key, seg: seg, joined: map[netip.Addr]bool{}}
 		s := &sock{key: key, ifi: &net.Interface{Name: c.Interface}, family: key.family, conn: fc, byVRID: map[uint8]*instance{}, joined: map[netip.Addr]bool{}}
 		fc.s = s
 		n.conns[key] = fc
@@ -247,6 +255,7 @@ func (cl *cluster) advanceUntil(step, max time.Duration, cond func() bool) time.
 type fakeConn struct {
 	n      *node
 	key    sockKey
+	seg    sockKey // the segment: the base interface's key
 	s      *sock
 	joined map[netip.Addr]bool
 	closed bool
@@ -280,7 +289,7 @@ func (c *fakeConn) WriteTo(b []byte, src, dst netip.Addr) error {
 		cl.sent = append(cl.sent, sa)
 	}
 	for _, o := range cl.nodes {
-		oc := o.conns[c.key]
+		oc := o.conns[c.seg]
 		if o == c.n || o.r == nil || o.frozen || o.deaf || oc == nil || oc.closed {
 			continue
 		}
@@ -321,6 +330,7 @@ type fakeVIPs struct {
 	clock     *fakeClock
 	addrs     map[string]time.Time // VIP -> lease end (zero: forever)
 	routes    map[string]bool
+	rules     map[string]bool
 	added     int
 	refreshed int
 	removed   int
@@ -330,7 +340,7 @@ type fakeVIPs struct {
 }
 
 func newFakeVIPs(c *fakeClock) *fakeVIPs {
-	return &fakeVIPs{clock: c, addrs: map[string]time.Time{}, routes: map[string]bool{}}
+	return &fakeVIPs{clock: c, addrs: map[string]time.Time{}, routes: map[string]bool{}, rules: map[string]bool{}}
 }
 
 func vipKey(v vip.VIP) string { return v.Prefix.String() + "@" + v.Dev }
@@ -377,8 +387,11 @@ func (f *fakeVIPs) Present(v vip.VIP) (bool, int, error) {
 	_, ok := f.addrs[vipKey(v)]
 	return ok, v.Prefix.Bits(), nil
 }
-func (f *fakeVIPs) AddRoute(r vip.Route) error    { f.routes[r.Dest.String()] = true; return nil }
-func (f *fakeVIPs) RemoveRoute(r vip.Route) error { delete(f.routes, r.Dest.String()); return nil }
+func (f *fakeVIPs) AddRoute(r vip.Route) error           { f.routes[r.Dest.String()] = true; return nil }
+func (f *fakeVIPs) RemoveRoute(r vip.Route) error        { delete(f.routes, r.Dest.String()); return nil }
+func (f *fakeVIPs) AddRule(r vip.Rule) error             { f.rules[r.String()] = true; return nil }
+func (f *fakeVIPs) RemoveRule(r vip.Rule) error          { delete(f.rules, r.String()); return nil }
+func (f *fakeVIPs) RulePresent(r vip.Rule) (bool, error) { return f.rules[r.String()], nil }
 
 // holds reports whether the host has the VIP prefix (on any device).
 func (f *fakeVIPs) holds(prefix string) bool {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"strconv"
 	"time"
 
 	"github.com/hactl/hactl/daemon/track"
@@ -31,6 +30,7 @@ type instance struct {
 	src     netip.Addr
 	vips    []vip.VIP // VIPs and excluded VIPs, as installed
 	routes  []vip.Route
+	rules   []vip.Rule
 	advert  []netip.Addr
 	lease   vip.Lifetime
 	garp    announcer
@@ -60,6 +60,10 @@ type instance struct {
 	// are the sources that advertise our VRID differently.
 	ours      watch.Advert
 	conflicts *conflictTable
+
+	// trackedRules are the rules without no_track: one deleted by hand
+	// while master makes the instance leave MASTER (rulewatch.go).
+	trackedRules []vip.Rule
 }
 
 // trackState is the sum of the instance's tracker results.
@@ -101,6 +105,7 @@ func (r *runtime) buildInstances(listen func(c *config.Instance, key sockKey) (*
 		if err != nil {
 			return err
 		}
+		r.delayStartup(in)
 		if other, dup := s.byVRID[uint8(c.VRID)]; dup {
 			return fmt.Errorf("%s: VRID %d on %s is also used by %s", c.Name, c.VRID, c.Interface, other.c.Name)
 		}
@@ -109,10 +114,16 @@ func (r *runtime) buildInstances(listen func(c *config.Instance, key sockKey) (*
 		// a packet socket (which the kernel hands every ARP on the link)
 		// and looks up the interface's addresses, which with one VIP per
 		// instance made a 100-instance start parse 100 address dumps.
-		if r.garps[c.Interface] == nil {
-			r.garps[c.Interface] = newAnnouncer(c.Interface)
+		// The interface is the VIPs' (a VMAC's, vmacs.go).
+		announcerOf := func(ifname string) announcer {
+			if r.garps[ifname] == nil {
+				r.garps[ifname] = newAnnouncer(ifname)
+			}
+			return r.garps[ifname]
 		}
-		in.garp = r.garps[c.Interface]
+		if err := r.attachVMAC(in, listen, announcerOf); err != nil {
+			return err
+		}
 		r.insts = append(r.insts, in)
 		r.byName[c.Name] = in
 	}
@@ -134,6 +145,10 @@ func newInstance(c *config.Instance, s *sock) (*instance, error) {
 		PreemptDelay: c.PreemptDelay,
 		Accept:       c.Accept,
 		Handover:     handoverHold(c.AdvertInt),
+		// keepalived's timing knobs (timing.go).
+		DownTimerAdverts:     c.Timing.DownTimerAdverts,
+		LowerPrioNoAdvert:    c.Timing.LowerPrioNoAdvert,
+		HigherPrioSendAdvert: c.Timing.HigherPrioSendAdvert,
 	}
 	m, err := vrrp.New(vc)
 	if err != nil {
@@ -164,15 +179,15 @@ func newInstance(c *config.Instance, s *sock) (*instance, error) {
 	}
 	for _, list := range [][]config.VIP{c.VIPs, c.ExcludedVIPs} {
 		for _, v := range list {
-			scope, err := vip.ParseScope(v.Scope)
-			if err != nil {
-				return nil, fmt.Errorf("%s: VIP %s: %w", c.Name, v.Prefix, err)
-			}
 			dev := v.Dev
 			if dev == "" {
 				dev = c.Interface
 			}
-			in.vips = append(in.vips, vip.VIP{Prefix: v.Prefix, Dev: dev, Label: v.Label, Scope: scope, Broadcast: v.Broadcast})
+			x, err := installedVIP(v, dev)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", c.Name, err)
+			}
+			in.vips = append(in.vips, x)
 		}
 	}
 	for _, v := range c.VIPs {
@@ -190,26 +205,17 @@ func newInstance(c *config.Instance, s *sock) (*instance, error) {
 		}
 		in.routes = append(in.routes, r)
 	}
+	for _, ru := range c.Rules {
+		r, err := ruleOf(ru)
+		if err != nil {
+			return nil, fmt.Errorf("%s: virtual_rules: %w", c.Name, err)
+		}
+		in.rules = append(in.rules, r)
+		if !ru.NoTrack {
+			in.trackedRules = append(in.trackedRules, r)
+		}
+	}
 	return in, nil
-}
-
-func routeOf(rt config.Route) (vip.Route, error) {
-	r := vip.Route{Type: rt.Type, Dest: rt.Dest, Src: rt.Src, Via: rt.Via, Dev: rt.Dev}
-	var err error
-	if rt.Scope == "nowhere" {
-		r.Scope = 255
-	} else if n, nerr := strconv.Atoi(rt.Scope); nerr == nil && n >= 0 && n < 256 {
-		r.Scope = vip.Scope(n)
-	} else if r.Scope, err = vip.ParseScope(rt.Scope); err != nil {
-		return r, err
-	}
-	if r.Table, err = vip.ParseTable(rt.Table); err != nil {
-		return r, err
-	}
-	if rt.Metric != nil {
-		r.Metric = int(*rt.Metric)
-	}
-	return r, nil
 }
 
 // sourceAddr picks the adverts' source: unicast_src_ip / mcast_src_ip, else

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/hactl/hactl/daemon/control"
+	"github.com/hactl/hactl/daemon/notify"
 	"github.com/hactl/hactl/daemon/statefile"
 	"github.com/hactl/hactl/pkg/config"
 	"github.com/hactl/hactl/pkg/vrrp"
@@ -25,6 +26,7 @@ func newRuntime(ctx context.Context, opts Options, log *slog.Logger, cfg *config
 		stateFile: firstOf(opts.StateFile, cfg.Global.StateFile),
 		timers:    timerQueue{wake: clk.NewTimer()},
 		sync:      syncState{notified: map[string]vrrp.State{}},
+		bus:       notify.NewBus(log, 0, 0),
 	}
 	r.promos = &promotionStore{path: r.stateFile + ".promotions"}
 	return r
@@ -65,6 +67,7 @@ func (r *runtime) shutdown(srv *control.Server) {
 			r.removeVIPs(in)
 		}
 	}
+	r.removeStatic()            // after the instances, as keepalived does
 	for _, a := range r.garps { // shared by the interface's instances
 		a.Close()
 	}

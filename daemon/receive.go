@@ -46,13 +46,14 @@ func (r *runtime) receive(s *sock, p vrrpsock.Packet) {
 	if in.ah != nil {
 		in.ah.heard(in, src, a, seq)
 	}
-	master, sent := in.m.State() == vrrp.Master, in.counters.AdvertsSent
+	master, heard := in.m.State() == vrrp.Master, in.m.LowerHeard()
 	prio := a.Priority
 	r.step(in, vrrp.AdvertReceived(p.Src, a))
 	// A master that answered a lower priority (not a resignation)
 	// re-announces its VIPs, and so does every member of its sync group
 	// that holds its own, as keepalived does (announce.go).
-	if master && prio != vrrp.PriorityStop && in.counters.AdvertsSent != sent && in.m.State() == vrrp.Master {
+	if master && prio != vrrp.PriorityStop && in.m.LowerHeard() != heard && in.m.State() == vrrp.Master {
+		r.notifyLowerPrio(in)
 		r.reannounce(in)
 		for _, o := range r.members(in) {
 			r.reannounce(o)

@@ -189,7 +189,7 @@ func (rl *reloader) swap(cfg *config.Config, res api.ReloadResult) (api.ReloadRe
 		return res, fmt.Errorf("trackers: %w", err)
 	}
 	// A notify script that cannot run is logged and skipped, as at start.
-	if err := rl.notifier.Configure(notify.Targets(cfg)); err != nil {
+	if err := rl.notifier.Apply(cfg); err != nil {
 		r.log.Error("notify scripts", "err", err)
 	}
 	done := make(chan struct{})
@@ -234,8 +234,9 @@ func (r *runtime) newTrackers(ctx context.Context, cfg *config.Config, previous 
 }
 
 // apply is the loop's part of a reload: it compares identities and swaps
-// the new config, runner and trackers in, all in one event. It does no I/O
-// but the state file's (queued to its writer).
+// the new config, runner and trackers in, all in one event. Its only I/O
+// is the static entries' netlink calls (reloadStatic) and the state
+// file's (queued to its writer).
 func (r *runtime) apply(cfg *config.Config, runner *scripts.Runner, mon *track.Monitor) {
 	newByName := make(map[string]*config.Instance, len(cfg.Instances))
 	for _, c := range cfg.Instances {
@@ -276,12 +277,14 @@ func (r *runtime) apply(cfg *config.Config, runner *scripts.Runner, mon *track.M
 	if added > 10 {
 		r.log.Warn("reload: more new instances start on the next daemon restart", "count", added-10)
 	}
+	r.reloadStatic(cfg)
 	r.runner, r.mon = runner, mon
+	r.replayStates(cfg)
+	r.cfg = cfg // before feedTrackers: its notifications follow the new config
 	for _, in := range r.insts {
 		in.refs = track.InstanceRefs(cfg, in.c)
 		r.feedTrackers(in)
 	}
-	r.cfg = cfg
 	r.daemon.ReloadedAt, r.daemon.LastReloadError = r.clock.Now(), ""
 	r.writeState()
 }
@@ -301,12 +304,15 @@ func sameIdentity(a, b *config.Instance) bool {
 		a.AdvertInt == b.AdvertInt && a.SrcIP == b.SrcIP && a.Unicast == b.Unicast && a.McastGroup == b.McastGroup &&
 		slices.EqualFunc(a.UnicastPeers, b.UnicastPeers, func(x, y config.UnicastPeer) bool { return x.Addr == y.Addr }) &&
 		slices.EqualFunc(a.VIPs, b.VIPs, sameVIP) && slices.EqualFunc(a.ExcludedVIPs, b.ExcludedVIPs, sameVIP) &&
-		sameAuth(a.Auth, b.Auth) && a.Preempt == b.Preempt && a.PreemptDelay == b.PreemptDelay && a.Accept == b.Accept &&
-		(a.VIPLease == 0) == (b.VIPLease == 0) && (a.Priority == 255) == (b.Priority == 255)
+		sameAuth(a.Auth, b.Auth) && a.Timing == b.Timing && a.Preempt == b.Preempt && a.PreemptDelay == b.PreemptDelay && a.Accept == b.Accept &&
+		(a.VIPLease == 0) == (b.VIPLease == 0) && (a.Priority == 255) == (b.Priority == 255) &&
+		a.UseVMAC == b.UseVMAC && a.VMACName == b.VMACName && a.VMACAddr == b.VMACAddr && a.VMACAddrVRID == b.VMACAddrVRID &&
+		a.UseVMACAddr == b.UseVMACAddr && a.VMACXmitBase == b.VMACXmitBase
 }
 
 func sameVIP(x, y config.VIP) bool {
-	return x.Prefix == y.Prefix && x.Dev == y.Dev && x.Label == y.Label && x.Scope == y.Scope && x.Broadcast == y.Broadcast
+	return x.Prefix == y.Prefix && x.Dev == y.Dev && x.Label == y.Label && x.Scope == y.Scope && x.Broadcast == y.Broadcast &&
+		x.UseVMAC() == y.UseVMAC()
 }
 
 func sameAuth(a, b *config.Auth) bool {

@@ -58,6 +58,10 @@ type runtime struct {
 	events    chan event
 	done      chan struct{}
 	vips      vipTable
+	// vmacs makes the VMACs (nil without use_vmac); vmacNames are their
+	// names (vmacs.go).
+	vmacs     vmacTable
+	vmacNames map[vmacKey]string
 	socks     map[sockKey]*sock
 	garps     map[string]announcer // by interface
 	insts     []*instance
@@ -68,6 +72,7 @@ type runtime struct {
 	runner    *scripts.Runner
 	mon       *track.Monitor
 	notifier  *notify.Notifier
+	bus       *notify.Bus // GET /v1/events; the notifier publishes to it
 	metrics   *metrics.Metrics
 	sd        *sdnotify.Notifier
 	reloads   *reloader
@@ -79,6 +84,9 @@ type runtime struct {
 	sync    syncState
 	fw      fwState // no_accept's nftables table (firewall.go)
 	scratch scratch
+
+	// static are the static_* entries installed (static.go).
+	static statics
 }
 
 // scratch is what receive and sendAdvert reuse for every packet.
@@ -102,11 +110,13 @@ func (r *runtime) post(ev event) bool {
 	}
 }
 
-// closeSockets closes every advert socket; their readers end.
+// closeSockets closes every advert socket; their readers end. The VMACs
+// go then (after the sockets bound to them): on every way out of Run.
 func (r *runtime) closeSockets() {
 	for _, s := range r.socks {
 		s.conn.Close()
 	}
+	r.removeVMACs()
 }
 
 // hostname is best effort: the API shows it to tell nodes apart.

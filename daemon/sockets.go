@@ -11,20 +11,26 @@ import (
 	"time"
 
 	"github.com/hactl/hactl/daemon/garp"
+	"github.com/hactl/hactl/daemon/vmac"
 	"github.com/hactl/hactl/daemon/vrrpsock"
 	"github.com/hactl/hactl/pkg/config"
 )
 
-// openSockets opens one raw socket per interface and family (its reader
-// posting to the loop) and one announcer per interface, and builds the
-// instances on them (buildInstances).
+// openSockets creates the VMACs (use_vmac, vmacs.go), opens one raw
+// socket per interface and family (its reader posting to the loop; a
+// VMAC that sends adverts has its own) and one announcer per interface,
+// and builds the instances on them (buildInstances).
 func (r *runtime) openSockets(ctx context.Context) error {
+	newTable := func() (vmacTable, error) { return vmac.New(r.log) }
+	if err := r.setupVMACs(baseLinkLocal, newTable); err != nil {
+		return err
+	}
 	listen := func(c *config.Instance, key sockKey) (*sock, error) {
-		ifi, err := net.InterfaceByName(c.Interface)
+		ifi, err := net.InterfaceByName(key.ifname)
 		if err != nil {
-			return nil, fmt.Errorf("%s: interface %s: %w", c.Name, c.Interface, err)
+			return nil, fmt.Errorf("%s: interface %s: %w", c.Name, key.ifname, err)
 		}
-		conn, err := listenConn(c.Interface, key)
+		conn, err := listenConn(key.ifname, key)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", c.Name, err)
 		}
@@ -56,4 +62,22 @@ func (r *runtime) readLoop(ctx context.Context, s *sock, conn *vrrpsock.Conn) {
 			return
 		}
 	}
+}
+
+// baseLinkLocal is an interface's first IPv6 link-local address and its
+// MAC, for a VMAC that sends from a link-local address (vmacWants).
+func baseLinkLocal(dev string) (netip.Addr, []byte) {
+	ifi, err := net.InterfaceByName(dev)
+	if err != nil {
+		return netip.Addr{}, nil
+	}
+	addrs, _ := ifi.Addrs()
+	for _, a := range addrs {
+		if ipn, ok := a.(*net.IPNet); ok {
+			if ip, ok := netip.AddrFromSlice(ipn.IP); ok && ip.Is6() && ip.IsLinkLocalUnicast() {
+				return ip, ifi.HardwareAddr
+			}
+		}
+	}
+	return netip.Addr{}, ifi.HardwareAddr
 }

@@ -114,7 +114,8 @@ func TestE2EVirtualRoutes(t *testing.T) {
 		out, _ := n.Run(context.Background(), "ip", "route")
 		return string(out)
 	}
-	for _, w := range []string{"192.0.2.0/24 via 10.77.0.12 dev eth0 src 10.77.0.100", "blackhole 198.51.100.0/24"} {
+	// proto keepalived: the protocol keepalived marks its routes with.
+	for _, w := range []string{"192.0.2.0/24 via 10.77.0.12 dev eth0 proto keepalived src 10.77.0.100", "blackhole 198.51.100.0/24 proto keepalived"} {
 		if !strings.Contains(routes(), w) {
 			t.Errorf("master lacks route %q:\n%s", w, routes())
 		}

@@ -29,13 +29,13 @@ func (r *runtime) startTrackers(ctx context.Context, cfg *config.Config, previou
 	}
 	r.mon = mon
 	if r.notifier == nil {
-		if r.notifier, err = notify.New(notify.Options{Logger: r.log, Runner: r.runner}); err != nil {
+		if r.notifier, err = notify.New(notify.Options{Logger: r.log, Runner: r.runner, Bus: r.bus, Now: r.clock.Now}); err != nil {
 			return err
 		}
 	}
-	// A notify script that cannot run is logged and skipped; the daemon
-	// runs without it rather than not at all.
-	if err := r.notifier.Configure(notify.Targets(cfg)); err != nil {
+	// A notify script (or FIFO) that cannot run is logged and skipped;
+	// the daemon runs without it rather than not at all.
+	if err := r.notifier.Apply(cfg); err != nil {
 		r.log.Error("notify scripts", "err", err)
 	}
 	for _, in := range r.insts {
@@ -93,7 +93,9 @@ func (r *runtime) feedTrackers(in *instance) {
 		} else if fault && !eff.Fault {
 			r.log.Info("sync group: fault of another member", "instance", in.c.Name, "group", in.c.SyncGroup)
 		}
+		from, before := in.m.State(), in.m.Status().Priority
 		r.step(in, vrrp.TrackersChanged(weight, fault))
+		r.notifyPriority(in, from, before)
 	}
 }
 
@@ -114,6 +116,8 @@ func kindName(k track.Kind) string {
 		return "interface"
 	case track.KindFile:
 		return "file"
+	case track.KindProcess:
+		return "process"
 	}
 	return "unknown"
 }

@@ -31,6 +31,7 @@ type addrGone struct {
 // start) come after holding was cleared, or find the VIP back (a
 // re-election in between), and do nothing.
 func (r *runtime) vipGone(g addrGone) {
+	r.staticGone(g) // static_ipaddress (static.go)
 	for _, in := range r.insts {
 		if !in.holding || in.m.State() != vrrp.Master {
 			continue

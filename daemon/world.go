@@ -4,6 +4,7 @@ import (
 	"net/netip"
 
 	"github.com/hactl/hactl/daemon/vip"
+	"github.com/hactl/hactl/daemon/vmac"
 )
 
 // What the loop does to the world, narrowed to what it calls. The daemon
@@ -11,7 +12,8 @@ import (
 // daemon.go and sockets.go); the loop tests a fake kernel
 // (fakekernel_test.go).
 
-// vipTable adds and removes the VIPs and virtual routes:
+// vipTable adds and removes the VIPs, virtual routes and rules (and the
+// static ones):
 // *vip.Manager.
 type vipTable interface {
 	Add(v vip.VIP, lease vip.Lifetime) error
@@ -22,6 +24,10 @@ type vipTable interface {
 	Present(v vip.VIP) (bool, int, error)
 	AddRoute(r vip.Route) error
 	RemoveRoute(r vip.Route) error
+	AddRule(r vip.Rule) error
+	RemoveRule(r vip.Rule) error
+	// RulePresent reports whether the kernel has r.
+	RulePresent(r vip.Rule) (bool, error)
 }
 
 // advertConn is the send side of an advert socket: *vrrpsock.Conn. Its
@@ -38,5 +44,16 @@ type advertConn interface {
 // *garp.Announcer. Announce runs off the loop (announce.go).
 type announcer interface {
 	Announce(addrs []netip.Addr) error
+	Close() error
+}
+
+// vmacTable creates the VMAC interfaces of use_vmac and removes them all
+// at Close: *vmac.Manager.
+type vmacTable interface {
+	Ensure(w vmac.Want, taken map[string]bool) (string, error)
+	// Restore and Saved carry the base interfaces' original sysctls
+	// across a crash (vmacs.go).
+	Restore(saved []vmac.Sysctl)
+	Saved() []vmac.Sysctl
 	Close() error
 }

@@ -121,6 +121,7 @@ func Handler(b Backend, pol Policy, metrics http.Handler, log *slog.Logger) http
 		}
 		h.answer(w, func() (any, error) { return b.Reload() })
 	}))
+	mux.HandleFunc("GET "+api.PathEvents, h.read(h.events))
 	if metrics != nil {
 		mux.Handle("GET "+api.PathMetrics, h.read(metrics.ServeHTTP))
 	}

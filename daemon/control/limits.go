@@ -28,6 +28,9 @@ const (
 	// DefaultIdleTimeout closes a keep-alive connection that sends no new
 	// request for this long.
 	DefaultIdleTimeout = 10 * time.Second
+	// DefaultWriteTimeout bounds writing an answer (GET /v1/events
+	// replaces it by StreamWriteTimeout per event).
+	DefaultWriteTimeout = 30 * time.Second
 	// refusedLogEvery bounds the log lines about refused connections.
 	refusedLogEvery = 10 * time.Second
 )
@@ -39,6 +42,16 @@ type Limits struct {
 	MaxConns, MaxConnsPerUID, RootReserve int
 	// IdleTimeout closes idle keep-alive connections.
 	IdleTimeout time.Duration
+	// WriteTimeout bounds writing an answer; 0 means
+	// DefaultWriteTimeout.
+	WriteTimeout time.Duration
+}
+
+func (l Limits) writeTimeout() time.Duration {
+	if l.WriteTimeout > 0 {
+		return l.WriteTimeout
+	}
+	return DefaultWriteTimeout
 }
 
 // LimitsFor returns the default limits, lowered when the descriptor limit

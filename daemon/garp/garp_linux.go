@@ -97,7 +97,13 @@ func (a *Announcer) unsolicitedNA(ip netip.Addr) error {
 	if a.ndp == nil {
 		c, _, err := ndp.Listen(ifi, ndp.LinkLocal)
 		if err != nil {
-			return err
+			// An interface without a link-local address (a VMAC whose
+			// adverts go out of its base, vmac_xmit_base): send from the
+			// address announced, as keepalived's vrrp_ndisc.c does.
+			var err2 error
+			if c, _, err2 = ndp.Listen(ifi, ndp.Addr(ip.String())); err2 != nil {
+				return errors.Join(err, err2)
+			}
 		}
 		a.ndp = c
 	}

@@ -15,4 +15,12 @@
 // Options.QueueLen waiting changes, the oldest waiting one is dropped and
 // logged. At shutdown the daemon enqueues STOP for everything and calls
 // Close with a deadline.
+//
+// Every change (and keepalived's events: MASTER_RX_LOWER_PRI, the
+// priority changes, DELETED) is also written, in the same order and
+// before its scripts are queued, to the notify FIFOs (notify_fifo,
+// vrrp_notify_fifo: keepalived's line format, non-blocking writes, see
+// fifo.go) and to the event Bus that GET /v1/events streams (a bounded
+// queue per subscriber; a slow one loses events and is told how many).
+// One call, Notify, feeds all three, so that they cannot disagree.
 package notify

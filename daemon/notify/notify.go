@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -32,13 +34,34 @@ const (
 // State is the state entered; its value is notify's third argument.
 type State string
 
-// The states that have notifications.
+// The states that have notifications, and keepalived's events that are
+// notified as if they were states (vrrp_notify.c, notify_fifo).
 const (
-	Master State = "MASTER"
-	Backup State = "BACKUP"
-	Fault  State = "FAULT"
-	Stop   State = "STOP"
+	Master  State = "MASTER"
+	Backup  State = "BACKUP"
+	Fault   State = "FAULT"
+	Stop    State = "STOP"
+	Deleted State = "DELETED"
+	// MasterRxLowerPri: a master heard a lower priority (not a
+	// resignation); it runs notify_master_rx_lower_pri, no arguments.
+	MasterRxLowerPri State = "MASTER_RX_LOWER_PRI"
+	// MasterPriority and BackupPriority: the effective priority changed
+	// (notify_priority_changes) while master, or in any other state; FIFO
+	// and events only.
+	MasterPriority State = "MASTER_PRIORITY"
+	BackupPriority State = "BACKUP_PRIORITY"
 )
+
+// runsScripts reports whether s runs scripts: the state changes and
+// MASTER_RX_LOWER_PRI; the priority changes only go to the FIFOs and
+// the event stream.
+func (s State) runsScripts() bool {
+	switch s {
+	case Master, Backup, Fault, Stop, Deleted, MasterRxLowerPri:
+		return true
+	}
+	return false
+}
 
 // Change is one state change to notify.
 type Change struct {
@@ -49,6 +72,9 @@ type Change struct {
 	// Priority is the instance's effective priority; groups always
 	// report 0, as in keepalived.
 	Priority int
+	// Replay restates a state that did not change
+	// (fifo_write_vrrp_states_on_reload): FIFOs and events only.
+	Replay bool
 }
 
 // Args are the arguments notify and notify_master_dir scripts receive.
@@ -93,6 +119,11 @@ type Options struct {
 	// QueueLen bounds the changes waiting per instance or group (default
 	// DefaultQueueLen), not counting the one being notified.
 	QueueLen int
+	// Bus, when set, gets every change for GET /v1/events; Close closes
+	// it.
+	Bus *Bus
+	// Now stamps the events (default time.Now).
+	Now func() time.Time
 }
 
 type targetKey struct {
@@ -125,6 +156,7 @@ type Notifier struct {
 	closed  bool
 	busy    int
 	idle    chan struct{} // closed when busy drops to 0
+	fifos   []*fifo
 }
 
 // New returns a Notifier with no targets; call Configure.
@@ -140,6 +172,9 @@ func New(opts Options) (*Notifier, error) {
 	}
 	if opts.QueueLen <= 0 {
 		opts.QueueLen = DefaultQueueLen
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	idle := make(chan struct{})
@@ -161,7 +196,8 @@ func (n *Notifier) Configure(targets []Target) error {
 		for _, sc := range []struct {
 			st  State
 			cmd *config.Command
-		}{{Master, t.Scripts.Master}, {Backup, t.Scripts.Backup}, {Fault, t.Scripts.Fault}, {Stop, t.Scripts.Stop}} {
+		}{{Master, t.Scripts.Master}, {Backup, t.Scripts.Backup}, {Fault, t.Scripts.Fault}, {Stop, t.Scripts.Stop},
+			{Deleted, t.Scripts.Deleted}, {MasterRxLowerPri, t.Scripts.MasterRxLowerPri}} {
 			st, cmd := sc.st, sc.cmd
 			if s, err := n.prepare(t, "notify_"+lower(st), cmd); err != nil {
 				errs = append(errs, err)
@@ -193,26 +229,100 @@ func (n *Notifier) prepare(t Target, what string, cmd *config.Command) (*scripts
 	return s, nil
 }
 
-func lower(s State) string {
-	switch s {
-	case Master:
-		return "master"
-	case Backup:
-		return "backup"
-	case Fault:
-		return "fault"
-	}
-	return "stop"
+// lower names the state's script keyword after "notify_".
+func lower(s State) string { return strings.ToLower(string(s)) }
+
+// Apply configures cfg's notify scripts (Configure) and notify FIFOs, at
+// start and at every reload. A FIFO that cannot be opened is logged and
+// left out, as keepalived leaves it out; its error is part of the joined
+// error returned.
+func (n *Notifier) Apply(cfg *config.Config) error {
+	return errors.Join(n.Configure(Targets(cfg)), n.configureFIFOs(FIFOsOf(cfg)))
 }
 
-// Notify queues a change and returns at once. When the instance's queue is
-// full, the oldest change still waiting is dropped (and logged): the
-// scripts then see the latest states rather than a growing backlog.
+// configureFIFOs keeps the open FIFOs that specs still name unchanged,
+// closes the others and opens the new ones.
+func (n *Notifier) configureFIFOs(specs []config.FIFO) error {
+	n.mu.Lock()
+	old := n.fifos
+	n.mu.Unlock()
+	var keep, drop []*fifo
+	var errs []error
+	for _, f := range old {
+		if slices.ContainsFunc(specs, func(s config.FIFO) bool { return sameFIFO(s, f.spec) }) {
+			keep = append(keep, f)
+		} else {
+			drop = append(drop, f)
+		}
+	}
+	// Closed first: a FIFO whose script changed is the same path.
+	n.mu.Lock()
+	n.fifos = keep
+	n.mu.Unlock()
+	for _, f := range drop {
+		n.closeFIFO(f)
+	}
+	next := slices.Clone(keep)
+	for _, s := range specs {
+		if slices.ContainsFunc(keep, func(f *fifo) bool { return sameFIFO(s, f.spec) }) {
+			continue
+		}
+		f, err := n.openFIFO(s)
+		if err != nil {
+			n.log.Error("notify FIFO left out", "err", err)
+			errs = append(errs, err)
+			continue
+		}
+		n.log.Info("notify FIFO open", "fifo", s.Path, "created", f.created)
+		next = append(next, f)
+	}
+	n.mu.Lock()
+	closed := n.closed
+	if !closed {
+		n.fifos = next
+	}
+	n.mu.Unlock()
+	if closed { // Close ran meanwhile
+		for _, f := range next[len(keep):] {
+			n.closeFIFO(f)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// FIFODrops is how many lines the notify FIFOs dropped (pipe full).
+func (n *Notifier) FIFODrops() uint64 {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	var d uint64
+	for _, f := range n.fifos {
+		d += fifoDropped(f)
+	}
+	return d
+}
+
+// Notify hands a change to the notify FIFOs and the event bus, then queues
+// its scripts, and returns at once; all three see the changes in the order
+// of the calls. When the instance's queue is full, the oldest change still
+// waiting is dropped (and logged): the scripts then see the latest states
+// rather than a growing backlog.
 func (n *Notifier) Notify(c Change) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.closed {
 		n.log.Warn("notifier closed; notification dropped", "kind", c.Kind, "name", c.Name, "state", c.State)
+		return
+	}
+	if len(n.fifos) > 0 {
+		line := c.Line()
+		for _, f := range n.fifos {
+			n.writeFIFO(f, line)
+		}
+	}
+	if n.opts.Bus != nil {
+		n.opts.Bus.Publish(c, n.opts.Now())
+	}
+	if c.Replay || !c.State.runsScripts() {
 		return
 	}
 	k := targetKey{c.Kind, c.Name}
@@ -281,7 +391,16 @@ func (n *Notifier) Flush(ctx context.Context) error {
 func (n *Notifier) Close(ctx context.Context) error {
 	n.mu.Lock()
 	n.closed = true
+	fifos := n.fifos
+	n.fifos = nil
 	n.mu.Unlock()
+	// The FIFOs and the event streams have every line already.
+	for _, f := range fifos {
+		n.closeFIFO(f)
+	}
+	if n.opts.Bus != nil {
+		n.opts.Bus.Close()
+	}
 	err := n.Flush(ctx)
 	if err == nil {
 		n.cancel()

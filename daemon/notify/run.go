@@ -22,6 +22,9 @@ func (n *Notifier) run(c Change, t *prepared) {
 	if s := t.byState[c.State]; s != nil {
 		n.opts.Runner.Run(n.ctx, s, scripts.Exec{Timeout: n.opts.Timeout, Label: "notify_" + lower(c.State) + " " + label})
 	}
+	if c.State == MasterRxLowerPri { // its own script only (vrrp_notify.c, send_event_notify)
+		return
+	}
 	if t.any != nil {
 		n.opts.Runner.Run(n.ctx, t.any, scripts.Exec{Timeout: n.opts.Timeout, Args: c.Args(), Label: "notify " + label})
 	}

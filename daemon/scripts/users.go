@@ -42,6 +42,13 @@ type Users interface {
 // ErrNoUser is wrapped when a user or group does not exist.
 var ErrNoUser = errors.New("no such user or group")
 
+// Credential is the user and group a command naming userName and
+// groupName runs as (credential's rules); the notify FIFOs are given to
+// them.
+func (r *Runner) Credential(userName, groupName string) (Cred, error) {
+	return r.credential(userName, groupName)
+}
+
 // credential resolves who runs a command naming userName and groupName
 // (both may be empty), with keepalived's defaults: the global script_user,
 // else keepalived_script if it exists, else the daemon's own user, which

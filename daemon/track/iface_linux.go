@@ -28,7 +28,28 @@ type ifWatch struct {
 	ns     netns.NsHandle
 	names  map[string]bool  // tracked names
 	byIdx  map[int32]string // last name seen per ifindex, to notice renames
-	nameUp map[string]bool
+	nameUp map[string]bool  // the state in force (after any delay)
+	// seenUp: the interface has been up (keepalived's seen_up); only
+	// then do interface_up_down_delays apply.
+	seenUp map[string]bool
+	// pending are link changes held by interface_up_down_delays; a timer
+	// reports its expiry on expired with the change's generation.
+	pending map[string]*pendingLink
+	expired chan pendingExpiry
+	gen     uint64
+}
+
+// pendingLink is a link change waiting for its debounce delay.
+type pendingLink struct {
+	up    bool
+	why   string
+	gen   uint64
+	timer *time.Timer
+}
+
+type pendingExpiry struct {
+	name string
+	gen  uint64
 }
 
 // startInterfaces subscribes to link updates in the calling thread's
@@ -41,7 +62,11 @@ func (m *Monitor) startInterfaces(ctx context.Context, names []string) error {
 	if err != nil {
 		return fmt.Errorf("current network namespace: %w", err)
 	}
-	w := &ifWatch{m: m, ns: ns, names: map[string]bool{}, byIdx: map[int32]string{}, nameUp: map[string]bool{}}
+	w := &ifWatch{m: m, ns: ns, names: map[string]bool{}, byIdx: map[int32]string{}, nameUp: map[string]bool{},
+		seenUp: map[string]bool{}, pending: map[string]*pendingLink{},
+		// Each interface has at most one live timer and one that fired
+		// as it was replaced: no expiry is dropped.
+		expired: make(chan pendingExpiry, 2*len(names)+1)}
 	for _, n := range names {
 		w.names[n] = true
 	}
@@ -116,11 +141,11 @@ func (w *ifWatch) resync(initial bool) error {
 	}
 	for n := range w.names {
 		if initial {
-			w.nameUp[n] = up[n]
+			w.nameUp[n], w.seenUp[n] = up[n], up[n]
 			w.m.initState(Key{KindInterface, n}, ifState(up[n], "initial state"))
 			continue
 		}
-		w.update(n, up[n], "resynchronised")
+		w.update(n, up[n], "resynchronised", false)
 	}
 	return nil
 }
@@ -132,11 +157,61 @@ func ifState(up bool, why string) State {
 	return State{Status: StatusFailed, Detail: "down (" + why + ")"}
 }
 
-func (w *ifWatch) update(name string, up bool, why string) {
+// update applies a link state, or holds it for the interface's debounce
+// delay as keepalived's update_interface_flags does: only once the
+// interface has been seen up, not for a deletion (immediate); a change
+// back before the delay ends cancels it, and a change in the direction
+// already pending leaves its timer running.
+func (w *ifWatch) update(name string, up bool, why string, immediate bool) {
 	if !w.names[name] {
 		return
 	}
+	if p, ok := w.pending[name]; ok {
+		if p.up == up && !immediate {
+			p.why = why
+			return
+		}
+		p.timer.Stop()
+		delete(w.pending, name)
+		w.m.log.Info("link change delay cancelled", "interface", name, "up", up)
+	}
+	delay := w.m.ifDelays[name].Down
+	if up {
+		delay = w.m.ifDelays[name].Up
+	}
+	if up != w.nameUp[name] && delay > 0 && w.seenUp[name] && !immediate {
+		w.gen++
+		e := pendingExpiry{name: name, gen: w.gen}
+		w.pending[name] = &pendingLink{up: up, why: why, gen: w.gen, timer: time.AfterFunc(delay, func() {
+			select {
+			case w.expired <- e:
+			default: // cannot happen (see expired's size)
+			}
+		})}
+		w.m.log.Info("link change delayed", "interface", name, "up", up, "delay", delay)
+		return
+	}
+	w.apply(name, up, why)
+	if immediate && !up {
+		w.seenUp[name] = false
+	}
+}
+
+// expire applies a delayed change whose delay ran out.
+func (w *ifWatch) expire(e pendingExpiry) {
+	p, ok := w.pending[e.name]
+	if !ok || p.gen != e.gen {
+		return
+	}
+	delete(w.pending, e.name)
+	w.apply(e.name, p.up, p.why+", after its delay")
+}
+
+func (w *ifWatch) apply(name string, up bool, why string) {
 	w.nameUp[name] = up
+	if up {
+		w.seenUp[name] = true
+	}
 	if w.m.set(Key{KindInterface, name}, ifState(up, why)) {
 		lvl := w.m.log.Info
 		if !up {
@@ -149,11 +224,11 @@ func (w *ifWatch) update(name string, up bool, why string) {
 func (w *ifWatch) handle(u netlink.LinkUpdate) {
 	name := u.Link.Attrs().Name
 	if old, ok := w.byIdx[u.Index]; ok && old != name {
-		w.update(old, false, "renamed to "+name)
+		w.update(old, false, "renamed to "+name, true)
 	}
 	if u.Header.Type == unix.RTM_DELLINK {
 		delete(w.byIdx, u.Index)
-		w.update(name, false, "deleted")
+		w.update(name, false, "deleted", true)
 		return
 	}
 	w.byIdx[u.Index] = name
@@ -161,7 +236,7 @@ func (w *ifWatch) handle(u netlink.LinkUpdate) {
 	if u.Flags&unix.IFF_UP != 0 {
 		why = "no carrier"
 	}
-	w.update(name, linkUp(u.Flags), why)
+	w.update(name, linkUp(u.Flags), why, false)
 }
 
 func (w *ifWatch) loop(ctx context.Context, sub *subscription) {
@@ -169,7 +244,12 @@ func (w *ifWatch) loop(ctx context.Context, sub *subscription) {
 		select {
 		case <-ctx.Done():
 			sub.close()
+			for _, p := range w.pending {
+				p.timer.Stop()
+			}
 			return
+		case e := <-w.expired:
+			w.expire(e)
 		case u, ok := <-sub.ch:
 			if ok {
 				w.handle(u)

@@ -34,6 +34,12 @@ type Options struct {
 	// configuration reload: init_file then leaves existing files alone
 	// even with overwrite, as keepalived does.
 	Reload bool
+	// ProcScan is the /proc scanning period when process events are
+	// unavailable (default DefaultProcScan).
+	ProcScan time.Duration
+	// ProcScanOnly scans /proc even where process events would answer
+	// (tests of the fallback).
+	ProcScanOnly bool
 	// Previous carries states over a reload (the old Monitor's Snapshot):
 	// a script keeps its status, so that a reload does not move
 	// mastership. Interfaces and files are read afresh.
@@ -47,7 +53,10 @@ type Monitor struct {
 	cfg     *config.Config
 	scripts []*config.Script
 	files   []*config.TrackFile
+	procs   []*config.TrackProcess
 	ifaces  []string
+	// ifDelays are the interfaces' debounce delays.
+	ifDelays map[string]config.IfDelay
 
 	mu     sync.Mutex
 	states map[Key]State
@@ -57,6 +66,7 @@ type Monitor struct {
 	pending    []Event
 	pendingIdx map[Key]int
 	ready      chan struct{}
+	procMode   string
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -71,6 +81,9 @@ func New(cfg *config.Config, opts Options) (*Monitor, error) {
 	if opts.FilePoll <= 0 {
 		opts.FilePoll = DefaultFilePoll
 	}
+	if opts.ProcScan <= 0 {
+		opts.ProcScan = DefaultProcScan
+	}
 	m := &Monitor{opts: opts, log: opts.Logger, cfg: cfg, states: map[Key]State{}, dropped: map[Key]string{}, pendingIdx: map[Key]int{}, ready: make(chan struct{}, 1)}
 	byScript := map[string]*config.Script{}
 	for _, s := range cfg.Scripts {
@@ -80,6 +93,11 @@ func New(cfg *config.Config, opts Options) (*Monitor, error) {
 	for _, f := range cfg.TrackFiles {
 		byFile[f.Name] = f
 	}
+	byProc := map[string]*config.TrackProcess{}
+	for _, p := range cfg.TrackProcesses {
+		byProc[p.Name] = p
+	}
+	m.ifDelays = IfDelays(cfg, m.log)
 	for _, k := range Used(cfg) {
 		switch k.Kind {
 		case KindScript:
@@ -94,6 +112,12 @@ func New(cfg *config.Config, opts Options) (*Monitor, error) {
 				return nil, fmt.Errorf("track_file %s: no track_file block of that name", k.Name)
 			}
 			m.files = append(m.files, f)
+		case KindProcess:
+			p, ok := byProc[k.Name]
+			if !ok {
+				return nil, fmt.Errorf("track_process %s: no vrrp_track_process of that name", k.Name)
+			}
+			m.procs = append(m.procs, p)
 		case KindInterface:
 			m.ifaces = append(m.ifaces, k.Name)
 		}
@@ -105,7 +129,8 @@ func New(cfg *config.Config, opts Options) (*Monitor, error) {
 }
 
 // Start sets every tracker's initial state (init_file, first read of track
-// files, interface states, script states from Previous or init_fail) and
+// files, interface states, process counts, script states from Previous or
+// init_fail) and
 // starts the trackers. Call it in the daemon's network namespace: the
 // interface subscription stays in the namespace it was opened in. Start
 // returns an error when interfaces cannot be watched; the trackers already
@@ -119,6 +144,12 @@ func (m *Monitor) Start(ctx context.Context) error {
 		if err := m.startInterfaces(ctx, m.ifaces); err != nil {
 			m.Stop()
 			return fmt.Errorf("track_interface: %w", err)
+		}
+	}
+	if len(m.procs) > 0 {
+		if err := m.startProcesses(ctx); err != nil {
+			m.Stop()
+			return fmt.Errorf("track_process: %w", err)
 		}
 	}
 	for _, s := range m.scripts {

@@ -13,6 +13,7 @@ const (
 	KindScript Kind = iota + 1
 	KindInterface
 	KindFile
+	KindProcess
 )
 
 func (k Kind) String() string {
@@ -23,11 +24,14 @@ func (k Kind) String() string {
 		return "interface"
 	case KindFile:
 		return "file"
+	case KindProcess:
+		return "process"
 	}
 	return fmt.Sprintf("Kind(%d)", uint8(k))
 }
 
-// Key names a tracker: a vrrp_script, an interface or a track_file block.
+// Key names a tracker: a vrrp_script, an interface, a track_file block or
+// a vrrp_track_process block.
 type Key struct {
 	Kind Kind
 	Name string
@@ -39,7 +43,9 @@ func (k Key) String() string { return k.Kind.String() + " " + k.Name }
 type Status uint8
 
 // The statuses. For an interface, OK means up (IFF_UP and IFF_RUNNING);
-// for a file, OK means its value was read (the value is in State.Value).
+// for a file, OK means its value was read (the value is in State.Value);
+// for a process, OK means quorum (quorum <= matching processes <=
+// quorum_max).
 const (
 	// StatusUnknown: no result yet (a script that has not run, keepalived's
 	// INIT state).

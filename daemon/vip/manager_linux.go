@@ -6,11 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"sync"
 	"syscall"
 
 	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netlink/nl"
+	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 )
 
@@ -18,6 +21,9 @@ import (
 type Manager struct {
 	h   *netlink.Handle
 	log *slog.Logger
+	// rs is the socket rules are sent on (rule_linux.go), opened beside
+	// h in the same namespace.
+	rs *nl.SocketHandle
 	// links caches interface lookups for Add, Refresh and Remove: a
 	// master renews every VIP's lease every few seconds, and a lookup by
 	// name (a netlink dump of the link, parsed in full) cost more than the
@@ -33,14 +39,22 @@ func New(log *slog.Logger) (*Manager, error) {
 	if err != nil {
 		return nil, fmt.Errorf("netlink: %w", err)
 	}
+	s, err := nl.GetNetlinkSocketAt(netns.None(), netns.None(), unix.NETLINK_ROUTE)
+	if err != nil {
+		h.Close()
+		return nil, fmt.Errorf("netlink: %w", err)
+	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Manager{h: h, log: log, links: map[string]netlink.Link{}}, nil
+	return &Manager{h: h, log: log, links: map[string]netlink.Link{}, rs: &nl.SocketHandle{Socket: s}}, nil
 }
 
-// Close releases the netlink socket.
-func (m *Manager) Close() { m.h.Close() }
+// Close releases the netlink sockets.
+func (m *Manager) Close() {
+	m.h.Close()
+	m.rs.Close()
+}
 
 // cachedLink is v's interface, looked up once and then cached.
 func (m *Manager) cachedLink(v VIP) (netlink.Link, error) {
@@ -82,21 +96,39 @@ func (m *Manager) withLink(v VIP, op func(netlink.Link) error) error {
 }
 
 func (m *Manager) addr(v VIP, lease Lifetime) *netlink.Addr {
+	mask := net.CIDRMask(v.Prefix.Bits(), v.Prefix.Addr().BitLen())
 	a := &netlink.Addr{
-		IPNet: &net.IPNet{IP: v.Prefix.Addr().AsSlice(), Mask: net.CIDRMask(v.Prefix.Bits(), v.Prefix.Addr().BitLen())},
+		IPNet: &net.IPNet{IP: v.Prefix.Addr().AsSlice(), Mask: mask},
 		Label: v.Label,
 		Scope: int(v.Scope),
+		Flags: int(v.Flags),
 	}
-	if v.Broadcast.IsValid() {
+	if v.Peer.IsValid() {
+		a.Peer = &net.IPNet{IP: v.Peer.AsSlice(), Mask: mask}
+	}
+	switch {
+	case v.Broadcast.IsValid():
 		a.Broadcast = v.Broadcast.AsSlice()
+	case v.Prefix.Addr().Is4():
+		// netlink would compute one; keepalived sends none.
+		a.Broadcast = net.IPv4zero
 	}
-	if v.Prefix.Addr().Is6() {
+	v6 := v.Prefix.Addr().Is6()
+	if v6 && !v.DAD {
 		// A VIP moves between hosts by design; DAD would hold it tentative
 		// (unusable) for a second after every takeover.
-		a.Flags = unix.IFA_F_NODAD
+		a.Flags |= unix.IFA_F_NODAD
+	}
+	valid, pref := uint32(math.MaxUint32), uint32(math.MaxUint32)
+	if v6 && v.PreferredLft != nil {
+		pref = *v.PreferredLft
 	}
 	if s := lease.seconds(); s > 0 {
-		a.ValidLft, a.PreferedLft = s, s
+		valid = uint32(s)
+		pref = min(pref, valid)
+	}
+	if valid != math.MaxUint32 || pref != math.MaxUint32 {
+		a.ValidLft, a.PreferedLft = int(valid), int(pref)
 	}
 	return a
 }

@@ -9,17 +9,48 @@ import (
 // Route is a virtual route: installed with the VIPs on becoming master,
 // removed with them (keepalived's virtual_routes).
 type Route struct {
-	// Type is "" (unicast), blackhole, unreachable, prohibit or throw.
+	// Type is "" (unicast), a type name (blackhole, unreachable,
+	// prohibit, throw, local, broadcast, brd, anycast, multicast, nat,
+	// xresolve) or its number.
 	Type string
 	Dest netip.Prefix
 	Src  netip.Addr
 	Via  netip.Addr
 	Dev  string
-	// Scope is the route scope (0: let the kernel choose: link for a
-	// route without a gateway, global with one).
+	// Scope is the route scope; keepalived sends universe (0) unless the
+	// line gives one, with or without a gateway.
 	Scope  Scope
 	Table  int // 0: main
 	Metric int
+	// Protocol is the route's protocol (keepalived's 18 by default).
+	Protocol uint8
+	Tos      uint8
+	Realms   uint32
+	OnLink   bool
+	// Mode is "" (NLM_F_CREATE alone: the kernel's prepend, keepalived's
+	// default), "add" (NLM_F_EXCL) or "append" (NLM_F_APPEND).
+	Mode string
+	// Metrics are RTAX_* values by keyword (mtu, advmss, ...).
+	Metrics []Metric
+	Congctl string
+	// Features is RTAX_FEATURES.
+	Features uint32
+	Nexthops []Nexthop
+}
+
+// Metric is one route metric in the kernel's units.
+type Metric struct {
+	Name  string
+	Value uint32
+	Lock  bool
+}
+
+// Nexthop is one hop of a multipath route.
+type Nexthop struct {
+	Via    netip.Addr
+	Dev    string
+	Weight int // 1-256; 0: the kernel's 1
+	OnLink bool
 }
 
 func (r Route) String() string {
@@ -38,6 +69,15 @@ func (r Route) String() string {
 	}
 	if r.Table != 0 {
 		s += " table " + strconv.Itoa(r.Table)
+	}
+	for _, nh := range r.Nexthops {
+		s += " nexthop"
+		if nh.Via.IsValid() {
+			s += " via " + nh.Via.String()
+		}
+		if nh.Dev != "" {
+			s += " dev " + nh.Dev
+		}
 	}
 	return s
 }

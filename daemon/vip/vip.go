@@ -57,9 +57,30 @@ type VIP struct {
 	Label string
 	// Scope defaults to global.
 	Scope Scope
-	// Broadcast is an optional IPv4 broadcast address.
+	// Broadcast is an optional IPv4 broadcast address; without one the
+	// address has none (keepalived sets one only when asked).
 	Broadcast netip.Addr
+	// Peer is the other end of a point-to-point address (IFA_ADDRESS).
+	Peer netip.Addr
+	// Flags are IFA_F_* flags from the line: home, noprefixroute,
+	// autojoin, mngtmpaddr.
+	Flags uint32
+	// DAD keeps IPv6 duplicate address detection on (keepalived's
+	// -nodad); otherwise an IPv6 VIP is added with IFA_F_NODAD.
+	DAD bool
+	// PreferredLft is an IPv6 address's preferred lifetime in seconds;
+	// nil is forever. keepalived gives a /128 without preferred_lft 0
+	// (deprecated, so never picked as a source address).
+	PreferredLft *uint32
 }
+
+// Address flags a VIP line can set (IFA_F_*, if_addr.h).
+const (
+	FlagHome          = 0x10
+	FlagMngTmpAddr    = 0x100
+	FlagNoPrefixRoute = 0x200
+	FlagAutoJoin      = 0x400
+)
 
 func (v VIP) String() string {
 	s := v.Prefix.String() + " dev " + v.Dev

@@ -140,7 +140,7 @@ type Promotion struct {
 // Tracker is one tracked script, interface or file of an instance.
 type Tracker struct {
 	Name   string `json:"name"`
-	Kind   string `json:"kind"` // script, interface or file
+	Kind   string `json:"kind"` // script, interface, file or process
 	OK     bool   `json:"ok"`
 	Weight int    `json:"weight"`
 }

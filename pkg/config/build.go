@@ -13,8 +13,12 @@ type builder struct {
 	global  globalDraft
 	scripts map[string]*Script
 	tfiles  map[string]*TrackFile
+	procs   map[string]*TrackProcess
 	insts   []*instDraft
 	groups  []*groupDraft
+	// rulePrio4 and rulePrio6 count the rules given keepalived's
+	// automatic preference, per family (build_rules.go).
+	rulePrio4, rulePrio6 uint32
 	// instByName and groupByName index insts and groups (a duplicate
 	// name is found without a scan of every earlier block).
 	instByName  map[string]*instDraft
@@ -28,6 +32,9 @@ type builder struct {
 	// spill holds statements keepalived reads at the top level after an
 	// unknown keyword's block closed a section early (see unknownBlock).
 	spill []*Statement
+	// vmacNames are the VMAC interface names given by use_vmac, and the
+	// instance that gave each.
+	vmacNames map[string]string
 }
 
 // handler handles one keyword inside a block.
@@ -50,7 +57,10 @@ func newBuilder(diag *diagSink) *builder {
 		global:  globalDraft{g: defaultGlobals()},
 		scripts: map[string]*Script{},
 		tfiles:  map[string]*TrackFile{},
+		procs:   map[string]*TrackProcess{},
 		invalid: map[string]bool{},
+
+		vmacNames: map[string]string{},
 
 		instByName:  map[string]*instDraft{},
 		groupByName: map[string]*groupDraft{},
@@ -60,9 +70,8 @@ func newBuilder(diag *diagSink) *builder {
 // rootIgnored are top-level sections outside the VRRP subset: parsed for
 // syntax, then skipped.
 var rootIgnored = set(
-	"virtual_server", "virtual_server_group", "static_ipaddress", "static_routes",
-	"static_rules", "bfd_instance", "SSL", "linkbeat_interfaces",
-	"interface_up_down_delays", "track_group", "garp_group", "vrrp_track_process",
+	"virtual_server", "virtual_server_group", "bfd_instance", "SSL", "linkbeat_interfaces",
+	"track_group", "garp_group",
 	"net_namespace", "net_namespace_ipvs", "namespace_with_ipsets", "use_pid_dir",
 	"instance", "child_wait_time", "linkbeat_use_polling",
 )
@@ -101,10 +110,16 @@ func (b *builder) build(top []*Statement, alive func() error) {
 				b.diag.warnf(s.Pos, "vrrp_track_file is deprecated; use track_file")
 			}
 			b.trackFile(s)
+		case "vrrp_track_process":
+			b.trackProcess(s)
+		case "interface_up_down_delays":
+			b.ifDelays(s)
 		case "vrrp_instance":
 			b.instance(s)
 		case "vrrp_sync_group":
 			b.syncGroup(s)
+		case "static_ipaddress", "static_routes", "static_rules":
+			b.static(s)
 		default:
 			switch {
 			case s.closes:
@@ -241,9 +256,6 @@ func (b *builder) unknown(s *Statement, where string) {
 	}
 	b.diag.correctf(s.Pos, "unknown keyword %q %s: keepalived reports it and skips it, and so does hactl", s.Keyword, where)
 }
-
-// ignore records a keyword or section hactl skips.
-func (b *builder) ignore(s *Statement) { b.ignoreIn("", s) }
 
 // ignoreIn records a keyword of context ctx that hactl skips. A keyword
 // the table marks partial or not implemented is warned about by name

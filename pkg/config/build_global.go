@@ -1,8 +1,10 @@
 package config
 
 import (
+	"maps"
 	"math"
 	"net/netip"
+	"strings"
 	"time"
 )
 
@@ -30,14 +32,12 @@ var globalIgnored = set(
 	"max_auto_priority", "min_auto_priority_delay", "smtp_alert_vrrp", "smtp_alert_checker",
 	"checker_log_all_failures", "dynamic_interfaces", "no_email_faults", "default_interface",
 	"disable_local_igmp", "lvs_timeouts", "lvs_flush", "lvs_flush_on_stop", "lvs_flush_onstop",
-	"lvs_sync_daemon", "vrrp_down_timer_adverts", "vrrp_min_garp", "vrrp_garp_extra_if",
-	"vrrp_vmac_garp_intvl", "vrrp_lower_prio_no_advert", "vrrp_higher_prio_send_advert",
+	"lvs_sync_daemon",
 	"vrrp_iptables", "vrrp_ipsets", "nftables", "nftables_priority", "nftables_ifindex",
 	"nftables_ipvs", "nftables_ipvs_priority", "nftables_ipvs_start_fwmark", "nftables_counters",
 	"vrrp_check_unicast_src", "vrrp_skip_check_adv_addr", "vrrp_priority", "vrrp_no_swap",
 	"vrrp_rt_priority", "vrrp_cpu_affinity", "vrrp_rlimit_rttime", "vrrp_rlimit_rtime",
-	"notify_fifo", "notify_fifo_script", "vrrp_notify_fifo", "vrrp_notify_fifo_script",
-	"vrrp_notify_priority_changes", "fifo_write_vrrp_states_on_reload", "lvs_notify_fifo",
+	"lvs_notify_fifo",
 	"lvs_notify_fifo_script", "checker_priority", "checker_no_swap", "checker_rt_priority",
 	"checker_cpu_affinity", "checker_rlimit_rttime", "checker_rlimit_rtime", "bfd_priority",
 	"bfd_no_swap", "bfd_rt_priority", "bfd_cpu_affinity", "bfd_rlimit_rttime", "bfd_rlimit_rtime",
@@ -49,7 +49,7 @@ var globalIgnored = set(
 	"process_monitor_rcv_bufs_force", "lvs_netlink_cmd_rcv_bufs", "lvs_netlink_cmd_rcv_bufs_force",
 	"lvs_netlink_monitor_rcv_bufs", "lvs_netlink_monitor_rcv_bufs_force", "rs_init_notifies",
 	"no_checker_emails", "vrrp_rx_bufs_policy", "vrrp_rx_bufs_multiplier", "log_unknown_vrids",
-	"vmac_prefix", "vmac_addr_prefix", "umask", "random_seed", "reload_check_config",
+	"umask", "random_seed", "reload_check_config",
 	"reload_time_file", "reload_repeat", "reload_file", "include_check", "config_save_dir",
 	"tmp_config_directory", "data_use_instance",
 )
@@ -131,6 +131,10 @@ func (b *builder) globalSpec() blockSpec {
 		"vrrp_startup_delay": func(s *Statement) {
 			b.seconds(s, &g.StartupDelay, time.Millisecond, math.MaxUint32*time.Microsecond)
 		},
+		"vrrp_garp_extra_if":   func(s *Statement) { b.garpExtraIf(s, &g.GARP, 1) },
+		"vrrp_vmac_garp_intvl": func(s *Statement) { b.garpExtraIf(s, &g.GARP, 1) },
+		"vmac_prefix":          func(s *Statement) { b.vmacPrefix(s, &g.VMACPrefix) },
+		"vmac_addr_prefix":     func(s *Statement) { b.vmacPrefix(s, &g.VMACAddrPrefix) },
 		// hactl's own keywords.
 		"state_file": func(s *Statement) {
 			if b.nargs(s, 1, 1) {
@@ -150,6 +154,8 @@ func (b *builder) globalSpec() blockSpec {
 		},
 		"vip_lease": func(s *Statement) { b.seconds(s, &g.VIPLease, 0, maxVIPLease) },
 	}
+	maps.Copy(h, b.globalNotifyHandlers(g))
+	maps.Copy(h, b.globalTimingHandlers(g))
 	return blockSpec{name: "global_defs", ctx: CtxGlobal, handlers: h, ignored: globalIgnored}
 }
 
@@ -252,4 +258,51 @@ func (b *builder) uintInto(s *Statement, dst *int, lo, hi uint64) bool {
 	}
 	*dst = int(v)
 	return true
+}
+
+// vmacPrefix reads vmac_prefix / vmac_addr_prefix: keepalived keeps the
+// first and reports a second.
+func (b *builder) vmacPrefix(s *Statement, dst *string) {
+	if !b.nargs(s, 1, 1) {
+		return
+	}
+	if *dst != "" {
+		b.diag.correctf(s.Pos, "%s is already set: keepalived reports it and keeps the first, and so does hactl", s.Keyword)
+		return
+	}
+	*dst = s.Args[0].Text
+}
+
+// garpExtraIf reads garp_extra_if / vrrp_garp_extra_if SECS [all] (the
+// words in any order) as keepalived's handlers do: vmac_garp_intvl and
+// vrrp_vmac_garp_intvl are their deprecated names; seconds lo..86400; a
+// line without a time, or with a bad word, is reported and ignored.
+func (b *builder) garpExtraIf(s *Statement, g *GARP, lo uint64) {
+	if !b.noBlock(s) {
+		return
+	}
+	if s.Keyword == "vmac_garp_intvl" || s.Keyword == "vrrp_vmac_garp_intvl" {
+		b.diag.warnf(s.Pos, "%s is deprecated (use %s): keepalived reports it and reads it, and so does hactl", s.Keyword, strings.Replace(s.Keyword, "vmac_garp_intvl", "garp_extra_if", 1))
+	}
+	var delay *time.Duration
+	all := false
+	for _, a := range s.Args {
+		if a.Text == "all" {
+			all = true
+			continue
+		}
+		v, err := parseUint(a.Text, lo, 86400)
+		if err != nil {
+			b.diag.correctf(a.Pos, "%s %q invalid: keepalived reports it and ignores the line, and so does hactl", s.Keyword, a.Text)
+			return
+		}
+		d := time.Duration(v) * time.Second
+		delay = &d
+	}
+	if delay == nil || lo > 0 && *delay == 0 {
+		b.diag.correctf(s.Pos, "%s is given without a time: keepalived reports it and ignores it, and so does hactl", s.Keyword)
+		return
+	}
+	g.ExtraIf = *delay
+	g.ExtraIfAll = g.ExtraIfAll || all
 }

@@ -1,8 +1,10 @@
 package config
 
 import (
+	"maps"
 	"math"
 	"net/netip"
+	"strings"
 	"time"
 )
 
@@ -33,6 +35,11 @@ type instDraft struct {
 	// so IPv4 addresses are dropped whatever their order.
 	native6              Pos
 	scriptRefs, fileRefs []refDraft
+	timing               timingDraft // build_timing.go
+	procRefs             []refDraft
+	// vmac, vmacMAC and xmitBase are where use_vmac, its MAC and
+	// vmac_xmit_base were given (zero when not).
+	vmac, vmacMAC, xmitBase Pos
 }
 
 // refDraft is a track_script or track_file line.
@@ -49,13 +56,11 @@ type refDraft struct {
 
 // instanceIgnored are keepalived's vrrp_instance keywords hactl skips.
 var instanceIgnored = set(
-	"use_vmac_addr", "vmac_xmit_base", "use_ipvlan", "unicast_fault_no_peer",
-	"check_unicast_src", "old_unicast_checksum", "vrf", "track_process",
+	"use_ipvlan", "unicast_fault_no_peer",
+	"check_unicast_src", "old_unicast_checksum", "vrf",
 	"track_bfd", "track_src_ip", "unicast_ttl", "promote_secondaries", "linkbeat_use_polling",
-	"virtual_rules", "skip_check_adv_addr", "debug", "notify_deleted",
-	"notify_master_rx_lower_pri", "smtp_alert", "notify_priority_changes",
-	"lvs_sync_daemon_interface", "down_timer_adverts", "garp_extra_if", "vmac_garp_intvl",
-	"lower_prio_no_advert", "higher_prio_send_advert", "kernel_rx_buf_size",
+	"skip_check_adv_addr", "debug", "smtp_alert",
+	"lvs_sync_daemon_interface", "kernel_rx_buf_size",
 )
 
 func (b *builder) instance(s *Statement) {
@@ -233,11 +238,15 @@ func (b *builder) instanceSpec(d *instDraft) blockSpec {
 				}
 			}
 		},
+		"virtual_rules": func(s *Statement) { in.Rules = append(in.Rules, b.rules(s)...) },
 		"track_interface": func(s *Statement) {
 			in.TrackInterfaces = append(in.TrackInterfaces, b.trackInterfaces(s, in.TrackInterfaces)...)
 		},
 		"track_script": func(s *Statement) { d.scriptRefs = append(d.scriptRefs, b.trackRefs(s)...) },
 		"track_file":   func(s *Statement) { d.fileRefs = append(d.fileRefs, b.trackRefs(s)...) },
+		"track_process": func(s *Statement) {
+			d.procRefs = append(d.procRefs, b.trackRefs(s)...)
+		},
 		"dont_track_primary": func(s *Statement) {
 			if b.nargs(s, 0, 0) {
 				in.DontTrackPrimary = true
@@ -265,18 +274,44 @@ func (b *builder) instanceSpec(d *instDraft) blockSpec {
 			b.uintInto(s, &in.GARP.LowerPrioRepeat, 0, math.MaxInt32)
 		}),
 		"use_vmac": func(s *Statement) {
-			if !b.nargs(s, 0, 2) {
+			if !b.noBlock(s) {
 				return
 			}
-			in.UseVMAC = true
-			for _, a := range s.Args {
-				if validIfName(a.Text) {
-					in.VMACName = a.Text
-				} else if _, err := parseMAC(a.Text); err != nil {
-					b.diag.errorf(a.Pos, "use_vmac: %q is neither an interface name nor a MAC address", a.Text)
-				} else {
-					b.ignore(&Statement{Keyword: "use_vmac MAC", Pos: a.Pos})
+			in.UseVMAC, d.vmac = true, s.Pos
+			// keepalived reads at most two words, a name or a MAC each
+			// (a MAC has a ':', a name cannot), and warns of the rest.
+			for i, a := range s.Args {
+				if i >= 2 {
+					b.diag.warnf(a.Pos, "use_vmac: keepalived ignores %q and what follows, and so does hactl", a.Text)
+					break
 				}
+				if strings.Contains(a.Text, ":") {
+					b.vmacAddr(d, a)
+					continue
+				}
+				switch {
+				case in.VMACName != "":
+					b.diag.correctf(a.Pos, "use_vmac: the VMAC interface name is already given: keepalived reports it and ignores %q, and so does hactl", a.Text)
+				case !validIfName(a.Text):
+					b.diag.correctf(a.Pos, "use_vmac: VMAC interface name %q is too long or has invalid characters: keepalived reports it and ignores it, and so does hactl", a.Text)
+				case b.vmacNames[a.Text] != "":
+					b.diag.correctf(a.Pos, "(%s) use_vmac: instance %s already uses %s: keepalived reports it and ignores the name, and so does hactl", in.Name, b.vmacNames[a.Text], a.Text)
+				default:
+					in.VMACName = a.Text
+					b.vmacNames[a.Text] = in.Name
+				}
+			}
+		},
+		"garp_extra_if":   garp("extra_if", func(s *Statement) { b.garpExtraIf(s, &in.GARP, 0) }),
+		"vmac_garp_intvl": garp("extra_if", func(s *Statement) { b.garpExtraIf(s, &in.GARP, 0) }),
+		"use_vmac_addr": func(s *Statement) {
+			if b.nargs(s, 0, 0) {
+				in.UseVMACAddr = true
+			}
+		},
+		"vmac_xmit_base": func(s *Statement) {
+			if b.nargs(s, 0, 0) {
+				in.VMACXmitBase, d.xmitBase = true, s.Pos
 			}
 		},
 		// hactl's own keywords.
@@ -293,6 +328,8 @@ func (b *builder) instanceSpec(d *instDraft) blockSpec {
 			}
 		},
 	}
+	maps.Copy(h, b.instanceNotifyHandlers(in))
+	maps.Copy(h, b.instanceTimingHandlers(d))
 	return blockSpec{
 		name:     "vrrp_instance " + in.Name,
 		ctx:      CtxInstance,

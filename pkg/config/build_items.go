@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -257,7 +258,7 @@ func (b *builder) trackInterfaces(s *Statement, have []TrackInterface) []TrackIn
 	return out
 }
 
-// trackRefs reads a track_script or track_file block: "NAME [weight N
+// trackRefs reads a track_script, track_file or track_process block: "NAME [weight N
 // [reverse|noreverse]]". keepalived looks the name up as it reads the
 // line: a vrrp_script (track_file block) defined further down is not
 // found, and the reference is dropped. known records whether it was.
@@ -266,6 +267,8 @@ func (b *builder) trackRefs(s *Statement) []refDraft {
 	kind := kindScript
 	if s.Keyword == "track_file" {
 		kind = kindFile
+	} else if s.Keyword == "track_process" {
+		kind = kindProcess
 	}
 	for _, line := range b.valueLines(s) {
 		r, ok := b.weightOpts(s.Keyword+" "+line[0].Text, line[1:], kind)
@@ -273,9 +276,12 @@ func (b *builder) trackRefs(s *Statement) []refDraft {
 			continue
 		}
 		r.name, r.pos = line[0].Text, line[0].Pos
-		if kind == kindScript {
+		switch kind {
+		case kindScript:
 			_, r.known = b.scripts[r.name]
-		} else {
+		case kindProcess:
+			_, r.known = b.procs[r.name]
+		default:
 			_, r.known = b.tfiles[r.name]
 		}
 		out = append(out, r)
@@ -288,6 +294,7 @@ const (
 	kindInterface = iota
 	kindScript
 	kindFile
+	kindProcess
 )
 
 // weightOpts reads "[weight N [reverse|noreverse]]" with N in [-254, 254],
@@ -297,7 +304,8 @@ const (
 // an unknown word after the weight is ignored. For interfaces and scripts
 // keepalived turns ±254 into ±253 (a tracker may not by itself take a
 // priority to 0 or 255). Track files keep ±254, the weight multiplies the
-// file's value.
+// file's value; track_process keeps ±254 too (keepalived's
+// alloc_track_process reads [-254, 254] and leaves it).
 func (b *builder) weightOpts(what string, words []Arg, kind int) (refDraft, bool) {
 	const limit = 254
 	var r refDraft
@@ -319,7 +327,7 @@ func (b *builder) weightOpts(what string, words []Arg, kind int) (refDraft, bool
 		n = 0
 	case err != nil:
 		b.diag.correctf(words[1].Pos, "%s: weight: %v: keepalived reports it and uses the weight of the definition, and so does hactl", what, err)
-	case kind != kindFile && (n == 254 || n == -254):
+	case kind != kindFile && kind != kindProcess && (n == 254 || n == -254):
 		b.diag.correctf(words[1].Pos, "%s: weight %d is out of range: keepalived reports it and uses %d, and so does hactl", what, n, n/254*253)
 		n = n / 254 * 253
 	}
@@ -342,15 +350,53 @@ func (b *builder) weightOpts(what string, words []Arg, kind int) (refDraft, bool
 	return r, true
 }
 
-// parseMAC accepts a MAC address as use_vmac does (six, or five with the
-// VRID as the last octet, hex octets separated by ':').
-func parseMAC(s string) (net.HardwareAddr, error) {
-	if strings.Count(s, ":") == 4 {
-		s += ":00"
+// vmacAddr reads use_vmac's MAC as keepalived's vrrp_vmac_handler does:
+// six hex octets of one or two digits separated by ':', or five (with or
+// without a trailing ':'), the VRID then being the sixth. A multicast MAC
+// or one of RFC 5798's own (00:00:5e:00:01:xx, 00:00:5e:00:02:xx) is
+// reported and ignored.
+func (b *builder) vmacAddr(d *instDraft, a Arg) {
+	in := d.in
+	if in.VMACAddr != "" {
+		b.diag.correctf(a.Pos, "use_vmac: the VMAC address is already given: keepalived reports it and ignores %q, and so does hactl", a.Text)
+		return
 	}
-	hw, err := net.ParseMAC(s)
-	if err != nil || len(hw) != 6 {
-		return nil, fmt.Errorf("invalid MAC address %q", s)
+	hw, useVRID, err := parseVMAC(a.Text)
+	switch {
+	case err != nil:
+		b.diag.correctf(a.Pos, "use_vmac: invalid MAC address %q: keepalived reports it and ignores it, and so does hactl", a.Text)
+	case hw[0]&1 != 0:
+		b.diag.correctf(a.Pos, "use_vmac: MAC address %s is multicast: keepalived reports it and ignores it, and so does hactl", a.Text)
+	case hw[0] == 0 && hw[1] == 0 && hw[2] == 0x5e && hw[3] == 0 && (hw[4] == 1 || hw[4] == 2):
+		b.diag.correctf(a.Pos, "use_vmac: MAC address %s is one of RFC 5798's own (the default): keepalived reports it and ignores it, and so does hactl", a.Text)
+	default:
+		in.VMACAddr, in.VMACAddrVRID, d.vmacMAC = hw.String(), useVRID, a.Pos
 	}
-	return hw, nil
+}
+
+// parseVMAC parses a MAC as use_vmac accepts it; useVRID reports that
+// only five octets were given (the sixth is left zero).
+func parseVMAC(s string) (hw net.HardwareAddr, useVRID bool, err error) {
+	if s == "" || strings.Trim(s, "0123456789ABCDEFabcdef:") != "" {
+		return nil, false, fmt.Errorf("invalid MAC address %q", s)
+	}
+	parts := strings.Split(s, ":")
+	if len(parts) == 6 && parts[5] == "" {
+		parts = parts[:5] // a trailing ':' after five octets
+	}
+	if len(parts) != 5 && len(parts) != 6 {
+		return nil, false, fmt.Errorf("invalid MAC address %q", s)
+	}
+	hw = make(net.HardwareAddr, 6)
+	for i, p := range parts {
+		if len(p) < 1 || len(p) > 2 {
+			return nil, false, fmt.Errorf("invalid MAC address %q", s)
+		}
+		n, err := strconv.ParseUint(p, 16, 8)
+		if err != nil {
+			return nil, false, fmt.Errorf("invalid MAC address %q", s)
+		}
+		hw[i] = byte(n)
+	}
+	return hw, len(parts) == 5, nil
 }

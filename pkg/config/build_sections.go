@@ -1,151 +1,11 @@
 package config
 
 import (
-	"fmt"
+	"maps"
 	"math"
 	"strconv"
 	"time"
 )
-
-// routeTypes are the route types keepalived accepts in place of unicast.
-var routeTypes = set("unicast", "blackhole", "unreachable", "prohibit", "throw",
-	"local", "broadcast", "anycast", "multicast", "nat")
-
-// routeValued are route keywords followed by one value; "lock" may come
-// between the metric keywords and their value.
-var routeValued = set("from", "tos", "dsfield", "protocol", "encap", "expires",
-	"mtu", "hoplimit", "advmss", "rtt", "rttvar", "reordering", "window", "cwnd",
-	"ssthresh", "realms", "rto_min", "initcwnd", "initrwnd", "features", "quickack",
-	"congctl", "pref", "ttl-propagate", "fastopen_no_cookie", "or", "vrf", "as")
-
-// routeFlags are route keywords without a value.
-var routeFlags = set("onlink", "add", "prepend", "append", "inet", "inet6")
-
-// route reads one virtual_routes line, in "ip route" syntax.
-func (b *builder) route(words []Arg) (Route, bool) {
-	r := Route{Pos: words[0].Pos}
-	haveDest := false
-	for i := 0; i < len(words); i++ {
-		w := words[i]
-		value := func() (Arg, bool) {
-			if i+1 >= len(words) {
-				b.dropRoute(w.Pos, "virtual_routes: %s needs a value", w.Text)
-				return Arg{}, false
-			}
-			i++
-			if words[i].Text == "lock" && i+1 < len(words) {
-				i++
-			}
-			return words[i], true
-		}
-		addr := func(kw string) (Arg, bool) {
-			a, ok := value()
-			if !ok {
-				return a, false
-			}
-			if _, err := parseAddr(a.Text); err != nil {
-				b.dropRoute(a.Pos, "virtual_routes: %s: %v", kw, err)
-				return a, false
-			}
-			return a, true
-		}
-		switch {
-		case w.Text == "src":
-			a, ok := addr("src")
-			if !ok {
-				return r, false
-			}
-			r.Src, _ = parseAddr(a.Text)
-		case w.Text == "via" || w.Text == "gw":
-			if w.Text == "gw" {
-				b.diag.warnf(w.Pos, "virtual_routes: gw is deprecated; use via")
-			}
-			if i+1 < len(words) && (words[i+1].Text == "inet" || words[i+1].Text == "inet6") {
-				i++
-			}
-			a, ok := addr("via")
-			if !ok {
-				return r, false
-			}
-			r.Via, _ = parseAddr(a.Text)
-		case w.Text == "dev" || w.Text == "oif":
-			a, ok := value()
-			if !ok {
-				return r, false
-			}
-			r.Dev = a.Text
-		case w.Text == "scope":
-			a, ok := value()
-			if !ok {
-				return r, false
-			}
-			r.Scope = a.Text
-		case w.Text == "table":
-			a, ok := value()
-			if !ok {
-				return r, false
-			}
-			r.Table = a.Text
-		case w.Text == "metric" || w.Text == "priority" || w.Text == "preference":
-			a, ok := value()
-			if !ok {
-				return r, false
-			}
-			n, err := parseUint(a.Text, 0, math.MaxUint32)
-			if err != nil {
-				b.dropRoute(a.Pos, "virtual_routes: %s: %v", w.Text, err)
-				return r, false
-			}
-			m := uint32(n)
-			r.Metric = &m
-		case w.Text == "no_track":
-			r.NoTrack = true
-		case w.Text == "to":
-			// "to" introduces the destination.
-		case w.Text == "nexthop":
-			// Multipath: kept as written for the daemon.
-			for ; i < len(words); i++ {
-				r.Options = append(r.Options, words[i].Text)
-			}
-		case routeValued[w.Text]:
-			a, ok := value()
-			if !ok {
-				return r, false
-			}
-			r.Options = append(r.Options, w.Text, a.Text)
-		case routeFlags[w.Text]:
-			r.Options = append(r.Options, w.Text)
-		case routeTypes[w.Text] && !haveDest && r.Type == "":
-			if w.Text != "unicast" {
-				r.Type = w.Text
-			}
-		case !haveDest:
-			text := w.Text
-			if text == "default" || text == "all" {
-				text = "0.0.0.0/0"
-			}
-			p, err := parsePrefix(text)
-			if err != nil {
-				b.dropRoute(w.Pos, "virtual_routes: unknown keyword or invalid destination %q", w.Text)
-				return r, false
-			}
-			r.Dest, haveDest = p, true
-		default:
-			b.dropRoute(w.Pos, "virtual_routes: unknown keyword %q", w.Text)
-			return r, false
-		}
-	}
-	if !haveDest {
-		b.dropRoute(words[0].Pos, "virtual_routes: no destination given")
-		return r, false
-	}
-	return r, true
-}
-
-// dropRoute reports a virtual_routes line keepalived skips.
-func (b *builder) dropRoute(p Pos, format string, args ...any) {
-	b.diag.correctf(p, "%s: keepalived reports it and skips the route, and so does hactl", fmt.Sprintf(format, args...))
-}
 
 // scriptIgnored are vrrp_script keywords hactl skips (none today).
 var scriptIgnored = set()
@@ -320,10 +180,11 @@ type groupDraft struct {
 	members    []Arg
 	scriptRefs []refDraft
 	fileRefs   []refDraft
+	procRefs   []refDraft
 }
 
 // syncGroupIgnored are vrrp_sync_group keywords hactl skips.
-var syncGroupIgnored = set("track_process", "track_bfd", "smtp_alert", "notify_priority_changes")
+var syncGroupIgnored = set("track_bfd", "smtp_alert")
 
 func (b *builder) syncGroup(s *Statement) {
 	name, ok := b.sectionName(s)
@@ -358,12 +219,16 @@ func (b *builder) syncGroup(s *Statement) {
 		},
 		"track_script": func(c *Statement) { gd.scriptRefs = append(gd.scriptRefs, b.trackRefs(c)...) },
 		"track_file":   func(c *Statement) { gd.fileRefs = append(gd.fileRefs, b.trackRefs(c)...) },
+		"track_process": func(c *Statement) {
+			gd.procRefs = append(gd.procRefs, b.trackRefs(c)...)
+		},
 		"sync_group_tracking_weight": func(c *Statement) {
 			if b.nargs(c, 0, 0) {
 				g.TrackingWeight = true
 			}
 		},
 	}
+	maps.Copy(h, b.syncGroupNotifyHandlers(g))
 	spec := blockSpec{name: "vrrp_sync_group " + name, ctx: CtxSyncGroup, handlers: h, ignored: syncGroupIgnored,
 		deprecated: map[string]string{"global_tracking": "sync_group_tracking_weight"}}
 	b.walk(s, spec)

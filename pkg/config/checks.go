@@ -90,6 +90,7 @@ func (b *builder) resolveGroups() {
 		}
 		g.TrackScripts = b.resolveRefs(g.Name, "track_script", gd.scriptRefs, b.scriptLookup)
 		g.TrackFiles = b.resolveRefs(g.Name, "track_file", gd.fileRefs, b.fileLookup)
+		g.TrackProcesses = b.groupProcessWeights(g, b.resolveRefs(g.Name, "track_process", gd.procRefs, b.procLookup), byName)
 		b.cfg.SyncGroups = append(b.cfg.SyncGroups, g)
 	}
 	for _, d := range b.insts {

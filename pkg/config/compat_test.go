@@ -434,9 +434,29 @@ func TestCompatCoversKeywords(t *testing.T) {
 				for _, c := range s.Block {
 					options(CtxVIP, c.Args)
 				}
-			case ctx == CtxInstance && s.Keyword == "virtual_routes":
+			case (ctx == CtxInstance && s.Keyword == "virtual_routes") || (ctx == CtxTop && s.Keyword == "static_routes"):
 				for _, c := range s.Block {
-					options(CtxRoute, c.Words())
+					ws := c.Words()
+					nh := len(ws)
+					for i, w := range ws {
+						if w.Text == "nexthop" {
+							nh = i
+							break
+						}
+					}
+					if nh < len(ws) {
+						nh++ // the first nexthop is a route option
+					}
+					options(CtxRoute, ws[:nh])
+					options(CtxNexthop, ws[nh:])
+				}
+			case (ctx == CtxInstance && s.Keyword == "virtual_rules") || (ctx == CtxTop && s.Keyword == "static_rules"):
+				for _, c := range s.Block {
+					options(CtxRule, c.Words())
+				}
+			case ctx == CtxTop && s.Keyword == "static_ipaddress":
+				for _, c := range s.Block {
+					options(CtxVIP, c.Args)
 				}
 			case ctx == CtxInstance && s.Keyword == "unicast_peer":
 				for _, c := range s.Block {
@@ -469,6 +489,10 @@ func TestCompatCoversKeywords(t *testing.T) {
 				block(CtxScript, s.Block)
 			case "track_file", "vrrp_track_file":
 				block(CtxTrackFile, s.Block)
+			case "vrrp_track_process":
+				block(CtxTrackProcess, s.Block)
+			case "static_ipaddress", "static_routes", "static_rules":
+				block(CtxTop, []*Statement{s})
 			}
 		}
 	}
@@ -487,14 +511,11 @@ func TestCompatSilentKeywordsWarned(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// garp_lower_prio_* and no_accept are implemented since issue 16 (no warning).
-	for _, kw := range []string{"use_vmac", "vrrp_startup_delay",
-		"unicast_peer option min_ttl", "unicast_peer option max_ttl",
-		"virtual_ipaddress option preferred_lft", "virtual_ipaddress option -nodad",
-		"virtual_ipaddress option noprefixroute", "virtual_ipaddress option home",
-		"virtual_ipaddress option peer", "virtual_ipaddress option dev",
-		"virtual_routes option onlink", "virtual_routes option mtu", "virtual_routes option nexthop",
-		"virtual_routes option dev"} {
+	// garp_lower_prio_*, no_accept and the VIP and route options are
+	// implemented since issue 16, vrrp_startup_delay and the interfaces of
+	// VIPs and routes since issue 17 (no warning).
+	for _, kw := range []string{"use_vmac",
+		"unicast_peer option min_ttl", "unicast_peer option max_ttl"} {
 		found := false
 		for _, d := range diags {
 			if d.Severity == SeverityWarning && strings.HasPrefix(d.Message, kw+": ") && strings.Contains(d.Message, "keepalived ") {

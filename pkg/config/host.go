@@ -82,7 +82,11 @@ func Check(cfg *Config, host HostChecker) Diagnostics {
 		}
 		for _, v := range append(append([]VIP(nil), in.VIPs...), in.ExcludedVIPs...) {
 			if v.Dev != "" {
-				c.iface(v.Pos, in.Name, v.Dev, "address "+v.Prefix.String()+" dev", ": keepalived reports it and skips the address; hactl keeps it and fails to add it while the interface is missing")
+				then := ": keepalived reports it and skips the address; hactl keeps it and fails to add it while the interface is missing"
+				if !v.NoTrack {
+					then += ", and tracks the interface: the instance stays in FAULT until it appears (no_track on the address says not to)"
+				}
+				c.iface(v.Pos, in.Name, v.Dev, "address "+v.Prefix.String()+" dev", then)
 			}
 		}
 		c.notify(in.Notify)
@@ -95,6 +99,9 @@ func Check(cfg *Config, host HostChecker) Diagnostics {
 			c.iface(t.Pos, g.Name, t.Name, "track_interface", trackIfMissing)
 		}
 		c.notify(g.Notify)
+	}
+	for _, d := range cfg.IfDelays {
+		c.iface(d.Pos, "interface_up_down_delays", d.Interface, "interface", ": keepalived reports it (unknown interface specified for up/down delay; keepalived -t exits 4) and its daemon ignores the line; hactl keeps the delay for the interface, should it appear")
 	}
 	for _, s := range cfg.Scripts {
 		c.command(&s.Command, "the vrrp_script")

@@ -91,7 +91,7 @@ vrrp_instance VI_1 {
 		"test.conf:8:10: warning: script /opt/x/open.sh is writable by others: keepalived disables the vrrp_script with enable_script_security and runs it without; hactl's daemon refuses it either way",
 		"test.conf:11:10: warning: script /nowhere/gone.sh does not exist: keepalived disables the vrrp_script, and so does hactl's daemon (the instances tracking it run without it)",
 		"test.conf:20:5: warning: (VI_1) track_interface eth9 does not exist on this host: keepalived reports it and does not track it; hactl tracks it as down (its weight applies, or FAULT when unweighted) until it appears",
-		"test.conf:24:5: warning: (VI_1) address 192.0.2.1/32 dev eth8 does not exist on this host: keepalived reports it and skips the address; hactl keeps it and fails to add it while the interface is missing",
+		"test.conf:24:5: warning: (VI_1) address 192.0.2.1/32 dev eth8 does not exist on this host: keepalived reports it and skips the address; hactl keeps it and fails to add it while the interface is missing, and tracks the interface: the instance stays in FAULT until it appears (no_track on the address says not to)",
 	}
 	var lines []string
 	for _, d := range got {

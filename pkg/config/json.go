@@ -17,8 +17,9 @@ func (g GARP) MarshalJSON() ([]byte, error) {
 		MasterDelayMS    float64 `json:"master_delay_ms"`
 		MasterRefreshMS  float64 `json:"master_refresh_ms"`
 		LowerPrioDelayMS float64 `json:"lower_prio_delay_ms"`
+		ExtraIfMS        float64 `json:"extra_if_ms"`
 		plain
-	}{ms(g.MasterDelay), ms(g.MasterRefresh), ms(g.LowerPrioDelay), plain(g)})
+	}{ms(g.MasterDelay), ms(g.MasterRefresh), ms(g.LowerPrioDelay), ms(g.ExtraIf), plain(g)})
 }
 
 // MarshalJSON encodes durations as *_ms numbers.

@@ -106,8 +106,18 @@ var agreementCases = []struct {
 	extra            map[string]string // more files next to the main one
 }{
 	{name: "minimal", conf: inst("VI_1", basicInst), want: "ok"},
-	// vrrp_startup_delay and a route with dev are warned about (keywords.go).
-	{name: "everything", want: "warn", conf: `global_defs {
+	// use_vmac is partial (a VMAC deleted while running is not re-created).
+	{name: "vmac", want: "warn", conf: "global_defs {\n  vmac_prefix vm\n  vmac_addr_prefix va\n}\n" +
+		inst("VI_1", basicInst+"\n  use_vmac vm51 02:11:22:33:44\n  use_vmac_addr\n  vmac_xmit_base\n  virtual_ipaddress_excluded {\n    192.0.2.30/24 dev eth1\n  }")},
+	{name: "vmac-rfc5798-mac", want: "corrected", conf: inst("VI_1", basicInst+"\n  use_vmac 00:00:5e:00:01:33")},
+	{name: "vmac-xmit-base-alone", want: "corrected", conf: inst("VI_1", basicInst+"\n  vmac_xmit_base")},
+	{name: "vmac-unicast-no-interface", want: "corrected", conf: inst("VI_1", "  virtual_router_id 51\n  use_vmac\n  unicast_src_ip 192.0.2.1\n  unicast_peer {\n    192.0.2.2\n  }\n  virtual_ipaddress {\n    192.0.2.10/24\n  }")},
+	{name: "garp-extra-if", want: "ok", conf: "global_defs {\n  vrrp_garp_extra_if 20 all\n}\n" + inst("VI_1", basicInst+"\n  garp_extra_if 30")},
+	{name: "vmac-garp-intvl-deprecated", want: "warn", conf: inst("VI_1", basicInst+"\n  vmac_garp_intvl 30")},
+	{name: "vmac-strict-mac", want: "corrected", conf: "global_defs {\n  vrrp_strict\n}\n" + inst("VI_1", basicInst+"\n  use_vmac 02:11:22:33:44:55")},
+	// Every keyword here is implemented (vrrp_startup_delay since issue 17,
+	// the tracked route dev too): no diagnostics, as keepalived gives none.
+	{name: "everything", want: "ok", conf: `global_defs {
   router_id node1
   vrrp_version 2
   vrrp_mcast_group4 224.0.0.19

@@ -44,9 +44,14 @@ const (
 	CtxSyncGroup   = "vrrp_sync_group"
 	CtxVIP         = "virtual_ipaddress option"
 	CtxRoute       = "virtual_routes option"
+	CtxNexthop     = "virtual_routes nexthop option"
+	CtxRule        = "virtual_rules option"
 	CtxUnicastPeer = "unicast_peer option"
 	CtxTrackOption = "track_* option"
 )
+
+// CtxTrackProcess is a vrrp_track_process block.
+const CtxTrackProcess = "vrrp_track_process"
 
 // Keyword is one keyword hactl's parser knows, with what hactl does with
 // it. Diff says, for every status but Implemented, how hactl's behaviour
@@ -103,22 +108,24 @@ func keywordTable() []Keyword {
 	add(CtxTop, ign, lvs, "virtual_server", "virtual_server_group", "SSL")
 	add(CtxTop, ign, bfd, "bfd_instance")
 	add(CtxTop, ign, "keepalived's process layout (pid directory, instance name, namespaces, child wait); hactl is one process", "use_pid_dir", "instance", "child_wait_time", "net_namespace_ipvs", "namespace_with_ipsets")
-	add(CtxTop, ni, "keepalived adds these addresses at start and keeps them; hactl does not add them", "static_ipaddress")
-	add(CtxTop, ni, "keepalived adds these routes at start and keeps them; hactl does not add them", "static_routes")
-	add(CtxTop, ni, "keepalived adds these policy rules at start and keeps them; hactl does not add them", "static_rules")
+	// static_*: added at start (after removing leftovers), re-added on
+	// reload (those gone from the file removed), removed at exit; a
+	// static address or rule deleted by hand comes back (unless no_track).
+	add(CtxTop, impl, "", "static_ipaddress", "static_rules")
+	add(CtxTop, KeywordPartial, "keepalived adds again a static route with dev and without no_track deleted by hand; hactl adds these routes at start and at a reload, removes them at exit, and does not watch them (warned only when a line has dev and no no_track)", "static_routes")
 	add(CtxTop, ni, "keepalived runs its VRRP side in that network namespace; hactl runs in the namespace it is started in", "net_namespace")
-	add(CtxTop, ni, "keepalived tracks the listed processes; hactl tracks none, so the priority never moves for them", "vrrp_track_process")
+	add(CtxTop, impl, "", "vrrp_track_process", "interface_up_down_delays")
 	add(CtxTop, ni, "keepalived applies track_group's interface tracking to its instances; hactl does not", "track_group")
 	add(CtxTop, ni, "keepalived sends gratuitous ARPs with these per-interface settings; hactl uses the instances' and global_defs' settings", "garp_group")
-	add(CtxTop, ni, "keepalived polls link state (or delays link changes) as configured; hactl follows netlink's link events at once", "linkbeat_interfaces", "interface_up_down_delays", "linkbeat_use_polling")
+	add(CtxTop, ni, "keepalived polls link state as configured; hactl follows netlink's link events", "linkbeat_interfaces", "linkbeat_use_polling")
 
 	// global_defs.
 	add(CtxGlobal, impl, "", "router_id", "vrrp_version", "vrrp_mcast_group4", "vrrp_mcast_group6",
 		"script_user", "enable_script_security", "vrrp_garp_master_delay", "vrrp_garp_master_repeat",
 		"vrrp_garp_master_refresh", "vrrp_garp_master_refresh_repeat", "vrrp_garp_interval", "vrrp_gna_interval",
 		"vrrp_garp_lower_prio_delay", "vrrp_garp_lower_prio_repeat")
-	add(CtxGlobal, KeywordPartial, "hactl applies strict mode's configuration rules and the no_accept it implies (traffic to a non-owner master's VIPs dropped in nftables table inet hactl); keepalived's strict rules about keywords hactl does not implement (use_vmac's MAC, vmac_xmit_base, vrrp_down_timer_adverts, vrrp_lower_prio_no_advert, vrrp_higher_prio_send_advert) have nothing to act on", "vrrp_strict")
-	add(CtxGlobal, ni, "keepalived waits this long after starting before running VRRP; hactl starts its instances at once", "vrrp_startup_delay")
+	add(CtxGlobal, impl, "", "vrrp_strict")
+	add(CtxGlobal, impl, "", "vrrp_startup_delay")
 	add(CtxGlobal, KeywordHactl, "", "state_file", "control_socket", "notify_master_dir", "vip_lease")
 	add(CtxGlobal, ign, mail, "notification_email_from", "smtp_server", "smtp_helo_name", "smtp_connect_timeout",
 		"notification_email", "smtp_alert", "smtp_alert_vrrp", "smtp_alert_checker", "no_email_faults", "no_checker_emails")
@@ -141,10 +148,9 @@ func keywordTable() []Keyword {
 		"tmp_config_directory", "data_use_instance")
 	add(CtxGlobal, ni, "keepalived runs this script when it starts (or stops); hactl runs none", "startup_script", "startup_script_timeout", "shutdown_script", "shutdown_script_timeout")
 	add(CtxGlobal, ni, "keepalived copes with interfaces that come and go (or defaults a missing interface); hactl needs each instance's interface when it starts", "dynamic_interfaces", "default_interface")
-	add(CtxGlobal, ni, "keepalived stops the kernel's own IGMP/MLD reports for VMAC interfaces; hactl has no VMAC interfaces", "disable_local_igmp")
-	add(CtxGlobal, ni, "keepalived changes the master-down timer's count of adverts; hactl uses RFC 5798's (3 adverts plus skew)", "vrrp_down_timer_adverts")
-	add(CtxGlobal, ni, "keepalived tunes extra gratuitous ARPs (minimal set, extra interfaces, VMAC interval); hactl sends the standard bursts only", "vrrp_min_garp", "vrrp_garp_extra_if", "vrrp_vmac_garp_intvl")
-	add(CtxGlobal, ni, "keepalived changes when a master sends adverts on lower/higher-priority adverts; hactl follows RFC 5798", "vrrp_lower_prio_no_advert", "vrrp_higher_prio_send_advert")
+	add(CtxGlobal, ni, "keepalived then lets its VMAC interfaces send their own IGMP/MLD reports (with the VMAC as source); hactl joins the VRRP group on the base interface, so its reports always leave with the base's MAC, as keepalived's nftables rules arrange without this keyword", "disable_local_igmp")
+	add(CtxGlobal, impl, "", "vrrp_down_timer_adverts", "vrrp_min_garp", "vrrp_lower_prio_no_advert", "vrrp_higher_prio_send_advert")
+	add(CtxGlobal, impl, "", "vrrp_garp_extra_if", "vrrp_vmac_garp_intvl")
 	add(CtxGlobal, ni, "keepalived names its nftables table, sets its chains' priority, matches link-local VIPs by interface index, counts; hactl's no_accept table is always inet hactl, chains at priority -1, no counters", "nftables", "nftables_priority", "nftables_ifindex", "nftables_counters")
 	// Build-dependent: Debian's and Ubuntu's keepalived 2.2.7 is built
 	// with nftables and without iptables, and judges these as below; a
@@ -156,9 +162,9 @@ func keywordTable() []Keyword {
 	// hactl always drops unicast adverts from a source that is not a peer,
 	// and never checks the addresses an advert lists: what these ask for.
 	add(CtxGlobal, impl, "", "vrrp_check_unicast_src", "vrrp_skip_check_adv_addr")
-	add(CtxGlobal, ni, "keepalived writes state changes to this FIFO (and runs its script); hactl writes none (use notify scripts, or hactl watch)", "notify_fifo", "notify_fifo_script", "vrrp_notify_fifo", "vrrp_notify_fifo_script", "vrrp_notify_priority_changes", "fifo_write_vrrp_states_on_reload")
+	add(CtxGlobal, impl, "", "notify_fifo", "notify_fifo_script", "vrrp_notify_fifo", "vrrp_notify_fifo_script", "vrrp_notify_priority_changes", "fifo_write_vrrp_states_on_reload")
 	add(CtxGlobal, ni, "keepalived logs adverts for VRIDs it does not run; hactl does not", "log_unknown_vrids")
-	add(CtxGlobal, ni, "keepalived names (or addresses) its VMAC interfaces with this prefix; hactl has no VMAC interfaces", "vmac_prefix", "vmac_addr_prefix")
+	add(CtxGlobal, impl, "", "vmac_prefix", "vmac_addr_prefix")
 
 	// vrrp_script.
 	add(CtxScript, impl, "", "script", "interval", "timeout", "weight", "rise", "fall", "user", "init_fail")
@@ -166,16 +172,21 @@ func keywordTable() []Keyword {
 	// track_file.
 	add(CtxTrackFile, impl, "", "file", "weight", "init_file")
 
+	// vrrp_track_process.
+	add(CtxTrackProcess, impl, "", "process", "param_match", "weight", "quorum", "quorum_max", "delay",
+		"terminate_delay", "fork_delay", "full_command")
+
 	// vrrp_instance.
 	add(CtxInstance, impl, "", "interface", "state", "virtual_router_id", "priority", "version", "advert_int",
 		"nopreempt", "preempt", "preempt_delay", "accept", "mcast_src_ip", "unicast_src_ip", "mcast_dst_ip",
 		"unicast_peer", "authentication", "virtual_ipaddress", "virtual_ipaddress_excluded", "virtual_routes",
-		"track_interface", "track_script", "track_file", "dont_track_primary", "notify_master", "notify_backup",
+		"track_interface", "track_script", "track_file", "track_process", "dont_track_primary", "notify_master", "notify_backup",
 		"notify_fault", "notify_stop", "notify", "garp_master_delay", "garp_master_repeat", "garp_master_refresh",
 		"garp_master_refresh_repeat", "garp_lower_prio_delay", "garp_lower_prio_repeat")
 	add(CtxInstance, impl, "", "no_accept")
-	add(CtxInstance, KeywordPartial, "hactl applies strict mode's configuration rules and the no_accept it implies (traffic to a non-owner master's VIPs dropped in nftables table inet hactl); keepalived's strict rules about keywords hactl does not implement (use_vmac's MAC, vmac_xmit_base, vrrp_down_timer_adverts, vrrp_lower_prio_no_advert, vrrp_higher_prio_send_advert) have nothing to act on", "strict_mode")
-	add(CtxInstance, ni, "keepalived creates a macvlan interface with the virtual router MAC 00:00:5e:00:01:VRID and puts the VIPs on it; hactl adds the VIPs to the interface itself, with the interface's own MAC", "use_vmac", "use_vmac_addr", "vmac_xmit_base")
+	add(CtxInstance, impl, "", "strict_mode")
+	add(CtxInstance, KeywordPartial, "keepalived faults an instance whose VMAC is deleted while it runs (by hand, or with its base interface) and re-creates the VMAC when it can; hactl creates its VMACs at start only: one deleted by hand stays gone until the next start (its adverts fail, so a backup takes over; a deleted base interface faults the instance through its interface tracking as before)", "use_vmac")
+	add(CtxInstance, impl, "", "use_vmac_addr", "vmac_xmit_base")
 	add(CtxInstance, ni, "keepalived puts the VIPs on an ipvlan interface; hactl adds them to the interface itself", "use_ipvlan")
 	add(CtxInstance, ni, "keepalived goes to FAULT when a unicast instance has no peer; hactl runs it", "unicast_fault_no_peer")
 	add(CtxInstance, impl, "", "check_unicast_src", "skip_check_adv_addr")
@@ -184,14 +195,17 @@ func keywordTable() []Keyword {
 	add(CtxInstance, impl, "", "native_ipv6")
 	add(CtxInstance, ni, "keepalived computes the old (pre-2.0) unicast checksum; hactl computes RFC 5798's", "old_unicast_checksum")
 	add(CtxInstance, ni, "keepalived binds the instance to that VRF; hactl does not", "vrf")
-	add(CtxInstance, ni, "keepalived moves the priority (or faults) on this tracker; hactl does not track it, so it never counts", "track_process", "track_bfd", "track_src_ip")
+	add(CtxInstance, ni, "keepalived moves the priority (or faults) on this tracker; hactl does not track it, so it never counts", "track_bfd", "track_src_ip")
 	add(CtxInstance, ni, "keepalived sends (and expects) unicast adverts with this TTL; hactl sends TTL 255 and accepts any", "unicast_ttl")
 	add(CtxInstance, ni, "keepalived sets the interface's promote_secondaries sysctl, so that removing a VIP that is the primary address keeps the other addresses of its subnet; hactl leaves the sysctl as it is", "promote_secondaries")
 	add(CtxInstance, ni, "keepalived polls the interface's link state; hactl follows netlink's link events", "linkbeat_use_polling")
-	add(CtxInstance, ni, "keepalived adds these policy rules as master; hactl does not add them", "virtual_rules")
-	add(CtxInstance, ni, "keepalived runs extra notifications (deleted instance, lower-priority advert while master, priority changes); hactl runs only notify_master/backup/fault/stop and notify", "notify_deleted", "notify_master_rx_lower_pri", "notify_priority_changes")
-	add(CtxInstance, ni, "keepalived tunes the master-down timer, extra-interface gratuitous ARPs and VMAC GARP intervals; hactl uses RFC 5798's timer and the standard bursts", "down_timer_adverts", "garp_extra_if", "vmac_garp_intvl")
-	add(CtxInstance, ni, "keepalived changes when a master sends adverts on lower/higher-priority adverts; hactl follows RFC 5798", "lower_prio_no_advert", "higher_prio_send_advert")
+	// A rule without no_track deleted by hand: the master leaves MASTER
+	// (a static one comes back), as keepalived's netlink_rule_filter.
+	add(CtxInstance, impl, "", "virtual_rules")
+	add(CtxInstance, impl, "", "notify_master_rx_lower_pri", "notify_priority_changes")
+	add(CtxInstance, KeywordPartial, "keepalived notifies DELETED (with notify_deleted, else FAULT) for an instance a reload removes; an hactl reload never removes an instance (it runs until the daemon restarts, and then stops with STOP), so hactl parses notify_deleted and its script but has no deletion to notify", "notify_deleted")
+	add(CtxInstance, impl, "", "down_timer_adverts", "lower_prio_no_advert", "higher_prio_send_advert")
+	add(CtxInstance, impl, "", "garp_extra_if", "vmac_garp_intvl")
 	add(CtxInstance, ign, "keepalived's debug level for the instance; hactl logs by --log-level", "debug")
 	add(CtxInstance, ign, mail, "smtp_alert")
 	add(CtxInstance, ign, lvs, "lvs_sync_daemon_interface")
@@ -203,34 +217,43 @@ func keywordTable() []Keyword {
 
 	// vrrp_sync_group.
 	add(CtxSyncGroup, impl, "", "group", "notify_master", "notify_backup", "notify_fault", "notify_stop", "notify",
-		"track_interface", "track_script", "track_file", "sync_group_tracking_weight")
+		"track_interface", "track_script", "track_file", "track_process", "sync_group_tracking_weight", "notify_priority_changes")
 	add(CtxSyncGroup, KeywordDeprecated, "read as sync_group_tracking_weight", "global_tracking")
-	add(CtxSyncGroup, ni, "keepalived moves the group (or faults it) on this tracker; hactl does not track it, so it never counts", "track_process", "track_bfd")
-	add(CtxSyncGroup, ni, "keepalived runs its notify scripts on priority changes; hactl runs them on state changes only", "notify_priority_changes")
+	add(CtxSyncGroup, ni, "keepalived moves the group (or faults it) on this tracker; hactl does not track it, so it never counts", "track_bfd")
 	add(CtxSyncGroup, ign, mail, "smtp_alert")
 
 	// virtual_ipaddress / virtual_ipaddress_excluded line options.
 	opt(CtxVIP, 1, impl, "", "brd", "broadcast", "scope", "label")
-	opt(CtxVIP, 1, KeywordPartial, "keepalived puts the instance in FAULT when this interface (if not the instance's) goes down, unless the line says no_track; hactl adds the address there but does not track the interface (add no_track to say so, or track_interface it)", "dev")
+	opt(CtxVIP, 1, impl, "", "dev")
 	opt(CtxVIP, 0, impl, "", "no_track")
-	opt(CtxVIP, 1, ni, "keepalived adds a point-to-point address with this peer; hactl adds the address without a peer (with the peer's prefix length)", "peer")
-	opt(CtxVIP, 1, ni, "keepalived sets the address's preferred lifetime; hactl adds it with the kernel's default (or vip_lease's)", "preferred_lft")
-	opt(CtxVIP, 0, ni, "keepalived adds the IPv6 address without duplicate address detection; hactl's address goes through DAD (tentative for about a second)", "-nodad")
-	opt(CtxVIP, 0, ni, "keepalived sets this address flag (IFA_F_HOMEADDRESS, NOPREFIXROUTE, MCAUTOJOIN, MANAGETEMPADDR); hactl adds the address without it", "home", "noprefixroute", "autojoin", "mngtmpaddr")
-	opt(CtxVIP, 0, ni, "keepalived puts this address on the instance's VMAC interface; hactl has no VMAC interfaces", "use_vmac")
+	opt(CtxVIP, 1, impl, "", "peer", "preferred_lft")
+	opt(CtxVIP, 0, impl, "", "-nodad", "home", "noprefixroute", "autojoin", "mngtmpaddr")
+	opt(CtxVIP, 0, impl, "", "use_vmac")
 
 	// virtual_routes line options.
-	opt(CtxRoute, 1, KeywordPartial, "keepalived puts the instance in FAULT when the route's interface goes down, unless the line says no_track; hactl installs the route there but does not track the interface (add no_track to say so, or track_interface it)", "dev", "oif")
-	opt(CtxRoute, 1, impl, "", "src", "via", "gw", "scope", "table", "metric", "priority", "preference")
-	opt(CtxRoute, 0, impl, "", "to", "no_track", "inet", "inet6")
-	opt(CtxRoute, 0, impl, "", "unicast", "blackhole", "unreachable", "prohibit", "throw")
-	opt(CtxRoute, 0, ni, "keepalived installs a route of this type; hactl's daemon installs only unicast, blackhole, unreachable, prohibit and throw routes and fails to add this one", "local", "broadcast", "anycast", "multicast", "nat")
-	opt(CtxRoute, 0, ni, "keepalived installs a multipath route with these next hops; hactl drops everything from nexthop on and installs the route without them", "nexthop")
-	opt(CtxRoute, 0, ni, "keepalived passes this route flag to the kernel; hactl installs the route without it", "onlink", "add", "prepend", "append")
-	opt(CtxRoute, 1, ni, "keepalived sets this route attribute; hactl installs the route without it", "from", "tos", "dsfield",
-		"protocol", "encap", "expires", "mtu", "hoplimit", "advmss", "rtt", "rttvar", "reordering", "window", "cwnd",
-		"ssthresh", "realms", "rto_min", "initcwnd", "initrwnd", "features", "quickack", "congctl", "pref",
-		"ttl-propagate", "fastopen_no_cookie", "or", "vrf", "as")
+	opt(CtxRoute, 1, impl, "", "dev", "oif")
+	opt(CtxRoute, 1, impl, "", "src", "via", "gw", "scope", "table", "metric", "priority", "preference",
+		"tos", "dsfield", "protocol", "realms", "hoplimit", "window", "initcwnd", "initrwnd", "quickack",
+		"fastopen_no_cookie", "features", "or")
+	// "lock" is taken before the values of these; hactl's netlink locks
+	// only mtu and rto_min and warns about the others.
+	opt(CtxRoute, 1, impl, "", "mtu", "rto_min", "advmss", "rtt", "rttvar", "reordering", "cwnd", "ssthresh", "congctl")
+	opt(CtxRoute, 0, impl, "", "to", "no_track", "inet", "inet6", "onlink", "add", "prepend", "append", "nexthop")
+	opt(CtxRoute, 0, impl, "", "unicast", "blackhole", "unreachable", "prohibit", "throw", "local", "broadcast",
+		"brd", "anycast", "multicast", "nat", "xresolve")
+	// keepalived reports "as to" as MPLS only and ignores it.
+	opt(CtxRoute, 1, impl, "", "as")
+	opt(CtxRoute, 1, ni, "keepalived sets this route attribute (RTA_SRC, RTA_PREF, RTA_EXPIRES, RTA_TTL_PROPAGATE); hactl installs the route without it (the netlink library hactl uses cannot send it)", "from", "pref", "expires", "ttl-propagate")
+	opt(CtxRoute, 1, ni, "keepalived installs the route with this encapsulation (or in this VRF's table); hactl installs it without", "encap", "vrf")
+	opt(CtxNexthop, 1, impl, "", "via", "dev", "weight")
+	opt(CtxNexthop, 0, impl, "", "onlink", "nexthop")
+	opt(CtxNexthop, 1, ni, "keepalived sets this on the next hop (RTA_FLOW, lightweight tunnel); hactl installs the next hop without it", "realms", "encap")
+
+	// virtual_rules / static_rules line options.
+	opt(CtxRule, 1, impl, "", "from", "to", "table", "lookup", "preference", "order", "priority", "tos", "dsfield",
+		"fwmark", "realms", "suppress_prefixlength", "sup_pl", "suppress_ifgroup", "sup_group", "dev", "iif", "oif",
+		"tunnel-id", "uidrange", "protocol", "ipproto", "sport", "dport", "goto", "type")
+	opt(CtxRule, 0, impl, "", "inet", "inet6", "not", "l3mdev", "no_track", "nop", "blackhole", "unreachable", "prohibit")
 
 	// unicast_peer line options.
 	opt(CtxUnicastPeer, 1, ni, "keepalived drops unicast adverts from this peer whose TTL is outside [min_ttl, max_ttl]; hactl accepts any TTL", "min_ttl", "max_ttl")

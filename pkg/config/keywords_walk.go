@@ -47,7 +47,7 @@ func (b *builder) warnKeywords(top []*Statement) {
 
 func (w *keywordWalk) top(stmts []*Statement) {
 	for _, s := range stmts {
-		w.note(CtxTop, s.Keyword, s.Pos)
+		w.noteStmt(CtxTop, s)
 		switch s.Keyword {
 		case "global_defs":
 			w.block(CtxGlobal, s.Block)
@@ -55,12 +55,62 @@ func (w *keywordWalk) top(stmts []*Statement) {
 			w.instance(s.Block)
 		case "vrrp_sync_group":
 			w.block(CtxSyncGroup, s.Block)
+		case "static_ipaddress":
+			for _, c := range s.Block {
+				if ws := c.Words(); len(ws) > 1 {
+					w.options(CtxVIP, ws[1:])
+				}
+			}
+		case "static_routes":
+			for _, c := range s.Block {
+				w.routeLine(c.Words())
+			}
+		case "static_rules":
+			for _, c := range s.Block {
+				w.options(CtxRule, c.Words())
+			}
 		default:
 			if _, isBlock := blockKeyword("", s.Keyword); s.HasBlock && !s.NoOpen && !isBlock {
 				w.top(s.Block) // read as top-level keywords, as above
 			}
 		}
 	}
+}
+
+// watchedBlocks are the blocks whose difference (keepalived watches the
+// entries for deletions by hand, hactl does not) exists only for lines
+// keepalived tracks; a block whose every line is untracked is not noted.
+var watchedBlocks = map[[2]string]bool{{CtxTop, "static_routes"}: true}
+
+// anyTracked reports whether a line of s is one keepalived tracks: a route
+// with dev (or oif) and without no_track.
+func anyTracked(s *Statement) bool {
+	for _, c := range s.Block {
+		words := c.Words()
+		noTrack, dev := false, false
+		for _, a := range words {
+			if a.Text == "nexthop" {
+				break
+			}
+			switch a.Text {
+			case "no_track":
+				noTrack = true
+			case "dev", "oif":
+				dev = true
+			}
+		}
+		if !noTrack && dev {
+			return true
+		}
+	}
+	return false
+}
+
+func (w *keywordWalk) noteStmt(ctx string, s *Statement) {
+	if watchedBlocks[[2]string{ctx, s.Keyword}] && !anyTracked(s) {
+		return
+	}
+	w.note(ctx, s.Keyword, s.Pos)
 }
 
 func (w *keywordWalk) note(ctx, name string, p Pos) {
@@ -89,7 +139,7 @@ func (w *keywordWalk) block(ctx string, stmts []*Statement) {
 		if offFlag(s) {
 			continue
 		}
-		w.note(ctx, s.Keyword, s.Pos)
+		w.noteStmt(ctx, s)
 	}
 }
 
@@ -123,6 +173,10 @@ func (w *keywordWalk) instance(stmts []*Statement) {
 		case "virtual_routes":
 			for _, c := range s.Block {
 				w.routeLine(c.Words())
+			}
+		case "virtual_rules":
+			for _, c := range s.Block {
+				w.options(CtxRule, c.Words())
 			}
 		case "unicast_peer":
 			for _, c := range s.Block {
@@ -179,7 +233,18 @@ func (w *keywordWalk) vipLine(words []Arg, iface string) {
 // values are skipped. A route with dev and without no_track is noted too:
 // keepalived faults the instance when that interface goes down.
 func (w *keywordWalk) routeLine(words []Arg) {
-	w.options(CtxRoute, words)
+	nh := len(words)
+	for i, a := range words {
+		if a.Text == "nexthop" {
+			nh = i
+			break
+		}
+	}
+	if nh < len(words) {
+		nh++ // the first nexthop is a route option
+	}
+	w.options(CtxRoute, words[:nh])
+	w.options(CtxNexthop, words[nh:])
 	dev, noTrack := "", false
 	var devPos Pos
 	for i, a := range words {

@@ -2,6 +2,7 @@ package config
 
 import (
 	"net/netip"
+	"slices"
 	"time"
 )
 
@@ -13,8 +14,18 @@ type Config struct {
 	Global     GlobalDefs   `json:"global_defs"`
 	Scripts    []*Script    `json:"vrrp_scripts"`
 	TrackFiles []*TrackFile `json:"track_files"`
+	// TrackProcesses are the vrrp_track_process blocks.
+	TrackProcesses []*TrackProcess `json:"track_processes"`
+	// IfDelays are interface_up_down_delays' lines, by interface.
+	IfDelays   []IfDelay    `json:"interface_up_down_delays,omitempty"`
 	Instances  []*Instance  `json:"instances"`
 	SyncGroups []*SyncGroup `json:"sync_groups"`
+	// StaticVIPs, StaticRoutes and StaticRules are the static_ipaddress,
+	// static_routes and static_rules blocks: installed when the daemon
+	// starts and removed when it exits, whatever the instances' states.
+	StaticVIPs   []VIP   `json:"static_ipaddress,omitempty"`
+	StaticRoutes []Route `json:"static_routes,omitempty"`
+	StaticRules  []Rule  `json:"static_rules,omitempty"`
 	// Ignored lists the sections and keywords outside hactl's VRRP subset
 	// that were parsed for syntax and then skipped.
 	Ignored []Ignored `json:"ignored"`
@@ -47,6 +58,15 @@ type GlobalDefs struct {
 	GARPInterval time.Duration `json:"-"`
 	GNAInterval  time.Duration `json:"-"`
 	StartupDelay time.Duration `json:"-"`
+	// Timing holds the instances' defaults of keepalived's timing knobs.
+	Timing Timing `json:"timing"`
+	// Notify is the notify FIFOs and what is written to them.
+	Notify GlobalNotify `json:"notify"`
+	// VMACPrefix names the VMAC interfaces (PREFIX.VRID; "vrrp" when
+	// empty); VMACAddrPrefix those of use_vmac_addr and a VIP's
+	// use_vmac (VMACPrefix when empty).
+	VMACPrefix     string `json:"vmac_prefix,omitempty"`
+	VMACAddrPrefix string `json:"vmac_addr_prefix,omitempty"`
 
 	// hactl's own keywords.
 
@@ -68,6 +88,12 @@ type GARP struct {
 	MasterRepeat int `json:"master_repeat"`
 	// MasterRefresh is the period of refresh bursts while master; 0 none.
 	MasterRefresh time.Duration `json:"-"`
+	// ExtraIf is the period of the gratuitous ARPs / NAs a master sends on
+	// the interfaces that do not carry its adverts (garp_extra_if, formerly
+	// vmac_garp_intvl): its VIPs' other VMACs, and with ExtraIfAll every
+	// other interface of its VIPs; 0 none.
+	ExtraIf    time.Duration `json:"-"`
+	ExtraIfAll bool          `json:"extra_if_all,omitempty"`
 	// MasterRefreshRepeat is the number of gratuitous ARPs in a refresh.
 	MasterRefreshRepeat int `json:"master_refresh_repeat"`
 	// LowerPrioDelay and LowerPrioRepeat apply when a lower-priority
@@ -172,21 +198,43 @@ type Instance struct {
 	VIPs         []VIP   `json:"virtual_ipaddress"`
 	ExcludedVIPs []VIP   `json:"virtual_ipaddress_excluded"`
 	Routes       []Route `json:"virtual_routes"`
+	// Rules are the virtual_rules: policy rules installed with the VIPs.
+	Rules []Rule `json:"virtual_rules,omitempty"`
 
 	TrackInterfaces  []TrackInterface `json:"track_interface"`
 	TrackScripts     []TrackRef       `json:"track_script"`
 	TrackFiles       []TrackRef       `json:"track_file"`
+	TrackProcesses   []TrackRef       `json:"track_process"`
 	DontTrackPrimary bool             `json:"dont_track_primary"`
 
 	Notify Notify `json:"notify"`
-	GARP   GARP   `json:"garp"`
+	// NotifyDeleted: an instance a reload removes is notified DELETED
+	// rather than FAULT. NotifyPriorityChanges is the instance's own
+	// notify_priority_changes (nil: the group's, else the global one;
+	// see Config.NotifiesPriority).
+	NotifyDeleted         bool  `json:"notify_deleted,omitempty"`
+	NotifyPriorityChanges *bool `json:"notify_priority_changes,omitempty"`
+	GARP                  GARP  `json:"garp"`
+	// Timing is the instance's, resolved: its own keywords, else the
+	// global ones (strict mode forces RFC 5798's values).
+	Timing Timing `json:"timing"`
 	// Accept makes the master accept packets for its VIPs (accept mode).
 	Accept bool `json:"accept"`
 	Strict bool `json:"strict_mode"`
-	// UseVMAC asks for a macvlan interface with the VRRP MAC; VMACName is
-	// its name when given.
-	UseVMAC  bool   `json:"use_vmac"`
-	VMACName string `json:"vmac_name,omitempty"`
+	// UseVMAC asks for a macvlan interface with the virtual router MAC
+	// (use_vmac); VMACName is its name when given, VMACAddr its MAC
+	// when given (VMACAddrVRID: given with five octets, the sixth is the
+	// VRID).
+	UseVMAC      bool   `json:"use_vmac"`
+	VMACName     string `json:"vmac_name,omitempty"`
+	VMACAddr     string `json:"vmac_addr,omitempty"`
+	VMACAddrVRID bool   `json:"vmac_addr_vrid,omitempty"`
+	// UseVMACAddr gives each VIP on another interface, or of the other
+	// family, a VMAC on its interface (use_vmac_addr).
+	UseVMACAddr bool `json:"use_vmac_addr,omitempty"`
+	// VMACXmitBase sends and receives the adverts on the base interface
+	// instead of the VMAC (vmac_xmit_base).
+	VMACXmitBase bool `json:"vmac_xmit_base,omitempty"`
 
 	// hactl's own keywords.
 
@@ -238,23 +286,123 @@ type VIP struct {
 	Pos     Pos      `json:"pos"`
 }
 
-// Route is a virtual_routes line. It is parsed here and applied by the
+// UseVMAC reports whether the VIP asks for a VMAC of its own (its
+// use_vmac option).
+func (v VIP) UseVMAC() bool { return slices.Contains(v.Options, "use_vmac") }
+
+// Route is a virtual_routes (or static_routes) line, in keepalived's
+// reading of "ip route" syntax. It is parsed here and applied by the
 // daemon.
 type Route struct {
 	// Type is empty for a unicast route, or blackhole, unreachable,
-	// prohibit or throw.
-	Type   string       `json:"type,omitempty"`
+	// prohibit, throw, local, broadcast, anycast, multicast, nat, or a
+	// number.
+	Type string `json:"type,omitempty"`
+	// Family is the route's family (from its addresses, inet/inet6, or
+	// keepalived's default inet).
+	Family Family       `json:"family"`
 	Dest   netip.Prefix `json:"to"`
+	// Src is the preferred source (src); From the IPv6 source prefix.
 	Src    netip.Addr   `json:"src,omitzero"`
+	From   netip.Prefix `json:"from,omitzero"`
 	Via    netip.Addr   `json:"via,omitzero"`
 	Dev    string       `json:"dev,omitempty"`
 	Scope  string       `json:"scope,omitempty"`
 	Table  string       `json:"table,omitempty"`
 	Metric *uint32      `json:"metric,omitempty"`
-	// Options keeps the other keywords and their values as written.
+	// Protocol is the route's protocol: keepalived's own (18) unless the
+	// line says no_track and protocol.
+	Protocol uint8  `json:"protocol"`
+	Tos      *uint8 `json:"tos,omitempty"`
+	Realms   uint32 `json:"realms,omitempty"`
+	OnLink   bool   `json:"onlink,omitempty"`
+	// Mode is how the route is added: "" (keepalived's default, the
+	// kernel's prepend), "add" (fail if it exists) or "append".
+	Mode string `json:"mode,omitempty"`
+	// Metrics are the RTAX_* values (mtu, advmss, hoplimit, window, rtt,
+	// ...) in kernel units, in the order given.
+	Metrics []RouteMetric `json:"metrics,omitempty"`
+	// Congctl is the congestion control algorithm (RTAX_CC_ALGO).
+	Congctl     string `json:"congctl,omitempty"`
+	CongctlLock bool   `json:"congctl_lock,omitempty"`
+	// Features is RTAX_FEATURES (ecn: 1).
+	Features uint32 `json:"features,omitempty"`
+	// Pref, Expires and TTLPropagate are parsed; see docs/config.md for
+	// what the daemon does with them.
+	Pref         *uint8  `json:"pref,omitempty"`
+	Expires      *uint32 `json:"expires,omitempty"`
+	TTLPropagate *uint8  `json:"ttl_propagate,omitempty"`
+	// Nexthops make a multipath route.
+	Nexthops []Nexthop `json:"nexthops,omitempty"`
+	// Options keeps what the daemon does not apply (encap, vrf), as
+	// written.
 	Options []string `json:"options,omitempty"`
 	NoTrack bool     `json:"no_track,omitempty"`
 	Pos     Pos      `json:"pos"`
+}
+
+// RouteMetric is one route metric (RTAX_*): its keyword, its value in the
+// kernel's units, and whether it is locked.
+type RouteMetric struct {
+	Name  string `json:"name"`
+	Value uint32 `json:"value"`
+	Lock  bool   `json:"lock,omitempty"`
+}
+
+// Nexthop is one hop of a multipath route.
+type Nexthop struct {
+	Via netip.Addr `json:"via,omitzero"`
+	Dev string     `json:"dev,omitempty"`
+	// Weight is 1-256 as written (0: not given, the kernel's 1).
+	Weight int  `json:"weight,omitempty"`
+	OnLink bool `json:"onlink,omitempty"`
+	// Realms and Encap are parsed but not applied (see docs/config.md).
+	Realms uint32   `json:"realms,omitempty"`
+	Encap  []string `json:"encap,omitempty"`
+}
+
+// Rule is a virtual_rules (or static_rules) line: a policy routing rule,
+// in keepalived's reading of "ip rule" syntax.
+type Rule struct {
+	Family Family `json:"family"`
+	// From and To are the source and destination prefixes; invalid (zero)
+	// means all.
+	From   netip.Prefix `json:"from,omitzero"`
+	To     netip.Prefix `json:"to,omitzero"`
+	Invert bool         `json:"not,omitempty"`
+	// Priority is the rule's preference; keepalived gives a rule without
+	// one 16384, 16383, ... (per family, in the order read).
+	Priority uint32 `json:"priority"`
+	// Action is table, goto, nop, blackhole, unreachable or prohibit.
+	Action string `json:"action"`
+	// Table is the table looked up (Action table, not with L3mdev).
+	Table  uint32 `json:"table,omitempty"`
+	Goto   uint32 `json:"goto,omitempty"`
+	L3mdev bool   `json:"l3mdev,omitempty"`
+	Tos    uint8  `json:"tos,omitempty"`
+	// Fwmark and Fwmask are the firewall mark and its mask (HasFwmark,
+	// HasFwmask say whether they were given).
+	Fwmark    uint32 `json:"fwmark,omitempty"`
+	Fwmask    uint32 `json:"fwmask,omitempty"`
+	HasFwmark bool   `json:"has_fwmark,omitempty"`
+	HasFwmask bool   `json:"has_fwmask,omitempty"`
+	Realms    uint32 `json:"realms,omitempty"`
+	// SuppressPrefixLen is -1 when not given.
+	SuppressPrefixLen int32   `json:"suppress_prefixlength"`
+	SuppressIfgroup   *uint32 `json:"suppress_ifgroup,omitempty"`
+	Iif               string  `json:"iif,omitempty"`
+	Oif               string  `json:"oif,omitempty"`
+	TunID             uint64  `json:"tunnel_id,omitempty"`
+	// UIDRange, Sport and Dport are [start, end] ranges when given.
+	UIDRange *[2]uint32 `json:"uidrange,omitempty"`
+	Sport    *[2]uint16 `json:"sport,omitempty"`
+	Dport    *[2]uint16 `json:"dport,omitempty"`
+	IPProto  *uint8     `json:"ipproto,omitempty"`
+	// Protocol is the rule's protocol: keepalived's own (18) unless the
+	// line says no_track (then the one given, if any).
+	Protocol *uint8 `json:"protocol,omitempty"`
+	NoTrack  bool   `json:"no_track,omitempty"`
+	Pos      Pos    `json:"pos"`
 }
 
 // TrackInterface is a tracked interface: with weight 0 the instance goes to
@@ -286,6 +434,46 @@ type Notify struct {
 	// Any is the generic "notify" script, called with the type, name,
 	// state and priority appended.
 	Any *Command `json:"any,omitempty"`
+	// Deleted (notify_deleted SCRIPT) and MasterRxLowerPri
+	// (notify_master_rx_lower_pri) are instances' only.
+	Deleted          *Command `json:"deleted,omitempty"`
+	MasterRxLowerPri *Command `json:"master_rx_lower_pri,omitempty"`
+}
+
+// Timing is keepalived's knobs on the protocol's timers and answers.
+type Timing struct {
+	// DownTimerAdverts is how many advert intervals Master_Down_Interval
+	// counts before its skew (down_timer_adverts, 1..100); 0 (global
+	// only) means RFC 5798's 3.
+	DownTimerAdverts int `json:"down_timer_adverts"`
+	// LowerPrioNoAdvert: a master does not answer a lower priority.
+	LowerPrioNoAdvert bool `json:"lower_prio_no_advert"`
+	// HigherPrioSendAdvert: a master sends an advert before yielding to
+	// a higher priority.
+	HigherPrioSendAdvert bool `json:"higher_prio_send_advert"`
+}
+
+// GlobalNotify is global_defs' notify FIFOs: notify_fifo and
+// vrrp_notify_fifo get the same lines (hactl has only the VRRP process),
+// and the switches of what they get.
+type GlobalNotify struct {
+	FIFO     *FIFO `json:"notify_fifo,omitempty"`
+	VRRPFIFO *FIFO `json:"vrrp_notify_fifo,omitempty"`
+	// PriorityChanges is vrrp_notify_priority_changes, the default of
+	// every instance's notify_priority_changes.
+	PriorityChanges bool `json:"vrrp_notify_priority_changes"`
+	// WriteStatesOnReload is fifo_write_vrrp_states_on_reload.
+	WriteStatesOnReload bool `json:"fifo_write_vrrp_states_on_reload"`
+}
+
+// FIFO is one notify FIFO: its path, who owns it when created, and the
+// script started with the path as its last argument to read it.
+type FIFO struct {
+	Path   string   `json:"path"`
+	User   string   `json:"user,omitempty"`
+	Group  string   `json:"group,omitempty"`
+	Script *Command `json:"script,omitempty"`
+	Pos    Pos      `json:"pos"`
 }
 
 // SyncGroup is a vrrp_sync_group: instances that change state together.
@@ -297,7 +485,12 @@ type SyncGroup struct {
 	TrackInterfaces []TrackInterface `json:"track_interface"`
 	TrackScripts    []TrackRef       `json:"track_script"`
 	TrackFiles      []TrackRef       `json:"track_file"`
+	// TrackProcesses keep their weights whatever TrackingWeight says, as
+	// in keepalived (0 only when a member is an address owner).
+	TrackProcesses []TrackRef `json:"track_process"`
 	// TrackingWeight (sync_group_tracking_weight) lets members keep the
 	// weights of their trackers; otherwise keepalived sets them to 0.
 	TrackingWeight bool `json:"sync_group_tracking_weight"`
+	// NotifyPriorityChanges is the members' default; nil when not given.
+	NotifyPriorityChanges *bool `json:"notify_priority_changes,omitempty"`
 }

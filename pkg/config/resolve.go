@@ -230,15 +230,18 @@ func (b *builder) resolveInstance(d *instDraft) {
 
 	b.resolveGARP(d)
 	b.resolveAdvert(d)
+	b.resolveVMAC(d)
+	b.resolveTiming(d)
 	for _, r := range in.Routes {
-		if !r.NoTrack {
-			b.diag.warnf(r.Pos, "(%s) virtual route %s: keepalived puts the instance in FAULT when the route's interface goes down; hactl does not watch the interfaces of routes yet (add no_track to say you do not want it)", in.Name, r.Dest)
+		if !r.NoTrack && r.Dev == "" {
+			b.diag.warnf(r.Pos, "(%s) virtual route %s: cannot track a route with no interface specified: keepalived warns and does not track it, and neither does hactl", in.Name, r.Dest)
 		}
 	}
 
 	// Trackers.
 	in.TrackScripts = b.resolveRefs(in.Name, "track_script", d.scriptRefs, b.scriptLookup)
 	in.TrackFiles = b.resolveRefs(in.Name, "track_file", d.fileRefs, b.fileLookup)
+	in.TrackProcesses = b.resolveRefs(in.Name, "track_process", d.procRefs, b.procLookup)
 
 	// hactl's own keywords.
 	if in.NotifyMasterDir == "" {
@@ -397,6 +400,9 @@ func (b *builder) resolveGARP(d *instDraft) {
 	if !set["refresh_repeat"] {
 		in.GARP.MasterRefreshRepeat = g.MasterRefreshRepeat
 	}
+	if !set["extra_if"] { // keepalived takes the global interval and its "all" together
+		in.GARP.ExtraIf, in.GARP.ExtraIfAll = g.ExtraIf, g.ExtraIfAll
+	}
 	switch {
 	case !set["lower_delay"] && in.Strict:
 		in.GARP.LowerPrioDelay = 0
@@ -460,8 +466,11 @@ func (b *builder) resolveRefs(owner, kw string, refs []refDraft, lookup func(str
 	var out []TrackRef
 	seen := map[string]bool{}
 	what := "vrrp_script"
-	if kw == "track_file" {
+	switch kw {
+	case "track_file":
 		what = "track_file"
+	case "track_process":
+		what = "vrrp_track_process"
 	}
 	for _, r := range refs {
 		w, rev, at, ok := lookup(r.name)
@@ -509,4 +518,42 @@ func (b *builder) fileLookup(n string) (int, bool, Pos, bool) {
 		return 0, false, Pos{}, false
 	}
 	return tf.Weight, tf.WeightReverse, tf.Pos, true
+}
+
+// resolveVMAC makes vrrp_complete_instance's use_vmac checks: a MAC and
+// vmac_xmit_base are cleared in strict mode, vmac_xmit_base without
+// use_vmac is cleared, unicast with use_vmac sets vmac_xmit_base, and a
+// VIP's use_vmac on the instance's interface and family is redundant.
+func (b *builder) resolveVMAC(d *instDraft) {
+	in := d.in
+	if in.Strict && in.VMACAddr != "" {
+		b.diag.correctf(d.vmacMAC, "(%s) use_vmac: a MAC address cannot be given in strict mode: keepalived reports it and clears it, and so does hactl", in.Name)
+		in.VMACAddr, in.VMACAddrVRID = "", false
+	}
+	if in.VMACXmitBase && !in.UseVMAC {
+		b.diag.correctf(d.xmitBase, "(%s) vmac_xmit_base is only valid with use_vmac: keepalived reports it and clears it, and so does hactl", in.Name)
+		in.VMACXmitBase = false
+	}
+	if in.UseVMAC && in.Interface == "" {
+		b.diag.correctf(d.vmac, "(%s) use_vmac needs an interface (unicast with no interface): keepalived reports it and clears use_vmac, and so does hactl", in.Name)
+		in.UseVMAC, in.VMACName, in.VMACXmitBase = false, "", false
+	}
+	if in.UseVMAC && in.Unicast && !in.VMACXmitBase {
+		b.diag.correctf(d.vmac, "(%s) unicast with use_vmac requires vmac_xmit_base: keepalived reports it and sets it, and so does hactl", in.Name)
+		in.VMACXmitBase = true
+	}
+	if in.UseVMAC && in.Strict && in.VMACXmitBase {
+		b.diag.correctf(d.xmitBase, "(%s) vmac_xmit_base is incompatible with strict mode: keepalived reports it and clears it, and so does hactl", in.Name)
+		in.VMACXmitBase = false
+	}
+	fam4 := in.Family != FamilyIPv6
+	for _, list := range [][]VIP{in.VIPs, in.ExcludedVIPs} {
+		for _, v := range list {
+			if v.UseVMAC() && in.UseVMAC && (v.Dev == "" || v.Dev == in.Interface) && v.Prefix.Addr().Is4() == fam4 {
+				b.diag.warnf(v.Pos, "(%s) use_vmac is given for VIP %s and for the instance: keepalived reports it and puts the VIP on the instance's VMAC, and so does hactl", in.Name, v.Prefix)
+			} else if v.UseVMAC() && in.UseVMACAddr {
+				b.diag.warnf(v.Pos, "(%s) use_vmac_addr and the VIP's use_vmac are both given for %s: keepalived reports it, and so does hactl", in.Name, v.Prefix)
+			}
+		}
+	}
 }

@@ -37,6 +37,17 @@ type Config struct {
 	// that release arrives, or after Handover at the latest. 0 keeps the
 	// plain RFC behaviour (take the VIPs at once).
 	Handover time.Duration
+	// DownTimerAdverts is how many of the master's intervals
+	// Master_Down_Interval counts before its Skew_Time (keepalived's
+	// down_timer_adverts, 1..100); 0 means RFC 5798's 3.
+	DownTimerAdverts int
+	// LowerPrioNoAdvert: a master that hears a lower priority does not
+	// answer it with an advert (keepalived's lower_prio_no_advert).
+	LowerPrioNoAdvert bool
+	// HigherPrioSendAdvert: a master that hears a higher priority sends
+	// one advert of its own before it steps down (keepalived's
+	// higher_prio_send_advert).
+	HigherPrioSendAdvert bool
 }
 
 // Validate reports configuration errors the state machine cannot work with,
@@ -62,6 +73,9 @@ func (c *Config) Validate() error {
 	}
 	if c.NoPreempt && c.Priority == PriorityOwner {
 		errs = append(errs, errors.New("nopreempt is meaningless for the address owner"))
+	}
+	if c.DownTimerAdverts < 0 || c.DownTimerAdverts > 100 {
+		errs = append(errs, fmt.Errorf("down_timer_adverts %d: must be 1..100", c.DownTimerAdverts))
 	}
 	if c.Handover < 0 {
 		errs = append(errs, errors.New("handover hold must not be negative"))
@@ -144,9 +158,15 @@ type Instance struct {
 	timerAt  [4]time.Duration
 
 	// answered, lastAnswer: when the master last answered an advert at
-	// once (answerDue).
+	// once (answerDue); lowerHeard counts the lower priorities answered
+	// (with or without an advert: LowerPrioNoAdvert).
 	answered   bool
 	lastAnswer time.Duration
+	lowerHeard uint64
+
+	// startupUntil: no Master_Down_Timer expires before startupUntil
+	// plus its interval (DelayStartup).
+	startupUntil time.Duration
 
 	now  time.Duration
 	acts []Action
@@ -231,10 +251,42 @@ func (in *Instance) skew() time.Duration {
 	return SkewTime(in.cfg.Version, int(in.priority()), in.masterAdverInt)
 }
 
-// masterDownInterval is the instance's Master_Down_Interval.
+// masterDownInterval is the instance's Master_Down_Interval, with
+// DownTimerAdverts intervals.
 func (in *Instance) masterDownInterval() time.Duration {
-	return MasterDownInterval(in.cfg.Version, int(in.priority()), in.masterAdverInt)
+	n := in.cfg.DownTimerAdverts
+	if n == 0 || n == 3 {
+		return MasterDownInterval(in.cfg.Version, int(in.priority()), in.masterAdverInt)
+	}
+	return time.Duration(n)*in.masterAdverInt + SkewTime(in.cfg.Version, int(in.priority()), in.masterAdverInt)
 }
+
+// DelayStartup is keepalived's vrrp_startup_delay (vrrp_daemon.c,
+// start_vrrp; vrrp_scheduler.c, vrrp_init_instance_sands): until the
+// protocol time until, the instance sends nothing and takes no VIPs. It
+// enters Backup at Startup as usual (the address owner too, which would
+// otherwise become master at once), and every Master_Down_Timer armed
+// before until runs from until: a backup that hears no master takes over
+// at until plus its Master_Down_Interval (the owner at until), one that
+// hears a master follows it. Call it before Startup.
+func (in *Instance) DelayStartup(until time.Duration) { in.startupUntil = until }
+
+// delaying reports whether the startup delay still runs.
+func (in *Instance) delaying() bool { return in.now < in.startupUntil }
+
+// armDown arms the Master_Down_Timer d from now, or from the end of the
+// startup delay while it runs.
+func (in *Instance) armDown(d time.Duration) {
+	if in.delaying() {
+		d += in.startupUntil - in.now
+	}
+	in.arm(MasterDownTimer, d)
+}
+
+// LowerHeard counts the lower priorities a master heard and answered
+// (an advert at once, unless LowerPrioNoAdvert), spaced as answerDue
+// spaces them: the daemon re-announces and notifies on each.
+func (in *Instance) LowerHeard() uint64 { return in.lowerHeard }
 
 // SkewTime is RFC 5798 §6.1's Skew_Time of a router that advertises with
 // priority every interval: (256 − priority) × interval / 256. VRRPv2 uses

@@ -23,6 +23,12 @@ func (in *Instance) enterRunning() {
 	switch {
 	case in.fault:
 		in.setState(Fault)
+	case in.priority() == PriorityOwner && in.delaying():
+		// keepalived: the owner waits for the delay's end as a backup
+		// whose timer is (almost) zero.
+		in.stop(AdverTimer)
+		in.armDown(0)
+		in.setState(Backup)
 	case in.priority() == PriorityOwner:
 		in.becomeMaster(false)
 	default:
@@ -35,7 +41,7 @@ func (in *Instance) enterRunning() {
 func (in *Instance) enterBackup() {
 	in.stop(AdverTimer)
 	in.preemptArmed = false
-	in.arm(MasterDownTimer, in.masterDownInterval())
+	in.armDown(in.masterDownInterval())
 	in.setState(Backup)
 }
 
@@ -151,7 +157,7 @@ func (in *Instance) backupRx(src netip.Addr, a *Advertisement) {
 		// duplicated resignation arriving after the successor spoke) and
 		// acting on it would make us a needless second master.
 		if !in.masterAddr.IsValid() || src == in.masterAddr {
-			in.arm(MasterDownTimer, in.skew())
+			in.armDown(in.skew())
 		}
 		return
 	}
@@ -174,7 +180,7 @@ func (in *Instance) backupRx(src netip.Addr, a *Advertisement) {
 	if in.cfg.Version == Version3 {
 		in.masterAdverInt = a.Interval // adopt the master's interval
 	}
-	in.arm(MasterDownTimer, in.masterDownInterval())
+	in.armDown(in.masterDownInterval())
 }
 
 // masterRx implements RFC 5798 §6.4.3 "If an ADVERTISEMENT is received".
@@ -193,13 +199,22 @@ func (in *Instance) masterRx(src netip.Addr, a *Advertisement) {
 		return
 	}
 	if !in.yieldsTo(src, a.Priority) {
-		// keepalived: answer a lower-priority master at once (RFC: discard).
-		// A promoted master hearing another 255 does not answer: two
-		// overrides would otherwise answer each other without end.
+		// keepalived: answer a lower-priority master at once (RFC: discard),
+		// unless lower_prio_no_advert. A promoted master hearing another
+		// 255 does not answer: two overrides would otherwise answer each
+		// other without end.
 		if (a.Priority < in.priority() || !in.override) && in.answerDue() {
-			in.sendAdvert(in.priority())
+			in.lowerHeard++
+			if !in.cfg.LowerPrioNoAdvert {
+				in.sendAdvert(in.priority())
+			}
 		}
 		return
+	}
+	if in.cfg.HigherPrioSendAdvert {
+		// keepalived's higher_prio_send_advert: one advert of ours
+		// before stepping down (vrrp.c, vrrp_state_master_rx).
+		in.sendAdvert(in.priority())
 	}
 	if in.cfg.Version == Version3 {
 		in.masterAdverInt = a.Interval
@@ -272,7 +287,10 @@ func (in *Instance) onPromote(on bool) {
 	in.override = on
 	switch in.state {
 	case Backup:
-		if on {
+		switch {
+		case on && in.delaying():
+			in.armDown(0) // master once the startup delay ends
+		case on:
 			in.becomeMaster(true)
 		}
 	case Master:

@@ -1,0 +1,407 @@
+package daemon
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"slices"
+
+	"github.com/hactl/hactl/daemon/runfile"
+	"github.com/hactl/hactl/daemon/vip"
+	"github.com/hactl/hactl/daemon/vmac"
+	"github.com/hactl/hactl/pkg/config"
+)
+
+// use_vmac, as keepalived 2.2.7 does it (vrrp.c vrrp_complete_instance,
+// vrrp_vmac.c netlink_link_add_vmac): each instance with use_vmac gets a
+// macvlan on its interface with the virtual router MAC, created at start
+// whatever the state (a backup has it too, without VIPs) and removed at
+// exit; its VIPs go on it, and so its gratuitous ARPs / NAs (sent from
+// the interface the VIPs are on, with its MAC). Adverts go out of the VMAC
+// too (source MAC the VMAC), or out of the base interface with
+// vmac_xmit_base.
+//
+// Adverts are received on the base interface in both modes, where the
+// multicast group is joined: the IGMP/MLD reports then leave with the
+// base's MAC, which is what keepalived arranges with its nftables rules
+// (vrrp_nftables.c, moving IGMP reports from its VMACs to the base
+// unless disable_local_igmp), so that the switches never learn the VMAC
+// on the backup's port. The VMAC's own socket (for sending) hears
+// whatever reaches the VMAC itself (unicast to the VMAC's MAC).
+
+// vmacKey names a VMAC the daemon needs: the instance's own (dev its
+// interface, family its family) or a VIP's (use_vmac_addr, a VIP's
+// use_vmac: dev the VIP's interface, family the VIP's).
+type vmacKey struct {
+	inst   string
+	dev    string
+	family int
+}
+
+type vmacWant struct {
+	key  vmacKey
+	want vmac.Want
+}
+
+func famOf(c *config.Instance) int {
+	if c.Family == config.FamilyIPv6 {
+		return 6
+	}
+	return 4
+}
+
+func addrFam(a netip.Addr) int {
+	if a.Unmap().Is4() {
+		return 4
+	}
+	return 6
+}
+
+// vipVMAC says whether VIP v of instance c goes on a VMAC, and which, as
+// vrrp_complete_instance sorts addresses: one on the instance's
+// interface (or with no dev) and of its family goes on the instance's
+// VMAC when use_vmac; otherwise it gets a VMAC of its own (on its
+// interface, of its family) when it says use_vmac, or with use_vmac_addr
+// when it is on another interface or of the other family.
+func vipVMAC(c *config.Instance, v config.VIP) (vmacKey, bool) {
+	dev, fam := v.Dev, addrFam(v.Prefix.Addr())
+	if dev == "" {
+		dev = c.Interface
+	}
+	own := dev == c.Interface && fam == famOf(c)
+	switch {
+	case own && c.UseVMAC:
+		return vmacKey{c.Name, c.Interface, famOf(c)}, true
+	case v.UseVMAC() || c.UseVMACAddr && !own:
+		return vmacKey{c.Name, dev, fam}, true
+	}
+	return vmacKey{}, false
+}
+
+// vmacWants are the VMACs cfg asks for, in config order, the instance's
+// own before its VIPs'. baseLL is a base interface's IPv6 link-local
+// address and MAC (for the VMACs that send from a link-local address:
+// keepalived's set_link_local_address copies the base's, or makes one
+// from its MAC).
+func vmacWants(cfg *config.Config, baseLL func(dev string) (netip.Addr, []byte)) ([]vmacWant, error) {
+	var out []vmacWant
+	seen := map[vmacKey]bool{}
+	linkLocal := func(dev string, src netip.Addr) netip.Addr {
+		if src.IsValid() && src.Is6() {
+			return src
+		}
+		ll, mac := baseLL(dev)
+		if ll.IsValid() {
+			return ll
+		}
+		return vmac.LinkLocalFrom(mac)
+	}
+	for _, c := range cfg.Instances {
+		macOf := func(fam int) (vmac.Want, error) {
+			hw, err := vmac.MAC(c.VMACAddr, c.VMACAddrVRID, uint8(c.VRID), fam)
+			return vmac.Want{VRID: uint8(c.VRID), Family: fam, MAC: hw}, err
+		}
+		if c.UseVMAC {
+			fam := famOf(c)
+			w, err := macOf(fam)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", c.Name, err)
+			}
+			w.Name, w.Prefix, w.Base = c.VMACName, cfg.Global.VMACPrefix, c.Interface
+			w.IPv6 = fam == 6
+			for _, v := range c.ExcludedVIPs { // keepalived's VRRP_FLAG_EVIP_OTHER_FAMILY
+				w.IPv6 = w.IPv6 || addrFam(v.Prefix.Addr()) != fam
+			}
+			if fam == 6 && !c.VMACXmitBase {
+				w.LinkLocal = linkLocal(c.Interface, c.SrcIP)
+			}
+			k := vmacKey{c.Name, c.Interface, fam}
+			seen[k] = true
+			out = append(out, vmacWant{k, w})
+		}
+		for _, list := range [][]config.VIP{c.VIPs, c.ExcludedVIPs} {
+			for _, v := range list {
+				k, ok := vipVMAC(c, v)
+				if !ok || seen[k] {
+					continue
+				}
+				seen[k] = true
+				w, err := macOf(k.family)
+				if err != nil {
+					return nil, fmt.Errorf("%s: %w", c.Name, err)
+				}
+				w.Prefix, w.Base, w.IPv6 = firstOf(cfg.Global.VMACAddrPrefix, cfg.Global.VMACPrefix), k.dev, k.family == 6
+				if k.family == 6 {
+					w.LinkLocal = linkLocal(k.dev, netip.Addr{})
+				}
+				out = append(out, vmacWant{k, w})
+			}
+		}
+	}
+	return out, nil
+}
+
+// setupVMACs creates the VMACs the config asks for (before any socket
+// opens) and records their names. r.vmacs is newTable's, made only when
+// some instance needs a VMAC (the loop tests set a fake beforehand).
+func (r *runtime) setupVMACs(baseLL func(dev string) (netip.Addr, []byte), newTable func() (vmacTable, error)) error {
+	wants, err := vmacWants(r.cfg, baseLL)
+	if err != nil {
+		return err
+	}
+	prev := r.loadVMACSaved()
+	if len(wants) == 0 {
+		if len(prev) > 0 { // a crashed run's, and no VMAC any more: put them back now
+			r.restoreLeftover(prev)
+			_ = os.Remove(r.vmacSavedPath())
+		}
+		return nil
+	}
+	if r.vmacs == nil {
+		if r.vmacs, err = newTable(); err != nil {
+			return fmt.Errorf("use_vmac: %w", err)
+		}
+	}
+	r.vmacs.Restore(prev)
+	defer r.saveVMACSaved(prev)
+	r.vmacNames = map[vmacKey]string{}
+	taken := map[string]bool{}
+	for _, w := range wants {
+		name, err := r.vmacs.Ensure(w.want, taken)
+		if err != nil {
+			return fmt.Errorf("%s: use_vmac: %w", w.key.inst, err)
+		}
+		taken[name] = true
+		r.vmacNames[w.key] = name
+		r.log.Info("VMAC ready", "instance", w.key.inst, "vmac", name, "base", w.want.Base, "mac", w.want.MAC.String())
+	}
+	return nil
+}
+
+// attachVMAC puts in on its VMACs: its VIPs on the VMAC they belong to,
+// its announcer on the VMAC (per VIP when they are on several), and its
+// adverts on a socket of its own VMAC unless vmac_xmit_base. in.sock is
+// then the socket it sends on; the base's socket, where it was built,
+// still receives for it.
+func (r *runtime) attachVMAC(in *instance, listen func(c *config.Instance, key sockKey) (*sock, error), announcerOf func(ifname string) announcer) error {
+	c := in.c
+	devs := map[netip.Addr]string{}
+	i := 0
+	for _, list := range [][]config.VIP{c.VIPs, c.ExcludedVIPs} {
+		for _, v := range list {
+			if k, ok := vipVMAC(c, v); ok && r.vmacNames[k] != "" {
+				in.vips[i].Dev = r.vmacNames[k]
+			}
+			devs[v.Prefix.Addr()] = in.vips[i].Dev
+			i++
+		}
+	}
+	own := r.vmacNames[vmacKey{c.Name, c.Interface, famOf(c)}]
+	garpDev := c.Interface
+	if own != "" {
+		garpDev = own
+	}
+	in.garp = announcerOf(garpDev)
+	if multi := vipAnnouncers(in.vips, garpDev, announcerOf); multi != nil {
+		in.garp = multi
+	}
+	if own == "" || c.VMACXmitBase {
+		return nil
+	}
+	key := in.sock.key // the base's: family, and AH or not
+	key.ifname = own
+	s, ok := r.socks[key]
+	if !ok {
+		var err error
+		if s, err = listen(c, key); err != nil {
+			return err
+		}
+		r.socks[key] = s
+	}
+	if other := s.byVRID[uint8(c.VRID)]; other != nil {
+		return fmt.Errorf("%s: VRID %d on %s is also used by %s", c.Name, c.VRID, own, other.c.Name)
+	}
+	s.byVRID[uint8(c.VRID)] = in
+	in.sock = s
+	return nil
+}
+
+// vipAnnouncers is nil when every VIP of vips sits on dev; otherwise an
+// announcer that sends each address from the interface it is on (a VIP's
+// own VMAC: its MAC), as keepalived sends each address's gratuitous ARP
+// on the address's interface.
+func vipAnnouncers(vips []vip.VIP, dev string, announcerOf func(string) announcer) announcer {
+	m := splitAnnouncer{}
+	for _, v := range vips {
+		if v.Dev != dev {
+			m[v.Prefix.Addr()] = announcerOf(v.Dev)
+		}
+	}
+	if len(m) == 0 {
+		return nil
+	}
+	m[netip.Addr{}] = announcerOf(dev)
+	return m
+}
+
+// splitAnnouncer sends each address with its interface's announcer (the
+// zero Addr's for the rest). The announcers are shared and closed by
+// their owner (r.garps).
+type splitAnnouncer map[netip.Addr]announcer
+
+func (m splitAnnouncer) Announce(addrs []netip.Addr) error {
+	var errs error
+	for _, a := range addrs {
+		an := m[a]
+		if an == nil {
+			an = m[netip.Addr{}]
+		}
+		errs = errors.Join(errs, an.Announce([]netip.Addr{a}))
+	}
+	return errs
+}
+
+func (m splitAnnouncer) Close() error { return nil }
+
+// removeVMACs removes every VMAC the daemon made (or took over) and
+// restores its base interfaces' sysctls; after the sockets on them are
+// closed.
+func (r *runtime) removeVMACs() {
+	if r.vmacs == nil {
+		return
+	}
+	if err := r.vmacs.Close(); err != nil {
+		r.log.Error("VMAC removal", "err", err)
+	} else {
+		_ = os.Remove(r.vmacSavedPath())
+	}
+	r.vmacs = nil
+}
+
+// The base interfaces' sysctls as found before the first VMAC changed
+// them are kept beside the state file while VMACs exist: a SIGKILLed
+// daemon cannot restore them, and the next start would otherwise find
+// (and at its stop "restore") the values the killed one set. keepalived
+// 2.2.7 keeps none and leaves the base changed after a crash.
+func (r *runtime) vmacSavedPath() string { return r.stateFile + ".vmac" }
+
+// loadVMACSaved reads a crashed run's saved values; anything but the base
+// settings BaseSysctls changes is ignored (the file steers writes to
+// /proc/sys as root).
+func (r *runtime) loadVMACSaved() []vmac.Sysctl {
+	b, err := runfile.Read(r.vmacSavedPath(), 64<<10)
+	if err != nil {
+		return nil
+	}
+	var all, ok []vmac.Sysctl
+	if err := json.Unmarshal(b, &all); err != nil {
+		r.log.Warn("VMAC: saved base sysctls unreadable, ignored", "file", r.vmacSavedPath(), "err", err)
+		return nil
+	}
+	for _, s := range all {
+		if vmac.BaseSetting(s) {
+			ok = append(ok, s)
+		}
+	}
+	r.log.Info("VMAC: base sysctls saved by a run that did not stop cleanly", "file", r.vmacSavedPath(), "settings", len(ok))
+	return ok
+}
+
+// saveVMACSaved writes what the VMACs' bases will get back, and puts back
+// at once what a crashed run saved for a base no VMAC uses now.
+func (r *runtime) saveVMACSaved(prev []vmac.Sysctl) {
+	saved := r.vmacs.Saved()
+	var leftover []vmac.Sysctl
+	for _, p := range prev {
+		if !slices.ContainsFunc(saved, func(s vmac.Sysctl) bool { return s.Path == p.Path }) {
+			leftover = append(leftover, p)
+		}
+	}
+	r.restoreLeftover(leftover)
+	if len(saved) == 0 {
+		_ = os.Remove(r.vmacSavedPath())
+		return
+	}
+	b, _ := json.Marshal(saved)
+	if err := runfile.Write(r.vmacSavedPath(), b, 0o600, -1); err != nil {
+		r.log.Warn("VMAC: base sysctls not saved (a crash would leave them changed)", "file", r.vmacSavedPath(), "err", err)
+	}
+}
+
+func (r *runtime) restoreLeftover(ss []vmac.Sysctl) {
+	if len(ss) == 0 {
+		return
+	}
+	if err := vmac.WriteSysctls(ss); err != nil {
+		r.log.Warn("VMAC: restoring a crashed run's base sysctls", "err", err)
+		return
+	}
+	r.log.Info("VMAC: base sysctls restored from a crashed run", "settings", len(ss))
+}
+
+// extraAnnounce is keepalived's vrrp_send_vmac_update: every garp_extra_if
+// (formerly vmac_garp_intvl) while master, one gratuitous ARP / NA on each
+// interface of the instance's VIPs that carries no adverts, so that the
+// switches keep the MACs of those VMACs (no other frame comes from them)
+// learned on our port. It runs on a's schedule: leaving Master stops it.
+func (r *runtime) extraAnnounce(in *instance, a *announcement) {
+	every := in.c.GARP.ExtraIf
+	if every <= 0 {
+		return
+	}
+	ours := map[string]bool{}
+	for _, name := range r.vmacNames {
+		ours[name] = true
+	}
+	advertIf := in.c.Interface
+	if own := r.vmacNames[vmacKey{in.c.Name, in.c.Interface, famOf(in.c)}]; own != "" {
+		advertIf = own
+	}
+	addrs := extraIfAddrs(in.vips, advertIf, ours, in.c.VMACXmitBase, in.c.GARP.ExtraIfAll)
+	if len(addrs) == 0 {
+		return
+	}
+	var tick func()
+	tick = func() {
+		if !a.live() {
+			return
+		}
+		if err := in.garp.Announce(addrs); err != nil {
+			r.log.Warn("announcement on the extra interfaces", "instance", in.c.Name, "err", err)
+		}
+		a.after(every, tick)
+	}
+	a.after(every, tick)
+}
+
+// extraIfAddrs are the addresses garp_extra_if announces: the first VIP
+// on each interface that is one of our VMACs (any interface with "all"),
+// but advertIf (the instance's VMAC, or its interface), which its adverts
+// keep fresh, unless those go out of the base (vmac_xmit_base). As in
+// keepalived (vrrp_complete_instance), nothing is sent unless some VIP
+// is on another VMAC than advertIf, or, with "all", on another
+// interface.
+func extraIfAddrs(vips []vip.VIP, advertIf string, ours map[string]bool, xmitBase, all bool) []netip.Addr {
+	extraVMAC, extraIf := false, false
+	for _, v := range vips {
+		if v.Dev != advertIf {
+			extraVMAC = extraVMAC || ours[v.Dev]
+			extraIf = extraIf || !ours[v.Dev]
+		}
+	}
+	if !extraVMAC && !(extraIf && all) {
+		return nil
+	}
+	var out []netip.Addr
+	seen := map[string]bool{}
+	for _, v := range vips {
+		if !ours[v.Dev] && !all || v.Dev == advertIf && !xmitBase || seen[v.Dev] {
+			continue
+		}
+		seen[v.Dev] = true
+		out = append(out, v.Prefix.Addr())
+	}
+	return out
+}
