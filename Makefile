@@ -12,8 +12,9 @@ NETNS_MARK  := $(shell mktemp -u /tmp/hactl-netns.XXXXXX)
 
 CHAOS_DURATION ?= 5m
 CHAOS_COUNT    ?= 0
+CHAOS_VARIANT  ?= plain
 
-.PHONY: help build test test-unit test-e2e attacks fuzz bench chaos demo completions docs lint install clean deps cross
+.PHONY: help build test test-unit test-e2e attacks fuzz bench chaos chaos-mixed demo completions docs lint install clean deps cross
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
@@ -54,6 +55,9 @@ bench: build deps ## hactl against keepalived in one run (failover, planned fail
 
 chaos: build deps ## chaos run on a 3-node lab (CHAOS_DURATION=5m, CHAOS_COUNT, CHAOS_SEED; root)
 	$(GO) run ./cmd/hactl-chaos -hactl ./hactl -duration $(CHAOS_DURATION) -count $(CHAOS_COUNT) $(if $(CHAOS_SEED),-seed $(CHAOS_SEED))
+
+chaos-mixed: build deps ## chaos run on 2 hactl nodes and keepalived (CHAOS_VARIANT=plain|vmac|ah, CHAOS_DURATION, CHAOS_SEED, CHAOS_KEEPALIVED_NODE; root)
+	$(GO) run ./cmd/hactl-chaos -hactl ./hactl -mixed -variant $(CHAOS_VARIANT) -duration $(CHAOS_DURATION) -count $(CHAOS_COUNT) $(if $(CHAOS_SEED),-seed $(CHAOS_SEED)) $(if $(CHAOS_KEEPALIVED_NODE),-keepalived-node $(CHAOS_KEEPALIVED_NODE))
 
 demo: build deps ## a 3-node lab in network namespaces: status, ssh, teardown (root)
 	@HACTL=./hactl scripts/demo.sh

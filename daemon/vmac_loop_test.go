@@ -61,6 +61,13 @@ func TestLoopVMAC(t *testing.T) {
 			if got := n.in("VI_1").sock.key.ifname; got != wantSend {
 				t.Errorf("xmit_base %t: %s sends on %s, want %s", xmitBase, n.name, got, wantSend)
 			}
+			// The kernel hands a peer's advert (from the same virtual
+			// MAC) to the local VMAC, not the base: the group must be
+			// joined on the VMAC's socket (the fake segment delivers on
+			// the base, so only this says so).
+			if !xmitBase && !n.conns[n.in("VI_1").sock.key].joined[netip.MustParseAddr("224.0.0.18")] {
+				t.Errorf("%s: the VMAC's socket has not joined 224.0.0.18", n.name)
+			}
 		}
 		if _, ok := a.vips.addrs[vipOf(51)+"@vrrp.51"]; !ok {
 			t.Errorf("the master's VIP is not on its VMAC: %v", a.vips.addrs)

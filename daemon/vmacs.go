@@ -220,6 +220,17 @@ func (r *runtime) attachVMAC(in *instance, listen func(c *config.Instance, key s
 		}
 		r.socks[key] = s
 	}
+	// The peers' adverts arrive here, not on the base: they carry the
+	// same virtual MAC as this VMAC, and the kernel's macvlan hands a
+	// multicast frame from a local macvlan's MAC to that macvlan
+	// (macvlan_handle_frame), so the group must be joined on it too, as
+	// keepalived joins it on the VMAC it reads.
+	if !c.Unicast && !s.joined[c.McastGroup] {
+		if err := s.conn.JoinGroup(c.McastGroup); err != nil {
+			return fmt.Errorf("%s: join %s on %s: %w", c.Name, c.McastGroup, own, err)
+		}
+		s.joined[c.McastGroup] = true
+	}
 	if other := s.byVRID[uint8(c.VRID)]; other != nil {
 		return fmt.Errorf("%s: VRID %d on %s is also used by %s", c.Name, c.VRID, own, other.c.Name)
 	}

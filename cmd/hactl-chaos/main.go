@@ -3,6 +3,8 @@
 // VRRP dropped by nftables, daemon restarts and promotions, checking
 // after every heal that exactly one node owns the VIP within the bound
 // and that no VIP outlives its lease. `make chaos` runs it (root).
+// -mixed runs keepalived on one node (`make chaos-mixed`), -variant
+// vmac or ah puts use_vmac or auth_type AH on every node.
 package main
 
 import (
@@ -28,14 +30,27 @@ func main() {
 	bin := flag.String("hactl", "./hactl", "hactl binary to run on the nodes")
 	jsonOut := flag.String("json", "", "also write the report as JSON to this file")
 	quiet := flag.Bool("q", false, "print only the summary")
+	mixed := flag.Bool("mixed", false, "mixed cluster: keepalived on one node, hactl on the others")
+	kaBin := flag.String("keepalived", netlab.KeepalivedPath, "keepalived binary of a mixed cluster")
+	kaNode := flag.Int("keepalived-node", 0, "the keepalived node of a mixed cluster (1..nodes; 0: the last, of highest priority)")
+	variant := flag.String("variant", "plain", "what every node runs: plain (VRRPv3), vmac (VRRPv3 with use_vmac) or ah (VRRPv2 with auth_type AH)")
 	flag.Parse()
-	if err := run(*dur, *count, *seed, *nodes, *interval, *bin, *jsonOut, *quiet); err != nil {
+	v, err := chaos.ParseVariant(*variant)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "hactl-chaos:", err)
+		os.Exit(2)
+	}
+	cfg := chaos.Config{Duration: *dur, Count: *count, Seed: *seed, Interval: *interval, Variant: v}
+	if *mixed {
+		cfg.Keepalived, cfg.KeepalivedNode = *kaBin, *kaNode
+	}
+	if err := run(cfg, *nodes, *bin, *jsonOut, *quiet); err != nil {
 		fmt.Fprintln(os.Stderr, "hactl-chaos:", err)
 		os.Exit(1)
 	}
 }
 
-func run(dur time.Duration, count int, seed uint64, nodes int, interval time.Duration, bin, jsonOut string, quiet bool) error {
+func run(cfg chaos.Config, nodes int, bin, jsonOut string, quiet bool) error {
 	if os.Geteuid() != 0 {
 		return fmt.Errorf("needs root (network namespaces)")
 	}
@@ -45,17 +60,24 @@ func run(dur time.Duration, count int, seed uint64, nodes int, interval time.Dur
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	seed := cfg.Seed
+	cfg.Bin = abs
 	name := fmt.Sprintf("chaos%d", seed%100000)
 	l, err := netlab.Up(ctx, netlab.Config{Name: name, Nodes: nodes})
 	if err != nil {
 		return err
 	}
 	defer l.Down()
-	cfg := chaos.Config{Lab: l, Bin: abs, Duration: dur, Count: count, Seed: seed, Interval: interval}
+	cfg.Lab = l
 	if !quiet {
 		cfg.Log = os.Stderr
 	}
-	fmt.Fprintf(os.Stderr, "chaos: seed %d, %v or %d faults, %d nodes, adverts every %v\n", seed, dur, count, nodes, interval)
+	mode := "hactl on every node"
+	if cfg.Keepalived != "" {
+		mode = "mixed: keepalived on one node"
+	}
+	fmt.Fprintf(os.Stderr, "chaos: seed %d, %v or %d faults, %d nodes (%s), variant %s, adverts every %v\n",
+		seed, cfg.Duration, cfg.Count, nodes, mode, cfg.Variant, cfg.Interval)
 	rep, err := chaos.Run(ctx, cfg)
 	if rep != nil {
 		fmt.Println(rep.String())
