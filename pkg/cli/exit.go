@@ -11,9 +11,10 @@ const (
 	ExitOK          = 0 // success
 	ExitFailure     = 1 // usage, configuration or resolution error
 	ExitNoOwner     = 2 // who-owns: no node holds the VIP
-	ExitSplitBrain  = 3 // who-owns: more than one node holds the VIP
+	ExitSplitBrain  = 3 // who-owns: more than one node holds the VIP; watch: two masters seen
 	ExitUnreachable = 4 // some node could not be asked, nothing worse seen
 	ExitPartial     = 5 // failover/restart-safe stopped part-way
+	ExitConflict    = 6 // watch: a VRID conflict seen (and no two masters)
 )
 
 // ExitError carries an exit code with an optional message. A nil Err means

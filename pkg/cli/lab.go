@@ -5,10 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 
 	"github.com/hactl/hactl/pkg/netlab"
@@ -293,14 +297,9 @@ func runLabUp(ctx context.Context, o *LabUpOptions) error {
 	if err := labTable(ctx, o.IO, l.Status()); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, `
-Files:
-  ssh_config   %s
-  known_hosts  %s
-  identity     %s
-  inventory    %s
-
-The nodes are reachable from the operator namespace (%s):
+	fmt.Fprintln(w)
+	writeLabFiles(w, l)
+	fmt.Fprintf(w, `The nodes are reachable from the operator namespace (%s):
   hactl lab exec op -- ssh -F %s node1 ip -br addr
   hactl lab exec op -- %s status --inventory %s
   hactl lab exec op -- %s who-owns 10.77.0.100 --inventory %s
@@ -309,7 +308,7 @@ The nodes are reachable from the operator namespace (%s):
 Each node's daemon runs under a supervisor; inside a node, %s stop|start|restart
 stops, starts or restarts it (failover --stop-command/--start-command for keepalived targets).
 Tear it down with: hactl lab down --name %s
-`, l.SSHConfig, l.KnownHosts, l.Identity, l.Inventory, l.Operator.Netns, l.SSHConfig, self, l.Inventory, self, l.Inventory,
+`, l.Operator.Netns, l.SSHConfig, self, l.Inventory, self, l.Inventory,
 		self, l.Inventory, self, l.Daemonctl(), l.Inventory, l.Daemonctl(), l.Name)
 	return nil
 }
@@ -413,4 +412,71 @@ func writeJSON(io *IOStreams, v any) error {
 	enc := json.NewEncoder(io.Out)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// labFile is one line of lab up's "Files:" list.
+type labFile struct{ label, path string }
+
+// labFiles lists what the lab wrote, in the order an operator needs them,
+// each only if it exists: the client files, the scripts, lab.json, and
+// the files each node's directory holds (their names, once).
+func labFiles(l *netlab.Lab) []labFile {
+	var out []labFile
+	add := func(label, path string) {
+		if path == "" {
+			return
+		}
+		if _, err := os.Stat(path); err == nil {
+			out = append(out, labFile{label, path})
+		}
+	}
+	add("ssh_config", l.SSHConfig)
+	add("known_hosts", l.KnownHosts)
+	add("identity", l.Identity)
+	if l.Identity != "" {
+		add("public key", l.Identity+".pub")
+	}
+	add("inventory", l.Inventory)
+	if l.Dir != "" {
+		add("authorized keys", filepath.Join(l.Dir, "authorized_keys"))
+		add("daemonctl", l.Daemonctl())
+		add("restart script", l.RestartScript())
+		add("lab state", filepath.Join(l.Dir, "lab.json"))
+	}
+	// Each node's directory: configs, logs, state, sshd's files; pid
+	// files and sockets are the running processes', not the operator's.
+	names := map[string]bool{}
+	for _, h := range l.Nodes {
+		ents, err := os.ReadDir(h.Dir)
+		if err != nil {
+			continue
+		}
+		for _, e := range ents {
+			if n := e.Name(); e.Type().IsRegular() && !strings.HasSuffix(n, ".pid") && !strings.HasSuffix(n, ".pub") {
+				names[n] = true
+			}
+		}
+	}
+	if len(names) > 0 && l.Dir != "" {
+		out = append(out, labFile{"each node", filepath.Join(l.Dir, "NODE") + "/{" + strings.Join(slices.Sorted(maps.Keys(names)), ",") + "}"})
+	}
+	return out
+}
+
+// writeLabFiles writes the "Files:" list, or nothing when the lab wrote
+// none (a heading over an empty list says nothing).
+func writeLabFiles(w io.Writer, l *netlab.Lab) {
+	fs := labFiles(l)
+	if len(fs) == 0 {
+		return
+	}
+	width := 0
+	for _, f := range fs {
+		width = max(width, len(f.label))
+	}
+	fmt.Fprintln(w, "Files:")
+	for _, f := range fs {
+		fmt.Fprintf(w, "  %-*s  %s\n", width, f.label, f.path)
+	}
+	fmt.Fprintln(w)
 }

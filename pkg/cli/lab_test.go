@@ -1,6 +1,9 @@
 package cli
 
 import (
+	"bytes"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -113,5 +116,55 @@ func TestLabCommandsAreWired(t *testing.T) {
 	}
 	if sup, _, _ := lab.Find([]string{"supervise"}); !sup.Hidden {
 		t.Error("lab supervise is not hidden")
+	}
+}
+
+// TestLabFiles: lab up's "Files:" list names what the lab wrote, each
+// file only if it exists, and the heading goes when nothing was written.
+func TestLabFiles(t *testing.T) {
+	dir := t.TempDir()
+	touch := func(parts ...string) {
+		p := filepath.Join(append([]string{dir}, parts...)...)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l := &netlab.Lab{Name: "t", Dir: dir,
+		Nodes:      []*netlab.Host{{Name: "node1", Dir: filepath.Join(dir, "node1")}, {Name: "node2", Dir: filepath.Join(dir, "node2")}},
+		SSHConfig:  filepath.Join(dir, "ssh_config"),
+		KnownHosts: filepath.Join(dir, "known_hosts"),
+		Identity:   filepath.Join(dir, "id_ed25519"),
+		Inventory:  filepath.Join(dir, "inventory"),
+	}
+
+	var empty bytes.Buffer
+	writeLabFiles(&empty, l)
+	if empty.Len() != 0 {
+		t.Errorf("nothing written, yet:\n%s", empty.String())
+	}
+
+	for _, f := range []string{"ssh_config", "known_hosts", "id_ed25519", "id_ed25519.pub", "inventory", "authorized_keys", "daemonctl",
+		"restart-daemon", "lab.json", "node1/hactl.conf", "node1/daemon.log", "node1/hactl.pid", "node1/ssh_host_ed25519_key.pub",
+		"node2/keepalived.conf", "node2/state"} {
+		touch(strings.Split(f, "/")...)
+	}
+	var b bytes.Buffer
+	writeLabFiles(&b, l)
+	want := "Files:\n" +
+		"  ssh_config       " + dir + "/ssh_config\n" +
+		"  known_hosts      " + dir + "/known_hosts\n" +
+		"  identity         " + dir + "/id_ed25519\n" +
+		"  public key       " + dir + "/id_ed25519.pub\n" +
+		"  inventory        " + dir + "/inventory\n" +
+		"  authorized keys  " + dir + "/authorized_keys\n" +
+		"  daemonctl        " + dir + "/daemonctl\n" +
+		"  restart script   " + dir + "/restart-daemon\n" +
+		"  lab state        " + dir + "/lab.json\n" +
+		"  each node        " + dir + "/NODE/{daemon.log,hactl.conf,keepalived.conf,state}\n\n"
+	if b.String() != want {
+		t.Errorf("got:\n%s\nwant:\n%s", b.String(), want)
 	}
 }

@@ -51,6 +51,13 @@ On a terminal the table refreshes in place; otherwise, or with -o json, it
 prints one JSON object per packet (NDJSON, see docs/json.md). --duration or
 --count stop it, as does Ctrl-C; a summary goes to stderr.
 
+Exit codes, when --duration or --count bounds the watch (live or --file) and
+it ran to its end: 0 the segment was clean; 3 two masters seen (DUAL-MASTER,
+split brain: as who-owns); 6 a VRID conflict seen (CONFLICT) and no two
+masters (3 wins when both were seen; the summary names every finding);
+1 the interface or capture could not be read. Without them (Ctrl-C, a
+capture read to its end) and with --free, findings do not change the exit.
+
 Live capture (Linux, root or CAP_NET_RAW) opens a packet socket on the
 interface (all interfaces that are up without --interface), so it sees
 every VRRP frame that reaches it, its own host's adverts and malformed ones
@@ -64,6 +71,9 @@ long interval is heard, so that every router had three chances to speak.`,
 
   # Ten seconds, one JSON object per packet
   hactl watch --interface eth0 --duration 10s -o json
+
+  # From a script: 0 clean, 3 two masters, 6 a VRID conflict
+  hactl watch --interface eth0 --duration 10s -o json >/dev/null 2>&1; echo $?
 
   # Read a capture made with (tcpdump's "vrrp" alone misses IPv6):
   #   tcpdump -i eth0 -w vrrp.pcap 'ip proto 112 or ip6 proto 112'
@@ -85,8 +95,8 @@ long interval is heard, so that every router had three chances to speak.`,
 	fl := cmd.Flags()
 	fl.StringVar(&opts.Interface, "interface", "", "interface to listen on (default: every interface that is up)")
 	fl.StringVar(&opts.File, "file", "", "read a pcap or pcapng capture instead of the wire")
-	fl.DurationVar(&opts.Duration, "duration", 0, "stop after this long (default: until Ctrl-C; 10s with --free)")
-	fl.IntVar(&opts.Count, "count", 0, "stop after this many VRRP packets")
+	fl.DurationVar(&opts.Duration, "duration", 0, "stop after this long (default: until Ctrl-C; 10s with --free); what it saw sets the exit code (3 two masters, 6 a VRID conflict)")
+	fl.IntVar(&opts.Count, "count", 0, "stop after this many VRRP packets; what it saw sets the exit code, as with --duration")
 	fl.BoolVar(&opts.Free, "free", false, "list the VRIDs nobody advertises on the segment")
 	cmd.MarkFlagsMutuallyExclusive("interface", "file")
 	_ = cmd.MarkFlagFilename("file", "pcap", "pcapng", "cap")
@@ -139,5 +149,28 @@ func runWatch(ctx context.Context, opts *WatchOptions) error {
 	if err != nil {
 		return fmt.Errorf("watch: %w", err)
 	}
+	if (opts.Duration > 0 || opts.Count > 0) && !w.interrupted {
+		if code := watchExit(w.table.Findings()); code != ExitOK {
+			// The summary on stderr has named each finding.
+			return WithExit(code, nil)
+		}
+	}
 	return nil
+}
+
+// watchExit is the exit code of a watch bounded by --duration or --count
+// (docs/exit-codes.md): two masters (ExitSplitBrain, as who-owns) win over
+// a VRID conflict (ExitConflict), because they are an outage now while a
+// conflict may still be only a misconfiguration; 0 for a clean segment.
+func watchExit(fs []watch.Finding) int {
+	code := ExitOK
+	for _, f := range fs {
+		switch f.Flag {
+		case watch.FlagDualMaster:
+			return ExitSplitBrain
+		case watch.FlagConflict:
+			code = ExitConflict
+		}
+	}
+	return code
 }

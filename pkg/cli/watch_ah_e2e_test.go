@@ -62,7 +62,7 @@ func TestE2EWatchAH(t *testing.T) {
 	time.Sleep(time.Second)
 
 	out, stderr, code := watchIn(t, l.Operator, bin, "watch", "--interface", "eth0", "--duration", "3s", "-o", "json")
-	if code != 0 {
+	if code != 0 { // two routers of distinct VRIDs: a clean segment
 		t.Fatalf("watch exit %d: %s", code, stderr)
 	}
 	seqs := map[int][]uint32{}

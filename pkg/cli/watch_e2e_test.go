@@ -207,7 +207,8 @@ func writeInventory(t *testing.T, l *netlab.Lab) string {
 
 // TestE2EWatchConflict: an hactl cluster (node1, node2) and a keepalived
 // cluster (node3, node4) pick VRID 60 with different VIPs. `hactl watch`
-// from the operator's namespace flags CONFLICT and names a source of each;
+// from the operator's namespace flags CONFLICT, names a source of each and
+// exits 6;
 // `config check --live` of a third cluster's config that reuses VRID 60
 // reports the conflict and exits 1.
 func TestE2EWatchConflict(t *testing.T) {
@@ -232,8 +233,8 @@ func TestE2EWatchConflict(t *testing.T) {
 	time.Sleep(1500 * time.Millisecond) // both sides past their Master_Down_Interval (0.7 s)
 
 	out, stderr, code := watchIn(t, l.Operator, bin, "watch", "--interface", "eth0", "--duration", "3s", "--inventory", inv)
-	if code != 0 {
-		t.Fatalf("watch exit %d: %s", code, stderr)
+	if code != 6 { // a VRID conflict, and no two masters (docs/exit-codes.md)
+		t.Fatalf("watch exit %d, want 6: %s", code, stderr)
 	}
 	pkts := parseNDJSON(t, out)
 	hactlSide := map[string]bool{"node1": true, "node2": true}
@@ -320,7 +321,8 @@ func TestE2EWatchConflict(t *testing.T) {
 
 // TestE2EWatchDualMaster: two keepalived nodes of one cluster that cannot
 // hear each other (nftables in each drops the other's VRRP) are both
-// master; a third node sees DUAL-MASTER within 2 × Master_Down_Interval.
+// master; a third node sees DUAL-MASTER within 2 × Master_Down_Interval
+// and exits 3.
 func TestE2EWatchDualMaster(t *testing.T) {
 	labtest.Require(t, "keepalived", "nft")
 	bin := watchHactl(t)
@@ -346,8 +348,8 @@ func TestE2EWatchDualMaster(t *testing.T) {
 	// Master_Down_Interval of the lower priority: 3 × 0.5 + (256-90)/256 × 0.5.
 	mdi := 1500*time.Millisecond + 166*500*time.Millisecond/256
 	out, stderr, code := watchIn(t, l.Node(3), bin, "watch", "--interface", "eth0", "--duration", "6s", "-o", "json")
-	if code != 0 {
-		t.Fatalf("watch exit %d: %s", code, stderr)
+	if code != 3 { // two masters: split brain, as who-owns (docs/exit-codes.md)
+		t.Fatalf("watch exit %d, want 3: %s", code, stderr)
 	}
 	pkts := parseNDJSON(t, out)
 	firstSeen := map[string]time.Time{}

@@ -293,3 +293,82 @@ func TestAuthWord(t *testing.T) {
 		}
 	}
 }
+
+// dualMasterCapture: 10.77.0.21 and .22 both advertise VRID 70 with the
+// same VIP for 6 s (a Master_Down_Interval is about 3.6 s); with conflict,
+// VRID 60 is also claimed with two VIP sets.
+func dualMasterCapture(t testing.TB, conflict bool) []byte {
+	var pkts []capPacket
+	for i := range 7 {
+		d := time.Duration(i) * time.Second
+		pkts = append(pkts,
+			capPacket{d, 1, advertIP(t, "10.77.0.21", 70, 100, "10.77.0.170")},
+			capPacket{d + 100*time.Millisecond, 2, advertIP(t, "10.77.0.22", 70, 100, "10.77.0.170")})
+		if conflict {
+			pkts = append(pkts,
+				capPacket{d + 200*time.Millisecond, 3, advertIP(t, "10.77.0.11", 60, 100, "10.77.0.100")},
+				capPacket{d + 300*time.Millisecond, 4, advertIP(t, "10.77.0.13", 60, 100, "10.77.0.200")})
+		}
+	}
+	return pcapBytes(pkts)
+}
+
+func cleanCapture(t testing.TB) []byte {
+	var pkts []capPacket
+	for i := range 5 {
+		pkts = append(pkts, capPacket{time.Duration(i) * time.Second, 1, advertIP(t, "10.77.0.11", 60, 100, "10.77.0.100")})
+	}
+	return pcapBytes(pkts)
+}
+
+// TestWatchExitCodes: a watch bounded by --duration or --count exits 3
+// for two masters, 6 for a VRID conflict (3 when both), 0 when clean;
+// unbounded, and with --free, findings leave the exit at 0.
+func TestWatchExitCodes(t *testing.T) {
+	conflict := writeTemp(t, "conflict.pcap", conflictCapture(t))
+	dual := writeTemp(t, "dual.pcap", dualMasterCapture(t, false))
+	both := writeTemp(t, "both.pcap", dualMasterCapture(t, true))
+	clean := writeTemp(t, "clean.pcap", cleanCapture(t))
+	for _, tc := range []struct {
+		args   []string
+		code   int
+		stderr string
+	}{
+		{[]string{"--file", clean, "--duration", "10s"}, ExitOK, "5 VRRP packets (0 invalid) from 1 source"},
+		{[]string{"--file", conflict, "--duration", "10s"}, ExitConflict, "CONFLICT - inet VRID 60"},
+		{[]string{"--file", conflict, "--count", "2"}, ExitConflict, "CONFLICT - inet VRID 60"},
+		{[]string{"--file", conflict, "--count", "1"}, ExitOK, "1 VRRP packet (0 invalid)"},
+		{[]string{"--file", dual, "--duration", "10s"}, ExitSplitBrain, "DUAL-MASTER - inet VRID 70"},
+		// Within one Master_Down_Interval two masters are a takeover, not split brain.
+		{[]string{"--file", dual, "--duration", "2s"}, ExitOK, "from 2 sources"},
+		{[]string{"--file", both, "--duration", "10s"}, ExitSplitBrain, "CONFLICT - inet VRID 60"},
+		{[]string{"--file", both}, ExitOK, "DUAL-MASTER - inet VRID 70"},
+		{[]string{"--file", both, "--free", "--duration", "10s"}, ExitOK, ""},
+	} {
+		t.Run(strings.Join(tc.args[2:], " "), func(t *testing.T) {
+			code, _, stderr := run(t, nil, append([]string{"watch", "-o", "json"}, tc.args...)...)
+			if code != tc.code || !strings.Contains(stderr, tc.stderr) {
+				t.Errorf("watch %v: exit %d, want %d; stderr:\n%s", tc.args, code, tc.code, stderr)
+			}
+		})
+	}
+}
+
+func TestWatchExit(t *testing.T) {
+	c := watch.Finding{Flag: watch.FlagConflict}
+	d := watch.Finding{Flag: watch.FlagDualMaster}
+	for _, tc := range []struct {
+		fs   []watch.Finding
+		want int
+	}{
+		{nil, ExitOK},
+		{[]watch.Finding{c}, ExitConflict},
+		{[]watch.Finding{d}, ExitSplitBrain},
+		{[]watch.Finding{c, d}, ExitSplitBrain},
+		{[]watch.Finding{d, c}, ExitSplitBrain},
+	} {
+		if got := watchExit(tc.fs); got != tc.want {
+			t.Errorf("watchExit(%v) = %d, want %d", tc.fs, got, tc.want)
+		}
+	}
+}

@@ -44,9 +44,13 @@ report the owner with its VRRP state. A hostname is resolved through
 A node that holds the VIP while its instance is not MASTER is flagged as a
 lingering VIP.
 
-With --arp, hactl also asks the segment by ARP which MAC addresses answer
-for the VIP (IPv4, Linux, needs root or CAP_NET_RAW) and maps them to the
-nodes, so a split brain shows even where SSH is down.
+With --arp, hactl also asks the segment which MAC addresses answer for the
+VIP (Linux, needs root or CAP_NET_RAW): by ARP for an IPv4 VIP, by IPv6
+neighbour solicitation for an IPv6 one. It maps the MACs to the nodes, so a
+split brain shows even where SSH is down: a second answering MAC is a second
+owner (exit 3). A VRRP virtual MAC (use_vmac) exists on every node of the
+instance, so its answer names no one node: it is reported as shared, and
+the owner is the node that holds the VIP.
 
 Exit codes: 0 exactly one owner and every node answered; 2 no node holds
 the VIP; 3 more than one node holds it (split brain); 4 some node could not
@@ -63,6 +67,9 @@ be asked and nothing worse was seen; 1 usage or resolution error.`,
   # Also ask the segment by ARP from this host's eth0
   sudo hactl who-owns 192.0.2.10 --arp --interface eth0
 
+  # IPv6: the same by neighbour solicitation
+  sudo hactl who-owns 2001:db8::10 --arp
+
   # This host only, through the local daemon socket or netlink
   hactl who-owns 192.0.2.10 --local`,
 		Args: cobra.ExactArgs(1),
@@ -72,7 +79,7 @@ be asked and nothing worse was seen; 1 usage or resolution error.`,
 			return runWhoOwns(cmd.Context(), opts)
 		},
 	}
-	cmd.Flags().BoolVar(&opts.ARP, "arp", false, "also ask the segment by ARP which MAC addresses answer for the VIP (IPv4, Linux, root)")
+	cmd.Flags().BoolVar(&opts.ARP, "arp", false, "also ask the segment which MAC addresses answer for the VIP: ARP for IPv4, neighbour solicitation for IPv6 (Linux, root)")
 	cmd.Flags().StringVar(&opts.Interface, "interface", "", "interface for --arp (default: the one with the route to the VIP)")
 	cmd.Flags().DurationVar(&opts.ARPWait, "arp-wait", time.Second, "how long --arp collects replies")
 	return cmd
@@ -230,7 +237,10 @@ func renderWhoOwns(w io.Writer, res *resolve.Result, r *cluster.WhoOwnsResult) e
 		var parts []string
 		for _, rep := range r.ARP.Replies {
 			who := rep.Node
-			if who == "" {
+			switch {
+			case len(rep.SharedBy) > 0:
+				who = "shared by " + strings.Join(rep.SharedBy, ", ") + ": a VRRP virtual MAC, the owner is the node that holds the VIP"
+			case who == "":
 				who = "no known node"
 			}
 			parts = append(parts, fmt.Sprintf("%s (%s)", rep.MAC, who))
@@ -238,7 +248,11 @@ func renderWhoOwns(w io.Writer, res *resolve.Result, r *cluster.WhoOwnsResult) e
 		if len(parts) == 0 {
 			parts = []string{"nobody"}
 		}
-		fmt.Fprintf(w, "\nARP on %s: %s is answered by %s\n", r.ARP.Interface, r.ARP.Address, strings.Join(parts, ", "))
+		proto := "ARP"
+		if r.ARP.Protocol == cluster.ProtoNDP {
+			proto = "NDP"
+		}
+		fmt.Fprintf(w, "\n%s on %s: %s is answered by %s\n", proto, r.ARP.Interface, r.ARP.Address, strings.Join(parts, ", "))
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, verdictLine(r))

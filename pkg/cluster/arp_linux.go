@@ -16,32 +16,35 @@ import (
 	"github.com/vishvananda/netlink"
 )
 
-// ARPProbe asks the segment by ARP who has each IPv4 address of targets
-// (the VIP first, then the nodes' own addresses), from interface ifname
-// (default: the interface of the route to the first target), and collects
-// every reply for wait. Each request is sent twice, wait/3 apart, so one
-// lost frame does not hide a holder. IPv6 targets are skipped (no NDP).
+// ARPProbe asks the segment who has each address of targets (the VIP
+// first, then the nodes' own addresses), from interface ifname (default:
+// the interface of the route to the first target), and collects every
+// answer for wait. An IPv4 VIP is asked by ARP (its IPv4 targets); an IPv6
+// VIP by neighbour solicitation (NDPProbe, its IPv6 targets). Each request
+// is sent twice, wait/3 apart, so one lost frame does not hide a holder.
 // It needs CAP_NET_RAW.
 func ARPProbe(ctx context.Context, ifname string, targets []netip.Addr, wait time.Duration) (*ARPAnswer, error) {
+	if len(targets) == 0 {
+		return nil, errors.New("--arp: no address to ask for")
+	}
+	if targets[0].Unmap().Is6() {
+		var v6 []netip.Addr
+		for _, t := range targets {
+			if t.Unmap().Is6() {
+				v6 = append(v6, t.WithZone(""))
+			}
+		}
+		return NDPProbe(ctx, ifname, v6, wait)
+	}
 	var v4 []netip.Addr
 	for _, t := range targets {
 		if t = t.Unmap(); t.Is4() {
 			v4 = append(v4, t)
 		}
 	}
-	if len(v4) == 0 || !targets[0].Unmap().Is4() {
-		return nil, errors.New("--arp asks for IPv4 addresses only (IPv6 neighbour discovery is not implemented)")
-	}
-	if ifname == "" {
-		routes, err := netlink.RouteGet(v4[0].AsSlice())
-		if err != nil || len(routes) == 0 {
-			return nil, fmt.Errorf("no route to %s to pick an interface for ARP (name one with --interface): %v", v4[0], err)
-		}
-		link, err := netlink.LinkByIndex(routes[0].LinkIndex)
-		if err != nil {
-			return nil, fmt.Errorf("interface of the route to %s: %w", v4[0], err)
-		}
-		ifname = link.Attrs().Name
+	ifname, err := probeInterface(ifname, v4[0])
+	if err != nil {
+		return nil, err
 	}
 	ifi, err := net.InterfaceByName(ifname)
 	if err != nil {
@@ -100,4 +103,20 @@ func ARPProbe(ctx context.Context, ifname string, targets []netip.Addr, wait tim
 			ans.Replies[p.SenderIP] = append(ans.Replies[p.SenderIP], mac)
 		}
 	}
+}
+
+// probeInterface is ifname, or the interface of the route to first.
+func probeInterface(ifname string, first netip.Addr) (string, error) {
+	if ifname != "" {
+		return ifname, nil
+	}
+	routes, err := netlink.RouteGet(first.AsSlice())
+	if err != nil || len(routes) == 0 {
+		return "", fmt.Errorf("no route to %s to pick an interface for --arp (name one with --interface): %v", first, err)
+	}
+	link, err := netlink.LinkByIndex(routes[0].LinkIndex)
+	if err != nil {
+		return "", fmt.Errorf("interface of the route to %s: %w", first, err)
+	}
+	return link.Attrs().Name, nil
 }

@@ -303,3 +303,82 @@ func TestOneNodeError(t *testing.T) {
 		t.Errorf("%q", got)
 	}
 }
+
+// withVMAC adds the macvlan of use_vmac (VRID 1, IPv6) holding addrs.
+func withVMAC(ifs []Interface, addrs ...string) []Interface {
+	return append(ifs, Interface{Name: "vrrp6.2.1", Index: 3, Up: true, MAC: "00:00:5e:00:02:01", Addrs: pfx(addrs...)})
+}
+
+// TestWhoOwnsNDP: an IPv6 VIP asked by neighbour solicitation, MACs
+// mapped to nodes as for ARP; a VRRP virtual MAC that every node of the
+// instance has is no second owner.
+func TestWhoOwnsNDP(t *testing.T) {
+	vip6 := netip.MustParseAddr("fd00::100")
+	const vmac = "00:00:5e:00:02:01"
+	for _, tc := range []struct {
+		name       string
+		nodes      []Node
+		answers    []string
+		verdict    Verdict
+		owners     []string
+		sharedBy   []string // of the first reply
+		firstReply string   // its node
+	}{
+		{
+			name: "one owner by its own MAC",
+			nodes: []Node{
+				&fakeNode{name: "a", ifs: eth("02:00:00:00:00:0a", "fd00::11/64", "fd00::100/64"), daemon: hactl("MASTER", "fd00::100/64")},
+				&fakeNode{name: "b", ifs: eth("02:00:00:00:00:0b", "fd00::12/64"), daemon: hactl("BACKUP", "fd00::100/64")},
+			},
+			answers: []string{"02:00:00:00:00:0a"}, verdict: VerdictOneOwner, owners: []string{"a"}, firstReply: "a",
+		},
+		{
+			name: "a second MAC of a node that says it does not hold it",
+			nodes: []Node{
+				&fakeNode{name: "a", ifs: eth("02:00:00:00:00:0a", "fd00::11/64", "fd00::100/64"), daemon: hactl("MASTER", "fd00::100/64")},
+				&fakeNode{name: "b", ifs: eth("02:00:00:00:00:0b", "fd00::12/64"), daemon: hactl("BACKUP", "fd00::100/64")},
+			},
+			answers: []string{"02:00:00:00:00:0a", "02:00:00:00:00:0b"}, verdict: VerdictSplitBrain, owners: []string{"a", "b"}, firstReply: "a",
+		},
+		{
+			name: "use_vmac: the shared VMAC answers, the master holds the VIP",
+			nodes: []Node{
+				&fakeNode{name: "a", ifs: withVMAC(eth("02:00:00:00:00:0a", "fd00::11/64"), "fd00::100/64"), daemon: hactl("MASTER", "fd00::100/64")},
+				&fakeNode{name: "b", ifs: withVMAC(eth("02:00:00:00:00:0b", "fd00::12/64")), daemon: hactl("BACKUP", "fd00::100/64")},
+			},
+			answers: []string{vmac}, verdict: VerdictOneOwner, owners: []string{"a"}, sharedBy: []string{"a", "b"},
+		},
+		{
+			name: "use_vmac: the VMAC and a node's own MAC",
+			nodes: []Node{
+				&fakeNode{name: "a", ifs: withVMAC(eth("02:00:00:00:00:0a", "fd00::11/64"), "fd00::100/64"), daemon: hactl("MASTER", "fd00::100/64")},
+				&fakeNode{name: "b", ifs: withVMAC(eth("02:00:00:00:00:0b", "fd00::12/64", "fd00::100/64")), daemon: hactl("BACKUP", "fd00::100/64")},
+			},
+			answers: []string{vmac, "02:00:00:00:00:0b"}, verdict: VerdictSplitBrain, owners: []string{"a", "b"}, sharedBy: []string{"a", "b"},
+		},
+		{
+			name: "use_vmac: the VMAC answers but no node says it holds the VIP",
+			nodes: []Node{
+				&fakeNode{name: "a", ifs: withVMAC(eth("02:00:00:00:00:0a", "fd00::11/64")), daemon: hactl("BACKUP", "fd00::100/64")},
+				&fakeNode{name: "b", ifs: withVMAC(eth("02:00:00:00:00:0b", "fd00::12/64")), daemon: hactl("BACKUP", "fd00::100/64")},
+			},
+			answers: []string{vmac}, verdict: VerdictOneOwner, owners: []string{"MAC " + vmac}, sharedBy: []string{"a", "b"},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := WhoOwns(context.Background(), tc.nodes, []netip.Addr{vip6}, Options{})
+			r.AddARP(vip6, &ARPAnswer{Interface: "eth0", Protocol: ProtoNDP, Replies: map[netip.Addr][]string{vip6: tc.answers}}, nil, nil)
+			if r.Verdict != tc.verdict || !reflect.DeepEqual(r.Owners, tc.owners) {
+				t.Errorf("verdict %s owners %v, want %s %v", r.Verdict, r.Owners, tc.verdict, tc.owners)
+			}
+			if r.ARP.Protocol != ProtoNDP || r.ARP.Replies[0].Node != tc.firstReply || !reflect.DeepEqual(r.ARP.Replies[0].SharedBy, tc.sharedBy) {
+				t.Errorf("replies %+v", r.ARP)
+			}
+			for _, n := range r.Nodes {
+				if n.ByARP && !strings.Contains(n.Note, "neighbour solicitation") {
+					t.Errorf("%s: note %q", n.Node, n.Note)
+				}
+			}
+		})
+	}
+}

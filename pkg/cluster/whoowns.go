@@ -156,7 +156,7 @@ func (r *WhoOwnsResult) decide() {
 	}
 	if r.ARP != nil {
 		for _, rep := range r.ARP.Replies {
-			if rep.Node == "" {
+			if rep.Node == "" && !r.anyHolds(rep.SharedBy) {
 				r.Owners = append(r.Owners, "MAC "+rep.MAC)
 			}
 		}
@@ -173,8 +173,35 @@ func (r *WhoOwnsResult) decide() {
 	}
 }
 
-// ARPResult is what the segment answered to an ARP request for the VIP.
+// anyHolds: one of the named nodes holds the address.
+func (r *WhoOwnsResult) anyHolds(names []string) bool {
+	for _, n := range r.Nodes {
+		if n.Holds && slices.Contains(names, n.Node) {
+			return true
+		}
+	}
+	return false
+}
+
+// asked names the question in a note: "ARP" or "neighbour solicitation".
+func (a *ARPResult) asked() string {
+	if a.Protocol == ProtoNDP {
+		return "neighbour solicitation"
+	}
+	return "ARP"
+}
+
+// The protocols of ARPResult.Protocol.
+const (
+	ProtoARP = "arp" // IPv4: ARP request and reply
+	ProtoNDP = "ndp" // IPv6: neighbour solicitation and advertisement
+)
+
+// ARPResult is what the segment answered to an ARP request (IPv4) or a
+// neighbour solicitation (IPv6) for the VIP.
 type ARPResult struct {
+	// Protocol is ProtoARP or ProtoNDP.
+	Protocol  string     `json:"protocol"`
 	Interface string     `json:"interface"`
 	Address   netip.Addr `json:"address"`
 	Replies   []ARPReply `json:"replies"`
@@ -183,17 +210,25 @@ type ARPResult struct {
 }
 
 // ARPReply is one MAC address that answered for the VIP, and the node it
-// belongs to ("" when it matches none).
+// belongs to ("" when it matches none, or more than one).
 type ARPReply struct {
 	MAC  string `json:"mac"`
 	Node string `json:"node,omitempty"`
+	// SharedBy names the nodes that all have this MAC: a VRRP virtual MAC
+	// (use_vmac, 00:00:5e:00:01:VRID or 00:00:5e:00:02:VRID) exists on
+	// every node of the instance, so the answer cannot tell them apart.
+	// It is then no owner of its own when one of them holds the VIP: the
+	// owner is the node that says it holds it.
+	SharedBy []string `json:"shared_by,omitempty"`
 }
 
 // ARPAnswer is what an ARP probe heard: for each address asked, the MAC
 // addresses that answered.
 type ARPAnswer struct {
 	Interface string
-	Replies   map[netip.Addr][]string
+	// Protocol is ProtoARP (the default when empty) or ProtoNDP.
+	Protocol string
+	Replies  map[netip.Addr][]string
 }
 
 // AddARP merges an ARP probe into the result. vip is the address the probe
@@ -203,35 +238,46 @@ type ARPAnswer struct {
 // owner even when SSH could not ask it, so a split brain shows where SSH
 // is down; a MAC of no node is an owner of its own.
 func (r *WhoOwnsResult) AddARP(vip netip.Addr, ans *ARPAnswer, hosts map[string]netip.Addr, probeErr error) {
-	ar := &ARPResult{Address: vip, Replies: []ARPReply{}}
+	ar := &ARPResult{Protocol: ProtoARP, Address: vip, Replies: []ARPReply{}}
 	r.ARP = ar
 	if probeErr != nil {
 		ar.Error = probeErr.Error()
 		return
 	}
 	ar.Interface = ans.Interface
-	macNode := map[string]string{}
+	if ans.Protocol != "" {
+		ar.Protocol = ans.Protocol
+	}
+	macNodes := map[string][]string{}
 	for _, n := range r.Nodes {
 		for _, m := range n.macs {
-			macNode[m] = n.Node
+			if !slices.Contains(macNodes[m], n.Node) {
+				macNodes[m] = append(macNodes[m], n.Node)
+			}
 		}
 	}
 	for name, a := range hosts {
 		for _, m := range ans.Replies[a] {
-			if _, ok := macNode[strings.ToLower(m)]; !ok {
-				macNode[strings.ToLower(m)] = name
+			if _, ok := macNodes[strings.ToLower(m)]; !ok {
+				macNodes[strings.ToLower(m)] = []string{name}
 			}
 		}
 	}
 	for _, m := range ans.Replies[vip] {
 		m = strings.ToLower(m)
-		rep := ARPReply{MAC: m, Node: macNode[m]}
+		rep := ARPReply{MAC: m}
+		switch ns := macNodes[m]; {
+		case len(ns) == 1:
+			rep.Node = ns[0]
+		case len(ns) > 1:
+			rep.SharedBy = slices.Sorted(slices.Values(ns))
+		}
 		ar.Replies = append(ar.Replies, rep)
 		for i := range r.Nodes {
 			if n := &r.Nodes[i]; n.Node == rep.Node && !n.Holds {
 				n.Holds, n.ByARP = true, true
 				if n.Note == "" {
-					n.Note = "answers ARP for the VIP (" + m + ")"
+					n.Note = "answers " + ar.asked() + " for the VIP (" + m + ")"
 				}
 			}
 		}
