@@ -47,7 +47,8 @@ vrrp_instance VI_1 {
 // untracked ones stay deleted; the master stays master (hactl's
 // difference: keepalived leaves MASTER for a virtual route). A VIP
 // deleted by hand takes the route whose src it is with it: both come
-// back, counted once each, and nothing more happens (no loop). A stop
+// back, counted once each, and nothing more happens (no loop). A link
+// flap: nothing tried while down, the static route back when up. A stop
 // leaves no route of ours behind.
 func TestE2ERouteDeletedByHand(t *testing.T) {
 	labtest.Require(t)
@@ -176,6 +177,37 @@ func TestE2ERouteDeletedByHand(t *testing.T) {
 		}
 	}
 
+	// node2's eth0 down: the kernel deletes its IPv4 routes without an
+	// event and the instance faults (interface tracking); node1 takes
+	// over. Up again: the static route comes back at once (keepalived's
+	// interface_up), node2 is master again with its virtual routes; no
+	// restore was tried while it was down.
+	for _, updown := range []string{"down", "up"} {
+		if out, err := l.Node(2).Run(ctx, "ip", "link", "set", "eth0", updown); err != nil {
+			t.Fatalf("ip link set eth0 %s: %v: %s", updown, err, out)
+		}
+		if updown == "down" {
+			if _, err := h.waitOwner("node1", 5*time.Second); err != nil {
+				t.Fatalf("after eth0 down: %v", err)
+			}
+		}
+	}
+	start = time.Now()
+	took = back("10.60.0.0/24", start)
+	t.Logf("eth0 up: the static route back after %v", took.Round(10*time.Microsecond))
+	if _, err := h.waitOwner("node2", 5*time.Second); err != nil {
+		t.Fatalf("after eth0 up: %v", err)
+	}
+	waitRoutes("master again", "10.60.0.0/24", "10.70.0.0/24", "10.71.0.0/24")
+	st = status(t, l.Node(2))
+	if in := st.Instances[0]; in.Counters.BecameMaster != 2 || in.Counters.RoutesRestored != 3 || st.Daemon.StaticRoutesRestored != 3 {
+		t.Errorf("after the link flap: became master %d, routes restored %d, static %d; want 2, 3, 3",
+			in.Counters.BecameMaster, in.Counters.RoutesRestored, st.Daemon.StaticRoutesRestored)
+	}
+	if b, _ := os.ReadFile(d2.Log); strings.Contains(string(b), "not restored") {
+		t.Errorf("a restore was tried and failed:\n%s", lastLines(string(b), 30))
+	}
+
 	// Stops: node1 takes over, then stops too; no route of ours is left
 	// on either node, and the own removals restored nothing.
 	if err := d2.Stop(5 * time.Second); err != nil {
@@ -195,7 +227,7 @@ func TestE2ERouteDeletedByHand(t *testing.T) {
 	}
 	for _, d := range []*daemonProc{d1, d2} {
 		b, _ := os.ReadFile(d.Log)
-		if n := strings.Count(string(b), `restored"`); d == d1 && n != 0 || d == d2 && n != 6 {
+		if n := strings.Count(string(b), `restored"`); d == d1 && n != 0 || d == d2 && n != 7 {
 			t.Errorf("%s logged %d restores in the end:\n%s", d.node.Name, n, lastLines(string(b), 30))
 		}
 	}

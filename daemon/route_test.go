@@ -195,3 +195,38 @@ func TestLoopRoutesCheckedAfterLostEvents(t *testing.T) {
 		t.Errorf("counted: a %d/%d, b static %d", a.in("VI_1").counters.RoutesRestored, a.r.daemon.StaticRoutesRestored, b.r.daemon.StaticRoutesRestored)
 	}
 }
+
+// TestLoopRoutesBackWhenLinkUp: the routes the kernel deleted with their
+// interface (for IPv4 without an event) come back when it is up again,
+// as keepalived's interface_up re-adds the static ones; only those on
+// that interface, only tracked ones, and a backup's virtual ones never.
+func TestLoopRoutesBackWhenLinkUp(t *testing.T) {
+	cl, a, b := pair(t)
+	a.start(routesConf(200, "10.0.0.201"))
+	b.start(routesConf(100, "10.0.0.202"))
+	cl.advanceUntil(10*time.Millisecond, 10*time.Second, func() bool { return a.state("VI_1") == vrrp.Master })
+	for _, n := range []*node{a, b} {
+		fire := n.vips.routeGone
+		n.vips.routeGone = nil // the kernel says nothing
+		for _, d := range []string{"10.60.0.0/24", "10.61.0.0/24", "10.70.0.0/24", "10.72.0.0/24"} {
+			n.vips.delRoute(testRoute(d))
+		}
+		n.vips.routeGone = fire
+		n.r.post(func(r *runtime) { r.linkUp("eth1", cl.clock.Now()) })
+	}
+	cl.settle()
+	if a.hasRoute("10.60.0.0/24") || a.hasRoute("10.70.0.0/24") {
+		t.Fatal("another interface coming up restored eth0's routes")
+	}
+	for _, n := range []*node{a, b} {
+		n.r.post(func(r *runtime) { r.linkUp("eth0", cl.clock.Now()) })
+	}
+	cl.settle()
+	for n, want := range map[*node][]bool{a: {true, false, true, false}, b: {true, false, false, false}} {
+		for i, d := range []string{"10.60.0.0/24", "10.61.0.0/24", "10.70.0.0/24", "10.72.0.0/24"} {
+			if n.hasRoute(d) != want[i] {
+				t.Errorf("%s: %s back %v, want %v", n.name, d, n.hasRoute(d), want[i])
+			}
+		}
+	}
+}

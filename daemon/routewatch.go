@@ -118,6 +118,16 @@ func (r *runtime) restoreMissingRoutes(vs []vip.VIP, rts []vip.Route, gone time.
 	}
 }
 
+// linkUp restores the tracked routes on dev that are missing when it
+// comes up, as keepalived's interface_up re-adds the static ones
+// (vrrp_static_track.c:static_track_group_reinstate_config): the kernel
+// deleted them when it went down, for IPv4 without a word. A master's
+// virtual routes on it come back too, when the instance is still master
+// (it left mastership otherwise, and adds them when it is master again).
+func (r *runtime) linkUp(dev string, at time.Time) {
+	r.restoreGoneRoutes(func(rt vip.Route) bool { return rt.Dev == dev }, at)
+}
+
 // checkHeldRoutes restores every tracked route missing: after route
 // events were lost (the kernel's buffer overflowed).
 func (r *runtime) checkHeldRoutes(at time.Time) {

@@ -12,7 +12,8 @@ import (
 )
 
 // watchRoutes posts every route of keepalived's protocol the kernel
-// deletes in the daemon's namespace to the loop (routeGone). Events lost
+// deletes in the daemon's namespace to the loop (routeGone), and every
+// interface that comes up (linkUp). Events lost
 // to a full socket buffer (a router's churn) have the loop check every
 // tracked route, at most once a second.
 func (r *runtime) watchRoutes(ctx context.Context) error {
@@ -21,6 +22,9 @@ func (r *runtime) watchRoutes(ctx context.Context) error {
 	return vip.WatchRoutes(ctx, config.RTProtoKeepalived, func(d vip.DeletedRoute) {
 		at := r.clock.Now()
 		r.post(func(r *runtime) { r.routeGone(routeGone{d: d, at: at}) })
+	}, func(dev string) {
+		at := r.clock.Now()
+		r.post(func(r *runtime) { r.linkUp(dev, at) })
 	}, func(err error) {
 		if ctx.Err() != nil {
 			return

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"syscall"
+	"unsafe"
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netlink/nl"
@@ -54,12 +55,14 @@ func (m *Manager) RoutePresent(r Route) (bool, error) {
 
 // WatchRoutes calls gone with every route of protocol proto the kernel
 // deletes in the calling thread's network namespace
-// (RTNLGRP_IPV4_ROUTE/IPV6_ROUTE), from its own goroutine, until ctx
-// ends; the other messages (a router's churn) are skipped unparsed. A
-// full socket buffer (ENOBUFS: events lost) is reported to lost and the
-// watch goes on; another error ends it, reported to lost.
-func WatchRoutes(ctx context.Context, proto uint8, gone func(DeletedRoute), lost func(error)) error {
-	s, err := nl.Subscribe(unix.NETLINK_ROUTE, unix.RTNLGRP_IPV4_ROUTE, unix.RTNLGRP_IPV6_ROUTE)
+// (RTNLGRP_IPV4_ROUTE/IPV6_ROUTE), and up with the name of every
+// interface that comes up (RTNLGRP_LINK: IFF_UP set where it was not, or
+// first seen up), from its own goroutine, until ctx ends; the other
+// messages (a router's churn) are skipped unparsed. A full socket buffer
+// (ENOBUFS: events lost) is reported to lost and the watch goes on;
+// another error ends it, reported to lost.
+func WatchRoutes(ctx context.Context, proto uint8, gone func(DeletedRoute), up func(dev string), lost func(error)) error {
+	s, err := nl.Subscribe(unix.NETLINK_ROUTE, unix.RTNLGRP_IPV4_ROUTE, unix.RTNLGRP_IPV6_ROUTE, unix.RTNLGRP_LINK)
 	if err != nil {
 		return fmt.Errorf("route events: %w", err)
 	}
@@ -69,6 +72,7 @@ func WatchRoutes(ctx context.Context, proto uint8, gone func(DeletedRoute), lost
 		s.Close()
 	}()
 	go func() {
+		wasUp := map[int32]bool{}
 		for {
 			msgs, _, err := s.Receive()
 			if ctx.Err() != nil {
@@ -83,16 +87,27 @@ func WatchRoutes(ctx context.Context, proto uint8, gone func(DeletedRoute), lost
 				return
 			}
 			for _, msg := range msgs {
-				if msg.Header.Type != unix.RTM_DELROUTE || len(msg.Data) < 12 || msg.Data[5] != proto {
-					continue
-				}
-				if d, err := ParseRouteMessage(msg.Data); err == nil {
-					if d.Oif != 0 {
-						if ifi, err := net.InterfaceByIndex(d.Oif); err == nil {
-							d.Dev = ifi.Name
+				switch {
+				case msg.Header.Type == unix.RTM_NEWLINK && len(msg.Data) >= unix.SizeofIfInfomsg:
+					i := (*unix.IfInfomsg)(unsafe.Pointer(&msg.Data[0]))
+					isUp := i.Flags&unix.IFF_UP != 0
+					if isUp && !wasUp[i.Index] {
+						if ifi, err := net.InterfaceByIndex(int(i.Index)); err == nil {
+							up(ifi.Name)
 						}
 					}
-					gone(d)
+					wasUp[i.Index] = isUp
+				case msg.Header.Type == unix.RTM_DELLINK && len(msg.Data) >= unix.SizeofIfInfomsg:
+					delete(wasUp, (*unix.IfInfomsg)(unsafe.Pointer(&msg.Data[0])).Index)
+				case msg.Header.Type == unix.RTM_DELROUTE && len(msg.Data) >= 12 && msg.Data[5] == proto:
+					if d, err := ParseRouteMessage(msg.Data); err == nil {
+						if d.Oif != 0 {
+							if ifi, err := net.InterfaceByIndex(d.Oif); err == nil {
+								d.Dev = ifi.Name
+							}
+						}
+						gone(d)
+					}
 				}
 			}
 		}
