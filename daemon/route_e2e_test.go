@@ -22,6 +22,7 @@ func routeWatchConf(prio int, addr netip.Prefix) string {
 	return fmt.Sprintf(`static_routes {
     10.60.0.0/24 dev eth0
     10.61.0.0/24 dev eth0 no_track
+    fd60::/64 dev eth0
 }
 vrrp_instance VI_1 {
     interface eth0
@@ -36,6 +37,7 @@ vrrp_instance VI_1 {
         10.70.0.0/24 dev eth0
         10.71.0.0/24 dev eth0 src %s
         10.72.0.0/24 dev eth0 no_track
+        fd70::/64 dev eth0
     }
 }
 `, prio, addr, addr.Addr())
@@ -85,7 +87,7 @@ func TestE2ERouteDeletedByHand(t *testing.T) {
 		}
 		t.Fatalf("%s: routes %v not all there after 5 s", what, dsts)
 	}
-	waitRoutes("master", "10.60.0.0/24", "10.61.0.0/24", "10.70.0.0/24", "10.71.0.0/24", "10.72.0.0/24")
+	waitRoutes("master", "fd60::/64", "fd70::/64", "10.60.0.0/24", "10.61.0.0/24", "10.70.0.0/24", "10.71.0.0/24", "10.72.0.0/24")
 	const bound = 50 * time.Millisecond
 	// back polls every millisecond, for at most a second.
 	back := func(dst string, from time.Time) time.Duration {
@@ -117,6 +119,8 @@ func TestE2ERouteDeletedByHand(t *testing.T) {
 		{"static, ip route del", "10.60.0.0/24", ipDel("10.60.0.0/24")},
 		{"virtual, netlink RTM_DELROUTE", "10.70.0.0/24", func() error { return m.RemoveRoute(route("10.70.0.0/24")) }},
 		{"virtual, ip route del", "10.70.0.0/24", ipDel("10.70.0.0/24")},
+		{"static IPv6 (metric 1024), ip route del", "fd60::/64", ipDel("fd60::/64")},
+		{"virtual IPv6, ip route del", "fd70::/64", ipDel("fd70::/64")},
 	}
 	for _, c := range deletions {
 		time.Sleep(200 * time.Millisecond)
@@ -132,8 +136,8 @@ func TestE2ERouteDeletedByHand(t *testing.T) {
 	}
 	st := status(t, l.Node(2))
 	in := st.Instances[0]
-	if in.State != "MASTER" || in.Counters.BecameMaster != 1 || in.Counters.RoutesRestored != 2 || st.Daemon.StaticRoutesRestored != 2 {
-		t.Errorf("after the route deletions: %s, became master %d, routes restored %d, static %d; want MASTER, 1, 2, 2",
+	if in.State != "MASTER" || in.Counters.BecameMaster != 1 || in.Counters.RoutesRestored != 3 || st.Daemon.StaticRoutesRestored != 3 {
+		t.Errorf("after the route deletions: %s, became master %d, routes restored %d, static %d; want MASTER, 1, 3, 3",
 			in.State, in.Counters.BecameMaster, in.Counters.RoutesRestored, st.Daemon.StaticRoutesRestored)
 	}
 
@@ -154,9 +158,9 @@ func TestE2ERouteDeletedByHand(t *testing.T) {
 	}
 	st = status(t, l.Node(2))
 	in = st.Instances[0]
-	if in.State != "MASTER" || in.Counters.BecameMaster != 1 || in.Counters.VIPsRestored != 1 || in.Counters.RoutesRestored != 3 ||
-		st.Daemon.StaticRoutesRestored != 2 {
-		t.Errorf("after the VIP deletion: %s, became master %d, VIPs restored %d, routes %d, static %d; want MASTER, 1, 1, 3, 2",
+	if in.State != "MASTER" || in.Counters.BecameMaster != 1 || in.Counters.VIPsRestored != 1 || in.Counters.RoutesRestored != 4 ||
+		st.Daemon.StaticRoutesRestored != 3 {
+		t.Errorf("after the VIP deletion: %s, became master %d, VIPs restored %d, routes %d, static %d; want MASTER, 1, 1, 4, 3",
 			in.State, in.Counters.BecameMaster, in.Counters.VIPsRestored, in.Counters.RoutesRestored, st.Daemon.StaticRoutesRestored)
 	}
 	// Untracked routes deleted by hand stay deleted, as with keepalived.
@@ -170,7 +174,7 @@ func TestE2ERouteDeletedByHand(t *testing.T) {
 		t.Error("an untracked route deleted by hand came back")
 	}
 	b, _ := os.ReadFile(d2.Log)
-	for what, want := range map[string]int{"virtual route deleted while master, restored": 3, "static route deleted, restored": 2,
+	for what, want := range map[string]int{"virtual route deleted while master, restored": 4, "static route deleted, restored": 3,
 		"VIP deleted while master, restored": 1, "not restored": 0} {
 		if n := strings.Count(string(b), what); n != want {
 			t.Errorf("%q logged %d times, want %d:\n%s", what, n, want, lastLines(string(b), 30))
@@ -198,10 +202,10 @@ func TestE2ERouteDeletedByHand(t *testing.T) {
 	if _, err := h.waitOwner("node2", 5*time.Second); err != nil {
 		t.Fatalf("after eth0 up: %v", err)
 	}
-	waitRoutes("master again", "10.60.0.0/24", "10.70.0.0/24", "10.71.0.0/24")
+	waitRoutes("master again", "fd60::/64", "fd70::/64", "10.60.0.0/24", "10.70.0.0/24", "10.71.0.0/24")
 	st = status(t, l.Node(2))
-	if in := st.Instances[0]; in.Counters.BecameMaster != 2 || in.Counters.RoutesRestored != 3 || st.Daemon.StaticRoutesRestored != 3 {
-		t.Errorf("after the link flap: became master %d, routes restored %d, static %d; want 2, 3, 3",
+	if in := st.Instances[0]; in.Counters.BecameMaster != 2 || in.Counters.RoutesRestored != 4 || st.Daemon.StaticRoutesRestored != 5 {
+		t.Errorf("after the link flap: became master %d, routes restored %d, static %d; want 2, 4, 5 (both static routes back at up)",
 			in.Counters.BecameMaster, in.Counters.RoutesRestored, st.Daemon.StaticRoutesRestored)
 	}
 	if b, _ := os.ReadFile(d2.Log); strings.Contains(string(b), "not restored") {
@@ -227,7 +231,7 @@ func TestE2ERouteDeletedByHand(t *testing.T) {
 	}
 	for _, d := range []*daemonProc{d1, d2} {
 		b, _ := os.ReadFile(d.Log)
-		if n := strings.Count(string(b), `restored"`); d == d1 && n != 0 || d == d2 && n != 7 {
+		if n := strings.Count(string(b), `restored"`); d == d1 && n != 0 || d == d2 && n != 10 {
 			t.Errorf("%s logged %d restores in the end:\n%s", d.node.Name, n, lastLines(string(b), 30))
 		}
 	}

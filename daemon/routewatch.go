@@ -1,6 +1,8 @@
 package daemon
 
 import (
+	"errors"
+	"syscall"
 	"time"
 
 	"github.com/hactl/hactl/daemon/vip"
@@ -82,6 +84,10 @@ func (r *runtime) vipsThere(vs []vip.VIP) bool {
 // deleted, logged once and counted.
 func (r *runtime) restoreRoute(in *instance, rt vip.Route, gone time.Time) {
 	if err := r.vips.AddRoute(rt); err != nil {
+		if errors.Is(err, syscall.ENETDOWN) {
+			r.log.Info("virtual route deleted with its interface, back when the interface is up", "instance", in.c.Name, "route", rt.String())
+			return
+		}
 		r.log.Warn("virtual route deleted while master, not restored", "instance", in.c.Name, "route", rt.String(),
 			"gone_at", gone.Format(time.RFC3339Nano), "err", err)
 		return
@@ -96,6 +102,10 @@ func (r *runtime) restoreRoute(in *instance, rt vip.Route, gone time.Time) {
 // as keepalived's reinstate_static_route, logged once and counted.
 func (r *runtime) restoreStaticRoute(rt vip.Route, gone time.Time) {
 	if err := r.vips.AddRoute(rt); err != nil {
+		if errors.Is(err, syscall.ENETDOWN) {
+			r.log.Info("static route deleted with its interface, back when the interface is up", "route", rt.String())
+			return
+		}
 		r.log.Warn("static route deleted, not restored", "route", rt.String(), "gone_at", gone.Format(time.RFC3339Nano), "err", err)
 		return
 	}
