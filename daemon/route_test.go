@@ -230,3 +230,44 @@ func TestLoopRoutesBackWhenLinkUp(t *testing.T) {
 		}
 	}
 }
+
+// TestLoopStaticRouteThroughStaticAddress: a static address deleted by
+// hand takes the static route whose src it is with it; both come back
+// (the route once the address is), in either event order, and an
+// untracked static address that stays deleted holds nothing up.
+func TestLoopStaticRouteThroughStaticAddress(t *testing.T) {
+	conf := "static_ipaddress {\n  10.0.9.1/24 dev eth0\n  10.0.8.1/24 dev eth0 no_track\n}\n" +
+		"static_routes {\n  10.60.0.0/24 dev eth0 src 10.0.9.1\n  10.62.0.0/24 dev eth0\n}\n" + vrrpInstance("VI_1", 51, 200, "10.0.0.201")
+	for _, routeFirst := range []bool{false, true} {
+		cl := newCluster(t)
+		a := cl.addNode("a", "10.0.0.201")
+		a.start(conf)
+		addr := vip.VIP{Prefix: netip.MustParsePrefix("10.0.9.1/24"), Dev: "eth0"}
+		untracked := vip.VIP{Prefix: netip.MustParsePrefix("10.0.8.1/24"), Dev: "eth0"}
+		a.vips.delByHand(untracked)
+		cl.settle()
+		rt := testRoute("10.60.0.0/24")
+		rt.Src = addr.Prefix.Addr()
+		if routeFirst {
+			fire := a.vips.gone
+			a.vips.gone = nil
+			a.vips.delByHand(addr)
+			a.vips.gone = fire
+			a.vips.delRoute(rt)
+			fire(addr)
+		} else {
+			a.vips.delByHand(addr)
+			a.vips.delRoute(rt)
+		}
+		cl.settle()
+		a.vips.delRoute(testRoute("10.62.0.0/24")) // on its own
+		cl.settle()
+		if !a.vips.holds("10.0.9.1/24") || !a.hasRoute("10.60.0.0/24") || !a.hasRoute("10.62.0.0/24") || a.vips.holds("10.0.8.1/24") {
+			t.Errorf("route first %v: address %v, its route %v, the other route %v, the untracked address %v", routeFirst,
+				a.vips.holds("10.0.9.1/24"), a.hasRoute("10.60.0.0/24"), a.hasRoute("10.62.0.0/24"), a.vips.holds("10.0.8.1/24"))
+		}
+		if n := a.r.daemon.StaticRoutesRestored; n != 2 || strings.Contains(a.logs.String(), "not restored") {
+			t.Errorf("route first %v: static routes restored %d, want 2; log:\n%s", routeFirst, n, a.logs.String())
+		}
+	}
+}

@@ -45,7 +45,7 @@ func (r *runtime) routeGone(g routeGone) {
 // missing while they should be there.
 func (r *runtime) restoreGoneRoutes(match func(vip.Route) bool, at time.Time) {
 	for _, rt := range r.static.trackedRoutes {
-		if !match(rt) || r.routeThere(rt) || !r.vipsThere(r.static.vips) {
+		if !match(rt) || r.routeThere(rt) || !r.vipsThere(r.static.tracked) {
 			continue
 		}
 		r.restoreStaticRoute(rt, at)
