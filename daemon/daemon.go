@@ -81,6 +81,10 @@ func Run(ctx context.Context, opts Options) error {
 	if err := r.watchRules(readCtx); err != nil {
 		log.Warn("rule events unavailable: a rule deleted by hand goes unnoticed", "err", err)
 	}
+	// A tracked route deleted by hand comes back (routewatch.go).
+	if err := r.watchRoutes(readCtx); err != nil {
+		log.Warn("route events unavailable: a route deleted by hand stays deleted", "err", err)
+	}
 
 	if srv, err = r.serveControl(socketPath); err != nil {
 		return err

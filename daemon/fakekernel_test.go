@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -117,6 +118,13 @@ func (n *node) boot(conf string) *runtime {
 		default:
 		}
 	}
+	n.vips.routeGone = func(d vip.DeletedRoute) { // as the kernel's route events
+		g := routeGone{d: d, at: n.cl.clock.Now()}
+		select {
+		case r.events <- func(r *runtime) { r.routeGone(g) }:
+		default:
+		}
+	}
 	n.conns = map[sockKey]*fakeConn{}
 	r.vmacs = n.vmacs // use_vmac's interfaces (vmac_loop_test.go)
 	if err := r.setupVMACs(func(string) (netip.Addr, []byte) { return netip.MustParseAddr("fe80::1"), nil }, nil); err != nil {
@@ -131,6 +139,9 @@ func (n *node) boot(conf string) *runtime {
 		fc.s = s
 		n.conns[key] = fc
 		return s, nil
+	}
+	if err := r.installStatic(cfg); err != nil { // as Run does
+		t.Fatalf("%s: %v", n.name, err)
 	}
 	if err := r.buildInstances(listen, func(string) announcer { return n.garp }); err != nil {
 		t.Fatalf("%s: %v", n.name, err)
@@ -350,6 +361,8 @@ type fakeVIPs struct {
 	// gone, when set, is told of every address removed (the kernel's
 	// RTM_DELADDR), by the daemon or by hand (delByHand).
 	gone func(vip.VIP)
+	// routeGone, when set, is told of every route removed.
+	routeGone func(vip.DeletedRoute)
 }
 
 func newFakeVIPs(c *fakeClock) *fakeVIPs {
@@ -400,8 +413,30 @@ func (f *fakeVIPs) Present(v vip.VIP) (bool, int, error) {
 	_, ok := f.addrs[vipKey(v)]
 	return ok, v.Prefix.Bits(), nil
 }
-func (f *fakeVIPs) AddRoute(r vip.Route) error           { f.routes[r.Dest.String()] = true; return nil }
-func (f *fakeVIPs) RemoveRoute(r vip.Route) error        { delete(f.routes, r.Dest.String()); return nil }
+func (f *fakeVIPs) AddRoute(r vip.Route) error {
+	if r.Src.IsValid() && !f.holds(netip.PrefixFrom(r.Src, 24).String()) {
+		return errors.New("invalid prefsrc") // as the kernel, for a src the host lacks
+	}
+	f.routes[r.Dest.String()] = true
+	return nil
+}
+func (f *fakeVIPs) RemoveRoute(r vip.Route) error {
+	if f.routes[r.Dest.String()] {
+		f.delRoute(r)
+	}
+	return nil
+}
+func (f *fakeVIPs) RoutePresent(r vip.Route) (bool, error) { return f.routes[r.Dest.String()], nil }
+
+// delRoute deletes r and tells routeGone (the kernel's RTM_DELROUTE), by
+// the daemon or by hand (route_test.go).
+func (f *fakeVIPs) delRoute(r vip.Route) {
+	delete(f.routes, r.Dest.String())
+	if f.routeGone != nil {
+		f.routeGone(r.Deleted())
+	}
+}
+
 func (f *fakeVIPs) AddRule(r vip.Rule) error             { f.rules[r.String()] = true; return nil }
 func (f *fakeVIPs) RemoveRule(r vip.Rule) error          { delete(f.rules, r.String()); return nil }
 func (f *fakeVIPs) RulePresent(r vip.Rule) (bool, error) { return f.rules[r.String()], nil }

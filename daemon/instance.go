@@ -65,6 +65,10 @@ type instance struct {
 	// trackedRules are the rules without no_track: one deleted by hand
 	// while master makes the instance leave MASTER (rulewatch.go).
 	trackedRules []vip.Rule
+	// trackedRoutes are the virtual routes with dev and without
+	// no_track: one deleted by hand while master is added back
+	// (routewatch.go).
+	trackedRoutes []vip.Route
 }
 
 // trackState is the sum of the instance's tracker results.
@@ -205,6 +209,9 @@ func newInstance(c *config.Instance, s *sock) (*instance, error) {
 			return nil, fmt.Errorf("%s: virtual_routes: %w", c.Name, err)
 		}
 		in.routes = append(in.routes, r)
+		if !rt.NoTrack {
+			in.trackedRoutes = append(in.trackedRoutes, r)
+		}
 	}
 	for _, ru := range c.Rules {
 		r, err := ruleOf(ru)

@@ -110,6 +110,10 @@ type statics struct {
 	// trackedRules are the rules without no_track: one deleted by hand
 	// is added again (keepalived's reinstate_static_rule).
 	trackedRules []vip.Rule
+	// trackedRoutes are the routes with dev and without no_track: one
+	// deleted by hand is added again (keepalived's
+	// reinstate_static_route; routewatch.go).
+	trackedRoutes []vip.Route
 }
 
 func staticsOf(cfg *config.Config) (statics, error) {
@@ -130,6 +134,9 @@ func staticsOf(cfg *config.Config) (statics, error) {
 			return s, fmt.Errorf("static_routes: %w", err)
 		}
 		s.routes = append(s.routes, x)
+		if !rt.NoTrack {
+			s.trackedRoutes = append(s.trackedRoutes, x)
+		}
 	}
 	for _, ru := range cfg.StaticRules {
 		x, err := ruleOf(ru)

@@ -121,5 +121,7 @@ func (r *runtime) staticGone(g addrGone) {
 			continue
 		}
 		r.log.Warn("static address deleted, restored", "vip", v.String(), "gone_at", g.at.Format(time.RFC3339Nano))
+		// A static route through it (its src) went with it (routewatch.go).
+		r.restoreMissingRoutes(r.static.tracked, r.static.trackedRoutes, g.at, r.restoreStaticRoute)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/hactl/hactl/daemon/vip"
 	"github.com/hactl/hactl/pkg/vrrp"
 )
 
@@ -44,11 +45,6 @@ func (r *runtime) vipGone(g addrGone) {
 				continue
 			}
 			err := r.vips.Add(v, in.lease)
-			if err == nil {
-				for _, rt := range in.routes {
-					_ = r.vips.AddRoute(rt) // a route through the VIP went with it
-				}
-			}
 			in.counters.VIPsRestored++
 			restored, gone := r.clock.Now(), g.at
 			in.lastVIPDeleted = &gone
@@ -59,6 +55,8 @@ func (r *runtime) vipGone(g addrGone) {
 			}
 			r.log.Warn("VIP deleted while master, restored", "instance", in.c.Name, "vip", v.String(), "interface", v.Dev,
 				"gone_at", g.at.Format(time.RFC3339Nano), "restored_after", restored.Sub(g.at))
+			// A route through the VIP (its src) went with it (routewatch.go).
+			r.restoreMissingRoutes(in.vips, in.routes, g.at, func(rt vip.Route, at time.Time) { r.restoreRoute(in, rt, at) })
 			r.writeState()
 		}
 	}

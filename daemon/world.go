@@ -28,6 +28,8 @@ type vipTable interface {
 	RemoveRule(r vip.Rule) error
 	// RulePresent reports whether the kernel has r.
 	RulePresent(r vip.Rule) (bool, error)
+	// RoutePresent reports whether the kernel has r.
+	RoutePresent(r vip.Route) (bool, error)
 }
 
 // advertConn is the send side of an advert socket: *vrrpsock.Conn. Its

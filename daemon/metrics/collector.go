@@ -44,6 +44,8 @@ var (
 		"1 when the last reload (SIGHUP, POST /v1/reload) succeeded or none was tried; 0 when the last one was refused and the previous config still runs.", nil, nil)
 	descReloadTime = prometheus.NewDesc("hactl_config_last_reload_success_timestamp_seconds",
 		"When the running config was loaded (start or last successful reload), Unix time.", nil, nil)
+	descStaticRoutesRestored = prometheus.NewDesc("hactl_static_routes_restored_total",
+		"Static routes (static_routes with dev, without no_track) deleted from the host by someone else, and added back at once.", nil, nil)
 	descDrops = prometheus.NewDesc("hactl_vrrp_packets_dropped_total",
 		"Received VRRP packets dropped, by the validation rule they failed, on every interface (including packets that could not be tied to an instance).", []string{"reason"}, nil)
 
@@ -67,6 +69,8 @@ var (
 		"Renewals of the instance's VIP kernel leases while master.")
 	descRestored = desc("hactl_vrrp_vips_restored_total",
 		"VIPs deleted from the host by someone else (ip addr del) while the instance was master, and added back at once.")
+	descRoutesRestored = desc("hactl_vrrp_routes_restored_total",
+		"Virtual routes deleted from the host by someone else (ip route del, or with their VIP) while the instance was master, and added back at once.")
 	descLeaseSecs = desc("hactl_vrrp_vip_lease_seconds",
 		"Lifetime given to the instance's VIPs; 0 means permanent addresses.")
 	descHeld = desc("hactl_vrrp_vip_held",
@@ -95,7 +99,7 @@ var (
 
 var snapshotDescs = []*prometheus.Desc{descUp, descBuild, descReloadOK, descReloadTime, descDrops,
 	descState, descBasePrio, descEffPrio, descSent, descRcvd, descTransitions, descReleased, descSince,
-	descLease, descRestored, descLeaseSecs, descHeld, descInstDrops, descPromoted, descTracker, descTrackerWeight, descConflicts,
+	descLease, descRestored, descRoutesRestored, descStaticRoutesRestored, descLeaseSecs, descHeld, descInstDrops, descPromoted, descTracker, descTrackerWeight, descConflicts,
 	descConflictSources, descConflictEvicted, descSockOtherVRID, descSockKernelDrops}
 
 // snapshotCollector exports a status snapshot joined with the pushed
@@ -149,6 +153,7 @@ func (c *snapshotCollector) Collect(ch chan<- prometheus.Metric) {
 	if !loaded.IsZero() {
 		ch <- gauge(descReloadTime, unixSeconds(loaded))
 	}
+	ch <- counter(descStaticRoutesRestored, float64(st.Daemon.StaticRoutesRestored))
 	for _, reason := range reasons(st.Drops) {
 		ch <- counter(descDrops, float64(st.Drops[reason]), reason)
 	}
@@ -195,6 +200,7 @@ func collectInstance(ch chan<- prometheus.Metric, in api.Instance, p pushed) {
 	}
 	ch <- counter(descLease, float64(p.leaseRefreshes), id...)
 	ch <- counter(descRestored, float64(in.Counters.VIPsRestored), id...)
+	ch <- counter(descRoutesRestored, float64(in.Counters.RoutesRestored), id...)
 	ch <- gauge(descLeaseSecs, float64(in.LeaseSeconds), id...)
 	for _, a := range vipAddrs(in.VIPs) {
 		ch <- gauge(descHeld, boolf(in.Holding), with(a)...)

@@ -24,6 +24,9 @@ type Manager struct {
 	// rs is the socket rules are sent on (rule_linux.go), opened beside
 	// h in the same namespace.
 	rs *nl.SocketHandle
+	// rt dumps routes with the kernel's strict checking where it has it
+	// (RoutePresent, routewatch_linux.go).
+	rt *netlink.Handle
 	// links caches interface lookups for Add, Refresh and Remove: a
 	// master renews every VIP's lease every few seconds, and a lookup by
 	// name (a netlink dump of the link, parsed in full) cost more than the
@@ -44,16 +47,24 @@ func New(log *slog.Logger) (*Manager, error) {
 		h.Close()
 		return nil, fmt.Errorf("netlink: %w", err)
 	}
+	rt, err := netlink.NewHandle(unix.NETLINK_ROUTE)
+	if err != nil {
+		h.Close()
+		s.Close()
+		return nil, fmt.Errorf("netlink: %w", err)
+	}
+	_ = rt.SetStrictCheck(true) // older kernels: the dump's filtering is ours
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Manager{h: h, log: log, links: map[string]netlink.Link{}, rs: &nl.SocketHandle{Socket: s}}, nil
+	return &Manager{h: h, log: log, links: map[string]netlink.Link{}, rs: &nl.SocketHandle{Socket: s}, rt: rt}, nil
 }
 
 // Close releases the netlink sockets.
 func (m *Manager) Close() {
 	m.h.Close()
 	m.rs.Close()
+	m.rt.Close()
 }
 
 // cachedLink is v's interface, looked up once and then cached.

@@ -70,6 +70,9 @@ type Daemon struct {
 	// failed one (the running config was kept).
 	ReloadedAt      time.Time `json:"reloaded_at,omitzero"`
 	LastReloadError string    `json:"last_reload_error,omitempty"`
+	// StaticRoutesRestored counts the static routes (with dev, without
+	// no_track) deleted from the host by someone else and added back.
+	StaticRoutesRestored uint64 `json:"static_routes_restored"`
 }
 
 // Instance is one VRRP instance as the daemon runs it.
@@ -154,6 +157,10 @@ type Counters struct {
 	// VIPsRestored counts VIPs deleted from the host by someone else
 	// while this node was master, and added back at once.
 	VIPsRestored uint64 `json:"vips_restored"`
+	// RoutesRestored counts the instance's virtual routes deleted from
+	// the host by someone else while this node was master (or with a VIP
+	// deleted so), and added back at once.
+	RoutesRestored uint64 `json:"routes_restored"`
 }
 
 // PromoteRequest is the body of POST /v1/instances/NAME/promote. An empty

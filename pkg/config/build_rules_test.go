@@ -159,8 +159,7 @@ static_rules {
 	if len(cfg.StaticRules) != 3 || cfg.StaticRules[1].Priority != 16384 || cfg.StaticRules[2].Priority != 16384 {
 		t.Errorf("static_rules: %+v", cfg.StaticRules)
 	}
-	// static_ipaddress and static_rules are implemented; static_routes
-	// is partial (not watched for deletions by hand), here untracked.
+	// static_ipaddress, static_routes and static_rules are implemented.
 	for _, d := range diags {
 		if strings.Contains(d.Message, "static_") || strings.Contains(d.Message, "not implemented") {
 			t.Errorf("unexpected warning: %s", d)
@@ -168,9 +167,9 @@ static_rules {
 	}
 }
 
-// TestWatchedBlocksWarnedWhenTracked: static_routes differs from
-// keepalived only for lines it tracks (it watches them for deletions by
-// hand), so only those are warned about.
+// TestWatchedBlocksWarnedWhenTracked: the blocks whose lines keepalived
+// watches for deletions by hand (static_routes, static_rules,
+// virtual_rules) are watched by hactl too: tracked or not, no warning.
 func TestWatchedBlocksWarnedWhenTracked(t *testing.T) {
 	tests := []struct {
 		src  string
@@ -178,7 +177,8 @@ func TestWatchedBlocksWarnedWhenTracked(t *testing.T) {
 	}{
 		{"static_routes {\n  10.2.0.0/16 via 10.1.0.254\n}\n" + withInst(""), ""}, // no dev: untracked
 		{"static_routes {\n  10.2.0.0/16 via 10.1.0.254 dev eth0 no_track\n}\n" + withInst(""), ""},
-		{"static_routes {\n  10.2.0.0/16 via 10.1.0.254 dev eth0\n}\n" + withInst(""), "static_routes: partial"},
+		// Routes are watched as keepalived watches them: no warning.
+		{"static_routes {\n  10.2.0.0/16 via 10.1.0.254 dev eth0\n}\n" + withInst(""), ""},
 		// Rules are watched as keepalived watches them: no warning.
 		{"static_rules {\n  from 10.1.0.1 table 10 priority 10\n}\n" + withInst(""), ""},
 		{withInst("  virtual_rules {\n    from 10.1.0.1 table 10 priority 10\n  }\n"), ""},

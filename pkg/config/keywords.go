@@ -112,7 +112,9 @@ func keywordTable() []Keyword {
 	// reload (those gone from the file removed), removed at exit; a
 	// static address or rule deleted by hand comes back (unless no_track).
 	add(CtxTop, impl, "", "static_ipaddress", "static_rules")
-	add(CtxTop, KeywordPartial, "keepalived adds again a static route with dev and without no_track deleted by hand; hactl adds these routes at start and at a reload, removes them at exit, and does not watch them (warned only when a line has dev and no no_track)", "static_routes")
+	// A static route with dev and without no_track deleted by hand comes
+	// back, as keepalived's reinstate_static_route (daemon/routewatch.go).
+	add(CtxTop, impl, "", "static_routes")
 	add(CtxTop, ni, "keepalived runs its VRRP side in that network namespace; hactl runs in the namespace it is started in", "net_namespace")
 	add(CtxTop, impl, "", "vrrp_track_process", "interface_up_down_delays")
 	add(CtxTop, ni, "keepalived applies track_group's interface tracking to its instances; hactl does not", "track_group")

@@ -80,7 +80,8 @@ func (w *keywordWalk) top(stmts []*Statement) {
 // watchedBlocks are the blocks whose difference (keepalived watches the
 // entries for deletions by hand, hactl does not) exists only for lines
 // keepalived tracks; a block whose every line is untracked is not noted.
-var watchedBlocks = map[[2]string]bool{{CtxTop, "static_routes"}: true}
+// None now: static_routes, the last, is watched as keepalived watches it.
+var watchedBlocks = map[[2]string]bool{}
 
 // anyTracked reports whether a line of s is one keepalived tracks: a route
 // with dev (or oif) and without no_track.

@@ -175,7 +175,7 @@ func TestDiagnostics(t *testing.T) {
 		{"unknown top level", "vrrp_instanse X {\n}\n", []string{"1:1: corrected: unknown keyword \"vrrp_instanse\" at top level"}},
 		{"all errors reported", withInst("  priority 0\n  state FOO\n  advert_int x\n"), []string{"7:12: corrected: priority", "8:9: corrected: unknown state \"FOO\"", "9:14: corrected: advert_int: invalid number"}},
 		{"ignored sections", "virtual_server 10.0.0.1 80 {\n real_server 10.0.0.2 80 {\n  TCP_CHECK {\n  }\n }\n}\nstatic_routes {\n 1.2.3.0/24 dev eth0\n}\n" + withInst(""),
-			[]string{"1:1: warning: hactl ignores what is outside its VRRP subset: virtual_server", "7:1: warning: static_routes: partial in hactl"}},
+			[]string{"1:1: warning: hactl ignores what is outside its VRRP subset: virtual_server"}},
 		{"notify without security", withInst("  notify_master /bin/true\n"), []string{"7:3: warning: scripts are configured but enable_script_security is not set"}},
 		{"duplicate instance", withInst("") + withInst(""), []string{"8:15: corrected: vrrp_instance VI_1 is already defined at test.conf:1:1: keepalived reports it and skips this block"}},
 		{"sync group unknown member", withInst("") + "vrrp_sync_group G {\n group {\n  VI_1\n  VI_9\n }\n}\n", []string{"11:3: corrected: vrrp_sync_group G: no vrrp_instance VI_9 is defined"}},
