@@ -1,14 +1,18 @@
 package daemon
 
 import (
+	"time"
+
 	"github.com/hactl/hactl/daemon/vip"
 	"github.com/hactl/hactl/pkg/vrrp"
 )
 
-// A policy rule deleted by hand, as keepalived's netlink_rule_filter
-// handles it: a rule of ours without no_track (keepalived's protocol, 18)
-// that an instance holds as master makes it leave MASTER; a static one is
-// added again. Our own deletions come after holding was cleared (leaving
+// A policy rule deleted by hand: a rule of ours without no_track
+// (keepalived's protocol, 18) is added again, a static one as keepalived's
+// netlink_rule_filter does, and a virtual one held by a master too, like
+// its VIPs and routes (vipwatch.go, routewatch.go). keepalived instead makes
+// the master leave MASTER over a deleted virtual rule, a failover for one
+// "ip rule del": a deliberate difference (docs/daemon.md). Our own deletions come after holding was cleared (leaving
 // mastership, stopping) or r.static changed (static.go), or find the rule
 // back (a re-election in between), and do nothing. The edge
 // (rulewatch_linux.go) posts every deletion the kernel reports.
@@ -41,9 +45,15 @@ func (r *runtime) ruleGone(d vip.Rule) {
 			if ok, err := r.vips.RulePresent(ru); err == nil && ok {
 				continue
 			}
-			r.log.Warn("virtual rule deleted while master: leaving MASTER, as keepalived does", "instance", in.c.Name, "rule", ru.String())
-			r.step(in, vrrp.SyncBackup())
-			break
+			gone := r.clock.Now()
+			if err := r.vips.AddRule(ru); err != nil {
+				r.log.Warn("virtual rule deleted while master, not restored", "instance", in.c.Name, "rule", ru.String(), "err", err)
+				continue
+			}
+			in.counters.RulesRestored++
+			r.log.Warn("virtual rule deleted while master, restored", "instance", in.c.Name, "rule", ru.String(),
+				"gone_at", gone.Format(time.RFC3339Nano), "restored_after", r.clock.Now().Sub(gone))
+			r.writeState()
 		}
 	}
 }

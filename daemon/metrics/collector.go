@@ -71,6 +71,8 @@ var (
 		"VIPs deleted from the host by someone else (ip addr del) while the instance was master, and added back at once.")
 	descRoutesRestored = desc("hactl_vrrp_routes_restored_total",
 		"Virtual routes deleted from the host by someone else (ip route del, or with their VIP) while the instance was master, and added back at once.")
+	descRulesRestored = desc("hactl_vrrp_rules_restored_total",
+		"Virtual rules deleted from the host by someone else (ip rule del) while the instance was master, and added back at once.")
 	descLeaseSecs = desc("hactl_vrrp_vip_lease_seconds",
 		"Lifetime given to the instance's VIPs; 0 means permanent addresses.")
 	descHeld = desc("hactl_vrrp_vip_held",
@@ -99,7 +101,7 @@ var (
 
 var snapshotDescs = []*prometheus.Desc{descUp, descBuild, descReloadOK, descReloadTime, descDrops,
 	descState, descBasePrio, descEffPrio, descSent, descRcvd, descTransitions, descReleased, descSince,
-	descLease, descRestored, descRoutesRestored, descStaticRoutesRestored, descLeaseSecs, descHeld, descInstDrops, descPromoted, descTracker, descTrackerWeight, descConflicts,
+	descLease, descRestored, descRoutesRestored, descRulesRestored, descStaticRoutesRestored, descLeaseSecs, descHeld, descInstDrops, descPromoted, descTracker, descTrackerWeight, descConflicts,
 	descConflictSources, descConflictEvicted, descSockOtherVRID, descSockKernelDrops}
 
 // snapshotCollector exports a status snapshot joined with the pushed
@@ -201,6 +203,7 @@ func collectInstance(ch chan<- prometheus.Metric, in api.Instance, p pushed) {
 	ch <- counter(descLease, float64(p.leaseRefreshes), id...)
 	ch <- counter(descRestored, float64(in.Counters.VIPsRestored), id...)
 	ch <- counter(descRoutesRestored, float64(in.Counters.RoutesRestored), id...)
+	ch <- counter(descRulesRestored, float64(in.Counters.RulesRestored), id...)
 	ch <- gauge(descLeaseSecs, float64(in.LeaseSeconds), id...)
 	for _, a := range vipAddrs(in.VIPs) {
 		ch <- gauge(descHeld, boolf(in.Holding), with(a)...)

@@ -161,6 +161,10 @@ type Counters struct {
 	// the host by someone else while this node was master (or with a VIP
 	// deleted so), and added back at once.
 	RoutesRestored uint64 `json:"routes_restored"`
+	// RulesRestored counts the instance's virtual rules (without
+	// no_track) deleted from the host by someone else while this node
+	// was master, and added back at once.
+	RulesRestored uint64 `json:"rules_restored"`
 }
 
 // PromoteRequest is the body of POST /v1/instances/NAME/promote. An empty

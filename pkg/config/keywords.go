@@ -202,8 +202,9 @@ func keywordTable() []Keyword {
 	add(CtxInstance, impl, "", "unicast_ttl")
 	add(CtxInstance, ni, "keepalived sets the interface's promote_secondaries sysctl, so that removing a VIP that is the primary address keeps the other addresses of its subnet; hactl leaves the sysctl as it is", "promote_secondaries")
 	add(CtxInstance, ni, "keepalived polls the interface's link state; hactl follows netlink's link events", "linkbeat_use_polling")
-	// A rule without no_track deleted by hand: the master leaves MASTER
-	// (a static one comes back), as keepalived's netlink_rule_filter.
+	// A rule without no_track deleted by hand comes back (keepalived's
+	// netlink_rule_filter re-adds a static one but makes a master leave
+	// MASTER over a virtual one: a deliberate difference, docs/daemon.md).
 	add(CtxInstance, impl, "", "virtual_rules")
 	add(CtxInstance, impl, "", "notify_master_rx_lower_pri", "notify_priority_changes")
 	add(CtxInstance, KeywordPartial, "keepalived notifies DELETED (with notify_deleted, else FAULT) for an instance a reload removes; an hactl reload never removes an instance (it runs until the daemon restarts, and then stops with STOP), so hactl parses notify_deleted and its script but has no deletion to notify", "notify_deleted")
