@@ -19,6 +19,28 @@ type fakeVMACs struct {
 	made   []vmac.Want
 	names  []string
 	closed int
+	// gone are VMACs deleted under the daemon (a test's ip link del);
+	// Recreate makes them again and counts it.
+	gone      map[string]bool
+	recreated int
+}
+
+func (f *fakeVMACs) Recreate(name string) (bool, error) {
+	if !f.gone[name] {
+		return false, nil
+	}
+	delete(f.gone, name)
+	f.recreated++
+	return true, nil
+}
+
+func (f *fakeVMACs) Base(name string) string {
+	for i, n := range f.names {
+		if n == name {
+			return f.made[i].Base
+		}
+	}
+	return ""
 }
 
 func (f *fakeVMACs) Ensure(w vmac.Want, taken map[string]bool) (string, error) {

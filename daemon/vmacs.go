@@ -9,9 +9,11 @@ import (
 	"slices"
 
 	"github.com/hactl/hactl/daemon/runfile"
+	"github.com/hactl/hactl/daemon/track"
 	"github.com/hactl/hactl/daemon/vip"
 	"github.com/hactl/hactl/daemon/vmac"
 	"github.com/hactl/hactl/pkg/config"
+	"github.com/hactl/hactl/pkg/vrrp"
 )
 
 // use_vmac, as keepalived 2.2.7 does it (vrrp.c vrrp_complete_instance,
@@ -175,6 +177,9 @@ func (r *runtime) setupVMACs(baseLL func(dev string) (netip.Addr, []byte), newTa
 		}
 		taken[name] = true
 		r.vmacNames[w.key] = name
+		if !slices.Contains(r.vmacList, name) {
+			r.vmacList = append(r.vmacList, name)
+		}
 		r.log.Info("VMAC ready", "instance", w.key.inst, "vmac", name, "base", w.want.Base, "mac", w.want.MAC.String())
 	}
 	return nil
@@ -404,4 +409,119 @@ func extraIfAddrs(vips []vip.VIP, advertIf string, ours map[string]bool, xmitBas
 		out = append(out, v.Prefix.Addr())
 	}
 	return out
+}
+
+// A VMAC deleted under the daemon (ip link del) is made again, as
+// keepalived 2.2.7 does (keepalived_netlink.c netlink_if_link_filter on
+// RTM_DELLINK: cleanup_lost_interface, then recreate_vmac_thread and
+// setup_interface in vrrp_if.c). The link events come from the tracker
+// Monitor's subscription (track.Options.Interfaces: the VMACs are
+// followed like tracked interfaces), and each VMAC is an unweighted
+// tracker of its instance (vmacRefs), as keepalived tracks vrrp->ifp: a
+// VMAC that goes down or is deleted faults the instance (a master leaves
+// with a priority-0 advert, its VIPs go), and once it is up again the
+// instance goes BACKUP and the election runs as after any fault. A VMAC
+// set down by hand stays down, faulting its instance until someone sets
+// it up, as in keepalived.
+
+// vmacRefs are the VMACs of c as unweighted trackers: its own (unless
+// dont_track_primary, as keepalived's VRRP_NOT_TRACK_IF) and its VIPs'
+// (use_vmac_addr, a VIP's use_vmac; unless that VIP is no_track).
+func (r *runtime) vmacRefs(c *config.Instance) []track.Ref {
+	var out []track.Ref
+	seen := map[string]bool{}
+	add := func(name string) {
+		if name != "" && !seen[name] {
+			seen[name] = true
+			out = append(out, track.Ref{Key: track.Key{Kind: track.KindInterface, Name: name}})
+		}
+	}
+	if !c.DontTrackPrimary {
+		add(r.vmacNames[vmacKey{c.Name, c.Interface, famOf(c)}])
+	}
+	for _, list := range [][]config.VIP{c.VIPs, c.ExcludedVIPs} {
+		for _, v := range list {
+			if k, ok := vipVMAC(c, v); ok && !v.NoTrack && k != (vmacKey{c.Name, c.Interface, famOf(c)}) {
+				add(r.vmacNames[k])
+			}
+		}
+	}
+	return out
+}
+
+// vmacLinkEvent handles a link change the Monitor reports: one of our
+// VMACs down or gone is made again if it is gone; an interface up is
+// perhaps a VMAC's base come back, whose VMACs are made again if gone.
+func (r *runtime) vmacLinkEvent(ev track.Event) {
+	if r.vmacs == nil || ev.Key.Kind != track.KindInterface {
+		return
+	}
+	if slices.Contains(r.vmacList, ev.Key.Name) {
+		if ev.State.Status != track.StatusOK {
+			r.recreateVMAC(ev.Key.Name, ev.State.Detail)
+		}
+		return
+	}
+	if ev.State.Status == track.StatusOK {
+		for _, name := range r.vmacList {
+			if r.vmacs.Base(name) == ev.Key.Name {
+				r.recreateVMAC(name, "its base "+ev.Key.Name+" is back")
+			}
+		}
+	}
+}
+
+// recreateVMAC makes the VMAC name again if it is gone, opens again the
+// sockets and announcers that were on it (a new ifindex), puts back the
+// VIPs of an instance still master (one that does not track it:
+// dont_track_primary), and logs and counts it once per instance.
+func (r *runtime) recreateVMAC(name, why string) {
+	made, err := r.vmacs.Recreate(name)
+	if err != nil {
+		r.log.Error("VMAC gone and not made again", "vmac", name, "why", why, "err", err)
+		return
+	}
+	if !made {
+		return
+	}
+	for key, s := range r.socks {
+		if key.ifname != name || r.reopen == nil {
+			continue
+		}
+		if err := r.reopen(s); err != nil {
+			r.log.Error("VMAC made again: its socket not opened again", "vmac", name, "err", err)
+		}
+	}
+	if f, ok := r.vips.(interface{ Forget(dev string) }); ok {
+		f.Forget(name) // the VIP table's link of that name is the old one
+	}
+	if a := r.garps[name]; a != nil {
+		_ = a.Close() // the next announcement finds the new interface
+	}
+	for _, in := range r.insts {
+		if !r.instanceUsesVMAC(in, name) {
+			continue
+		}
+		in.counters.VMACsRecreated++
+		r.log.Warn("VMAC deleted under us, made again", "instance", in.c.Name, "vmac", name, "base", r.vmacs.Base(name), "why", why)
+		if in.holding && in.m.State() == vrrp.Master {
+			for _, v := range in.vips {
+				if v.Dev == name {
+					r.vipGone(addrGone{addr: v.Prefix.Addr(), dev: name, at: r.clock.Now()})
+				}
+			}
+			r.announce(in)
+		}
+	}
+	r.writeState()
+}
+
+// instanceUsesVMAC: name is one of in's VMACs.
+func (r *runtime) instanceUsesVMAC(in *instance, name string) bool {
+	for k, n := range r.vmacNames {
+		if n == name && k.inst == in.c.Name {
+			return true
+		}
+	}
+	return false
 }

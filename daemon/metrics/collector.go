@@ -67,6 +67,8 @@ var (
 		"Renewals of the instance's VIP kernel leases while master.")
 	descRestored = desc("hactl_vrrp_vips_restored_total",
 		"VIPs deleted from the host by someone else (ip addr del) while the instance was master, and added back at once.")
+	descVMACRecreated = desc("hactl_vrrp_vmac_recreated_total",
+		"The instance's VMACs (use_vmac) deleted under the daemon and made again.")
 	descLeaseSecs = desc("hactl_vrrp_vip_lease_seconds",
 		"Lifetime given to the instance's VIPs; 0 means permanent addresses.")
 	descHeld = desc("hactl_vrrp_vip_held",
@@ -95,7 +97,7 @@ var (
 
 var snapshotDescs = []*prometheus.Desc{descUp, descBuild, descReloadOK, descReloadTime, descDrops,
 	descState, descBasePrio, descEffPrio, descSent, descRcvd, descTransitions, descReleased, descSince,
-	descLease, descRestored, descLeaseSecs, descHeld, descInstDrops, descPromoted, descTracker, descTrackerWeight, descConflicts,
+	descLease, descRestored, descVMACRecreated, descLeaseSecs, descHeld, descInstDrops, descPromoted, descTracker, descTrackerWeight, descConflicts,
 	descConflictSources, descConflictEvicted, descSockOtherVRID, descSockKernelDrops}
 
 // snapshotCollector exports a status snapshot joined with the pushed
@@ -195,6 +197,7 @@ func collectInstance(ch chan<- prometheus.Metric, in api.Instance, p pushed) {
 	}
 	ch <- counter(descLease, float64(p.leaseRefreshes), id...)
 	ch <- counter(descRestored, float64(in.Counters.VIPsRestored), id...)
+	ch <- counter(descVMACRecreated, float64(in.Counters.VMACsRecreated), id...)
 	ch <- gauge(descLeaseSecs, float64(in.LeaseSeconds), id...)
 	for _, a := range vipAddrs(in.VIPs) {
 		ch <- gauge(descHeld, boolf(in.Holding), with(a)...)
