@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hactl/hactl/daemon/track"
 	"github.com/hactl/hactl/daemon/vip"
 	"github.com/hactl/hactl/daemon/vmac"
 	"github.com/hactl/hactl/pkg/config"
@@ -257,4 +258,59 @@ func (a *fakeAnnouncer) count() int {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.rounds
+}
+
+// TestLoopVMACRecreated: the master's VMAC deleted under it (the fake
+// kernel drops the VMAC and the VIP on it, the link watch reports it
+// down): with dont_track_primary (the loop tests' instances) the
+// instance stays master, as keepalived would not fault it on the link
+// state; the VMAC is made again, the VIP put back on it, counted and
+// logged once. Later reports (still down, up, the base up, another
+// interface) make nothing again.
+func TestLoopVMACRecreated(t *testing.T) {
+	cl, a, b := pair(t)
+	a.start(vrrpInstance("VI_1", 51, 150, "10.0.0.201", "use_vmac"))
+	b.start(vrrpInstance("VI_1", 51, 100, "10.0.0.202", "use_vmac"))
+	cl.advanceUntil(10*time.Millisecond, 10*time.Second, func() bool { return a.state("VI_1") == vrrp.Master && b.state("VI_1") == vrrp.Backup })
+	key := vipOf(51) + "@vrrp.51"
+	if _, ok := a.vips.addrs[key]; !ok {
+		t.Fatalf("the master's VIP is not on its VMAC: %v", a.vips.addrs)
+	}
+	a.vmacs.gone = map[string]bool{"vrrp.51": true}
+	delete(a.vips.addrs, key) // the kernel removes the VMAC's addresses with it
+	link := func(name string, up bool) {
+		st := track.State{Status: track.StatusFailed, Detail: "down (deleted)"}
+		if up {
+			st = track.State{Status: track.StatusOK, Detail: "up"}
+		}
+		ev := track.Event{Key: track.Key{Kind: track.KindInterface, Name: name}, State: st}
+		a.r.events <- func(r *runtime) { r.vmacLinkEvent(ev) }
+		cl.settle()
+	}
+	link("vrrp.51", false)
+	if a.vmacs.recreated != 1 {
+		t.Fatalf("VMAC made again %d times, want 1", a.vmacs.recreated)
+	}
+	if _, ok := a.vips.addrs[key]; !ok {
+		t.Errorf("the VIP is not back on the VMAC made again: %v", a.vips.addrs)
+	}
+	for _, ev := range []struct {
+		name string
+		up   bool
+	}{{"vrrp.51", false}, {"vrrp.51", true}, {"eth0", true}, {"eth1", false}} {
+		link(ev.name, ev.up)
+	}
+	if a.vmacs.recreated != 1 {
+		t.Errorf("VMAC made again %d times after later reports, want 1", a.vmacs.recreated)
+	}
+	if got := a.in("VI_1").counters.VMACsRecreated; got != 1 {
+		t.Errorf("counters.vmacs_recreated = %d, want 1", got)
+	}
+	if n := strings.Count(a.logs.String(), "VMAC deleted under us, made again"); n != 1 {
+		t.Errorf("logged %d times, want once", n)
+	}
+	cl.advance(3 * time.Second)
+	if a.state("VI_1") != vrrp.Master || b.state("VI_1") != vrrp.Backup {
+		t.Errorf("states %s/%s, want MASTER/BACKUP", a.state("VI_1"), b.state("VI_1"))
+	}
 }
