@@ -134,3 +134,69 @@ func TestE2EVMACRecreated(t *testing.T) {
 		t.Errorf("hactl stopped and left macvlans behind: %v", links)
 	}
 }
+
+// TestE2EVMACRecreatedKeepalived is the same action under keepalived
+// 2.2.7 (master, 150, vmac_xmit_base: see below) beside a hactl backup
+// (100): keepalived logs the
+// sequence hactl follows (FAULT, the VMAC made again, BACKUP, MASTER);
+// hactl takes the VIP meanwhile (keepalived's priority-0 advert cannot
+// leave the deleted VMAC) and gives it back when keepalived preempts;
+// ARP for the VIP answers with the VMAC at the end.
+//
+// keepalived sends from its base (vmac_xmit_base) here: adverts that
+// leave a peer's VMAC carry the MAC of hactl's own VMAC, and the
+// macvlan driver hands a multicast frame whose source is one of its
+// private macvlans' MACs to that macvlan only, never to the base
+// interface where hactl receives (docs/daemon.md, VMAC: a hactl backup
+// does not hear a keepalived master that sends from its VMAC).
+func TestE2EVMACRecreatedKeepalived(t *testing.T) {
+	labtest.Require(t, "keepalived")
+	l := labtest.Up(t, netlab.Config{Nodes: 2})
+	hn, kn := l.Node(1), l.Node(2)
+	vipP := netip.MustParsePrefix("10.77.0.108/24")
+	const vrid, vmacMAC, name = 69, "00:00:5e:00:01:45", "vrrp.69"
+
+	kconf := filepath.Join(kn.Dir, "keepalived.conf")
+	write(t, kconf, vmacConf(kn, vrid, 150, vipP, "    vmac_xmit_base\n"), 0o644)
+	kp, err := kn.Start("keepalived", netlab.KeepalivedArgv(kn, kconf)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		kp.Stop(3 * time.Second)
+		if t.Failed() {
+			b, _ := os.ReadFile(kp.Log)
+			t.Logf("keepalived log:\n%s", lastLines(string(b), 40))
+		}
+	})
+	startDaemon(t, hn, vmacConf(hn, vrid, 100, vipP, ""))
+	h := newHolders(t, l.Nodes, vipP)
+	h.v.Dev = name
+	if _, err := h.waitOwner("node2", 6*time.Second); err != nil {
+		t.Fatalf("keepalived (150) vs hactl (100): %v", err)
+	}
+	start := time.Now()
+	ipIn(t, kn, "link", "del", name)
+	took, err := h.waitOwner("node1", 3*time.Second)
+	if err != nil {
+		t.Fatalf("keepalived's VMAC deleted: hactl did not take over: %v", err)
+	}
+	h = newHolders(t, l.Nodes, vipP) // keepalived's VMAC has a new index
+	h.v.Dev = name
+	if _, err := h.waitOwner("node2", 4*time.Second); err != nil {
+		t.Fatalf("keepalived did not win back: %v", err)
+	}
+	back := time.Since(start)
+	waitARP(t, l.Operator, vipP.Addr(), vmacMAC, 3*time.Second)
+	t.Logf("keepalived's VMAC deleted: hactl master after %v, keepalived master again after %v", took, back)
+	klog, _ := os.ReadFile(kp.Log)
+	at := 0
+	for _, want := range []string{"Entering FAULT STATE", "Interface " + name + " deleted", "Success creating VMAC interface " + name,
+		"Netlink reports " + name + " up", "Entering BACKUP STATE", "Entering MASTER STATE"} {
+		i := strings.Index(string(klog[at:]), want)
+		if i < 0 {
+			t.Fatalf("keepalived's log has no %q in sequence:\n%s", want, lastLines(string(klog), 40))
+		}
+		at += i
+	}
+}
