@@ -136,19 +136,12 @@ func TestE2EVMACRecreated(t *testing.T) {
 }
 
 // TestE2EVMACRecreatedKeepalived is the same action under keepalived
-// 2.2.7 (master, 150, vmac_xmit_base: see below) beside a hactl backup
-// (100): keepalived logs the
+// 2.2.7 (master, 150) beside a hactl backup (100): keepalived logs the
 // sequence hactl follows (FAULT, the VMAC made again, BACKUP, MASTER);
-// hactl takes the VIP meanwhile (keepalived's priority-0 advert cannot
-// leave the deleted VMAC) and gives it back when keepalived preempts;
-// ARP for the VIP answers with the VMAC at the end.
-//
-// keepalived sends from its base (vmac_xmit_base) here: adverts that
-// leave a peer's VMAC carry the MAC of hactl's own VMAC, and the
-// macvlan driver hands a multicast frame whose source is one of its
-// private macvlans' MACs to that macvlan only, never to the base
-// interface where hactl receives (docs/daemon.md, VMAC: a hactl backup
-// does not hear a keepalived master that sends from its VMAC).
+// hactl may take the VIP meanwhile (keepalived's priority-0 advert
+// cannot leave the deleted VMAC: whichever Master_Down timer fires first
+// wins) and gives it back when keepalived preempts; in the end
+// keepalived alone holds it and ARP for the VIP answers with the VMAC.
 func TestE2EVMACRecreatedKeepalived(t *testing.T) {
 	labtest.Require(t, "keepalived")
 	l := labtest.Up(t, netlab.Config{Nodes: 2})
@@ -157,7 +150,7 @@ func TestE2EVMACRecreatedKeepalived(t *testing.T) {
 	const vrid, vmacMAC, name = 69, "00:00:5e:00:01:45", "vrrp.69"
 
 	kconf := filepath.Join(kn.Dir, "keepalived.conf")
-	write(t, kconf, vmacConf(kn, vrid, 150, vipP, "    vmac_xmit_base\n"), 0o644)
+	write(t, kconf, vmacConf(kn, vrid, 150, vipP, ""), 0o644)
 	kp, err := kn.Start("keepalived", netlab.KeepalivedArgv(kn, kconf)...)
 	if err != nil {
 		t.Fatal(err)
@@ -175,11 +168,18 @@ func TestE2EVMACRecreatedKeepalived(t *testing.T) {
 	if _, err := h.waitOwner("node2", 6*time.Second); err != nil {
 		t.Fatalf("keepalived (150) vs hactl (100): %v", err)
 	}
+	old := vmacLinks(t, kn)[name]
 	start := time.Now()
 	ipIn(t, kn, "link", "del", name)
-	took, err := h.waitOwner("node1", 3*time.Second)
-	if err != nil {
-		t.Fatalf("keepalived's VMAC deleted: hactl did not take over: %v", err)
+	var took time.Duration // hactl holding the VIP meanwhile: a race with keepalived's own timer
+	for time.Since(start) < 3*time.Second {
+		if took == 0 && contains(h.owners(), "node1") {
+			took = time.Since(start)
+		}
+		if lk, ok := vmacLinks(t, kn)[name]; ok && lk.index != old.index {
+			break
+		}
+		time.Sleep(time.Millisecond)
 	}
 	h = newHolders(t, l.Nodes, vipP) // keepalived's VMAC has a new index
 	h.v.Dev = name
@@ -188,7 +188,7 @@ func TestE2EVMACRecreatedKeepalived(t *testing.T) {
 	}
 	back := time.Since(start)
 	waitARP(t, l.Operator, vipP.Addr(), vmacMAC, 3*time.Second)
-	t.Logf("keepalived's VMAC deleted: hactl master after %v, keepalived master again after %v", took, back)
+	t.Logf("keepalived's VMAC deleted: keepalived's VMAC back, hactl holding the VIP before that from %v (0: not), keepalived master again after %v", took, back)
 	klog, _ := os.ReadFile(kp.Log)
 	at := 0
 	for _, want := range []string{"Entering FAULT STATE", "Interface " + name + " deleted", "Success creating VMAC interface " + name,
@@ -198,5 +198,50 @@ func TestE2EVMACRecreatedKeepalived(t *testing.T) {
 			t.Fatalf("keepalived's log has no %q in sequence:\n%s", want, lastLines(string(klog), 40))
 		}
 		at += i
+	}
+}
+
+// TestE2EVMACBackupHearsVMACMaster: a hactl backup hears a master that
+// sends from its VMAC (keepalived by default, hactl without
+// vmac_xmit_base), whose frames carry the MAC of the backup's own VMAC
+// and reach only that VMAC: one owner, no split brain, first beside
+// keepalived 2.2.7 as master, then between two hactl nodes.
+func TestE2EVMACBackupHearsVMACMaster(t *testing.T) {
+	labtest.Require(t, "keepalived")
+	l := labtest.Up(t, netlab.Config{Nodes: 3})
+	kn, hb, hm := l.Node(1), l.Node(2), l.Node(3)
+	vipK, vipH := netip.MustParsePrefix("10.77.0.109/24"), netip.MustParsePrefix("10.77.0.110/24")
+	kconf := filepath.Join(kn.Dir, "keepalived.conf")
+	write(t, kconf, vmacConf(kn, 71, 150, vipK, ""), 0o644)
+	kp, err := kn.Start("keepalived", netlab.KeepalivedArgv(kn, kconf)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { kp.Stop(3 * time.Second) })
+	prio100 := func(s string) string { return strings.Replace(s, "priority 150", "priority 100", 1) }
+	startDaemon(t, hb, twoInstances(hb, prio100(vmacInstance("VI_K", 71, vipK.String(), "    use_vmac\n")),
+		prio100(vmacInstance("VI_H", 72, vipH.String(), "    use_vmac\n"))))
+	startDaemon(t, hm, twoInstances(hm, vmacInstance("VI_H", 72, vipH.String(), "    use_vmac\n")))
+	hk := newHolders(t, l.Nodes, vipK)
+	hk.v.Dev = "vrrp.71"
+	hh := newHolders(t, l.Nodes, vipH)
+	hh.v.Dev = "vrrp.72"
+	if _, err := hk.waitOwner("node1", 5*time.Second); err != nil {
+		t.Fatalf("keepalived master (150) beside a hactl backup (100): %v", err)
+	}
+	if _, err := hh.waitOwner("node3", 5*time.Second); err != nil {
+		t.Fatalf("hactl master (150) beside a hactl backup (100): %v", err)
+	}
+	time.Sleep(2 * time.Second) // well past the backup's Master_Down_Interval (0.7 s)
+	if o := hk.owners(); len(o) != 1 || o[0] != "node1" {
+		t.Errorf("VRID 71: held by %v, want only keepalived's node1", o)
+	}
+	if o := hh.owners(); len(o) != 1 || o[0] != "node3" {
+		t.Errorf("VRID 72: held by %v, want only node3", o)
+	}
+	for _, in := range status(t, hb).Instances {
+		if in.State != "BACKUP" {
+			t.Errorf("%s on the backup: %s", in.Name, in.State)
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"slices"
+	"time"
 
 	"github.com/hactl/hactl/daemon/runfile"
 	"github.com/hactl/hactl/daemon/track"
@@ -26,12 +27,13 @@ import (
 // vmac_xmit_base.
 //
 // Adverts are received on the base interface in both modes, where the
-// multicast group is joined: the IGMP/MLD reports then leave with the
-// base's MAC, which is what keepalived arranges with its nftables rules
-// (vrrp_nftables.c, moving IGMP reports from its VMACs to the base
-// unless disable_local_igmp), so that the switches never learn the VMAC
-// on the backup's port. The VMAC's own socket (for sending) hears
-// whatever reaches the VMAC itself (unicast to the VMAC's MAC).
+// multicast group is joined, and on the VMAC's own socket (without
+// vmac_xmit_base), which joins it too: a peer sending from its VMAC uses
+// our VMAC's MAC, and the macvlan driver gives such frames to our VMAC
+// alone (attachVMAC). keepalived moves its VMACs' IGMP reports to the
+// base with nftables rules (vrrp_nftables.c, unless disable_local_igmp),
+// so that the switches never learn the VMAC on the backup's port; the
+// VMAC socket's join sends one from the VMAC (not moved yet).
 
 // vmacKey names a VMAC the daemon needs: the instance's own (dev its
 // interface, family its family) or a VIP's (use_vmac_addr, a VIP's
@@ -228,9 +230,51 @@ func (r *runtime) attachVMAC(in *instance, listen func(c *config.Instance, key s
 	if other := s.byVRID[uint8(c.VRID)]; other != nil {
 		return fmt.Errorf("%s: VRID %d on %s is also used by %s", c.Name, c.VRID, own, other.c.Name)
 	}
+	// A peer that sends from its VMAC sends with our VMAC's MAC (the
+	// same VRID), and the macvlan driver hands a multicast frame whose
+	// source is one of its private macvlans' MACs to that macvlan alone:
+	// the base's socket never sees it. The VMAC's socket joins the group
+	// too, as keepalived receives on its VMAC; what both sockets hear
+	// (a peer sending from another MAC) is handled once (vmacDuplicate).
+	if !c.Unicast && !s.joined[c.McastGroup] {
+		if err := s.conn.JoinGroup(c.McastGroup); err != nil {
+			return fmt.Errorf("%s: join %s on %s: %w", c.Name, c.McastGroup, own, err)
+		}
+		s.joined[c.McastGroup] = true
+	}
 	s.byVRID[uint8(c.VRID)] = in
 	in.sock = s
 	return nil
+}
+
+// heardKey is an advert source of a VRID heard on a base interface's
+// socket, for vmacDuplicate.
+type heardKey struct {
+	vrid   uint8
+	family int
+	src    netip.Addr
+}
+
+// vmacDuplicate says whether an advert from src that s (a socket of in)
+// delivered is a copy to skip: one on in's VMAC socket from a source its
+// base interface's socket heard within three advert intervals (a frame
+// from another MAC than ours reaches both). A base socket's adverts are
+// recorded, for instances with a VMAC socket only.
+func (r *runtime) vmacDuplicate(s *sock, in *instance, src netip.Addr) bool {
+	if len(r.vmacNames) == 0 || in.c.VMACXmitBase || r.vmacNames[vmacKey{in.c.Name, in.c.Interface, famOf(in.c)}] == "" {
+		return false
+	}
+	k := heardKey{uint8(in.c.VRID), s.family, src}
+	now := r.clock.Now()
+	if s.key.ifname == in.c.Interface {
+		if r.heardOnBase == nil || len(r.heardOnBase) >= 256 {
+			r.heardOnBase = map[heardKey]time.Time{} // bounded: forged sources cannot grow it
+		}
+		r.heardOnBase[k] = now
+		return false
+	}
+	at, ok := r.heardOnBase[k]
+	return ok && now.Sub(at) < 3*max(in.c.AdvertInt, time.Second/10)
 }
 
 // vipAnnouncers is nil when every VIP of vips sits on dev; otherwise an
