@@ -314,3 +314,41 @@ func TestLoopVMACRecreated(t *testing.T) {
 		t.Errorf("states %s/%s, want MASTER/BACKUP", a.state("VI_1"), b.state("VI_1"))
 	}
 }
+
+// TestVMACDuplicate: an advert heard on the base interface's socket is
+// handled there; the copy the VMAC's socket hears of it (a peer sending
+// from another MAC than ours reaches both) is skipped for three advert
+// intervals; what only the VMAC's socket hears (a peer sending from its
+// VMAC, with our VMAC's MAC) is handled. Without a VMAC socket
+// (vmac_xmit_base, no use_vmac) nothing is skipped.
+func TestVMACDuplicate(t *testing.T) {
+	clk := newFakeClock()
+	c := &config.Instance{Name: "VI", Interface: "eth0", VRID: 51, Family: config.FamilyIPv4, AdvertInt: time.Second}
+	r := &runtime{clock: clk, vmacNames: map[vmacKey]string{{"VI", "eth0", 4}: "vrrp.51"}}
+	in := &instance{c: c}
+	base := &sock{key: sockKey{ifname: "eth0", family: 4}, family: 4}
+	vm := &sock{key: sockKey{ifname: "vrrp.51", family: 4}, family: 4}
+	peerA, peerB := netip.MustParseAddr("10.0.0.2"), netip.MustParseAddr("10.0.0.3")
+	for _, step := range []struct {
+		name    string
+		s       *sock
+		src     netip.Addr
+		advance time.Duration
+		want    bool
+	}{
+		{"A on the base", base, peerA, 0, false},
+		{"A's copy on the VMAC", vm, peerA, 0, true},
+		{"B only on the VMAC (sends from its VMAC)", vm, peerB, 0, false},
+		{"A's copy 2.9 s later", vm, peerA, 2900 * time.Millisecond, true},
+		{"A not heard on the base for 3 s: on the VMAC now", vm, peerA, 200 * time.Millisecond, false},
+	} {
+		clk.set(clk.Now().Add(step.advance))
+		if got := r.vmacDuplicate(step.s, in, step.src); got != step.want {
+			t.Errorf("%s: skipped %t, want %t", step.name, got, step.want)
+		}
+	}
+	c.VMACXmitBase = true
+	if r.vmacDuplicate(base, in, peerA) || r.vmacDuplicate(vm, in, peerA) {
+		t.Error("vmac_xmit_base: a copy skipped")
+	}
+}
