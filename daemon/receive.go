@@ -20,6 +20,9 @@ func (r *runtime) receive(s *sock, p vrrpsock.Packet) {
 		return
 	}
 	src := p.Src.Unmap()
+	if r.vmacDuplicate(s, in, src) { // heard on the base interface too (vmacs.go)
+		return
+	}
 	if in.peers != nil && !r.unicastSource(in, src, p.TTL) {
 		return
 	}

@@ -223,7 +223,7 @@ func (r *runtime) newTrackers(ctx context.Context, cfg *config.Config, previous 
 		r.metrics.ScriptRun(kind, name, res.OK(), res.Duration)
 	}
 	runner := scripts.New(so)
-	mon, err := track.New(cfg, track.Options{Logger: r.log, Runner: runner, Reload: true, Previous: previous})
+	mon, err := track.New(cfg, track.Options{Logger: r.log, Runner: runner, Reload: true, Previous: previous, Interfaces: r.vmacList})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -282,7 +282,7 @@ func (r *runtime) apply(cfg *config.Config, runner *scripts.Runner, mon *track.M
 	r.replayStates(cfg)
 	r.cfg = cfg // before feedTrackers: its notifications follow the new config
 	for _, in := range r.insts {
-		in.refs = track.InstanceRefs(cfg, in.c)
+		in.refs = append(track.InstanceRefs(cfg, in.c), r.vmacRefs(in.c)...)
 		r.feedTrackers(in)
 	}
 	r.daemon.ReloadedAt, r.daemon.LastReloadError = r.clock.Now(), ""

@@ -62,20 +62,28 @@ type runtime struct {
 	// names (vmacs.go).
 	vmacs     vmacTable
 	vmacNames map[vmacKey]string
-	socks     map[sockKey]*sock
-	garps     map[string]announcer // by interface
-	insts     []*instance
-	byName    map[string]*instance
-	drops     map[string]uint64
-	daemon    api.Daemon
-	promos    *promotionStore
-	runner    *scripts.Runner
-	mon       *track.Monitor
-	notifier  *notify.Notifier
-	bus       *notify.Bus // GET /v1/events; the notifier publishes to it
-	metrics   *metrics.Metrics
-	sd        *sdnotify.Notifier
-	reloads   *reloader
+	// vmacList are their names, sorted (read off the loop too: set at
+	// start only); reopen opens a socket again on its interface (a VMAC
+	// made again).
+	vmacList []string
+	reopen   func(s *sock) error
+	// heardOnBase: advert sources heard on a base interface's socket
+	// (vmacs.go, vmacDuplicate).
+	heardOnBase map[heardKey]time.Time
+	socks       map[sockKey]*sock
+	garps       map[string]announcer // by interface
+	insts       []*instance
+	byName      map[string]*instance
+	drops       map[string]uint64
+	daemon      api.Daemon
+	promos      *promotionStore
+	runner      *scripts.Runner
+	mon         *track.Monitor
+	notifier    *notify.Notifier
+	bus         *notify.Bus // GET /v1/events; the notifier publishes to it
+	metrics     *metrics.Metrics
+	sd          *sdnotify.Notifier
+	reloads     *reloader
 	// By concern, each in its file: the timer heap and the wake-up
 	// (timers.go), the state file writer (statewriter.go), sync-group
 	// propagation (syncgroup.go), the buffers of receive and send.

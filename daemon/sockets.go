@@ -38,6 +38,28 @@ func (r *runtime) openSockets(ctx context.Context) error {
 		go r.readLoop(ctx, s, conn)
 		return s, nil
 	}
+	// A VMAC deleted under us and made again has a new ifindex: its
+	// socket is opened again (vmacs.go, recreateVMAC).
+	r.reopen = func(s *sock) error {
+		ifi, err := net.InterfaceByName(s.key.ifname)
+		if err != nil {
+			return err
+		}
+		conn, err := listenConn(s.key.ifname, s.key)
+		if err != nil {
+			return err
+		}
+		for g := range s.joined {
+			if err := conn.JoinGroup(g); err != nil {
+				conn.Close()
+				return err
+			}
+		}
+		s.conn.Close()
+		s.conn, s.ifi = conn, ifi
+		go r.readLoop(ctx, s, conn)
+		return nil
+	}
 	return r.buildInstances(listen, func(ifname string) announcer { return garp.New(ifname, r.log) })
 }
 

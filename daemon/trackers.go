@@ -20,7 +20,7 @@ func (r *runtime) startTrackers(ctx context.Context, cfg *config.Config, previou
 		r.metrics.ScriptRun(kind, name, res.OK(), res.Duration)
 	}
 	r.runner = scripts.New(so)
-	mon, err := track.New(cfg, track.Options{Logger: r.log, Runner: r.runner, Reload: previous != nil, Previous: previous})
+	mon, err := track.New(cfg, track.Options{Logger: r.log, Runner: r.runner, Reload: previous != nil, Previous: previous, Interfaces: r.vmacList})
 	if err != nil {
 		return err
 	}
@@ -39,18 +39,22 @@ func (r *runtime) startTrackers(ctx context.Context, cfg *config.Config, previou
 		r.log.Error("notify scripts", "err", err)
 	}
 	for _, in := range r.insts {
-		in.refs = track.InstanceRefs(cfg, in.c)
+		in.refs = append(track.InstanceRefs(cfg, in.c), r.vmacRefs(in.c)...)
 	}
 	return nil
 }
 
 // trackersChanged re-evaluates every instance after tracker events.
 func (r *runtime) trackersChanged() {
-	for _, ev := range r.mon.Drain() {
+	evs := r.mon.Drain()
+	for _, ev := range evs {
 		r.log.Info("tracker", "tracker", ev.Key.String(), "status", ev.State.Status.String(), "detail", ev.State.Detail)
 	}
 	for _, in := range r.insts {
 		r.feedTrackers(in)
+	}
+	for _, ev := range evs { // after the fault, as keepalived: a VMAC deleted under us is made again (vmacs.go)
+		r.vmacLinkEvent(ev)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hactl/hactl/daemon/track"
 	"github.com/hactl/hactl/daemon/vip"
 	"github.com/hactl/hactl/daemon/vmac"
 	"github.com/hactl/hactl/pkg/config"
@@ -19,6 +20,28 @@ type fakeVMACs struct {
 	made   []vmac.Want
 	names  []string
 	closed int
+	// gone are VMACs deleted under the daemon (a test's ip link del);
+	// Recreate makes them again and counts it.
+	gone      map[string]bool
+	recreated int
+}
+
+func (f *fakeVMACs) Recreate(name string) (bool, error) {
+	if !f.gone[name] {
+		return false, nil
+	}
+	delete(f.gone, name)
+	f.recreated++
+	return true, nil
+}
+
+func (f *fakeVMACs) Base(name string) string {
+	for i, n := range f.names {
+		if n == name {
+			return f.made[i].Base
+		}
+	}
+	return ""
 }
 
 func (f *fakeVMACs) Ensure(w vmac.Want, taken map[string]bool) (string, error) {
@@ -242,4 +265,97 @@ func (a *fakeAnnouncer) count() int {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.rounds
+}
+
+// TestLoopVMACRecreated: the master's VMAC deleted under it (the fake
+// kernel drops the VMAC and the VIP on it, the link watch reports it
+// down): with dont_track_primary (the loop tests' instances) the
+// instance stays master, as keepalived would not fault it on the link
+// state; the VMAC is made again, the VIP put back on it, counted and
+// logged once. Later reports (still down, up, the base up, another
+// interface) make nothing again.
+func TestLoopVMACRecreated(t *testing.T) {
+	cl, a, b := pair(t)
+	a.start(vrrpInstance("VI_1", 51, 150, "10.0.0.201", "use_vmac"))
+	b.start(vrrpInstance("VI_1", 51, 100, "10.0.0.202", "use_vmac"))
+	cl.advanceUntil(10*time.Millisecond, 10*time.Second, func() bool { return a.state("VI_1") == vrrp.Master && b.state("VI_1") == vrrp.Backup })
+	key := vipOf(51) + "@vrrp.51"
+	if _, ok := a.vips.addrs[key]; !ok {
+		t.Fatalf("the master's VIP is not on its VMAC: %v", a.vips.addrs)
+	}
+	a.vmacs.gone = map[string]bool{"vrrp.51": true}
+	delete(a.vips.addrs, key) // the kernel removes the VMAC's addresses with it
+	link := func(name string, up bool) {
+		st := track.State{Status: track.StatusFailed, Detail: "down (deleted)"}
+		if up {
+			st = track.State{Status: track.StatusOK, Detail: "up"}
+		}
+		ev := track.Event{Key: track.Key{Kind: track.KindInterface, Name: name}, State: st}
+		a.r.events <- func(r *runtime) { r.vmacLinkEvent(ev) }
+		cl.settle()
+	}
+	link("vrrp.51", false)
+	if a.vmacs.recreated != 1 {
+		t.Fatalf("VMAC made again %d times, want 1", a.vmacs.recreated)
+	}
+	if _, ok := a.vips.addrs[key]; !ok {
+		t.Errorf("the VIP is not back on the VMAC made again: %v", a.vips.addrs)
+	}
+	for _, ev := range []struct {
+		name string
+		up   bool
+	}{{"vrrp.51", false}, {"vrrp.51", true}, {"eth0", true}, {"eth1", false}} {
+		link(ev.name, ev.up)
+	}
+	if a.vmacs.recreated != 1 {
+		t.Errorf("VMAC made again %d times after later reports, want 1", a.vmacs.recreated)
+	}
+	if got := a.in("VI_1").counters.VMACsRecreated; got != 1 {
+		t.Errorf("counters.vmacs_recreated = %d, want 1", got)
+	}
+	if n := strings.Count(a.logs.String(), "VMAC deleted under us, made again"); n != 1 {
+		t.Errorf("logged %d times, want once", n)
+	}
+	cl.advance(3 * time.Second)
+	if a.state("VI_1") != vrrp.Master || b.state("VI_1") != vrrp.Backup {
+		t.Errorf("states %s/%s, want MASTER/BACKUP", a.state("VI_1"), b.state("VI_1"))
+	}
+}
+
+// TestVMACDuplicate: an advert heard on the base interface's socket is
+// handled there; the copy the VMAC's socket hears of it (a peer sending
+// from another MAC than ours reaches both) is skipped for three advert
+// intervals; what only the VMAC's socket hears (a peer sending from its
+// VMAC, with our VMAC's MAC) is handled. Without a VMAC socket
+// (vmac_xmit_base, no use_vmac) nothing is skipped.
+func TestVMACDuplicate(t *testing.T) {
+	clk := newFakeClock()
+	c := &config.Instance{Name: "VI", Interface: "eth0", VRID: 51, Family: config.FamilyIPv4, AdvertInt: time.Second}
+	r := &runtime{clock: clk, vmacNames: map[vmacKey]string{{"VI", "eth0", 4}: "vrrp.51"}}
+	in := &instance{c: c}
+	base := &sock{key: sockKey{ifname: "eth0", family: 4}, family: 4}
+	vm := &sock{key: sockKey{ifname: "vrrp.51", family: 4}, family: 4}
+	peerA, peerB := netip.MustParseAddr("10.0.0.2"), netip.MustParseAddr("10.0.0.3")
+	for _, step := range []struct {
+		name    string
+		s       *sock
+		src     netip.Addr
+		advance time.Duration
+		want    bool
+	}{
+		{"A on the base", base, peerA, 0, false},
+		{"A's copy on the VMAC", vm, peerA, 0, true},
+		{"B only on the VMAC (sends from its VMAC)", vm, peerB, 0, false},
+		{"A's copy 2.9 s later", vm, peerA, 2900 * time.Millisecond, true},
+		{"A not heard on the base for 3 s: on the VMAC now", vm, peerA, 200 * time.Millisecond, false},
+	} {
+		clk.set(clk.Now().Add(step.advance))
+		if got := r.vmacDuplicate(step.s, in, step.src); got != step.want {
+			t.Errorf("%s: skipped %t, want %t", step.name, got, step.want)
+		}
+	}
+	c.VMACXmitBase = true
+	if r.vmacDuplicate(base, in, peerA) || r.vmacDuplicate(vm, in, peerA) {
+		t.Error("vmac_xmit_base: a copy skipped")
+	}
 }

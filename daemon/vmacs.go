@@ -7,11 +7,14 @@ import (
 	"net/netip"
 	"os"
 	"slices"
+	"time"
 
 	"github.com/hactl/hactl/daemon/runfile"
+	"github.com/hactl/hactl/daemon/track"
 	"github.com/hactl/hactl/daemon/vip"
 	"github.com/hactl/hactl/daemon/vmac"
 	"github.com/hactl/hactl/pkg/config"
+	"github.com/hactl/hactl/pkg/vrrp"
 )
 
 // use_vmac, as keepalived 2.2.7 does it (vrrp.c vrrp_complete_instance,
@@ -24,12 +27,13 @@ import (
 // vmac_xmit_base.
 //
 // Adverts are received on the base interface in both modes, where the
-// multicast group is joined: the IGMP/MLD reports then leave with the
-// base's MAC, which is what keepalived arranges with its nftables rules
-// (vrrp_nftables.c, moving IGMP reports from its VMACs to the base
-// unless disable_local_igmp), so that the switches never learn the VMAC
-// on the backup's port. The VMAC's own socket (for sending) hears
-// whatever reaches the VMAC itself (unicast to the VMAC's MAC).
+// multicast group is joined, and on the VMAC's own socket (without
+// vmac_xmit_base), which joins it too: a peer sending from its VMAC uses
+// our VMAC's MAC, and the macvlan driver gives such frames to our VMAC
+// alone (attachVMAC). keepalived moves its VMACs' IGMP reports to the
+// base with nftables rules (vrrp_nftables.c, unless disable_local_igmp),
+// so that the switches never learn the VMAC on the backup's port; the
+// VMAC socket's join sends one from the VMAC (not moved yet).
 
 // vmacKey names a VMAC the daemon needs: the instance's own (dev its
 // interface, family its family) or a VIP's (use_vmac_addr, a VIP's
@@ -175,6 +179,9 @@ func (r *runtime) setupVMACs(baseLL func(dev string) (netip.Addr, []byte), newTa
 		}
 		taken[name] = true
 		r.vmacNames[w.key] = name
+		if !slices.Contains(r.vmacList, name) {
+			r.vmacList = append(r.vmacList, name)
+		}
 		r.log.Info("VMAC ready", "instance", w.key.inst, "vmac", name, "base", w.want.Base, "mac", w.want.MAC.String())
 	}
 	return nil
@@ -220,23 +227,54 @@ func (r *runtime) attachVMAC(in *instance, listen func(c *config.Instance, key s
 		}
 		r.socks[key] = s
 	}
-	// The peers' adverts arrive here, not on the base: they carry the
-	// same virtual MAC as this VMAC, and the kernel's macvlan hands a
-	// multicast frame from a local macvlan's MAC to that macvlan
-	// (macvlan_handle_frame), so the group must be joined on it too, as
-	// keepalived joins it on the VMAC it reads.
+	if other := s.byVRID[uint8(c.VRID)]; other != nil {
+		return fmt.Errorf("%s: VRID %d on %s is also used by %s", c.Name, c.VRID, own, other.c.Name)
+	}
+	// A peer that sends from its VMAC sends with our VMAC's MAC (the
+	// same VRID), and the macvlan driver hands a multicast frame whose
+	// source is one of its private macvlans' MACs to that macvlan alone:
+	// the base's socket never sees it. The VMAC's socket joins the group
+	// too, as keepalived receives on its VMAC; what both sockets hear
+	// (a peer sending from another MAC) is handled once (vmacDuplicate).
 	if !c.Unicast && !s.joined[c.McastGroup] {
 		if err := s.conn.JoinGroup(c.McastGroup); err != nil {
 			return fmt.Errorf("%s: join %s on %s: %w", c.Name, c.McastGroup, own, err)
 		}
 		s.joined[c.McastGroup] = true
 	}
-	if other := s.byVRID[uint8(c.VRID)]; other != nil {
-		return fmt.Errorf("%s: VRID %d on %s is also used by %s", c.Name, c.VRID, own, other.c.Name)
-	}
 	s.byVRID[uint8(c.VRID)] = in
 	in.sock = s
 	return nil
+}
+
+// heardKey is an advert source of a VRID heard on a base interface's
+// socket, for vmacDuplicate.
+type heardKey struct {
+	vrid   uint8
+	family int
+	src    netip.Addr
+}
+
+// vmacDuplicate says whether an advert from src that s (a socket of in)
+// delivered is a copy to skip: one on in's VMAC socket from a source its
+// base interface's socket heard within three advert intervals (a frame
+// from another MAC than ours reaches both). A base socket's adverts are
+// recorded, for instances with a VMAC socket only.
+func (r *runtime) vmacDuplicate(s *sock, in *instance, src netip.Addr) bool {
+	if len(r.vmacNames) == 0 || in.c.VMACXmitBase || r.vmacNames[vmacKey{in.c.Name, in.c.Interface, famOf(in.c)}] == "" {
+		return false
+	}
+	k := heardKey{uint8(in.c.VRID), s.family, src}
+	now := r.clock.Now()
+	if s.key.ifname == in.c.Interface {
+		if r.heardOnBase == nil || len(r.heardOnBase) >= 256 {
+			r.heardOnBase = map[heardKey]time.Time{} // bounded: forged sources cannot grow it
+		}
+		r.heardOnBase[k] = now
+		return false
+	}
+	at, ok := r.heardOnBase[k]
+	return ok && now.Sub(at) < 3*max(in.c.AdvertInt, time.Second/10)
 }
 
 // vipAnnouncers is nil when every VIP of vips sits on dev; otherwise an
@@ -415,4 +453,119 @@ func extraIfAddrs(vips []vip.VIP, advertIf string, ours map[string]bool, xmitBas
 		out = append(out, v.Prefix.Addr())
 	}
 	return out
+}
+
+// A VMAC deleted under the daemon (ip link del) is made again, as
+// keepalived 2.2.7 does (keepalived_netlink.c netlink_if_link_filter on
+// RTM_DELLINK: cleanup_lost_interface, then recreate_vmac_thread and
+// setup_interface in vrrp_if.c). The link events come from the tracker
+// Monitor's subscription (track.Options.Interfaces: the VMACs are
+// followed like tracked interfaces), and each VMAC is an unweighted
+// tracker of its instance (vmacRefs), as keepalived tracks vrrp->ifp: a
+// VMAC that goes down or is deleted faults the instance (a master leaves
+// with a priority-0 advert, its VIPs go), and once it is up again the
+// instance goes BACKUP and the election runs as after any fault. A VMAC
+// set down by hand stays down, faulting its instance until someone sets
+// it up, as in keepalived.
+
+// vmacRefs are the VMACs of c as unweighted trackers: its own (unless
+// dont_track_primary, as keepalived's VRRP_NOT_TRACK_IF) and its VIPs'
+// (use_vmac_addr, a VIP's use_vmac; unless that VIP is no_track).
+func (r *runtime) vmacRefs(c *config.Instance) []track.Ref {
+	var out []track.Ref
+	seen := map[string]bool{}
+	add := func(name string) {
+		if name != "" && !seen[name] {
+			seen[name] = true
+			out = append(out, track.Ref{Key: track.Key{Kind: track.KindInterface, Name: name}})
+		}
+	}
+	if !c.DontTrackPrimary {
+		add(r.vmacNames[vmacKey{c.Name, c.Interface, famOf(c)}])
+	}
+	for _, list := range [][]config.VIP{c.VIPs, c.ExcludedVIPs} {
+		for _, v := range list {
+			if k, ok := vipVMAC(c, v); ok && !v.NoTrack && k != (vmacKey{c.Name, c.Interface, famOf(c)}) {
+				add(r.vmacNames[k])
+			}
+		}
+	}
+	return out
+}
+
+// vmacLinkEvent handles a link change the Monitor reports: one of our
+// VMACs down or gone is made again if it is gone; an interface up is
+// perhaps a VMAC's base come back, whose VMACs are made again if gone.
+func (r *runtime) vmacLinkEvent(ev track.Event) {
+	if r.vmacs == nil || ev.Key.Kind != track.KindInterface {
+		return
+	}
+	if slices.Contains(r.vmacList, ev.Key.Name) {
+		if ev.State.Status != track.StatusOK {
+			r.recreateVMAC(ev.Key.Name, ev.State.Detail)
+		}
+		return
+	}
+	if ev.State.Status == track.StatusOK {
+		for _, name := range r.vmacList {
+			if r.vmacs.Base(name) == ev.Key.Name {
+				r.recreateVMAC(name, "its base "+ev.Key.Name+" is back")
+			}
+		}
+	}
+}
+
+// recreateVMAC makes the VMAC name again if it is gone, opens again the
+// sockets and announcers that were on it (a new ifindex), puts back the
+// VIPs of an instance still master (one that does not track it:
+// dont_track_primary), and logs and counts it once per instance.
+func (r *runtime) recreateVMAC(name, why string) {
+	made, err := r.vmacs.Recreate(name)
+	if err != nil {
+		r.log.Error("VMAC gone and not made again", "vmac", name, "why", why, "err", err)
+		return
+	}
+	if !made {
+		return
+	}
+	for key, s := range r.socks {
+		if key.ifname != name || r.reopen == nil {
+			continue
+		}
+		if err := r.reopen(s); err != nil {
+			r.log.Error("VMAC made again: its socket not opened again", "vmac", name, "err", err)
+		}
+	}
+	if f, ok := r.vips.(interface{ Forget(dev string) }); ok {
+		f.Forget(name) // the VIP table's link of that name is the old one
+	}
+	if a := r.garps[name]; a != nil {
+		_ = a.Close() // the next announcement finds the new interface
+	}
+	for _, in := range r.insts {
+		if !r.instanceUsesVMAC(in, name) {
+			continue
+		}
+		in.counters.VMACsRecreated++
+		r.log.Warn("VMAC deleted under us, made again", "instance", in.c.Name, "vmac", name, "base", r.vmacs.Base(name), "why", why)
+		if in.holding && in.m.State() == vrrp.Master {
+			for _, v := range in.vips {
+				if v.Dev == name {
+					r.vipGone(addrGone{addr: v.Prefix.Addr(), dev: name, at: r.clock.Now()})
+				}
+			}
+			r.announce(in)
+		}
+	}
+	r.writeState()
+}
+
+// instanceUsesVMAC: name is one of in's VMACs.
+func (r *runtime) instanceUsesVMAC(in *instance, name string) bool {
+	for k, n := range r.vmacNames {
+		if n == name && k.inst == in.c.Name {
+			return true
+		}
+	}
+	return false
 }

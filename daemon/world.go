@@ -53,6 +53,10 @@ type announcer interface {
 // at Close: *vmac.Manager.
 type vmacTable interface {
 	Ensure(w vmac.Want, taken map[string]bool) (string, error)
+	// Recreate makes a VMAC Ensure made again if it is gone (deleted
+	// under us); Base names its base interface (vmacs.go).
+	Recreate(name string) (bool, error)
+	Base(name string) string
 	// Restore and Saved carry the base interfaces' original sysctls
 	// across a crash (vmacs.go).
 	Restore(saved []vmac.Sysctl)

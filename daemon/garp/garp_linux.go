@@ -128,5 +128,6 @@ func (a *Announcer) Close() error {
 		errs = errors.Join(errs, a.ndp.Close())
 		a.ndp = nil
 	}
+	a.ifi = nil // a later Announce finds the interface again (a VMAC made again)
 	return errs
 }

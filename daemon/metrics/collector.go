@@ -73,6 +73,8 @@ var (
 		"Virtual routes deleted from the host by someone else (ip route del, or with their VIP) while the instance was master, and added back at once.")
 	descRulesRestored = desc("hactl_vrrp_rules_restored_total",
 		"Virtual rules deleted from the host by someone else (ip rule del) while the instance was master, and added back at once.")
+	descVMACRecreated = desc("hactl_vrrp_vmac_recreated_total",
+		"The instance's VMACs (use_vmac) deleted under the daemon and made again.")
 	descLeaseSecs = desc("hactl_vrrp_vip_lease_seconds",
 		"Lifetime given to the instance's VIPs; 0 means permanent addresses.")
 	descHeld = desc("hactl_vrrp_vip_held",
@@ -101,7 +103,7 @@ var (
 
 var snapshotDescs = []*prometheus.Desc{descUp, descBuild, descReloadOK, descReloadTime, descDrops,
 	descState, descBasePrio, descEffPrio, descSent, descRcvd, descTransitions, descReleased, descSince,
-	descLease, descRestored, descRoutesRestored, descRulesRestored, descStaticRoutesRestored, descLeaseSecs, descHeld, descInstDrops, descPromoted, descTracker, descTrackerWeight, descConflicts,
+	descLease, descRestored, descRoutesRestored, descRulesRestored, descVMACRecreated, descStaticRoutesRestored, descLeaseSecs, descHeld, descInstDrops, descPromoted, descTracker, descTrackerWeight, descConflicts,
 	descConflictSources, descConflictEvicted, descSockOtherVRID, descSockKernelDrops}
 
 // snapshotCollector exports a status snapshot joined with the pushed
@@ -204,6 +206,7 @@ func collectInstance(ch chan<- prometheus.Metric, in api.Instance, p pushed) {
 	ch <- counter(descRestored, float64(in.Counters.VIPsRestored), id...)
 	ch <- counter(descRoutesRestored, float64(in.Counters.RoutesRestored), id...)
 	ch <- counter(descRulesRestored, float64(in.Counters.RulesRestored), id...)
+	ch <- counter(descVMACRecreated, float64(in.Counters.VMACsRecreated), id...)
 	ch <- gauge(descLeaseSecs, float64(in.LeaseSeconds), id...)
 	for _, a := range vipAddrs(in.VIPs) {
 		ch <- gauge(descHeld, boolf(in.Holding), with(a)...)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -44,6 +45,9 @@ type Options struct {
 	// a script keeps its status, so that a reload does not move
 	// mastership. Interfaces and files are read afresh.
 	Previous map[Key]State
+	// Interfaces are more interfaces to follow than cfg names: the
+	// daemon's VMACs (use_vmac), whose names are made at start.
+	Interfaces []string
 }
 
 // Monitor runs the trackers a configuration uses and reports their changes.
@@ -120,6 +124,11 @@ func New(cfg *config.Config, opts Options) (*Monitor, error) {
 			m.procs = append(m.procs, p)
 		case KindInterface:
 			m.ifaces = append(m.ifaces, k.Name)
+		}
+	}
+	for _, n := range opts.Interfaces {
+		if !slices.Contains(m.ifaces, n) {
+			m.ifaces = append(m.ifaces, n)
 		}
 	}
 	if len(m.scripts) > 0 && opts.Runner == nil && opts.Probe == nil {

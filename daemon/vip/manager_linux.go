@@ -85,6 +85,14 @@ func (m *Manager) cachedLink(v VIP) (netlink.Link, error) {
 	return l, nil
 }
 
+// Forget drops the cached link of dev: it was deleted and made again (a
+// VMAC, daemon/vmacs.go), under a new index.
+func (m *Manager) Forget(dev string) {
+	m.mu.Lock()
+	delete(m.links, dev)
+	m.mu.Unlock()
+}
+
 // withLink runs op with the cached link of v's interface; if the kernel
 // says that interface is gone (ENODEV: deleted, perhaps re-created under
 // a new index), it drops the cached entry and runs op once more with a

@@ -23,6 +23,9 @@ type Manager struct {
 	h    *netlink.Handle
 	log  *slog.Logger
 	made []string // the VMACs we own, in creation order
+	// wants are what each VMAC we own was made for, by name: Recreate
+	// makes it again the same.
+	wants map[string]Want
 	// bases are the base interfaces whose sysctls we changed: the values
 	// found, restored when the last VMAC on the base goes.
 	bases map[string]*baseState
@@ -47,7 +50,7 @@ func New(log *slog.Logger) (*Manager, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Manager{h: h, log: log, bases: map[string]*baseState{}, procSys: "/proc/sys"}, nil
+	return &Manager{h: h, log: log, bases: map[string]*baseState{}, wants: map[string]Want{}, procSys: "/proc/sys"}, nil
 }
 
 // Ensure makes w's VMAC exist, up, with its sysctls, and returns its
@@ -86,13 +89,47 @@ func (m *Manager) Ensure(w Want, taken map[string]bool) (string, error) {
 		m.log.Info("vmac: taking over an existing VMAC (left by a crash?)", "vmac", d.Name, "base", w.Base)
 	}
 	m.made = append(m.made, d.Name)
-	return d.Name, m.configure(d, w)
+	m.wants[d.Name] = w
+	return d.Name, m.configure(d, w, true)
 }
+
+// Recreate makes the VMAC name (one Ensure made) again when it is gone,
+// deleted under us, as keepalived 2.2.7's recreate_vmac_thread does: the
+// same name, base, MAC and mode, its sysctls, up, its link-local
+// address. It reports whether it made it. A VMAC still there (set down
+// by hand) is left as it is, as keepalived leaves it; so is one whose
+// base is gone (keepalived waits for the base to come back: call
+// Recreate again then).
+func (m *Manager) Recreate(name string) (bool, error) {
+	w, ok := m.wants[name]
+	if !ok {
+		return false, fmt.Errorf("vmac: %s is not one of ours", name)
+	}
+	var nf netlink.LinkNotFoundError
+	if _, err := m.h.LinkByName(name); err == nil {
+		return false, nil
+	} else if !errors.As(err, &nf) {
+		return false, fmt.Errorf("vmac: %s: %w", name, err)
+	}
+	base, err := m.h.LinkByName(w.Base)
+	if err != nil {
+		return false, fmt.Errorf("vmac: base interface %s: %w", w.Base, err)
+	}
+	mv := &netlink.Macvlan{LinkAttrs: netlink.LinkAttrs{Name: name, ParentIndex: base.Attrs().Index, HardwareAddr: w.MAC}, Mode: netlink.MACVLAN_MODE_PRIVATE}
+	if err := m.h.LinkAdd(mv); err != nil {
+		return false, fmt.Errorf("vmac: create %s on %s again: %w", name, w.Base, err)
+	}
+	return true, m.configure(Decision{Action: Create, Name: name}, w, false)
+}
+
+// Base is the base interface of VMAC name, one of ours ("" otherwise).
+func (m *Manager) Base(name string) string { return m.wants[name].Base }
 
 // configure sets up the VMAC d made or found: a reused one loses its
 // addresses, then the sysctls (before it is up: no EUI-64 link-local),
-// the base's, up, and the link-local address the adverts leave from.
-func (m *Manager) configure(d Decision, w Want) error {
+// the base's (setBase: not again when the VMAC is made again), up, and
+// the link-local address the adverts leave from.
+func (m *Manager) configure(d Decision, w Want, setBase bool) error {
 	l, err := m.h.LinkByName(d.Name)
 	if err != nil {
 		return fmt.Errorf("vmac: %s: %w", d.Name, err)
@@ -105,8 +142,10 @@ func (m *Manager) configure(d Decision, w Want) error {
 			m.log.Warn("vmac: sysctl", "vmac", d.Name, "sysctl", s.Path, "err", err)
 		}
 	}
-	if err := m.setBase(w); err != nil {
-		m.log.Warn("vmac: base interface sysctls", "base", w.Base, "err", err)
+	if setBase {
+		if err := m.setBase(w); err != nil {
+			m.log.Warn("vmac: base interface sysctls", "base", w.Base, "err", err)
+		}
 	}
 	if err := m.h.LinkSetUp(l); err != nil {
 		return fmt.Errorf("vmac: bring %s up: %w", d.Name, err)
@@ -225,6 +264,7 @@ func (m *Manager) Close() error {
 		m.log.Info("vmac: removed", "vmac", name)
 	}
 	m.made = nil
+	clear(m.wants)
 	for base, st := range m.bases {
 		for _, s := range st.saved {
 			if err := m.write(s); err != nil {

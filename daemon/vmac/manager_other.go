@@ -19,6 +19,12 @@ func New(*slog.Logger) (*Manager, error) { return nil, errUnsupported }
 // Ensure reports that VMACs need Linux.
 func (m *Manager) Ensure(Want, map[string]bool) (string, error) { return "", errUnsupported }
 
+// Recreate reports that VMACs need Linux.
+func (m *Manager) Recreate(string) (bool, error) { return false, errUnsupported }
+
+// Base is empty.
+func (m *Manager) Base(string) string { return "" }
+
 // Restore does nothing.
 func (m *Manager) Restore([]Sysctl) {}
 

@@ -165,6 +165,9 @@ type Counters struct {
 	// no_track) deleted from the host by someone else while this node
 	// was master, and added back at once.
 	RulesRestored uint64 `json:"rules_restored"`
+	// VMACsRecreated counts the instance's VMACs (use_vmac) deleted
+	// under the daemon and made again.
+	VMACsRecreated uint64 `json:"vmacs_recreated,omitempty"`
 }
 
 // PromoteRequest is the body of POST /v1/instances/NAME/promote. An empty

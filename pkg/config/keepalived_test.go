@@ -107,7 +107,7 @@ var agreementCases = []struct {
 }{
 	{name: "minimal", conf: inst("VI_1", basicInst), want: "ok"},
 	// use_vmac is partial (a VMAC deleted while running is not re-created).
-	{name: "vmac", want: "warn", conf: "global_defs {\n  vmac_prefix vm\n  vmac_addr_prefix va\n}\n" +
+	{name: "vmac", want: "ok", conf: "global_defs {\n  vmac_prefix vm\n  vmac_addr_prefix va\n}\n" +
 		inst("VI_1", basicInst+"\n  use_vmac vm51 02:11:22:33:44\n  use_vmac_addr\n  vmac_xmit_base\n  virtual_ipaddress_excluded {\n    192.0.2.30/24 dev eth1\n  }")},
 	{name: "vmac-rfc5798-mac", want: "corrected", conf: inst("VI_1", basicInst+"\n  use_vmac 00:00:5e:00:01:33")},
 	{name: "vmac-xmit-base-alone", want: "corrected", conf: inst("VI_1", basicInst+"\n  vmac_xmit_base")},

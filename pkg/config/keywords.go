@@ -188,7 +188,7 @@ func keywordTable() []Keyword {
 		"garp_master_refresh_repeat", "garp_lower_prio_delay", "garp_lower_prio_repeat")
 	add(CtxInstance, impl, "", "no_accept")
 	add(CtxInstance, impl, "", "strict_mode")
-	add(CtxInstance, KeywordPartial, "keepalived faults an instance whose VMAC is deleted while it runs (by hand, or with its base interface) and re-creates the VMAC when it can; hactl creates its VMACs at start only: one deleted by hand stays gone until the next start (its adverts fail, so a backup takes over; a deleted base interface faults the instance through its interface tracking as before)", "use_vmac")
+	add(CtxInstance, impl, "", "use_vmac")
 	add(CtxInstance, impl, "", "use_vmac_addr", "vmac_xmit_base")
 	add(CtxInstance, ni, "keepalived puts the VIPs on an ipvlan interface; hactl adds them to the interface itself", "use_ipvlan")
 	add(CtxInstance, impl, "", "unicast_fault_no_peer", "check_unicast_src")

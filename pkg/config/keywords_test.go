@@ -391,7 +391,6 @@ func TestKeywordWarningsOncePerKeyword(t *testing.T) {
 		}
 	}
 	want := []string{
-		"k.conf:8:3 use_vmac: partial",
 		"k.conf:17:35 virtual_routes option vrf: not implemented",
 	}
 	if !slices.Equal(got, want) {
