@@ -107,6 +107,12 @@ type Instance struct {
 	// went (hactl only; absent when none).
 	VIPsRestored   uint64     `json:"vips_restored,omitempty"`
 	LastVIPDeleted *time.Time `json:"last_vip_deleted,omitempty"`
+	// RoutesRestored, RulesRestored and VMACsRecreated count the same for
+	// the instance's virtual routes and rules and its VMACs (hactl only;
+	// absent when none).
+	RoutesRestored uint64 `json:"routes_restored,omitempty"`
+	RulesRestored  uint64 `json:"rules_restored,omitempty"`
+	VMACsRecreated uint64 `json:"vmacs_recreated,omitempty"`
 
 	// Preempt says whether a higher-priority backup takes mastership
 	// from a lower-priority master (nil when unknown). Not in the JSON
@@ -152,6 +158,7 @@ func fromAPI(in api.Instance) Instance {
 		BasePriority: in.BasePriority, EffectivePriority: in.EffectivePriority,
 		Promotion: in.Promotion, FailingTrackers: []string{}, VIPs: []netip.Prefix{}, Held: []netip.Addr{},
 		Conflicts: in.Conflicts, VIPsRestored: in.Counters.VIPsRestored, LastVIPDeleted: in.LastVIPDeleted,
+		RoutesRestored: in.Counters.RoutesRestored, RulesRestored: in.Counters.RulesRestored, VMACsRecreated: in.Counters.VMACsRecreated,
 	}
 	lease := in.LeaseSeconds
 	out.LeaseSeconds = &lease
