@@ -192,9 +192,6 @@ func (b *builder) route(words []Arg) (Route, bool) {
 					return r, false
 				}
 				lock = true
-				if w.Text != "mtu" && w.Text != "rto_min" {
-					b.diag.warnf(a.Pos, "virtual_routes: %s lock: hactl installs the %s unlocked (netlink, as hactl uses it, locks only mtu and rto_min)", w.Text, w.Text)
-				}
 			}
 			var v uint32
 			if m.rtt != 0 {
@@ -296,7 +293,7 @@ func (b *builder) route(words []Arg) (Route, bool) {
 				b.dropRoute(a.Pos, "virtual_routes: routing table %q not found (hactl knows numbers, main, local and default)", a.Text)
 				return r, false
 			}
-			r.Table = a.Text
+			r.Table, r.VRF = a.Text, ""
 		case "protocol":
 			a, ok := value()
 			if !ok {
@@ -352,8 +349,16 @@ func (b *builder) route(words []Arg) (Route, bool) {
 				return r, false
 			}
 			r.Realms = v
-		case "encap", "vrf":
-			// Kept as written: the daemon does not apply them.
+		case "vrf":
+			// keepalived takes the VRF's table here (alloc_route); the
+			// daemon looks it up when it installs the route.
+			a, ok := value()
+			if !ok {
+				return r, false
+			}
+			r.VRF, r.Table = a.Text, ""
+		case "encap":
+			// Kept as written: the daemon does not apply it.
 			r.Options = append(r.Options, w.Text)
 			for i+1 < len(words) && !routeKeyword(words[i+1].Text) {
 				i++
@@ -393,7 +398,6 @@ func (b *builder) route(words []Arg) (Route, bool) {
 					return r, false
 				}
 				r.CongctlLock = true
-				b.diag.warnf(a.Pos, "virtual_routes: congctl lock: hactl installs the congestion control unlocked (netlink, as hactl uses it, locks only mtu and rto_min)")
 			}
 			r.Congctl = a.Text
 		case "pref":

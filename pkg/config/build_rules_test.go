@@ -113,6 +113,22 @@ func TestRouteLines(t *testing.T) {
 		{line: "192.0.2.0/24 nexthop via 10.0.0.1 bogus", drop: "trailing"},
 		{line: "192.0.2.0/24 expires 10", drop: "cannot mix"},
 		{line: "192.0.2.0/24 table nosuch", drop: "not found"},
+		{line: "2001:db8:1::/64 from 2001:db8:2::/56 via 2001:db8::2 pref high expires 300", check: func(r Route) bool {
+			return r.From == netip.MustParsePrefix("2001:db8:2::/56") && *r.Pref == 1 && *r.Expires == 300 && r.Family == FamilyIPv6
+		}},
+		{line: "2001:db8:1::/64 dev eth0 pref low", check: func(r Route) bool { return *r.Pref == 3 }},
+		{line: "2001:db8:1::/64 dev eth0 pref 7", check: func(r Route) bool { return *r.Pref == 7 }},
+		{line: "192.0.2.0/24 dev eth0 pref high", drop: "cannot mix"},
+		{line: "192.0.2.0/24 from 192.0.2.0/24 dev eth0", drop: "only an IPv6 prefix"},
+		{line: "192.0.2.0/24 dev eth0 ttl-propagate enabled", check: func(r Route) bool { return *r.TTLPropagate == 1 }},
+		{line: "192.0.2.0/24 dev eth0 ttl-propagate bogus", check: func(r Route) bool { return *r.TTLPropagate == 0 }},
+		// The later of vrf and table wins, as keepalived's alloc_route
+		// overwrites its table.
+		{line: "192.0.2.0/24 dev eth0 table 100 vrf blue", check: func(r Route) bool { return r.VRF == "blue" && r.Table == "" && len(r.Options) == 0 }},
+		{line: "192.0.2.0/24 dev eth0 vrf blue table 100", check: func(r Route) bool { return r.VRF == "" && r.Table == "100" }},
+		{line: "192.0.2.0/24 nexthop via 10.0.0.1 realms 2/5 nexthop via 10.0.0.2 realms 9", check: func(r Route) bool {
+			return r.Nexthops[0].Realms == 2<<16|5 && r.Nexthops[1].Realms == 9
+		}},
 	}
 	for _, tc := range tests {
 		cfg, diags := parseString(t, withInst("  virtual_routes {\n    "+tc.line+"\n  }\n"))

@@ -377,7 +377,7 @@ func TestKeywordWarningsOncePerKeyword(t *testing.T) {
   }
   virtual_routes {
     198.51.100.0/24 via 192.0.2.1 dev eth2 no_track
-    198.51.101.0/24 via 192.0.2.1 vrf blue onlink
+    198.51.101.0/24 via 192.0.2.1 encap ip dst 10.0.0.1 onlink
   }
   strict_mode off`)
 	_, diags := Parse("k.conf", []byte(conf), LoadOptions{})
@@ -392,7 +392,7 @@ func TestKeywordWarningsOncePerKeyword(t *testing.T) {
 	}
 	want := []string{
 		"k.conf:8:3 use_vmac: partial",
-		"k.conf:17:35 virtual_routes option vrf: not implemented",
+		"k.conf:17:35 virtual_routes option encap: not implemented",
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("got\n%s\nwant\n%s\nall:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"), diags)

@@ -327,13 +327,16 @@ type Route struct {
 	Family Family       `json:"family"`
 	Dest   netip.Prefix `json:"to"`
 	// Src is the preferred source (src); From the IPv6 source prefix.
-	Src    netip.Addr   `json:"src,omitzero"`
-	From   netip.Prefix `json:"from,omitzero"`
-	Via    netip.Addr   `json:"via,omitzero"`
-	Dev    string       `json:"dev,omitempty"`
-	Scope  string       `json:"scope,omitempty"`
-	Table  string       `json:"table,omitempty"`
-	Metric *uint32      `json:"metric,omitempty"`
+	Src   netip.Addr   `json:"src,omitzero"`
+	From  netip.Prefix `json:"from,omitzero"`
+	Via   netip.Addr   `json:"via,omitzero"`
+	Dev   string       `json:"dev,omitempty"`
+	Scope string       `json:"scope,omitempty"`
+	Table string       `json:"table,omitempty"`
+	// VRF names the VRF whose table the route goes in (vrf; the later
+	// of vrf and table wins, as in keepalived).
+	VRF    string  `json:"vrf,omitempty"`
+	Metric *uint32 `json:"metric,omitempty"`
 	// Protocol is the route's protocol: keepalived's own (18) unless the
 	// line says no_track and protocol.
 	Protocol uint8  `json:"protocol"`
@@ -351,14 +354,14 @@ type Route struct {
 	CongctlLock bool   `json:"congctl_lock,omitempty"`
 	// Features is RTAX_FEATURES (ecn: 1).
 	Features uint32 `json:"features,omitempty"`
-	// Pref, Expires and TTLPropagate are parsed; see docs/config.md for
-	// what the daemon does with them.
+	// Pref (RTA_PREF), Expires (RTA_EXPIRES) and TTLPropagate
+	// (RTA_TTL_PROPAGATE): nil when not given.
 	Pref         *uint8  `json:"pref,omitempty"`
 	Expires      *uint32 `json:"expires,omitempty"`
 	TTLPropagate *uint8  `json:"ttl_propagate,omitempty"`
 	// Nexthops make a multipath route.
 	Nexthops []Nexthop `json:"nexthops,omitempty"`
-	// Options keeps what the daemon does not apply (encap, vrf), as
+	// Options keeps what the daemon does not apply (encap), as
 	// written.
 	Options []string `json:"options,omitempty"`
 	NoTrack bool     `json:"no_track,omitempty"`
@@ -380,7 +383,8 @@ type Nexthop struct {
 	// Weight is 1-256 as written (0: not given, the kernel's 1).
 	Weight int  `json:"weight,omitempty"`
 	OnLink bool `json:"onlink,omitempty"`
-	// Realms and Encap are parsed but not applied (see docs/config.md).
+	// Realms is the hop's RTA_FLOW; Encap is kept as written and not
+	// applied (see docs/config.md).
 	Realms uint32   `json:"realms,omitempty"`
 	Encap  []string `json:"encap,omitempty"`
 }
