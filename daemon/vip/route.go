@@ -47,17 +47,33 @@ type Route struct {
 	Pref         *uint8
 	Expires      *uint32
 	TTLPropagate *uint8
-	Nexthops     []Nexthop
+	// Encap is the route's lightweight tunnel (RTA_ENCAP); nil: none.
+	Encap    *Encap
+	Nexthops []Nexthop
+}
+
+// Encap is a lightweight tunnel as keepalived's add_encap sends it:
+// Type "ip" (LWTUNNEL_ENCAP_IP), "ip6" or "mpls"; nil fields not sent.
+type Encap struct {
+	Type  string
+	ID    *uint64
+	Dst   netip.Addr
+	Src   netip.Addr
+	Tos   *uint8 // ip's tos, ip6's tc
+	TTL   *uint8 // ip's ttl, ip6's hoplimit
+	Flags *uint16
+	// Labels are the MPLS label stack, outermost first.
+	Labels []uint32
 }
 
 // raw reports whether r needs an attribute or a lock the netlink library
 // cannot send, so that route_linux.go builds the message itself.
 func (r Route) raw() bool {
-	if r.From.IsValid() || r.Pref != nil || r.Expires != nil || r.TTLPropagate != nil {
+	if r.From.IsValid() || r.Pref != nil || r.Expires != nil || r.TTLPropagate != nil || r.Encap != nil {
 		return true
 	}
 	for _, nh := range r.Nexthops {
-		if nh.Realms != 0 {
+		if nh.Realms != 0 || nh.Encap != nil {
 			return true
 		}
 	}
@@ -89,6 +105,7 @@ type Nexthop struct {
 	OnLink bool
 	// Realms is the hop's RTA_FLOW ([FROM<<16|]TO).
 	Realms uint32
+	Encap  *Encap
 }
 
 func (r Route) String() string {

@@ -268,6 +268,13 @@ func (r Route) Message(del bool, ifindex func(string) (int, error), vrfTable fun
 	if r.Via.IsValid() {
 		b = append(b, attr(unix.RTA_GATEWAY, r.Via.AsSlice())...)
 	}
+	if r.Encap != nil {
+		e, err := r.Encap.attrs()
+		if err != nil {
+			return h, nil, fmt.Errorf("route %s: %w", r, err)
+		}
+		b = append(b, e...)
+	}
 	if r.Dev != "" {
 		i, err := ifindex(r.Dev)
 		if err != nil {
@@ -327,6 +334,13 @@ func (r Route) Message(del bool, ifindex func(string) (int, error), vrfTable fun
 			if nh.Realms != 0 {
 				na = append(na, attr(unix.RTA_FLOW, u32(nh.Realms))...)
 			}
+			if nh.Encap != nil {
+				e, err := nh.Encap.attrs()
+				if err != nil {
+					return h, nil, fmt.Errorf("route %s: nexthop: %w", r, err)
+				}
+				na = append(na, e...)
+			}
 			idx := 0
 			if nh.Dev != "" {
 				i, err := ifindex(nh.Dev)
@@ -350,6 +364,65 @@ func (r Route) Message(del bool, ifindex func(string) (int, error), vrfTable fun
 		b = append(b, attr(unix.RTA_MULTIPATH, mp)...)
 	}
 	return h, b, nil
+}
+
+// Lightweight tunnel attributes (linux/lwtunnel.h; golang.org/x/sys
+// names only the MPLS one).
+const (
+	lwtIPID, lwtIPDst, lwtIPSrc, lwtIPTTL, lwtIPTos, lwtIPFlags = 1, 2, 3, 4, 5, 6
+	lwtIP6HopLimit, lwtIP6TC                                    = 4, 5
+)
+
+// attrs is RTA_ENCAP (nested, without NLA_F_NESTED, as keepalived's
+// rta_nest sends it) then RTA_ENCAP_TYPE, each tunnel's attributes in
+// add_encap_ip / add_encap_ip6 / add_encap_mpls's order.
+func (e *Encap) attrs() ([]byte, error) {
+	var in []byte
+	var typ uint16
+	switch e.Type {
+	case "mpls":
+		typ = unix.LWTUNNEL_ENCAP_MPLS
+		if len(e.Labels) == 0 {
+			return nil, errors.New("encap mpls: no label")
+		}
+		var ls []byte
+		for i, l := range e.Labels {
+			v := l << 12 // MPLS_LS_LABEL_SHIFT
+			if i == len(e.Labels)-1 {
+				v |= 1 << 8 // bottom of stack (MPLS_LS_S_SHIFT)
+			}
+			ls = binary.BigEndian.AppendUint32(ls, v)
+		}
+		in = attr(unix.MPLS_IPTUNNEL_DST, ls)
+	case "ip", "ip6":
+		typ = unix.LWTUNNEL_ENCAP_IP
+		tos, ttl := uint16(lwtIPTos), uint16(lwtIPTTL)
+		if e.Type == "ip6" {
+			typ, tos, ttl = unix.LWTUNNEL_ENCAP_IP6, lwtIP6TC, lwtIP6HopLimit
+		}
+		if e.ID != nil {
+			in = append(in, attr(lwtIPID, binary.BigEndian.AppendUint64(nil, *e.ID))...)
+		}
+		if e.Dst.IsValid() {
+			in = append(in, attr(lwtIPDst, e.Dst.AsSlice())...)
+		}
+		if e.Src.IsValid() {
+			in = append(in, attr(lwtIPSrc, e.Src.AsSlice())...)
+		}
+		if e.Tos != nil {
+			in = append(in, attr(tos, []byte{*e.Tos})...)
+		}
+		if e.TTL != nil {
+			in = append(in, attr(ttl, []byte{*e.TTL})...)
+		}
+		if e.Flags != nil {
+			in = append(in, attr(lwtIPFlags, binary.NativeEndian.AppendUint16(nil, *e.Flags))...)
+		}
+	default:
+		return nil, fmt.Errorf("unknown encap type %q", e.Type)
+	}
+	out := attr(unix.RTA_ENCAP, in)
+	return append(out, attr(unix.RTA_ENCAP_TYPE, binary.NativeEndian.AppendUint16(nil, typ))...), nil
 }
 
 // rawAttrs is a block of serialised attributes for nl.NetlinkRequest.

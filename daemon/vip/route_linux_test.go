@@ -41,11 +41,13 @@ func TestRouteMessage(t *testing.T) {
 	}
 	vrf := func() (uint32, error) { return 1001, nil }
 	pref, exp, ttl := uint8(3), uint32(600), uint8(1)
+	id, flags := uint64(0x102), uint16(2)
 	u32 := func(v uint32) []byte { return binary.NativeEndian.AppendUint32(nil, v) }
 	const (
 		rtaDst, rtaSrc, rtaOif, rtaGateway, rtaPriority, rtaPrefsrc = 1, 2, 4, 5, 6, 7
 		rtaMetrics, rtaMultipath, rtaFlow, rtaTable                 = 8, 9, 11, 15
 		rtaPref, rtaExpires, rtaTTLPropagate                        = 20, 23, 26
+		rtaEncapType, rtaEncap                                      = 21, 22
 	)
 	tests := []struct {
 		name   string
@@ -86,6 +88,25 @@ func TestRouteMessage(t *testing.T) {
 				rtaMultipath: slices.Concat([]byte{24, 0, 4, 2}, u32(7), []byte{8, 0, 5, 0, 10, 0, 0, 2}, []byte{8, 0, 11, 0}, u32(5),
 					[]byte{16, 0, 0, 0}, u32(0), []byte{8, 0, 5, 0, 10, 0, 0, 3})},
 			order: []uint16{rtaDst, rtaMetrics, rtaMultipath}},
+		// The lab kernel has no mpls_router: these bytes are what
+		// keepalived's add_encap_mpls sends (labels 100 and 200, the
+		// last with the bottom-of-stack bit), then RTA_ENCAP_TYPE 1.
+		{name: "encap mpls",
+			r:   vip.Route{Dest: netip.MustParsePrefix("192.0.2.0/24"), Via: netip.MustParseAddr("10.0.0.2"), Protocol: 18, Encap: &vip.Encap{Type: "mpls", Labels: []uint32{100, 200}}},
+			hdr: vip.RouteHeader{Family: 2, DstLen: 24, Table: 254, Protocol: 18, Type: 1},
+			want: map[uint16][]byte{rtaDst: {192, 0, 2, 0}, rtaGateway: {10, 0, 0, 2},
+				rtaEncap:     slices.Concat([]byte{12, 0, 1, 0}, []byte{0x00, 0x06, 0x40, 0x00, 0x00, 0x0c, 0x81, 0x00}),
+				rtaEncapType: {1, 0}},
+			order: []uint16{rtaDst, rtaGateway, rtaEncap, rtaEncapType}},
+		{name: "encap ip: id big-endian, then dst, src, tos, ttl, flags",
+			r: vip.Route{Dest: netip.MustParsePrefix("192.0.2.0/24"), Dev: "eth0", Protocol: 18, Encap: &vip.Encap{Type: "ip", ID: &id,
+				Dst: netip.MustParseAddr("10.1.1.1"), Src: netip.MustParseAddr("10.2.2.2"), Tos: &pref, TTL: &ttl, Flags: &flags}},
+			hdr: vip.RouteHeader{Family: 2, DstLen: 24, Table: 254, Protocol: 18, Type: 1},
+			want: map[uint16][]byte{rtaOif: u32(7),
+				rtaEncap: slices.Concat([]byte{12, 0, 1, 0}, []byte{0, 0, 0, 0, 0, 0, 1, 2}, []byte{8, 0, 2, 0, 10, 1, 1, 1}, []byte{8, 0, 3, 0, 10, 2, 2, 2},
+					[]byte{5, 0, 5, 0, 3, 0, 0, 0}, []byte{5, 0, 4, 0, 1, 0, 0, 0}, []byte{6, 0, 6, 0}, binary.NativeEndian.AppendUint16(nil, 2), []byte{0, 0}),
+				rtaEncapType: {2, 0}},
+			order: []uint16{rtaDst, rtaEncap, rtaEncapType, rtaOif}},
 		{name: "unknown interface",
 			r:      vip.Route{Dest: netip.MustParsePrefix("192.0.2.0/24"), Dev: "eth9", Pref: &pref},
 			errStr: "no such interface"},

@@ -358,12 +358,15 @@ func (b *builder) route(words []Arg) (Route, bool) {
 			}
 			r.VRF, r.Table = a.Text, ""
 		case "encap":
-			// Kept as written: the daemon does not apply it.
-			r.Options = append(r.Options, w.Text)
-			for i+1 < len(words) && !routeKeyword(words[i+1].Text) {
-				i++
-				r.Options = append(r.Options, words[i].Text)
+			e, next, ok := b.encap(words, i)
+			if !ok {
+				return r, false
 			}
+			if e == nil {
+				// ila: kept as written, not applied.
+				r.Options = append(r.Options, argTexts(words[i:next])...)
+			}
+			r.Encap, i = e, next-1
 		case "expires":
 			a, ok := value()
 			if !ok {
@@ -469,7 +472,8 @@ func (b *builder) route(words []Arg) (Route, bool) {
 			// a type there ("to blackhole X") is not one (alloc_route
 			// tests the word "to" for a type).
 			afterTo := false
-			if t.Text == "to" {
+			switch t.Text {
+			case "to":
 				if i+1 >= len(words) {
 					b.dropRoute(t.Pos, "virtual_routes: to needs a destination")
 					return r, false
@@ -526,27 +530,18 @@ func (b *builder) route(words []Arg) (Route, bool) {
 	return r, true
 }
 
-// routeKeyword reports whether s starts a route option (for the words a
-// kept-as-written option spans).
-func routeKeyword(s string) bool {
-	if _, ok := metricNames[s]; ok {
-		return true
-	}
-	switch s {
-	case "inet", "inet6", "src", "as", "via", "gw", "from", "tos", "dsfield", "table", "protocol",
-		"scope", "metric", "priority", "preference", "dev", "oif", "onlink", "realms", "encap", "vrf", "expires",
-		"features", "congctl", "pref", "ttl-propagate", "add", "append", "prepend", "or", "nexthop", "no_track", "to":
-		return true
-	}
-	return false
-}
-
 // nexthops reads "nexthop [via ADDR] [dev DEV] [weight N] [onlink]
 // [realms R] [encap ...] nexthop ..." as keepalived's parse_nexthops does.
 func (b *builder) nexthops(words []Arg, fam *Family) ([]Nexthop, bool) {
 	var out []Nexthop
 	i := 0
-	for i < len(words) && words[i].Text == "nexthop" {
+hops:
+	for i < len(words) {
+		switch words[i].Text {
+		case "nexthop":
+		default:
+			break hops
+		}
 		i++
 		var nh Nexthop
 	opts:
@@ -613,11 +608,14 @@ func (b *builder) nexthops(words []Arg, fam *Family) ([]Nexthop, bool) {
 				}
 				nh.Realms = v
 			case "encap":
-				nh.Encap = append(nh.Encap, w.Text)
-				for i+1 < len(words) && !nexthopKeyword(words[i+1].Text) {
-					i++
-					nh.Encap = append(nh.Encap, words[i].Text)
+				e, next, ok := b.encap(words, i)
+				if !ok {
+					return nil, false
 				}
+				if e == nil {
+					nh.EncapWords = argTexts(words[i:next])
+				}
+				nh.Encap, i = e, next-1
 			default:
 				break opts
 			}
@@ -632,15 +630,141 @@ func (b *builder) nexthops(words []Arg, fam *Family) ([]Nexthop, bool) {
 	return out, true
 }
 
-func nexthopKeyword(s string) bool {
-	switch s {
-	case "nexthop", "via", "dev", "weight", "onlink", "realms", "encap":
-		return true
-	}
-	return false
-}
-
 // dropRoute reports a virtual_routes line keepalived skips.
 func (b *builder) dropRoute(p Pos, format string, args ...any) {
 	b.diag.correctf(p, "%s: keepalived reports it and skips the route, and so does hactl", fmt.Sprintf(format, args...))
+}
+
+func argTexts(ws []Arg) []string {
+	out := make([]string, len(ws))
+	for i, w := range ws {
+		out[i] = w.Text
+	}
+	return out
+}
+
+// encap reads "encap TYPE ..." at words[i] as keepalived's parse_encap
+// does: ip and ip6 take "KEY VALUE" pairs while KEY is one of theirs
+// (id, dst, src, tos/tc, ttl/hoplimit, flags: so src and tos here are
+// the tunnel's, not the route's), mpls one LABEL[/LABEL] stack. It
+// returns the encap (nil for ila, kept as written), the index of the
+// word after it, and false when the route is dropped. keepalived reports
+// a bad value and installs the route with the encap read so far (or
+// none); hactl reports it and skips the route.
+func (b *builder) encap(words []Arg, i int) (*RouteEncap, int, bool) {
+	w := words[i]
+	if i+1 >= len(words) {
+		b.dropRoute(w.Pos, "virtual_routes: missing encap type")
+		return nil, 0, false
+	}
+	i++
+	t := words[i]
+	i++
+	bad := func(p Pos, format string, args ...any) (*RouteEncap, int, bool) {
+		b.diag.correctf(p, "virtual_routes: encap %s: %s: keepalived reports it and installs the route with the encap read so far; hactl skips the route", t.Text, fmt.Sprintf(format, args...))
+		return nil, 0, false
+	}
+	e := &RouteEncap{Type: t.Text}
+	switch t.Text {
+	case "mpls":
+		if i >= len(words) {
+			return bad(t.Pos, "missing address")
+		}
+		labels, ok := mplsLabels(words[i].Text)
+		if !ok {
+			return bad(words[i].Pos, "invalid mpls address %q", words[i].Text)
+		}
+		e.Labels = labels
+		return e, i + 1, true
+	case "ila":
+		if i >= len(words) {
+			return bad(t.Pos, "missing locator")
+		}
+		b.diag.warnf(t.Pos, "virtual_routes: encap ila: hactl installs the route without it (keepalived sends the ILA locator)")
+		return nil, i + 1, true
+	case "ip", "ip6":
+	default:
+		b.dropRoute(t.Pos, "virtual_routes: unknown encap type %q", t.Text)
+		return nil, 0, false
+	}
+	fam, tc, hl := FamilyIPv4, "tos", "ttl"
+	if t.Text == "ip6" {
+		fam, tc, hl = FamilyIPv6, "tc", "hoplimit"
+	}
+	for i+1 < len(words) {
+		k, v := words[i], words[i+1]
+		switch k.Text {
+		case "id":
+			n, err := strconv.ParseUint(v.Text, 0, 64)
+			if err != nil {
+				return bad(v.Pos, "id %q is invalid", v.Text)
+			}
+			e.ID = &n
+		case "dst", "src":
+			ip, err := parseAddr(v.Text)
+			if err != nil {
+				return bad(v.Pos, "invalid %s %q", k.Text, v.Text)
+			}
+			if familyOf(ip) != fam {
+				return bad(v.Pos, "address %s is not valid for %s encapsulation", v.Text, t.Text)
+			}
+			if k.Text == "dst" {
+				e.Dst = ip
+			} else {
+				e.Src = ip
+			}
+		case tc:
+			n, ok := rtEntry(v.Text, nil, 255)
+			if !ok {
+				return bad(v.Pos, "%s %q is invalid", k.Text, v.Text)
+			}
+			x := uint8(n)
+			e.Tos = &x
+		case hl:
+			n, err := parseUint(v.Text, 0, 255)
+			if err != nil {
+				return bad(v.Pos, "%s: %v", k.Text, err)
+			}
+			x := uint8(n)
+			e.TTL = &x
+		case "flags":
+			n, err := parseUint(v.Text, 0, 65535)
+			if err != nil {
+				return bad(v.Pos, "flags: %v", err)
+			}
+			x := uint16(n)
+			e.Flags = &x
+		default:
+			if !e.Dst.IsValid() && e.ID == nil {
+				return bad(t.Pos, "address or id missing")
+			}
+			return e, i, true
+		}
+		i += 2
+	}
+	if !e.Dst.IsValid() && e.ID == nil {
+		return bad(t.Pos, "address or id missing")
+	}
+	return e, i, true
+}
+
+// mplsLabels reads LABEL[/LABEL] (at most two, each below 2^20, C's
+// strtoul base 0) as keepalived's parse_mpls_address does.
+func mplsLabels(s string) ([]uint32, bool) {
+	parts := strings.Split(s, "/")
+	if len(parts) > 2 {
+		return nil, false
+	}
+	var out []uint32
+	for _, p := range parts {
+		if p == "" || p[0] == '-' || p[0] == '+' {
+			return nil, false
+		}
+		n, err := strconv.ParseUint(p, 0, 32)
+		if err != nil || n >= 1<<20 {
+			return nil, false
+		}
+		out = append(out, uint32(n))
+	}
+	return out, true
 }

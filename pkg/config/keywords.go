@@ -245,11 +245,11 @@ func keywordTable() []Keyword {
 	// keepalived reports "as to" as MPLS only and ignores it.
 	opt(CtxRoute, 1, impl, "", "as")
 	opt(CtxRoute, 1, impl, "", "from", "pref", "expires", "ttl-propagate", "vrf")
-	opt(CtxRoute, 1, ni, "keepalived installs the route with this encapsulation (RTA_ENCAP); hactl installs it without", "encap")
+	opt(CtxRoute, 1, impl, "", "encap") // encap ila: warned by the parser, not applied
 	opt(CtxNexthop, 1, impl, "", "via", "dev", "weight")
 	opt(CtxNexthop, 0, impl, "", "onlink", "nexthop")
 	opt(CtxNexthop, 1, impl, "", "realms")
-	opt(CtxNexthop, 1, ni, "keepalived sets this lightweight tunnel on the next hop (RTA_ENCAP); hactl installs the next hop without it", "encap")
+	opt(CtxNexthop, 1, impl, "", "encap") // encap ila: warned by the parser, not applied
 
 	// virtual_rules / static_rules line options.
 	opt(CtxRule, 1, impl, "", "from", "to", "table", "lookup", "preference", "order", "priority", "tos", "dsfield",

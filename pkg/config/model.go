@@ -361,7 +361,9 @@ type Route struct {
 	TTLPropagate *uint8  `json:"ttl_propagate,omitempty"`
 	// Nexthops make a multipath route.
 	Nexthops []Nexthop `json:"nexthops,omitempty"`
-	// Options keeps what the daemon does not apply (encap), as
+	// Encap is the route's lightweight tunnel (encap ip|ip6|mpls).
+	Encap *RouteEncap `json:"encap,omitempty"`
+	// Options keeps what the daemon does not apply (encap ila), as
 	// written.
 	Options []string `json:"options,omitempty"`
 	NoTrack bool     `json:"no_track,omitempty"`
@@ -383,10 +385,26 @@ type Nexthop struct {
 	// Weight is 1-256 as written (0: not given, the kernel's 1).
 	Weight int  `json:"weight,omitempty"`
 	OnLink bool `json:"onlink,omitempty"`
-	// Realms is the hop's RTA_FLOW; Encap is kept as written and not
-	// applied (see docs/config.md).
-	Realms uint32   `json:"realms,omitempty"`
-	Encap  []string `json:"encap,omitempty"`
+	// Realms is the hop's RTA_FLOW; Encap its lightweight tunnel.
+	// EncapWords keeps an encap hactl does not apply (ila), as written.
+	Realms     uint32      `json:"realms,omitempty"`
+	Encap      *RouteEncap `json:"encap,omitempty"`
+	EncapWords []string    `json:"encap_words,omitempty"`
+}
+
+// RouteEncap is a route's or next hop's lightweight tunnel, as
+// keepalived's parse_encap reads it: ip (LWTUNNEL_ENCAP_IP) and ip6 with
+// id, dst, src, tos/tc, ttl/hoplimit and flags; mpls with its label stack.
+type RouteEncap struct {
+	Type  string     `json:"type"`
+	ID    *uint64    `json:"id,omitempty"`
+	Dst   netip.Addr `json:"dst,omitzero"`
+	Src   netip.Addr `json:"src,omitzero"`
+	Tos   *uint8     `json:"tos,omitempty"`
+	TTL   *uint8     `json:"ttl,omitempty"`
+	Flags *uint16    `json:"flags,omitempty"`
+	// Labels are the MPLS labels, outermost first.
+	Labels []uint32 `json:"labels,omitempty"`
 }
 
 // Rule is a virtual_rules (or static_rules) line: a policy routing rule,
