@@ -88,7 +88,8 @@ func encapOf(e *config.RouteEncap) *vip.Encap {
 	if e == nil {
 		return nil
 	}
-	return &vip.Encap{Type: e.Type, ID: e.ID, Dst: e.Dst, Src: e.Src, Tos: e.Tos, TTL: e.TTL, Flags: e.Flags, Labels: e.Labels}
+	return &vip.Encap{Type: e.Type, ID: e.ID, Dst: e.Dst, Src: e.Src, Tos: e.Tos, TTL: e.TTL, Flags: e.Flags, Labels: e.Labels,
+		Locator: e.Locator}
 }
 
 var ruleActions = map[string]uint8{"table": vip.RuleToTable, "goto": vip.RuleGoto, "nop": vip.RuleNop,

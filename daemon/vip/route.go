@@ -53,7 +53,8 @@ type Route struct {
 }
 
 // Encap is a lightweight tunnel as keepalived's add_encap sends it:
-// Type "ip" (LWTUNNEL_ENCAP_IP), "ip6" or "mpls"; nil fields not sent.
+// Type "ip" (LWTUNNEL_ENCAP_IP), "ip6", "mpls" or "ila"; nil fields not
+// sent.
 type Encap struct {
 	Type  string
 	ID    *uint64
@@ -64,6 +65,8 @@ type Encap struct {
 	Flags *uint16
 	// Labels are the MPLS label stack, outermost first.
 	Labels []uint32
+	// Locator is the ILA locator (Type "ila").
+	Locator *uint64
 }
 
 // raw reports whether r needs an attribute or a lock the netlink library

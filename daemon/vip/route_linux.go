@@ -371,11 +371,12 @@ func (r Route) Message(del bool, ifindex func(string) (int, error), vrfTable fun
 const (
 	lwtIPID, lwtIPDst, lwtIPSrc, lwtIPTTL, lwtIPTos, lwtIPFlags = 1, 2, 3, 4, 5, 6
 	lwtIP6HopLimit, lwtIP6TC                                    = 4, 5
+	ilaAttrLocator                                              = 1 // linux/ila.h
 )
 
 // attrs is RTA_ENCAP (nested, without NLA_F_NESTED, as keepalived's
 // rta_nest sends it) then RTA_ENCAP_TYPE, each tunnel's attributes in
-// add_encap_ip / add_encap_ip6 / add_encap_mpls's order.
+// add_encap_ip / add_encap_ip6 / add_encap_mpls / add_encap_ila's order.
 func (e *Encap) attrs() ([]byte, error) {
 	var in []byte
 	var typ uint16
@@ -394,6 +395,12 @@ func (e *Encap) attrs() ([]byte, error) {
 			ls = binary.BigEndian.AppendUint32(ls, v)
 		}
 		in = attr(unix.MPLS_IPTUNNEL_DST, ls)
+	case "ila":
+		typ = unix.LWTUNNEL_ENCAP_ILA
+		if e.Locator == nil {
+			return nil, errors.New("encap ila: no locator")
+		}
+		in = attr(ilaAttrLocator, binary.BigEndian.AppendUint64(nil, *e.Locator))
 	case "ip", "ip6":
 		typ = unix.LWTUNNEL_ENCAP_IP
 		tos, ttl := uint16(lwtIPTos), uint16(lwtIPTTL)

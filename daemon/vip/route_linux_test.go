@@ -41,7 +41,7 @@ func TestRouteMessage(t *testing.T) {
 	}
 	vrf := func() (uint32, error) { return 1001, nil }
 	pref, exp, ttl := uint8(3), uint32(600), uint8(1)
-	id, flags := uint64(0x102), uint16(2)
+	id, flags, loc := uint64(0x102), uint16(2), uint64(0x000100020003ffff)
 	u32 := func(v uint32) []byte { return binary.NativeEndian.AppendUint32(nil, v) }
 	const (
 		rtaDst, rtaSrc, rtaOif, rtaGateway, rtaPriority, rtaPrefsrc = 1, 2, 4, 5, 6, 7
@@ -107,6 +107,13 @@ func TestRouteMessage(t *testing.T) {
 					[]byte{5, 0, 5, 0, 3, 0, 0, 0}, []byte{5, 0, 4, 0, 1, 0, 0, 0}, []byte{6, 0, 6, 0}, binary.NativeEndian.AppendUint16(nil, 2), []byte{0, 0}),
 				rtaEncapType: {2, 0}},
 			order: []uint16{rtaDst, rtaEncap, rtaEncapType, rtaOif}},
+		// No ILA in the lab kernel either: keepalived's add_encap_ila sends
+		// the locator's groups in network order, then type 3.
+		{name: "encap ila",
+			r:     vip.Route{Dest: netip.MustParsePrefix("2001:db8::/64"), Protocol: 18, Encap: &vip.Encap{Type: "ila", Locator: &loc}},
+			hdr:   vip.RouteHeader{Family: 10, DstLen: 64, Table: 254, Protocol: 18, Type: 1},
+			want:  map[uint16][]byte{rtaEncap: {12, 0, 1, 0, 0, 1, 0, 2, 0, 3, 0xff, 0xff}, rtaEncapType: {3, 0}},
+			order: []uint16{rtaDst, rtaEncap, rtaEncapType}},
 		{name: "unknown interface",
 			r:      vip.Route{Dest: netip.MustParsePrefix("192.0.2.0/24"), Dev: "eth9", Pref: &pref},
 			errStr: "no such interface"},

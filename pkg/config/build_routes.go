@@ -362,10 +362,6 @@ func (b *builder) route(words []Arg) (Route, bool) {
 			if !ok {
 				return r, false
 			}
-			if e == nil {
-				// ila: kept as written, not applied.
-				r.Options = append(r.Options, argTexts(words[i:next])...)
-			}
 			r.Encap, i = e, next-1
 		case "expires":
 			a, ok := value()
@@ -612,9 +608,6 @@ hops:
 				if !ok {
 					return nil, false
 				}
-				if e == nil {
-					nh.EncapWords = argTexts(words[i:next])
-				}
 				nh.Encap, i = e, next-1
 			default:
 				break opts
@@ -635,26 +628,18 @@ func (b *builder) dropRoute(p Pos, format string, args ...any) {
 	b.diag.correctf(p, "%s: keepalived reports it and skips the route, and so does hactl", fmt.Sprintf(format, args...))
 }
 
-func argTexts(ws []Arg) []string {
-	out := make([]string, len(ws))
-	for i, w := range ws {
-		out[i] = w.Text
-	}
-	return out
-}
-
 // encap reads "encap TYPE ..." at words[i] as keepalived's parse_encap
 // does: ip and ip6 take "KEY VALUE" pairs while KEY is one of theirs
 // (id, dst, src, tos/tc, ttl/hoplimit, flags: so src and tos here are
-// the tunnel's, not the route's), mpls one LABEL[/LABEL] stack. It
-// returns the encap (nil for ila, kept as written), the index of the
-// word after it, and false when the route is dropped. keepalived reports
+// the tunnel's, not the route's), mpls one LABEL[/LABEL] stack, ila one
+// locator. It returns the encap, the index of the word after it, and
+// false when the route is dropped. keepalived reports
 // a bad value and installs the route with the encap read so far (or
 // none); hactl reports it and skips the route.
 func (b *builder) encap(words []Arg, i int) (*RouteEncap, int, bool) {
 	w := words[i]
 	if i+1 >= len(words) {
-		b.dropRoute(w.Pos, "virtual_routes: missing encap type")
+		b.diag.correctf(w.Pos, "virtual_routes: missing encap type: keepalived reports it and installs the route without an encap; hactl skips the route")
 		return nil, 0, false
 	}
 	i++
@@ -680,11 +665,15 @@ func (b *builder) encap(words []Arg, i int) (*RouteEncap, int, bool) {
 		if i >= len(words) {
 			return bad(t.Pos, "missing locator")
 		}
-		b.diag.warnf(t.Pos, "virtual_routes: encap ila: hactl installs the route without it (keepalived sends the ILA locator)")
-		return nil, i + 1, true
+		l, ok := ilaLocator(words[i].Text)
+		if !ok {
+			return bad(words[i].Pos, "invalid locator %q", words[i].Text)
+		}
+		e.Locator = &l
+		return e, i + 1, true
 	case "ip", "ip6":
 	default:
-		b.dropRoute(t.Pos, "virtual_routes: unknown encap type %q", t.Text)
+		b.diag.correctf(t.Pos, "virtual_routes: unknown encap type %q: keepalived reports it and reads the line on from the word after the next, without an encap; hactl skips the route", t.Text)
 		return nil, 0, false
 	}
 	fam, tc, hl := FamilyIPv4, "tos", "ttl"
@@ -767,4 +756,25 @@ func mplsLabels(s string) ([]uint32, bool) {
 		out = append(out, uint32(n))
 	}
 	return out, true
+}
+
+// ilaLocator reads an ILA locator, four hex groups of at most 16 bits
+// separated by ':', as keepalived's get_addr64 does.
+func ilaLocator(s string) (uint64, bool) {
+	parts := strings.Split(s, ":")
+	if len(parts) != 4 {
+		return 0, false
+	}
+	var v uint64
+	for _, p := range parts {
+		if p == "" || !strings.ContainsRune("0123456789abcdefABCDEF", rune(p[0])) {
+			return 0, false
+		}
+		n, err := strconv.ParseUint(strings.TrimPrefix(strings.TrimPrefix(p, "0x"), "0X"), 16, 64)
+		if err != nil || n > 0xffff {
+			return 0, false
+		}
+		v = v<<16 | n
+	}
+	return v, true
 }

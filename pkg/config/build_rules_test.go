@@ -124,7 +124,7 @@ func TestRouteLines(t *testing.T) {
 		{line: "192.0.2.0/24 dev eth0 ttl-propagate bogus", check: func(r Route) bool { return *r.TTLPropagate == 0 }},
 		// The later of vrf and table wins, as keepalived's alloc_route
 		// overwrites its table.
-		{line: "192.0.2.0/24 dev eth0 table 100 vrf blue", check: func(r Route) bool { return r.VRF == "blue" && r.Table == "" && len(r.Options) == 0 }},
+		{line: "192.0.2.0/24 dev eth0 table 100 vrf blue", check: func(r Route) bool { return r.VRF == "blue" && r.Table == "" }},
 		{line: "192.0.2.0/24 dev eth0 vrf blue table 100", check: func(r Route) bool { return r.VRF == "" && r.Table == "100" }},
 		// After encap ip, src and tos are the tunnel's as long as the pairs
 		// go on (the later src wins), as in keepalived's parse_encap_ip.
@@ -140,7 +140,11 @@ func TestRouteLines(t *testing.T) {
 		{line: "192.0.2.0/24 encap mpls 100/200 via 10.0.0.1", check: func(r Route) bool {
 			return r.Encap != nil && r.Encap.Type == "mpls" && len(r.Encap.Labels) == 2 && r.Encap.Labels[1] == 200 && r.Via.IsValid()
 		}},
-		{line: "192.0.2.0/24 encap ila 1:2:3:4 dev eth0", check: func(r Route) bool { return r.Encap == nil && len(r.Options) == 3 && r.Dev == "eth0" }},
+		{line: "2001:db8::/64 encap ila 1:2:3:ffff dev eth0", check: func(r Route) bool {
+			return r.Encap != nil && r.Encap.Type == "ila" && *r.Encap.Locator == 0x000100020003ffff && r.Dev == "eth0"
+		}},
+		{line: "2001:db8::/64 encap ila 1:2:3 dev eth0", drop: "invalid locator"},
+		{line: "2001:db8::/64 encap ila 1:2:3:10000 dev eth0", drop: "invalid locator"},
 		{line: "192.0.2.0/24 nexthop via 10.0.0.1 encap ip id 3 nexthop via 10.0.0.2", check: func(r Route) bool {
 			return r.Nexthops[0].Encap != nil && *r.Nexthops[0].Encap.ID == 3 && r.Nexthops[1].Encap == nil
 		}},

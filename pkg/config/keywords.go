@@ -244,12 +244,10 @@ func keywordTable() []Keyword {
 		"brd", "anycast", "multicast", "nat", "xresolve")
 	// keepalived reports "as to" as MPLS only and ignores it.
 	opt(CtxRoute, 1, impl, "", "as")
-	opt(CtxRoute, 1, impl, "", "from", "pref", "expires", "ttl-propagate", "vrf")
-	opt(CtxRoute, 1, impl, "", "encap") // encap ila: warned by the parser, not applied
+	opt(CtxRoute, 1, impl, "", "from", "pref", "expires", "ttl-propagate", "vrf", "encap")
 	opt(CtxNexthop, 1, impl, "", "via", "dev", "weight")
 	opt(CtxNexthop, 0, impl, "", "onlink", "nexthop")
-	opt(CtxNexthop, 1, impl, "", "realms")
-	opt(CtxNexthop, 1, impl, "", "encap") // encap ila: warned by the parser, not applied
+	opt(CtxNexthop, 1, impl, "", "realms", "encap")
 
 	// virtual_rules / static_rules line options.
 	opt(CtxRule, 1, impl, "", "from", "to", "table", "lookup", "preference", "order", "priority", "tos", "dsfield",

@@ -361,13 +361,10 @@ type Route struct {
 	TTLPropagate *uint8  `json:"ttl_propagate,omitempty"`
 	// Nexthops make a multipath route.
 	Nexthops []Nexthop `json:"nexthops,omitempty"`
-	// Encap is the route's lightweight tunnel (encap ip|ip6|mpls).
-	Encap *RouteEncap `json:"encap,omitempty"`
-	// Options keeps what the daemon does not apply (encap ila), as
-	// written.
-	Options []string `json:"options,omitempty"`
-	NoTrack bool     `json:"no_track,omitempty"`
-	Pos     Pos      `json:"pos"`
+	// Encap is the route's lightweight tunnel (encap ip|ip6|mpls|ila).
+	Encap   *RouteEncap `json:"encap,omitempty"`
+	NoTrack bool        `json:"no_track,omitempty"`
+	Pos     Pos         `json:"pos"`
 }
 
 // RouteMetric is one route metric (RTAX_*): its keyword, its value in the
@@ -386,15 +383,14 @@ type Nexthop struct {
 	Weight int  `json:"weight,omitempty"`
 	OnLink bool `json:"onlink,omitempty"`
 	// Realms is the hop's RTA_FLOW; Encap its lightweight tunnel.
-	// EncapWords keeps an encap hactl does not apply (ila), as written.
-	Realms     uint32      `json:"realms,omitempty"`
-	Encap      *RouteEncap `json:"encap,omitempty"`
-	EncapWords []string    `json:"encap_words,omitempty"`
+	Realms uint32      `json:"realms,omitempty"`
+	Encap  *RouteEncap `json:"encap,omitempty"`
 }
 
 // RouteEncap is a route's or next hop's lightweight tunnel, as
 // keepalived's parse_encap reads it: ip (LWTUNNEL_ENCAP_IP) and ip6 with
-// id, dst, src, tos/tc, ttl/hoplimit and flags; mpls with its label stack.
+// id, dst, src, tos/tc, ttl/hoplimit and flags; mpls with its label
+// stack; ila with its locator.
 type RouteEncap struct {
 	Type  string     `json:"type"`
 	ID    *uint64    `json:"id,omitempty"`
@@ -405,6 +401,8 @@ type RouteEncap struct {
 	Flags *uint16    `json:"flags,omitempty"`
 	// Labels are the MPLS labels, outermost first.
 	Labels []uint32 `json:"labels,omitempty"`
+	// Locator is the ILA locator, its four groups high to low.
+	Locator *uint64 `json:"locator,omitempty"`
 }
 
 // Rule is a virtual_rules (or static_rules) line: a policy routing rule,
