@@ -53,8 +53,9 @@ func installedVIP(v config.VIP, dev string) (vip.VIP, error) {
 // routeOf is a virtual_routes or static_routes line as keepalived's
 // netlink_route sends it.
 func routeOf(rt config.Route) (vip.Route, error) {
-	r := vip.Route{Type: rt.Type, Dest: rt.Dest, Src: rt.Src, Via: rt.Via, Dev: rt.Dev, Protocol: rt.Protocol,
-		Realms: rt.Realms, OnLink: rt.OnLink, Mode: rt.Mode, Congctl: rt.Congctl, Features: rt.Features}
+	r := vip.Route{Type: rt.Type, Dest: rt.Dest, Src: rt.Src, From: rt.From, Via: rt.Via, Dev: rt.Dev, VRF: rt.VRF,
+		Protocol: rt.Protocol, Realms: rt.Realms, OnLink: rt.OnLink, Mode: rt.Mode, Congctl: rt.Congctl, CongctlLock: rt.CongctlLock,
+		Features: rt.Features, Pref: rt.Pref, Expires: rt.Expires, TTLPropagate: rt.TTLPropagate, Encap: encapOf(rt.Encap)}
 	var err error
 	if rt.Scope == "nowhere" {
 		r.Scope = 255
@@ -76,9 +77,19 @@ func routeOf(rt config.Route) (vip.Route, error) {
 		r.Metrics = append(r.Metrics, vip.Metric{Name: m.Name, Value: m.Value, Lock: m.Lock})
 	}
 	for _, nh := range rt.Nexthops {
-		r.Nexthops = append(r.Nexthops, vip.Nexthop{Via: nh.Via, Dev: nh.Dev, Weight: nh.Weight, OnLink: nh.OnLink})
+		r.Nexthops = append(r.Nexthops, vip.Nexthop{Via: nh.Via, Dev: nh.Dev, Weight: nh.Weight, OnLink: nh.OnLink, Realms: nh.Realms,
+			Encap: encapOf(nh.Encap)})
 	}
 	return r, nil
+}
+
+// encapOf is a route's or next hop's encap as vip sends it.
+func encapOf(e *config.RouteEncap) *vip.Encap {
+	if e == nil {
+		return nil
+	}
+	return &vip.Encap{Type: e.Type, ID: e.ID, Dst: e.Dst, Src: e.Src, Tos: e.Tos, TTL: e.TTL, Flags: e.Flags, Labels: e.Labels,
+		Locator: e.Locator}
 }
 
 var ruleActions = map[string]uint8{"table": vip.RuleToTable, "goto": vip.RuleGoto, "nop": vip.RuleNop,

@@ -85,3 +85,45 @@ vrrp_instance V {
 		t.Errorf("static rule (no_track: no protocol): %+v %v", st, err)
 	}
 }
+
+// TestRouteOfOptions: the route options the vip package sends itself
+// (from, pref, expires, ttl-propagate, vrf, encap, a next hop's realms
+// and encap, locks)
+// reach vip.Route.
+func TestRouteOfOptions(t *testing.T) {
+	cfg, diags := config.Parse("t.conf", []byte(`vrrp_instance V {
+  interface eth0
+  virtual_router_id 1
+  priority 100
+  virtual_routes {
+    2001:db8:1::/64 from 2001:db8:2::/56 dev eth0 pref low expires 60 congctl lock cubic
+    192.0.2.0/24 dev eth0 vrf blue ttl-propagate enabled encap mpls 16/17 nexthop via 10.0.0.1 realms 1/2 encap ip6 id 9 nexthop via 10.0.0.2
+  }
+}
+`), config.LoadOptions{})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	rs := cfg.Instances[0].Routes
+	if len(rs) != 2 {
+		t.Fatalf("routes: %+v\n%s", rs, diags)
+	}
+	a, err := routeOf(rs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.From != netip.MustParsePrefix("2001:db8:2::/56") || a.Pref == nil || *a.Pref != 3 || a.Expires == nil || *a.Expires != 60 ||
+		a.Congctl != "cubic" || !a.CongctlLock || a.TTLPropagate != nil || a.VRF != "" {
+		t.Errorf("route 1: %+v", a)
+	}
+	b, err := routeOf(rs[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.VRF != "blue" || b.Table != 254 || b.TTLPropagate == nil || *b.TTLPropagate != 1 || len(b.Nexthops) != 2 ||
+		b.Nexthops[0].Realms != 1<<16|2 || b.Nexthops[1].Realms != 0 || b.Pref != nil || b.Expires != nil ||
+		b.Encap == nil || b.Encap.Type != "mpls" || len(b.Encap.Labels) != 2 || b.Encap.Labels[0] != 16 ||
+		b.Nexthops[0].Encap == nil || b.Nexthops[0].Encap.Type != "ip6" || *b.Nexthops[0].Encap.ID != 9 || b.Nexthops[1].Encap != nil {
+		t.Errorf("route 2: %+v", b)
+	}
+}

@@ -192,9 +192,6 @@ func (b *builder) route(words []Arg) (Route, bool) {
 					return r, false
 				}
 				lock = true
-				if w.Text != "mtu" && w.Text != "rto_min" {
-					b.diag.warnf(a.Pos, "virtual_routes: %s lock: hactl installs the %s unlocked (netlink, as hactl uses it, locks only mtu and rto_min)", w.Text, w.Text)
-				}
 			}
 			var v uint32
 			if m.rtt != 0 {
@@ -296,7 +293,7 @@ func (b *builder) route(words []Arg) (Route, bool) {
 				b.dropRoute(a.Pos, "virtual_routes: routing table %q not found (hactl knows numbers, main, local and default)", a.Text)
 				return r, false
 			}
-			r.Table = a.Text
+			r.Table, r.VRF = a.Text, ""
 		case "protocol":
 			a, ok := value()
 			if !ok {
@@ -352,13 +349,20 @@ func (b *builder) route(words []Arg) (Route, bool) {
 				return r, false
 			}
 			r.Realms = v
-		case "encap", "vrf":
-			// Kept as written: the daemon does not apply them.
-			r.Options = append(r.Options, w.Text)
-			for i+1 < len(words) && !routeKeyword(words[i+1].Text) {
-				i++
-				r.Options = append(r.Options, words[i].Text)
+		case "vrf":
+			// keepalived takes the VRF's table here (alloc_route); the
+			// daemon looks it up when it installs the route.
+			a, ok := value()
+			if !ok {
+				return r, false
 			}
+			r.VRF, r.Table = a.Text, ""
+		case "encap":
+			e, next, ok := b.encap(words, i)
+			if !ok {
+				return r, false
+			}
+			r.Encap, i = e, next-1
 		case "expires":
 			a, ok := value()
 			if !ok {
@@ -393,7 +397,6 @@ func (b *builder) route(words []Arg) (Route, bool) {
 					return r, false
 				}
 				r.CongctlLock = true
-				b.diag.warnf(a.Pos, "virtual_routes: congctl lock: hactl installs the congestion control unlocked (netlink, as hactl uses it, locks only mtu and rto_min)")
 			}
 			r.Congctl = a.Text
 		case "pref":
@@ -465,7 +468,8 @@ func (b *builder) route(words []Arg) (Route, bool) {
 			// a type there ("to blackhole X") is not one (alloc_route
 			// tests the word "to" for a type).
 			afterTo := false
-			if t.Text == "to" {
+			switch t.Text {
+			case "to":
 				if i+1 >= len(words) {
 					b.dropRoute(t.Pos, "virtual_routes: to needs a destination")
 					return r, false
@@ -522,27 +526,18 @@ func (b *builder) route(words []Arg) (Route, bool) {
 	return r, true
 }
 
-// routeKeyword reports whether s starts a route option (for the words a
-// kept-as-written option spans).
-func routeKeyword(s string) bool {
-	if _, ok := metricNames[s]; ok {
-		return true
-	}
-	switch s {
-	case "inet", "inet6", "src", "as", "via", "gw", "from", "tos", "dsfield", "table", "protocol",
-		"scope", "metric", "priority", "preference", "dev", "oif", "onlink", "realms", "encap", "vrf", "expires",
-		"features", "congctl", "pref", "ttl-propagate", "add", "append", "prepend", "or", "nexthop", "no_track", "to":
-		return true
-	}
-	return false
-}
-
 // nexthops reads "nexthop [via ADDR] [dev DEV] [weight N] [onlink]
 // [realms R] [encap ...] nexthop ..." as keepalived's parse_nexthops does.
 func (b *builder) nexthops(words []Arg, fam *Family) ([]Nexthop, bool) {
 	var out []Nexthop
 	i := 0
-	for i < len(words) && words[i].Text == "nexthop" {
+hops:
+	for i < len(words) {
+		switch words[i].Text {
+		case "nexthop":
+		default:
+			break hops
+		}
 		i++
 		var nh Nexthop
 	opts:
@@ -609,11 +604,11 @@ func (b *builder) nexthops(words []Arg, fam *Family) ([]Nexthop, bool) {
 				}
 				nh.Realms = v
 			case "encap":
-				nh.Encap = append(nh.Encap, w.Text)
-				for i+1 < len(words) && !nexthopKeyword(words[i+1].Text) {
-					i++
-					nh.Encap = append(nh.Encap, words[i].Text)
+				e, next, ok := b.encap(words, i)
+				if !ok {
+					return nil, false
 				}
+				nh.Encap, i = e, next-1
 			default:
 				break opts
 			}
@@ -628,15 +623,158 @@ func (b *builder) nexthops(words []Arg, fam *Family) ([]Nexthop, bool) {
 	return out, true
 }
 
-func nexthopKeyword(s string) bool {
-	switch s {
-	case "nexthop", "via", "dev", "weight", "onlink", "realms", "encap":
-		return true
-	}
-	return false
-}
-
 // dropRoute reports a virtual_routes line keepalived skips.
 func (b *builder) dropRoute(p Pos, format string, args ...any) {
 	b.diag.correctf(p, "%s: keepalived reports it and skips the route, and so does hactl", fmt.Sprintf(format, args...))
+}
+
+// encap reads "encap TYPE ..." at words[i] as keepalived's parse_encap
+// does: ip and ip6 take "KEY VALUE" pairs while KEY is one of theirs
+// (id, dst, src, tos/tc, ttl/hoplimit, flags: so src and tos here are
+// the tunnel's, not the route's), mpls one LABEL[/LABEL] stack, ila one
+// locator. It returns the encap, the index of the word after it, and
+// false when the route is dropped. keepalived reports
+// a bad value and installs the route with the encap read so far (or
+// none); hactl reports it and skips the route.
+func (b *builder) encap(words []Arg, i int) (*RouteEncap, int, bool) {
+	w := words[i]
+	if i+1 >= len(words) {
+		b.diag.correctf(w.Pos, "virtual_routes: missing encap type: keepalived reports it and installs the route without an encap; hactl skips the route")
+		return nil, 0, false
+	}
+	i++
+	t := words[i]
+	i++
+	bad := func(p Pos, format string, args ...any) (*RouteEncap, int, bool) {
+		b.diag.correctf(p, "virtual_routes: encap %s: %s: keepalived reports it and installs the route with the encap read so far; hactl skips the route", t.Text, fmt.Sprintf(format, args...))
+		return nil, 0, false
+	}
+	e := &RouteEncap{Type: t.Text}
+	switch t.Text {
+	case "mpls":
+		if i >= len(words) {
+			return bad(t.Pos, "missing address")
+		}
+		labels, ok := mplsLabels(words[i].Text)
+		if !ok {
+			return bad(words[i].Pos, "invalid mpls address %q", words[i].Text)
+		}
+		e.Labels = labels
+		return e, i + 1, true
+	case "ila":
+		if i >= len(words) {
+			return bad(t.Pos, "missing locator")
+		}
+		l, ok := ilaLocator(words[i].Text)
+		if !ok {
+			return bad(words[i].Pos, "invalid locator %q", words[i].Text)
+		}
+		e.Locator = &l
+		return e, i + 1, true
+	case "ip", "ip6":
+	default:
+		b.diag.correctf(t.Pos, "virtual_routes: unknown encap type %q: keepalived reports it and reads the line on from the word after the next, without an encap; hactl skips the route", t.Text)
+		return nil, 0, false
+	}
+	fam, tc, hl := FamilyIPv4, "tos", "ttl"
+	if t.Text == "ip6" {
+		fam, tc, hl = FamilyIPv6, "tc", "hoplimit"
+	}
+	for i+1 < len(words) {
+		k, v := words[i], words[i+1]
+		switch k.Text {
+		case "id":
+			n, err := strconv.ParseUint(v.Text, 0, 64)
+			if err != nil {
+				return bad(v.Pos, "id %q is invalid", v.Text)
+			}
+			e.ID = &n
+		case "dst", "src":
+			ip, err := parseAddr(v.Text)
+			if err != nil {
+				return bad(v.Pos, "invalid %s %q", k.Text, v.Text)
+			}
+			if familyOf(ip) != fam {
+				return bad(v.Pos, "address %s is not valid for %s encapsulation", v.Text, t.Text)
+			}
+			if k.Text == "dst" {
+				e.Dst = ip
+			} else {
+				e.Src = ip
+			}
+		case tc:
+			n, ok := rtEntry(v.Text, nil, 255)
+			if !ok {
+				return bad(v.Pos, "%s %q is invalid", k.Text, v.Text)
+			}
+			x := uint8(n)
+			e.Tos = &x
+		case hl:
+			n, err := parseUint(v.Text, 0, 255)
+			if err != nil {
+				return bad(v.Pos, "%s: %v", k.Text, err)
+			}
+			x := uint8(n)
+			e.TTL = &x
+		case "flags":
+			n, err := parseUint(v.Text, 0, 65535)
+			if err != nil {
+				return bad(v.Pos, "flags: %v", err)
+			}
+			x := uint16(n)
+			e.Flags = &x
+		default:
+			if !e.Dst.IsValid() && e.ID == nil {
+				return bad(t.Pos, "address or id missing")
+			}
+			return e, i, true
+		}
+		i += 2
+	}
+	if !e.Dst.IsValid() && e.ID == nil {
+		return bad(t.Pos, "address or id missing")
+	}
+	return e, i, true
+}
+
+// mplsLabels reads LABEL[/LABEL] (at most two, each below 2^20, C's
+// strtoul base 0) as keepalived's parse_mpls_address does.
+func mplsLabels(s string) ([]uint32, bool) {
+	parts := strings.Split(s, "/")
+	if len(parts) > 2 {
+		return nil, false
+	}
+	var out []uint32
+	for _, p := range parts {
+		if p == "" || p[0] == '-' || p[0] == '+' {
+			return nil, false
+		}
+		n, err := strconv.ParseUint(p, 0, 32)
+		if err != nil || n >= 1<<20 {
+			return nil, false
+		}
+		out = append(out, uint32(n))
+	}
+	return out, true
+}
+
+// ilaLocator reads an ILA locator, four hex groups of at most 16 bits
+// separated by ':', as keepalived's get_addr64 does.
+func ilaLocator(s string) (uint64, bool) {
+	parts := strings.Split(s, ":")
+	if len(parts) != 4 {
+		return 0, false
+	}
+	var v uint64
+	for _, p := range parts {
+		if p == "" || !strings.ContainsRune("0123456789abcdefABCDEF", rune(p[0])) {
+			return 0, false
+		}
+		n, err := strconv.ParseUint(strings.TrimPrefix(strings.TrimPrefix(p, "0x"), "0X"), 16, 64)
+		if err != nil || n > 0xffff {
+			return 0, false
+		}
+		v = v<<16 | n
+	}
+	return v, true
 }

@@ -113,6 +113,49 @@ func TestRouteLines(t *testing.T) {
 		{line: "192.0.2.0/24 nexthop via 10.0.0.1 bogus", drop: "trailing"},
 		{line: "192.0.2.0/24 expires 10", drop: "cannot mix"},
 		{line: "192.0.2.0/24 table nosuch", drop: "not found"},
+		{line: "2001:db8:1::/64 from 2001:db8:2::/56 via 2001:db8::2 pref high expires 300", check: func(r Route) bool {
+			return r.From == netip.MustParsePrefix("2001:db8:2::/56") && *r.Pref == 1 && *r.Expires == 300 && r.Family == FamilyIPv6
+		}},
+		{line: "2001:db8:1::/64 dev eth0 pref low", check: func(r Route) bool { return *r.Pref == 3 }},
+		{line: "2001:db8:1::/64 dev eth0 pref 7", check: func(r Route) bool { return *r.Pref == 7 }},
+		{line: "192.0.2.0/24 dev eth0 pref high", drop: "cannot mix"},
+		{line: "192.0.2.0/24 from 192.0.2.0/24 dev eth0", drop: "only an IPv6 prefix"},
+		{line: "192.0.2.0/24 dev eth0 ttl-propagate enabled", check: func(r Route) bool { return *r.TTLPropagate == 1 }},
+		{line: "192.0.2.0/24 dev eth0 ttl-propagate bogus", check: func(r Route) bool { return *r.TTLPropagate == 0 }},
+		// The later of vrf and table wins, as keepalived's alloc_route
+		// overwrites its table.
+		{line: "192.0.2.0/24 dev eth0 table 100 vrf blue", check: func(r Route) bool { return r.VRF == "blue" && r.Table == "" }},
+		{line: "192.0.2.0/24 dev eth0 vrf blue table 100", check: func(r Route) bool { return r.VRF == "" && r.Table == "100" }},
+		// After encap ip, src and tos are the tunnel's as long as the pairs
+		// go on (the later src wins), as in keepalived's parse_encap_ip.
+		{line: "192.0.2.0/24 dev eth0 encap ip id 7 dst 10.1.1.1 src 10.2.2.2 tos 16 ttl 9 flags 1 src 10.0.0.5 metric 3", check: func(r Route) bool {
+			e := r.Encap
+			return e != nil && e.Type == "ip" && *e.ID == 7 && e.Dst == netip.MustParseAddr("10.1.1.1") && e.Src == netip.MustParseAddr("10.0.0.5") &&
+				*e.Tos == 16 && *e.TTL == 9 && *e.Flags == 1 && !r.Src.IsValid() && r.Dev == "eth0" && *r.Metric == 3
+		}},
+		{line: "2001:db8:1::/64 dev eth0 encap ip6 dst 2001:db8::9 tc 1 hoplimit 3", check: func(r Route) bool {
+			e := r.Encap
+			return e != nil && e.Type == "ip6" && e.ID == nil && e.Dst == netip.MustParseAddr("2001:db8::9") && *e.Tos == 1 && *e.TTL == 3
+		}},
+		{line: "192.0.2.0/24 encap mpls 100/200 via 10.0.0.1", check: func(r Route) bool {
+			return r.Encap != nil && r.Encap.Type == "mpls" && len(r.Encap.Labels) == 2 && r.Encap.Labels[1] == 200 && r.Via.IsValid()
+		}},
+		{line: "2001:db8::/64 encap ila 1:2:3:ffff dev eth0", check: func(r Route) bool {
+			return r.Encap != nil && r.Encap.Type == "ila" && *r.Encap.Locator == 0x000100020003ffff && r.Dev == "eth0"
+		}},
+		{line: "2001:db8::/64 encap ila 1:2:3 dev eth0", drop: "invalid locator"},
+		{line: "2001:db8::/64 encap ila 1:2:3:10000 dev eth0", drop: "invalid locator"},
+		{line: "192.0.2.0/24 nexthop via 10.0.0.1 encap ip id 3 nexthop via 10.0.0.2", check: func(r Route) bool {
+			return r.Nexthops[0].Encap != nil && *r.Nexthops[0].Encap.ID == 3 && r.Nexthops[1].Encap == nil
+		}},
+		{line: "192.0.2.0/24 encap ip ttl 3 dev eth0", drop: "address or id missing"},
+		{line: "192.0.2.0/24 encap ip dst 2001:db8::1", drop: "not valid for ip encapsulation"},
+		{line: "192.0.2.0/24 encap mpls 1/2/3", drop: "invalid mpls address"},
+		{line: "192.0.2.0/24 encap mpls 1048576", drop: "invalid mpls address"},
+		{line: "192.0.2.0/24 encap gre", drop: "unknown encap type"},
+		{line: "192.0.2.0/24 nexthop via 10.0.0.1 realms 2/5 nexthop via 10.0.0.2 realms 9", check: func(r Route) bool {
+			return r.Nexthops[0].Realms == 2<<16|5 && r.Nexthops[1].Realms == 9
+		}},
 	}
 	for _, tc := range tests {
 		cfg, diags := parseString(t, withInst("  virtual_routes {\n    "+tc.line+"\n  }\n"))

@@ -247,11 +247,10 @@ func keywordTable() []Keyword {
 		"brd", "anycast", "multicast", "nat", "xresolve")
 	// keepalived reports "as to" as MPLS only and ignores it.
 	opt(CtxRoute, 1, impl, "", "as")
-	opt(CtxRoute, 1, ni, "keepalived sets this route attribute (RTA_SRC, RTA_PREF, RTA_EXPIRES, RTA_TTL_PROPAGATE); hactl installs the route without it (the netlink library hactl uses cannot send it)", "from", "pref", "expires", "ttl-propagate")
-	opt(CtxRoute, 1, ni, "keepalived installs the route with this encapsulation (or in this VRF's table); hactl installs it without", "encap", "vrf")
+	opt(CtxRoute, 1, impl, "", "from", "pref", "expires", "ttl-propagate", "vrf", "encap")
 	opt(CtxNexthop, 1, impl, "", "via", "dev", "weight")
 	opt(CtxNexthop, 0, impl, "", "onlink", "nexthop")
-	opt(CtxNexthop, 1, ni, "keepalived sets this on the next hop (RTA_FLOW, lightweight tunnel); hactl installs the next hop without it", "realms", "encap")
+	opt(CtxNexthop, 1, impl, "", "realms", "encap")
 
 	// virtual_rules / static_rules line options.
 	opt(CtxRule, 1, impl, "", "from", "to", "table", "lookup", "preference", "order", "priority", "tos", "dsfield",

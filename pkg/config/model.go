@@ -327,13 +327,16 @@ type Route struct {
 	Family Family       `json:"family"`
 	Dest   netip.Prefix `json:"to"`
 	// Src is the preferred source (src); From the IPv6 source prefix.
-	Src    netip.Addr   `json:"src,omitzero"`
-	From   netip.Prefix `json:"from,omitzero"`
-	Via    netip.Addr   `json:"via,omitzero"`
-	Dev    string       `json:"dev,omitempty"`
-	Scope  string       `json:"scope,omitempty"`
-	Table  string       `json:"table,omitempty"`
-	Metric *uint32      `json:"metric,omitempty"`
+	Src   netip.Addr   `json:"src,omitzero"`
+	From  netip.Prefix `json:"from,omitzero"`
+	Via   netip.Addr   `json:"via,omitzero"`
+	Dev   string       `json:"dev,omitempty"`
+	Scope string       `json:"scope,omitempty"`
+	Table string       `json:"table,omitempty"`
+	// VRF names the VRF whose table the route goes in (vrf; the later
+	// of vrf and table wins, as in keepalived).
+	VRF    string  `json:"vrf,omitempty"`
+	Metric *uint32 `json:"metric,omitempty"`
 	// Protocol is the route's protocol: keepalived's own (18) unless the
 	// line says no_track and protocol.
 	Protocol uint8  `json:"protocol"`
@@ -351,18 +354,17 @@ type Route struct {
 	CongctlLock bool   `json:"congctl_lock,omitempty"`
 	// Features is RTAX_FEATURES (ecn: 1).
 	Features uint32 `json:"features,omitempty"`
-	// Pref, Expires and TTLPropagate are parsed; see docs/config.md for
-	// what the daemon does with them.
+	// Pref (RTA_PREF), Expires (RTA_EXPIRES) and TTLPropagate
+	// (RTA_TTL_PROPAGATE): nil when not given.
 	Pref         *uint8  `json:"pref,omitempty"`
 	Expires      *uint32 `json:"expires,omitempty"`
 	TTLPropagate *uint8  `json:"ttl_propagate,omitempty"`
 	// Nexthops make a multipath route.
 	Nexthops []Nexthop `json:"nexthops,omitempty"`
-	// Options keeps what the daemon does not apply (encap, vrf), as
-	// written.
-	Options []string `json:"options,omitempty"`
-	NoTrack bool     `json:"no_track,omitempty"`
-	Pos     Pos      `json:"pos"`
+	// Encap is the route's lightweight tunnel (encap ip|ip6|mpls|ila).
+	Encap   *RouteEncap `json:"encap,omitempty"`
+	NoTrack bool        `json:"no_track,omitempty"`
+	Pos     Pos         `json:"pos"`
 }
 
 // RouteMetric is one route metric (RTAX_*): its keyword, its value in the
@@ -380,9 +382,27 @@ type Nexthop struct {
 	// Weight is 1-256 as written (0: not given, the kernel's 1).
 	Weight int  `json:"weight,omitempty"`
 	OnLink bool `json:"onlink,omitempty"`
-	// Realms and Encap are parsed but not applied (see docs/config.md).
-	Realms uint32   `json:"realms,omitempty"`
-	Encap  []string `json:"encap,omitempty"`
+	// Realms is the hop's RTA_FLOW; Encap its lightweight tunnel.
+	Realms uint32      `json:"realms,omitempty"`
+	Encap  *RouteEncap `json:"encap,omitempty"`
+}
+
+// RouteEncap is a route's or next hop's lightweight tunnel, as
+// keepalived's parse_encap reads it: ip (LWTUNNEL_ENCAP_IP) and ip6 with
+// id, dst, src, tos/tc, ttl/hoplimit and flags; mpls with its label
+// stack; ila with its locator.
+type RouteEncap struct {
+	Type  string     `json:"type"`
+	ID    *uint64    `json:"id,omitempty"`
+	Dst   netip.Addr `json:"dst,omitzero"`
+	Src   netip.Addr `json:"src,omitzero"`
+	Tos   *uint8     `json:"tos,omitempty"`
+	TTL   *uint8     `json:"ttl,omitempty"`
+	Flags *uint16    `json:"flags,omitempty"`
+	// Labels are the MPLS labels, outermost first.
+	Labels []uint32 `json:"labels,omitempty"`
+	// Locator is the ILA locator, its four groups high to low.
+	Locator *uint64 `json:"locator,omitempty"`
 }
 
 // Rule is a virtual_rules (or static_rules) line: a policy routing rule,
