@@ -23,7 +23,7 @@ func rta(typ uint16, v []byte) []byte {
 	return append(binary.NativeEndian.AppendUint16(b, typ), v...)
 }
 
-func u32(v uint32) []byte { return binary.NativeEndian.AppendUint32(nil, v) }
+func le32(v uint32) []byte { return binary.NativeEndian.AppendUint32(nil, v) }
 
 func TestParseRouteMessage(t *testing.T) {
 	tests := []struct {
@@ -32,13 +32,13 @@ func TestParseRouteMessage(t *testing.T) {
 		want DeletedRoute
 		err  bool
 	}{
-		{"ipv4 main", rtMessage(2, 24, 0, 254, 18, rta(rtaDst, []byte{10, 70, 0, 0}), rta(rtaOif, u32(3)), rta(rtaTable, u32(254))),
+		{"ipv4 main", rtMessage(2, 24, 0, 254, 18, rta(rtaDst, []byte{10, 70, 0, 0}), rta(rtaOif, le32(3)), rta(rtaTable, le32(254))),
 			DeletedRoute{Dest: netip.MustParsePrefix("10.70.0.0/24"), Table: 254, Protocol: 18, Oif: 3}, false},
-		{"table over 255", rtMessage(2, 16, 0x10, 252, 18, rta(rtaDst, []byte{10, 1, 0, 0}), rta(rtaTable, u32(1000)), rta(rtaPriority, u32(7))),
+		{"table over 255", rtMessage(2, 16, 0x10, 252, 18, rta(rtaDst, []byte{10, 1, 0, 0}), rta(rtaTable, le32(1000)), rta(rtaPriority, le32(7))),
 			DeletedRoute{Dest: netip.MustParsePrefix("10.1.0.0/16"), Table: 1000, Metric: 7, Tos: 0x10, Protocol: 18}, false},
-		{"ipv4 default", rtMessage(2, 0, 0, 100, 18, rta(rtaTable, u32(100))),
+		{"ipv4 default", rtMessage(2, 0, 0, 100, 18, rta(rtaTable, le32(100))),
 			DeletedRoute{Dest: netip.MustParsePrefix("0.0.0.0/0"), Table: 100, Protocol: 18}, false},
-		{"ipv6", rtMessage(10, 48, 0, 254, 18, rta(rtaDst, netip.MustParseAddr("2001:db8:5::").AsSlice()), rta(rtaPriority, u32(1024))),
+		{"ipv6", rtMessage(10, 48, 0, 254, 18, rta(rtaDst, netip.MustParseAddr("2001:db8:5::").AsSlice()), rta(rtaPriority, le32(1024))),
 			DeletedRoute{Dest: netip.MustParsePrefix("2001:db8:5::/48"), Table: 254, Metric: 1024, Protocol: 18}, false},
 		{"short", []byte{2, 24}, DeletedRoute{}, true},
 		{"bad attribute length", append(rtMessage(2, 24, 0, 254, 18), 40, 0, 1, 0), DeletedRoute{}, true},
