@@ -44,26 +44,6 @@ vrrp_instance VI_1 {
 // vrrp_in_chk_ipsecah, vrrp_check_packet), beyond keepalivedComplaints.
 var ahComplaints = regexp.MustCompile(`IPSEC-AH : (invalid|sequence number)|IPSEC AH : invalid|AH header`)
 
-// startKeepalived runs keepalived 2.2.7 on n with conf; its log is shown
-// when the test fails.
-func startKeepalived(t *testing.T, n *netlab.Host, conf string) *netlab.Proc {
-	t.Helper()
-	path := filepath.Join(n.Dir, "keepalived.conf")
-	write(t, path, conf, 0o644)
-	kp, err := n.Start("keepalived", netlab.KeepalivedArgv(n, path)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		kp.Stop(3 * time.Second)
-		if t.Failed() {
-			b, _ := os.ReadFile(kp.Log)
-			t.Logf("keepalived log:\n%s", lastLines(string(b), 40))
-		}
-	})
-	return kp
-}
-
 // waitLog waits (bounded) until re matches the log at path.
 func waitLog(path string, re *regexp.Regexp, limit time.Duration) bool {
 	deadline := time.Now().Add(limit)

@@ -272,3 +272,23 @@ func timedStatus(n *netlab.Host) (*api.Status, time.Duration, int, error) {
 	b, _ := json.Marshal(st)
 	return st, d, len(b), nil
 }
+
+// startKeepalived runs keepalived 2.2.7 on n with conf; its log is shown
+// when the test fails.
+func startKeepalived(t *testing.T, n *netlab.Host, conf string) *netlab.Proc {
+	t.Helper()
+	path := filepath.Join(n.Dir, "keepalived.conf")
+	write(t, path, conf, 0o644)
+	kp, err := n.Start("keepalived", netlab.KeepalivedArgv(n, path)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		kp.Stop(3 * time.Second)
+		if t.Failed() {
+			b, _ := os.ReadFile(kp.Log)
+			t.Logf("keepalived log:\n%s", lastLines(string(b), 40))
+		}
+	})
+	return kp
+}

@@ -86,19 +86,7 @@ func TestE2ENotifyFIFOAsKeepalived(t *testing.T) {
 	kvip := netip.MustParsePrefix("10.77.0.101/24")
 	hout, kout := writeReader(t, hn.Dir), writeReader(t, kn.Dir)
 
-	kconf := filepath.Join(kn.Dir, "keepalived.conf")
-	write(t, kconf, fifoConf(kn.Dir, 72, 200, kvip, true, ""), 0o644)
-	kp, err := kn.Start("keepalived", netlab.KeepalivedArgv(kn, kconf)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		kp.Stop(3 * time.Second)
-		if t.Failed() {
-			b, _ := os.ReadFile(kp.Log)
-			t.Logf("keepalived log:\n%s", lastLines(string(b), 30))
-		}
-	})
+	kp := startKeepalived(t, kn, fifoConf(kn.Dir, 72, 200, kvip, true, ""))
 	start := time.Now()
 	hd := startDaemon(t, hn, fifoConf(hn.Dir, 71, 200, vip, true, ""))
 	h := newHolders(t, []*netlab.Host{hn}, vip)
@@ -278,19 +266,7 @@ func TestE2ENotifyFIFOGroupAsKeepalived(t *testing.T) {
 	l := labtest.Up(t, netlab.Config{Nodes: 2})
 	hn, kn := l.Node(1), l.Node(2)
 	hout, kout := writeReader(t, hn.Dir), writeReader(t, kn.Dir)
-	kconf := filepath.Join(kn.Dir, "keepalived.conf")
-	write(t, kconf, groupConf(kn.Dir, 91, "10.77.0"), 0o644)
-	kp, err := kn.Start("keepalived", netlab.KeepalivedArgv(kn, kconf)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		kp.Stop(3 * time.Second)
-		if t.Failed() {
-			b, _ := os.ReadFile(kp.Log)
-			t.Logf("keepalived log:\n%s", lastLines(string(b), 30))
-		}
-	})
+	kp := startKeepalived(t, kn, groupConf(kn.Dir, 91, "10.77.0"))
 	hd := startDaemon(t, hn, groupConf(hn.Dir, 93, "10.77.0"))
 	time.Sleep(2 * time.Second)
 	hd.Stop(3 * time.Second)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
-	"path/filepath"
 	"regexp"
 	"testing"
 	"time"
@@ -88,19 +87,7 @@ func TestE2EKeepalivedInterop(t *testing.T) {
 func testInterop(t *testing.T, c interopCase) {
 	l := labtest.Up(t, netlab.Config{Nodes: 2})
 	hn, kn := l.Node(1), l.Node(2)
-	kconf := filepath.Join(kn.Dir, "keepalived.conf")
-	write(t, kconf, c.conf(kn, hn, 100), 0o644)
-	kp, err := kn.Start("keepalived", netlab.KeepalivedArgv(kn, kconf)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		kp.Stop(3 * time.Second)
-		if t.Failed() {
-			b, _ := os.ReadFile(kp.Log)
-			t.Logf("keepalived log:\n%s", lastLines(string(b), 30))
-		}
-	})
+	kp := startKeepalived(t, kn, c.conf(kn, hn, 100))
 	h := newHolders(t, l.Nodes, c.vip)
 	limit := c.masterDown(100) + 3*time.Second
 

@@ -5,8 +5,6 @@ package daemon_test
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -154,19 +152,7 @@ func TestE2ERulesLikeKeepalived(t *testing.T) {
 			hasLine(v, "2001:db8:5::/48") && hasLine(v, "10.77.0.201") && hasLine(v, "fd77::201")
 	}
 
-	kconf := filepath.Join(n.Dir, "keepalived.conf")
-	write(t, kconf, rulesConf(61, 200), 0o644)
-	kp, err := n.Start("keepalived", netlab.KeepalivedArgv(n, kconf)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		kp.Stop(3 * time.Second)
-		if t.Failed() {
-			b, _ := os.ReadFile(kp.Log)
-			t.Logf("keepalived log:\n%s", lastLines(string(b), 40))
-		}
-	})
+	kp := startKeepalived(t, n, rulesConf(61, 200))
 	kMaster := waitView(t, n, "keepalived master", complete)
 	if err := kp.Stop(5 * time.Second); err != nil {
 		t.Fatal(err)

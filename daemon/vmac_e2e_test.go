@@ -206,19 +206,7 @@ func TestE2EVMACKeepalivedTakeover(t *testing.T) {
 		before[k] = sysctl(t, hn, "net/ipv4/conf/eth0/"+k)
 	}
 
-	kconf := filepath.Join(kn.Dir, "keepalived.conf")
-	write(t, kconf, vmacConf(kn, vrid, 100, vipP, ""), 0o644)
-	kp, err := kn.Start("keepalived", netlab.KeepalivedArgv(kn, kconf)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		kp.Stop(3 * time.Second)
-		if t.Failed() {
-			b, _ := os.ReadFile(kp.Log)
-			t.Logf("keepalived log:\n%s", lastLines(string(b), 30))
-		}
-	})
+	kp := startKeepalived(t, kn, vmacConf(kn, vrid, 100, vipP, ""))
 	h := newHolders(t, l.Nodes, vipP)
 	h.v.Dev = "vrrp.61" // both name the VMAC vrrp.VRID
 
@@ -535,19 +523,7 @@ func TestE2EVMACKeepalivedTakeoverIPv6(t *testing.T) {
 	hn, kn := l.Node(1), l.Node(2)
 	vipP := netip.MustParsePrefix("fd77::100/64")
 	const vrid, vmacMAC = 67, "00:00:5e:00:02:43"
-	kconf := filepath.Join(kn.Dir, "keepalived.conf")
-	write(t, kconf, vmacConf(kn, vrid, 100, vipP, ""), 0o644)
-	kp, err := kn.Start("keepalived", netlab.KeepalivedArgv(kn, kconf)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		kp.Stop(3 * time.Second)
-		if t.Failed() {
-			b, _ := os.ReadFile(kp.Log)
-			t.Logf("keepalived log:\n%s", lastLines(string(b), 30))
-		}
-	})
+	kp := startKeepalived(t, kn, vmacConf(kn, vrid, 100, vipP, ""))
 	h := newHolders(t, l.Nodes, vipP)
 	h.v.Dev = "vrrp.67"
 	hd := startDaemon(t, hn, vmacConf(hn, vrid, 150, vipP, ""))
@@ -597,19 +573,7 @@ func TestE2EVMACWithAHKeepalived(t *testing.T) {
 		c := vmacConf(self, vrid, prio, vipP, "    authentication {\n        auth_type AH\n        auth_pass s3cret\n    }\n")
 		return strings.NewReplacer("version 3", "version 2", "advert_int 0.2", "advert_int 1").Replace(c)
 	}
-	kconf := filepath.Join(kn.Dir, "keepalived.conf")
-	write(t, kconf, conf(kn, 100), 0o644)
-	kp, err := kn.Start("keepalived", netlab.KeepalivedArgv(kn, kconf)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		kp.Stop(3 * time.Second)
-		if t.Failed() {
-			b, _ := os.ReadFile(kp.Log)
-			t.Logf("keepalived log:\n%s", lastLines(string(b), 30))
-		}
-	})
+	kp := startKeepalived(t, kn, conf(kn, 100))
 	h := newHolders(t, l.Nodes, vipP)
 	h.v.Dev = "vrrp.68"
 	hd := startDaemon(t, hn, conf(hn, 150))

@@ -32,19 +32,7 @@ func TestE2EVMACRecreated(t *testing.T) {
 	vipP := netip.MustParsePrefix("10.77.0.107/24")
 	const vrid, vmacMAC, name = 67, "00:00:5e:00:01:43", "vrrp.67"
 
-	kconf := filepath.Join(kn.Dir, "keepalived.conf")
-	write(t, kconf, vmacConf(kn, vrid, 100, vipP, ""), 0o644)
-	kp, err := kn.Start("keepalived", netlab.KeepalivedArgv(kn, kconf)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		kp.Stop(3 * time.Second)
-		if t.Failed() {
-			b, _ := os.ReadFile(kp.Log)
-			t.Logf("keepalived log:\n%s", lastLines(string(b), 30))
-		}
-	})
+	startKeepalived(t, kn, vmacConf(kn, vrid, 100, vipP, ""))
 	hd := startDaemon(t, hn, vmacConf(hn, vrid, 150, vipP, ""))
 	h := newHolders(t, l.Nodes, vipP)
 	h.v.Dev = name
@@ -149,19 +137,7 @@ func TestE2EVMACRecreatedKeepalived(t *testing.T) {
 	vipP := netip.MustParsePrefix("10.77.0.108/24")
 	const vrid, vmacMAC, name = 69, "00:00:5e:00:01:45", "vrrp.69"
 
-	kconf := filepath.Join(kn.Dir, "keepalived.conf")
-	write(t, kconf, vmacConf(kn, vrid, 150, vipP, ""), 0o644)
-	kp, err := kn.Start("keepalived", netlab.KeepalivedArgv(kn, kconf)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		kp.Stop(3 * time.Second)
-		if t.Failed() {
-			b, _ := os.ReadFile(kp.Log)
-			t.Logf("keepalived log:\n%s", lastLines(string(b), 40))
-		}
-	})
+	kp := startKeepalived(t, kn, vmacConf(kn, vrid, 150, vipP, ""))
 	startDaemon(t, hn, vmacConf(hn, vrid, 100, vipP, ""))
 	h := newHolders(t, l.Nodes, vipP)
 	h.v.Dev = name

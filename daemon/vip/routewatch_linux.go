@@ -62,17 +62,51 @@ func (m *Manager) RoutePresent(r Route) (bool, error) {
 // (ENOBUFS: events lost) is reported to lost and the watch goes on;
 // another error ends it, reported to lost.
 func WatchRoutes(ctx context.Context, proto uint8, gone func(DeletedRoute), up func(dev string), lost func(error)) error {
-	s, err := nl.Subscribe(unix.NETLINK_ROUTE, unix.RTNLGRP_IPV4_ROUTE, unix.RTNLGRP_IPV6_ROUTE, unix.RTNLGRP_LINK)
+	wasUp := map[int32]bool{}
+	return watchNetlink(ctx, "route events", func(msg syscall.NetlinkMessage) {
+		switch {
+		case msg.Header.Type == unix.RTM_NEWLINK && len(msg.Data) >= unix.SizeofIfInfomsg:
+			i := (*unix.IfInfomsg)(unsafe.Pointer(&msg.Data[0]))
+			isUp := i.Flags&unix.IFF_UP != 0
+			if isUp && !wasUp[i.Index] {
+				if ifi, err := net.InterfaceByIndex(int(i.Index)); err == nil {
+					up(ifi.Name)
+				}
+			}
+			wasUp[i.Index] = isUp
+		case msg.Header.Type == unix.RTM_DELLINK && len(msg.Data) >= unix.SizeofIfInfomsg:
+			delete(wasUp, (*unix.IfInfomsg)(unsafe.Pointer(&msg.Data[0])).Index)
+		case msg.Header.Type == unix.RTM_DELROUTE && len(msg.Data) >= 12 && msg.Data[5] == proto:
+			if d, err := ParseRouteMessage(msg.Data); err == nil {
+				if d.Oif != 0 {
+					if ifi, err := net.InterfaceByIndex(d.Oif); err == nil {
+						d.Dev = ifi.Name
+					}
+				}
+				gone(d)
+			}
+		}
+	}, lost, 1<<20, unix.RTNLGRP_IPV4_ROUTE, unix.RTNLGRP_IPV6_ROUTE, unix.RTNLGRP_LINK)
+}
+
+// watchNetlink subscribes to the NETLINK_ROUTE groups and calls handle
+// with every message, from its own goroutine, until ctx ends. A full
+// socket buffer (ENOBUFS: events lost) is reported to lost and the watch
+// goes on; another error ends it, reported to lost. rcvbuf, when not 0,
+// sizes the socket's receive buffer.
+func watchNetlink(ctx context.Context, what string, handle func(syscall.NetlinkMessage), lost func(error), rcvbuf int, groups ...uint) error {
+	s, err := nl.Subscribe(unix.NETLINK_ROUTE, groups...)
 	if err != nil {
-		return fmt.Errorf("route events: %w", err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
-	_ = s.SetReceiveBufferSize(1<<20, false)
+	if rcvbuf > 0 {
+		_ = s.SetReceiveBufferSize(rcvbuf, false)
+	}
 	go func() {
 		<-ctx.Done()
 		s.Close()
 	}()
 	go func() {
-		wasUp := map[int32]bool{}
 		for {
 			msgs, _, err := s.Receive()
 			if ctx.Err() != nil {
@@ -86,29 +120,8 @@ func WatchRoutes(ctx context.Context, proto uint8, gone func(DeletedRoute), up f
 				lost(err)
 				return
 			}
-			for _, msg := range msgs {
-				switch {
-				case msg.Header.Type == unix.RTM_NEWLINK && len(msg.Data) >= unix.SizeofIfInfomsg:
-					i := (*unix.IfInfomsg)(unsafe.Pointer(&msg.Data[0]))
-					isUp := i.Flags&unix.IFF_UP != 0
-					if isUp && !wasUp[i.Index] {
-						if ifi, err := net.InterfaceByIndex(int(i.Index)); err == nil {
-							up(ifi.Name)
-						}
-					}
-					wasUp[i.Index] = isUp
-				case msg.Header.Type == unix.RTM_DELLINK && len(msg.Data) >= unix.SizeofIfInfomsg:
-					delete(wasUp, (*unix.IfInfomsg)(unsafe.Pointer(&msg.Data[0])).Index)
-				case msg.Header.Type == unix.RTM_DELROUTE && len(msg.Data) >= 12 && msg.Data[5] == proto:
-					if d, err := ParseRouteMessage(msg.Data); err == nil {
-						if d.Oif != 0 {
-							if ifi, err := net.InterfaceByIndex(d.Oif); err == nil {
-								d.Dev = ifi.Name
-							}
-						}
-						gone(d)
-					}
-				}
+			for _, m := range msgs {
+				handle(m)
 			}
 		}
 	}()

@@ -104,37 +104,12 @@ func (m *Manager) RulePresent(r Rule) (bool, error) {
 // its own goroutine, until ctx ends. Events lost to a full socket buffer
 // (ENOBUFS) are skipped; another error ends the watch, reported to lost.
 func WatchRules(ctx context.Context, gone func(Rule), lost func(error)) error {
-	s, err := nl.Subscribe(unix.NETLINK_ROUTE, unix.RTNLGRP_IPV4_RULE, unix.RTNLGRP_IPV6_RULE)
-	if err != nil {
-		return fmt.Errorf("rule events: %w", err)
-	}
-	go func() {
-		<-ctx.Done()
-		s.Close()
-	}()
-	go func() {
-		for {
-			msgs, _, err := s.Receive()
-			if ctx.Err() != nil {
-				return
-			}
-			if errors.Is(err, syscall.ENOBUFS) {
-				lost(err)
-				continue
-			}
-			if err != nil {
-				lost(err)
-				return
-			}
-			for _, m := range msgs {
-				if m.Header.Type != unix.RTM_DELRULE {
-					continue
-				}
-				if r, err := ParseRuleMessage(m.Data); err == nil {
-					gone(r)
-				}
-			}
+	return watchNetlink(ctx, "rule events", func(m syscall.NetlinkMessage) {
+		if m.Header.Type != unix.RTM_DELRULE {
+			return
 		}
-	}()
-	return nil
+		if r, err := ParseRuleMessage(m.Data); err == nil {
+			gone(r)
+		}
+	}, lost, 0, unix.RTNLGRP_IPV4_RULE, unix.RTNLGRP_IPV6_RULE)
 }

@@ -2,10 +2,7 @@ package vrrp
 
 import (
 	"bytes"
-	"encoding/hex"
 	"errors"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -25,28 +22,13 @@ type ahVector struct {
 
 func readAHGolden(tb testing.TB) []ahVector {
 	tb.Helper()
-	files, err := filepath.Glob(filepath.Join("testdata", "golden-ah", "*.hex"))
-	if err != nil || len(files) == 0 {
-		tb.Fatalf("no AH golden vectors: %v", err)
-	}
 	var out []ahVector
-	for _, f := range files {
-		raw, err := os.ReadFile(f)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		v := ahVector{name: strings.TrimSuffix(filepath.Base(f), ".hex")}
-		var sb strings.Builder
-		for _, line := range strings.Split(string(raw), "\n") {
+	for _, gv := range readGoldenDir(tb, "golden-ah") {
+		v := ahVector{name: gv.name, pkt: gv.pkt}
+		for _, line := range gv.comments {
 			if k, ok := strings.CutPrefix(line, "# key: "); ok {
 				v.key = k
 			}
-			if !strings.HasPrefix(line, "#") {
-				sb.WriteString(strings.TrimSpace(line))
-			}
-		}
-		if v.pkt, err = hex.DecodeString(sb.String()); err != nil {
-			tb.Fatalf("%s: %v", f, err)
 		}
 		if i := strings.LastIndexByte(v.name, '-'); i > 0 {
 			if n, err := strconv.Atoi(v.name[i+1:]); err == nil {
@@ -54,7 +36,7 @@ func readAHGolden(tb testing.TB) []ahVector {
 			}
 		}
 		if v.key == "" {
-			tb.Fatalf("%s: no '# key:' line", f)
+			tb.Fatalf("%s: no '# key:' line", v.name)
 		}
 		out = append(out, v)
 	}

@@ -42,17 +42,22 @@ func goldenCases() map[string]goldenExpect {
 	}
 }
 
-// goldenVector is one parsed capture file.
+// goldenVector is one parsed capture file: its hex as bytes, and its
+// comment lines ("# key: ..." in golden-ah).
 type goldenVector struct {
-	name string
-	pkt  []byte
+	name     string
+	pkt      []byte
+	comments []string
 }
 
-func readGolden(tb testing.TB) []goldenVector {
+func readGolden(tb testing.TB) []goldenVector { return readGoldenDir(tb, "golden") }
+
+// readGoldenDir reads the .hex captures in testdata/DIR.
+func readGoldenDir(tb testing.TB, dir string) []goldenVector {
 	tb.Helper()
-	files, err := filepath.Glob(filepath.Join("testdata", "golden", "*.hex"))
+	files, err := filepath.Glob(filepath.Join("testdata", dir, "*.hex"))
 	if err != nil || len(files) == 0 {
-		tb.Fatalf("no golden vectors: %v", err)
+		tb.Fatalf("no golden vectors in %s: %v", dir, err)
 	}
 	var out []goldenVector
 	for _, f := range files {
@@ -60,17 +65,19 @@ func readGolden(tb testing.TB) []goldenVector {
 		if err != nil {
 			tb.Fatal(err)
 		}
+		gv := goldenVector{name: strings.TrimSuffix(filepath.Base(f), ".hex")}
 		var sb strings.Builder
 		for _, line := range strings.Split(string(raw), "\n") {
-			if !strings.HasPrefix(line, "#") {
+			if strings.HasPrefix(line, "#") {
+				gv.comments = append(gv.comments, line)
+			} else {
 				sb.WriteString(strings.TrimSpace(line))
 			}
 		}
-		pkt, err := hex.DecodeString(sb.String())
-		if err != nil {
+		if gv.pkt, err = hex.DecodeString(sb.String()); err != nil {
 			tb.Fatalf("%s: %v", f, err)
 		}
-		out = append(out, goldenVector{strings.TrimSuffix(filepath.Base(f), ".hex"), pkt})
+		out = append(out, gv)
 	}
 	return out
 }

@@ -1,11 +1,7 @@
 package watch
 
 import (
-	"encoding/hex"
 	"encoding/json"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/hactl/hactl/pkg/vrrp"
@@ -13,32 +9,7 @@ import (
 
 // goldenAH reads pkg/vrrp's keepalived 2.2.7 AH captures (auth_type AH):
 // name -> whole IPv4 packet (IP header, AH, VRRP).
-func goldenAH(t testing.TB) map[string][]byte {
-	t.Helper()
-	files, err := filepath.Glob(filepath.Join("..", "vrrp", "testdata", "golden-ah", "*.hex"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no AH golden vectors: %v", err)
-	}
-	out := map[string][]byte{}
-	for _, f := range files {
-		raw, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var sb strings.Builder
-		for _, line := range strings.Split(string(raw), "\n") {
-			if !strings.HasPrefix(line, "#") {
-				sb.WriteString(strings.TrimSpace(line))
-			}
-		}
-		pkt, err := hex.DecodeString(sb.String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[strings.TrimSuffix(filepath.Base(f), ".hex")] = pkt
-	}
-	return out
-}
+func goldenAH(t testing.TB) map[string][]byte { return goldenDir(t, "golden-ah") }
 
 // keepalived's AH adverts decode as valid VRRPv2 with auth type AH, the
 // AH header's SPI (the source address) and sequence number, and the same

@@ -84,11 +84,14 @@ func wrapIP(src, dst netip.Addr, ttl int, payload []byte) []byte {
 }
 
 // golden reads pkg/vrrp's keepalived 2.2.7 captures: name -> IP packet.
-func golden(t testing.TB) map[string][]byte {
+func golden(t testing.TB) map[string][]byte { return goldenDir(t, "golden") }
+
+// goldenDir reads the .hex captures in pkg/vrrp/testdata/DIR.
+func goldenDir(t testing.TB, dir string) map[string][]byte {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join("..", "vrrp", "testdata", "golden", "*.hex"))
+	files, err := filepath.Glob(filepath.Join("..", "vrrp", "testdata", dir, "*.hex"))
 	if err != nil || len(files) == 0 {
-		t.Fatalf("no golden vectors: %v", err)
+		t.Fatalf("no golden vectors in %s: %v", dir, err)
 	}
 	out := map[string][]byte{}
 	for _, f := range files {
