@@ -84,27 +84,32 @@ type trackState struct {
 // buildInstances builds the configured instances on their sockets, one
 // per interface and family, which listen opens (the kernel's in
 // openSockets, a fake segment's in the loop tests), and on one announcer
+// joinedSock is the socket of key (opened with listen when the daemon has
+// none yet), joined to c's multicast group unless c is unicast.
+func (r *runtime) joinedSock(c *config.Instance, key sockKey, listen func(c *config.Instance, key sockKey) (*sock, error)) (*sock, error) {
+	s, ok := r.socks[key]
+	if !ok {
+		var err error
+		if s, err = listen(c, key); err != nil {
+			return nil, err
+		}
+		r.socks[key] = s
+	}
+	if !c.Unicast && !s.joined[c.McastGroup] {
+		if err := s.conn.JoinGroup(c.McastGroup); err != nil {
+			return nil, fmt.Errorf("%s: join %s on %s: %w", c.Name, c.McastGroup, key.ifname, err)
+		}
+		s.joined[c.McastGroup] = true
+	}
+	return s, nil
+}
+
 // per interface from newAnnouncer.
 func (r *runtime) buildInstances(listen func(c *config.Instance, key sockKey) (*sock, error), newAnnouncer func(ifname string) announcer) error {
 	for _, c := range r.cfg.Instances {
-		fam := 4
-		if c.Family == config.FamilyIPv6 {
-			fam = 6
-		}
-		key := sockKey{c.Interface, fam, isAH(c)}
-		s, ok := r.socks[key]
-		if !ok {
-			var err error
-			if s, err = listen(c, key); err != nil {
-				return err
-			}
-			r.socks[key] = s
-		}
-		if !c.Unicast && !s.joined[c.McastGroup] {
-			if err := s.conn.JoinGroup(c.McastGroup); err != nil {
-				return fmt.Errorf("%s: join %s on %s: %w", c.Name, c.McastGroup, c.Interface, err)
-			}
-			s.joined[c.McastGroup] = true
+		s, err := r.joinedSock(c, sockKey{c.Interface, famOf(c), isAH(c)}, listen)
+		if err != nil {
+			return err
 		}
 		in, err := newInstance(c, s)
 		if err != nil {

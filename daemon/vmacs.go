@@ -219,28 +219,18 @@ func (r *runtime) attachVMAC(in *instance, listen func(c *config.Instance, key s
 	}
 	key := in.sock.key // the base's: family, and AH or not
 	key.ifname = own
-	s, ok := r.socks[key]
-	if !ok {
-		var err error
-		if s, err = listen(c, key); err != nil {
-			return err
-		}
-		r.socks[key] = s
-	}
-	if other := s.byVRID[uint8(c.VRID)]; other != nil {
-		return fmt.Errorf("%s: VRID %d on %s is also used by %s", c.Name, c.VRID, own, other.c.Name)
-	}
 	// A peer that sends from its VMAC sends with our VMAC's MAC (the
 	// same VRID), and the macvlan driver hands a multicast frame whose
 	// source is one of its private macvlans' MACs to that macvlan alone:
 	// the base's socket never sees it. The VMAC's socket joins the group
 	// too, as keepalived receives on its VMAC; what both sockets hear
 	// (a peer sending from another MAC) is handled once (vmacDuplicate).
-	if !c.Unicast && !s.joined[c.McastGroup] {
-		if err := s.conn.JoinGroup(c.McastGroup); err != nil {
-			return fmt.Errorf("%s: join %s on %s: %w", c.Name, c.McastGroup, own, err)
-		}
-		s.joined[c.McastGroup] = true
+	s, err := r.joinedSock(c, key, listen)
+	if err != nil {
+		return err
+	}
+	if other := s.byVRID[uint8(c.VRID)]; other != nil {
+		return fmt.Errorf("%s: VRID %d on %s is also used by %s", c.Name, c.VRID, own, other.c.Name)
 	}
 	s.byVRID[uint8(c.VRID)] = in
 	in.sock = s
