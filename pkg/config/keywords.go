@@ -207,7 +207,9 @@ func keywordTable() []Keyword {
 	// MASTER over a virtual one: a deliberate difference, docs/daemon.md).
 	add(CtxInstance, impl, "", "virtual_rules")
 	add(CtxInstance, impl, "", "notify_master_rx_lower_pri", "notify_priority_changes")
-	add(CtxInstance, KeywordPartial, "keepalived notifies DELETED (with notify_deleted, else FAULT) for an instance a reload removes; an hactl reload never removes an instance (it runs until the daemon restarts, and then stops with STOP), so hactl parses notify_deleted and its script but has no deletion to notify", "notify_deleted")
+	// A reload that removes an instance notifies DELETED with it, else
+	// FAULT, as keepalived (daemon/reload.go, deletedState).
+	add(CtxInstance, impl, "", "notify_deleted")
 	add(CtxInstance, impl, "", "down_timer_adverts", "lower_prio_no_advert", "higher_prio_send_advert")
 	add(CtxInstance, impl, "", "garp_extra_if", "vmac_garp_intvl")
 	add(CtxInstance, ign, "keepalived's debug level for the instance; hactl logs by --log-level", "debug")
