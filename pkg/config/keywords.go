@@ -164,7 +164,9 @@ func keywordTable() []Keyword {
 	// hactl always applies check_unicast_src (a deliberate difference:
 	// config warns on a unicast instance without it).
 	add(CtxGlobal, impl, "", "vrrp_check_unicast_src")
-	add(CtxGlobal, KeywordPartial, "keepalived skips the address checks for adverts from the current master and still drops a new master's advert whose addresses differ from its own; hactl never drops an advert for its addresses (it logs a VRID conflict and acts on it), so it has nothing to skip", "vrrp_skip_check_adv_addr")
+	// keepalived's address check of adverts, and its skip for the master
+	// a backup follows (daemon/receive.go, advertAddrsDrop).
+	add(CtxGlobal, impl, "", "vrrp_skip_check_adv_addr")
 	add(CtxGlobal, impl, "", "notify_fifo", "notify_fifo_script", "vrrp_notify_fifo", "vrrp_notify_fifo_script", "vrrp_notify_priority_changes", "fifo_write_vrrp_states_on_reload")
 	add(CtxGlobal, ni, "keepalived logs adverts for VRIDs it does not run; hactl does not", "log_unknown_vrids")
 	add(CtxGlobal, impl, "", "vmac_prefix", "vmac_addr_prefix")
@@ -192,7 +194,7 @@ func keywordTable() []Keyword {
 	add(CtxInstance, impl, "", "use_vmac_addr", "vmac_xmit_base")
 	add(CtxInstance, ni, "keepalived puts the VIPs on an ipvlan interface; hactl adds them to the interface itself", "use_ipvlan")
 	add(CtxInstance, impl, "", "unicast_fault_no_peer", "check_unicast_src")
-	add(CtxInstance, KeywordPartial, "keepalived skips the address checks for adverts from the current master and still drops a new master's advert whose addresses differ from its own; hactl never drops an advert for its addresses (it logs a VRID conflict and acts on it), so it has nothing to skip", "skip_check_adv_addr")
+	add(CtxInstance, impl, "", "skip_check_adv_addr")
 	// native_ipv6: the instance is IPv6 (VRRPv3) and its IPv4 addresses
 	// are dropped, as keepalived does.
 	add(CtxInstance, impl, "", "native_ipv6")
