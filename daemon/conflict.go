@@ -157,11 +157,11 @@ func conflictEligible(in *instance, err error) bool {
 // version, interval, v2 authentication, as hactl watch does), and records
 // and logs a difference, once per source and kind of difference, then at
 // most every conflictLogEvery, within the instance's log budget. The
-// caller has authenticated the advert (conflictEligible). The advert is
-// still handled as usual: keepalived, outside vrrp_strict, also acts on
-// such adverts.
-func (r *runtime) checkConflict(in *instance, src netip.Addr, a *vrrp.Advertisement) {
-	r.scratch.addrs = a.AppendAddrs(r.scratch.addrs[:0])
+// caller has authenticated the advert (conflictEligible) and put its
+// addresses in r.scratch.addrs. dropped says whether the caller drops the
+// advert for its addresses, as keepalived 2.2.7 does (receive.go,
+// advertAddrsDrop); otherwise it is handled as usual.
+func (r *runtime) checkConflict(in *instance, src netip.Addr, a *vrrp.Advertisement, dropped bool) {
 	theirs := watch.Advert{Version: a.Version, Interval: a.Interval, VIPs: r.scratch.addrs}
 	if a.Version == vrrp.Version2 {
 		theirs.AuthType, theirs.AuthData = a.AuthType, a.AuthData
@@ -187,7 +187,15 @@ func (r *runtime) checkConflict(in *instance, src netip.Addr, a *vrrp.Advertisem
 	r.log.Warn("VRID conflict: another router advertises our VRID differently",
 		"instance", in.c.Name, "vrid", in.c.VRID, "interface", in.c.Interface, "source", src,
 		"differs_in", m.String(), "their_vips", addrList(r.scratch.addrs, conflictLogVIPs), "our_vips", addrList(in.advert, conflictLogVIPs),
-		"their_version", int(a.Version), "their_interval", a.Interval, "packets_so_far", c.packets)
+		"their_version", int(a.Version), "their_interval", a.Interval, "packets_so_far", c.packets, "action", conflictAction(dropped))
+}
+
+// conflictAction says in the conflict line what became of the advert.
+func conflictAction(dropped bool) string {
+	if dropped {
+		return "dropped (" + dropAddrList + ": its addresses are not ours, as keepalived drops it)"
+	}
+	return "handled"
 }
 
 // conflictSummary logs the conflict lines suppressed since the last

@@ -8,10 +8,12 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/hactl/hactl/daemon/control"
 	"github.com/hactl/hactl/daemon/metrics"
+	"github.com/hactl/hactl/daemon/notify"
 	"github.com/hactl/hactl/daemon/sdnotify"
 	"github.com/hactl/hactl/daemon/vip"
 	"github.com/hactl/hactl/pkg/api"
@@ -35,7 +37,8 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	r := newRuntime(ctx, opts, log, cfg, realClock{})
 	r.sd = sdnotify.FromEnv(false)
-	var srv *control.Server // set below; the metrics read its counters
+	var srv *control.Server                      // set below; the metrics read its counters
+	var notifier atomic.Pointer[notify.Notifier] // set once it runs; the metrics read its drops
 	r.metrics = metrics.New(metrics.Options{Log: log, KeepalivedCompat: opts.KeepalivedMetrics,
 		ControlConns: func() (int, uint64) {
 			if srv == nil {
@@ -43,6 +46,13 @@ func Run(ctx context.Context, opts Options) error {
 			}
 			st := srv.Stats()
 			return st.Open, st.Refused
+		},
+		NotifyDrops: func() (map[string]uint64, uint64) {
+			var fifo map[string]uint64
+			if n := notifier.Load(); n != nil {
+				fifo = n.FIFODropsByPath()
+			}
+			return fifo, r.bus.Dropped()
 		},
 		Status: backend{r}.Status})
 	r.daemon = api.Daemon{Name: "hactl", Version: opts.Version, PID: os.Getpid(), Hostname: hostname(), StartedAt: r.start, ConfigFile: path}
@@ -95,6 +105,7 @@ func Run(ctx context.Context, opts Options) error {
 		return err
 	}
 	r.reloads.begin(r.mon, r.notifier)
+	notifier.Store(r.notifier)
 	r.fw.w = startFirewall(log, needsFirewall(r.insts))
 	r.startInstances()
 	_ = r.sd.Ready(fmt.Sprintf("%d VRRP instances", len(r.insts)))

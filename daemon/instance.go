@@ -23,6 +23,9 @@ type instance struct {
 	// ah is the IPsec-AH state of an auth_type AH instance, else nil.
 	ah   *ahState
 	sock *sock
+	// base is the socket it was built on (receives for it); sock differs
+	// when it sends from its own VMAC.
+	base *sock
 	// dsts are where adverts go: the group, or every unicast peer.
 	dsts []netip.Addr
 	// peers limits unicast sources and their TTLs (receive.go,
@@ -84,6 +87,62 @@ type trackState struct {
 // buildInstances builds the configured instances on their sockets, one
 // per interface and family, which listen opens (the kernel's in
 // openSockets, a fake segment's in the loop tests), and on one announcer
+// per interface from newAnnouncer. Both are kept for the instances a
+// reload adds (reload.go, addInstance).
+func (r *runtime) buildInstances(listen func(c *config.Instance, key sockKey) (*sock, error), newAnnouncer func(ifname string) announcer) error {
+	r.listen = listen
+	// One announcer per interface, shared by its instances: each opens
+	// a packet socket (which the kernel hands every ARP on the link)
+	// and looks up the interface's addresses, which with one VIP per
+	// instance made a 100-instance start parse 100 address dumps.
+	// The interface is the VIPs' (a VMAC's, vmacs.go).
+	r.announcerOf = func(ifname string) announcer {
+		if r.garps[ifname] == nil {
+			r.garps[ifname] = newAnnouncer(ifname)
+		}
+		return r.garps[ifname]
+	}
+	for _, c := range r.cfg.Instances {
+		in, err := r.buildInstance(c, true)
+		if err != nil {
+			return err
+		}
+		r.insts = append(r.insts, in)
+		r.byName[c.Name] = in
+	}
+	return nil
+}
+
+// buildInstance builds one instance on its socket (opened or shared) and
+// announcer; atStart applies vrrp_startup_delay, which a reload does not.
+// A socket it opened for nothing is closed again when it fails.
+func (r *runtime) buildInstance(c *config.Instance, atStart bool) (*instance, error) {
+	s, err := r.joinedSock(c, sockKey{c.Interface, famOf(c), isAH(c)}, r.listen)
+	if err != nil {
+		return nil, err
+	}
+	in, err := newInstance(c, s)
+	if err != nil {
+		r.releaseSock(s)
+		return nil, err
+	}
+	if atStart {
+		r.delayStartup(in)
+	}
+	if other, dup := s.byVRID[uint8(c.VRID)]; dup {
+		r.releaseSock(s)
+		return nil, fmt.Errorf("%s: VRID %d on %s is also used by %s", c.Name, c.VRID, c.Interface, other.c.Name)
+	}
+	s.byVRID[uint8(c.VRID)] = in
+	in.base = s
+	if err := r.attachVMAC(in, r.listen, r.announcerOf); err != nil {
+		delete(s.byVRID, uint8(c.VRID))
+		r.releaseSock(s)
+		return nil, err
+	}
+	return in, nil
+}
+
 // joinedSock is the socket of key (opened with listen when the daemon has
 // none yet), joined to c's multicast group unless c is unicast.
 func (r *runtime) joinedSock(c *config.Instance, key sockKey, listen func(c *config.Instance, key sockKey) (*sock, error)) (*sock, error) {
@@ -104,40 +163,14 @@ func (r *runtime) joinedSock(c *config.Instance, key sockKey, listen func(c *con
 	return s, nil
 }
 
-// per interface from newAnnouncer.
-func (r *runtime) buildInstances(listen func(c *config.Instance, key sockKey) (*sock, error), newAnnouncer func(ifname string) announcer) error {
-	for _, c := range r.cfg.Instances {
-		s, err := r.joinedSock(c, sockKey{c.Interface, famOf(c), isAH(c)}, listen)
-		if err != nil {
-			return err
-		}
-		in, err := newInstance(c, s)
-		if err != nil {
-			return err
-		}
-		r.delayStartup(in)
-		if other, dup := s.byVRID[uint8(c.VRID)]; dup {
-			return fmt.Errorf("%s: VRID %d on %s is also used by %s", c.Name, c.VRID, c.Interface, other.c.Name)
-		}
-		s.byVRID[uint8(c.VRID)] = in
-		// One announcer per interface, shared by its instances: each opens
-		// a packet socket (which the kernel hands every ARP on the link)
-		// and looks up the interface's addresses, which with one VIP per
-		// instance made a 100-instance start parse 100 address dumps.
-		// The interface is the VIPs' (a VMAC's, vmacs.go).
-		announcerOf := func(ifname string) announcer {
-			if r.garps[ifname] == nil {
-				r.garps[ifname] = newAnnouncer(ifname)
-			}
-			return r.garps[ifname]
-		}
-		if err := r.attachVMAC(in, listen, announcerOf); err != nil {
-			return err
-		}
-		r.insts = append(r.insts, in)
-		r.byName[c.Name] = in
+// releaseSock closes a socket no instance uses any more (a reload
+// removed its last one) and forgets it.
+func (r *runtime) releaseSock(s *sock) {
+	if len(s.byVRID) > 0 || r.socks[s.key] != s {
+		return
 	}
-	return nil
+	delete(r.socks, s.key)
+	s.conn.Close() // its reader ends
 }
 
 func newInstance(c *config.Instance, s *sock) (*instance, error) {

@@ -38,11 +38,21 @@ func (r *runtime) receive(s *sock, p vrrpsock.Packet) {
 	// (or fails on what comes after authentication) is tracked as a
 	// conflict; a wrong password is a drop and nothing more.
 	err := in.expect.Check(a, vrrp.PacketContext{Src: p.Src, Dst: p.Dst, TTL: p.TTL})
+	r.scratch.addrs = a.AppendAddrs(r.scratch.addrs[:0])
+	// keepalived's address check (advertAddrsDrop) drops what passed
+	// the rest; the conflict is recorded and logged all the same.
+	addrDrop := err == nil && advertAddrsDrop(in.m.State(), in.c.SkipCheckAdvAddr, in.m.Status().MasterAddr, src, in.advert, r.scratch.addrs)
 	if err == nil || conflictEligible(in, err) {
-		r.checkConflict(in, src, a)
+		r.checkConflict(in, src, a, addrDrop)
 	}
 	if err != nil {
 		r.drop(in, err, p)
+		return
+	}
+	if addrDrop {
+		r.countDrop(in, dropAddrList)
+		r.log.Debug("advert dropped: its addresses are not the instance's (keepalived's address check)", "instance", in.c.Name, "src", src,
+			"state", apiState(in.m.State()), "skip_check_adv_addr", in.c.SkipCheckAdvAddr)
 		return
 	}
 	in.counters.AdvertsReceived++
@@ -62,6 +72,46 @@ func (r *runtime) receive(s *sock, p vrrpsock.Packet) {
 			r.reannounce(o)
 		}
 	}
+}
+
+// dropAddrList is the drop reason of keepalived's address check
+// (keepalived counts these in its addr_list_err).
+const dropAddrList = "addr_list"
+
+// advertAddrsDrop is keepalived 2.2.7's address check of an advert that
+// passed every other (vrrp.c vrrp_check_packet with check_vip_addr): the
+// advert must carry as many addresses as the instance has VIPs, each of
+// them among its own, or it is dropped. keepalived makes the check in
+// BACKUP and MASTER (it handles no advert in the other states): always
+// in MASTER, and in BACKUP unless skip_check_adv_addr is set and the
+// advert comes from the master it follows (vrrp_state_backup), so that
+// a new master, or another router, is still checked.
+func advertAddrsDrop(st vrrp.State, skip bool, master, src netip.Addr, ours, theirs []netip.Addr) bool {
+	switch st {
+	case vrrp.Backup:
+		if skip && master.IsValid() && master.Unmap() == src.Unmap() {
+			return false
+		}
+	case vrrp.Master:
+	default:
+		return false
+	}
+	if len(theirs) != len(ours) {
+		return true
+	}
+	for _, a := range ours {
+		found := false
+		for _, b := range theirs {
+			if a == b.Unmap() || a.Unmap() == b.Unmap() {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return true
+		}
+	}
+	return false
 }
 
 // peerTTL is a unicast peer's accepted TTL / hop limit range (min_ttl,

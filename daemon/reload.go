@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"github.com/hactl/hactl/daemon/vip"
 	"github.com/hactl/hactl/pkg/api"
 	"github.com/hactl/hactl/pkg/config"
+	"github.com/hactl/hactl/pkg/vrrp"
 )
 
 // reloadWait bounds how long POST /v1/reload waits for its reload; the
@@ -46,6 +48,10 @@ type reloader struct {
 	// now; after begin only the run goroutine uses it.
 	ready chan struct{}
 	mon   *track.Monitor
+	// cfg is the config running now (the last one applied): the
+	// notifier keeps the scripts of the instances a reload removes
+	// until their DELETED (or FAULT) has run.
+	cfg *config.Config
 	// run is one reload: once, or a stand-in in tests.
 	run func() (api.ReloadResult, error)
 }
@@ -64,7 +70,7 @@ func newReloader(r *runtime) *reloader {
 
 // begin lets reloads run, once the first trackers and notifier do.
 func (rl *reloader) begin(mon *track.Monitor, n *notify.Notifier) {
-	rl.mon, rl.notifier = mon, n
+	rl.mon, rl.notifier, rl.cfg = mon, n, rl.r.cfg // on the loop's goroutine, before the loop runs
 	close(rl.ready)
 }
 
@@ -135,10 +141,10 @@ func (rl *reloader) loop() {
 
 // once runs one reload. A broken config keeps the running one (every
 // error is logged and kept in the status). A valid one applies what can
-// change under a running instance without disturbing it; an instance whose
+// change under a running instance without disturbing it, stops the
+// instances it removes and starts the ones it adds; an instance whose
 // identity changed (interface, VRID, family, version, interval, VIPs,
-// peers, auth) or that was added or removed needs a restart, which is
-// logged.
+// peers, auth) is stopped and started again (apply).
 func (rl *reloader) once() (api.ReloadResult, error) {
 	r := rl.r
 	_ = r.sd.Reloading()
@@ -189,7 +195,8 @@ func (rl *reloader) swap(cfg *config.Config, res api.ReloadResult) (api.ReloadRe
 		return res, fmt.Errorf("trackers: %w", err)
 	}
 	// A notify script that cannot run is logged and skipped, as at start.
-	if err := rl.notifier.Apply(cfg); err != nil {
+	// The removed instances' scripts stay for their DELETED (or FAULT).
+	if err := rl.notifier.Apply(withRemoved(cfg, rl.cfg)); err != nil {
 		r.log.Error("notify scripts", "err", err)
 	}
 	done := make(chan struct{})
@@ -208,7 +215,7 @@ func (rl *reloader) swap(cfg *config.Config, res api.ReloadResult) (api.ReloadRe
 		}
 	}
 	old := rl.mon
-	rl.mon = mon
+	rl.mon, rl.cfg = mon, cfg
 	old.Stop()
 	res.Reloaded = true
 	return res, nil
@@ -234,22 +241,36 @@ func (r *runtime) newTrackers(ctx context.Context, cfg *config.Config, previous 
 }
 
 // apply is the loop's part of a reload: it compares identities and swaps
-// the new config, runner and trackers in, all in one event. Its only I/O
-// is the static entries' netlink calls (reloadStatic) and the state
-// file's (queued to its writer).
+// the new config, runner and trackers in, all in one event. An instance
+// the new config removes stops (removeInstance) and one it adds starts
+// (addInstance), as keepalived 2.2.7's reload does; one whose identity
+// changed is stopped and started again. Its only I/O is the VIPs' and
+// static entries' netlink calls, the sockets an added or removed
+// instance opens or closes, and the state file's (queued to its writer).
 func (r *runtime) apply(cfg *config.Config, runner *scripts.Runner, mon *track.Monitor) {
 	newByName := make(map[string]*config.Instance, len(cfg.Instances))
 	for _, c := range cfg.Instances {
 		newByName[c.Name] = c
 	}
-	for _, in := range r.insts {
+	for _, in := range slices.Clone(r.insts) {
 		c, ok := newByName[in.c.Name]
 		if !ok {
-			r.log.Warn("reload: instance removed from the config keeps running until restart", "instance", in.c.Name)
+			r.log.Info("reload: instance removed from the config; stopping it", "instance", in.c.Name)
+			r.removeInstance(in, true)
 			continue
 		}
 		if !sameIdentity(in.c, c) {
-			r.log.Warn("reload: instance changed beyond priority and trackers; restart the daemon to apply", "instance", in.c.Name)
+			if usesVMAC(in.c) || usesVMAC(c) {
+				r.log.Warn("reload: instance with use_vmac changed beyond priority and trackers; restart the daemon to apply", "instance", in.c.Name)
+				continue
+			}
+			// keepalived keeps an instance whose VRID, family,
+			// interface, unicast source and group stay (vrrp_exist) and
+			// notifies nothing for it; hactl starts it again, and
+			// notifies DELETED (or FAULT) only when keepalived would.
+			same := keepalivedSame(in.c, c)
+			r.log.Info("reload: instance changed beyond priority and trackers; starting it again", "instance", in.c.Name, "same_vrrp_identity", same)
+			r.removeInstance(in, !same)
 			continue
 		}
 		if c.Priority != in.c.Priority {
@@ -266,16 +287,15 @@ func (r *runtime) apply(cfg *config.Config, runner *scripts.Runner, mon *track.M
 		}
 		in.c = c
 	}
-	added := 0
-	for name := range newByName {
-		if r.byName[name] == nil {
-			if added++; added <= 10 {
-				r.log.Warn("reload: new instance starts on the next daemon restart", "instance", name)
-			}
+	for _, c := range cfg.Instances { // in the config's order
+		if r.byName[c.Name] != nil {
+			continue
 		}
-	}
-	if added > 10 {
-		r.log.Warn("reload: more new instances start on the next daemon restart", "count", added-10)
+		if usesVMAC(c) {
+			r.log.Warn("reload: new instance with use_vmac starts on the next daemon restart", "instance", c.Name)
+			continue
+		}
+		r.addInstance(c)
 	}
 	r.reloadStatic(cfg)
 	r.runner, r.mon = runner, mon
@@ -283,10 +303,140 @@ func (r *runtime) apply(cfg *config.Config, runner *scripts.Runner, mon *track.M
 	r.cfg = cfg // before feedTrackers: its notifications follow the new config
 	for _, in := range r.insts {
 		in.refs = append(track.InstanceRefs(cfg, in.c), r.vmacRefs(in.c)...)
-		r.feedTrackers(in)
+		r.feedTrackers(in) // steps an added instance's Startup
 	}
 	r.daemon.ReloadedAt, r.daemon.LastReloadError = r.clock.Now(), ""
 	r.writeState()
+}
+
+// removeInstance stops an instance a reload removed, as keepalived 2.2.7's
+// clear_diff_vrrp does: a master sends a priority-0 advert (the backups
+// take over at once) and removes its rules, routes and VIPs; its timers
+// and announcements stop and a socket no other instance uses is closed.
+// notifyDel notifies the removal as keepalived does: DELETED with
+// notify_deleted (its notify_deleted script, notify with DELETED, the
+// FIFO line, an event), else FAULT unless it already was in FAULT. Its
+// trackers go with the old monitor; a VMAC it used stays until the
+// daemon stops.
+func (r *runtime) removeInstance(in *instance, notifyDel bool) {
+	prev, st := in.m.State(), in.m.Status()
+	if prev == vrrp.Master {
+		r.sendAdvert(in, 0, netip.Addr{})
+		r.log.Info("sent priority 0", "instance", in.c.Name)
+	}
+	for _, t := range in.timers {
+		r.disarm(t)
+	}
+	if in.promoTimer != nil {
+		in.promoTimer.Stop()
+		in.promoTimer = nil
+	}
+	in.stopAnnouncing()
+	if in.holding || prev == vrrp.Master {
+		r.removeVIPs(in)
+	}
+	r.firewallRemove(in)
+	vrid := uint8(in.c.VRID)
+	for _, s := range []*sock{in.sock, in.base} {
+		if s != nil && s.byVRID[vrid] == in {
+			delete(s.byVRID, vrid)
+			r.releaseSock(s)
+		}
+	}
+	r.insts = slices.DeleteFunc(r.insts, func(x *instance) bool { return x == in })
+	delete(r.byName, in.c.Name)
+	r.metrics.Transition(in.c.Name, apiState(prev), api.StateStop)
+	if ns, ok := deletedState(in.c.NotifyDeleted, prev); ok && notifyDel {
+		r.notifier.Notify(notify.Change{Kind: notify.Instance, Name: in.c.Name, State: ns, Priority: int(st.Priority)})
+	}
+	r.log.Info("instance stopped", "instance", in.c.Name, "was", apiState(prev))
+}
+
+// deletedState is what keepalived 2.2.7 notifies for an instance a reload
+// removes (vrrp.c clear_diff_vrrp, vrrp_notify.c send_instance_notifies):
+// DELETED with notify_deleted; without it FAULT, as keepalived always
+// did, and nothing for an instance already in FAULT.
+func deletedState(notifyDeleted bool, prev vrrp.State) (notify.State, bool) {
+	switch {
+	case notifyDeleted:
+		return notify.Deleted, true
+	case prev == vrrp.Fault:
+		return "", false
+	}
+	return notify.Fault, true
+}
+
+// addInstance starts an instance a reload added, as at startup (without
+// vrrp_startup_delay, which keepalived applies at start only): its socket
+// is opened or shared and its group joined; apply then steps its Startup
+// once its trackers allow (feedTrackers). An instance that cannot be
+// built is logged and left out; the others run.
+func (r *runtime) addInstance(c *config.Instance) {
+	in, err := r.buildInstance(c, false)
+	if err != nil {
+		if s := r.socks[sockKey{c.Interface, famOf(c), isAH(c)}]; s != nil {
+			r.releaseSock(s)
+		}
+		r.log.Error("reload: new instance not started", "instance", c.Name, "err", err)
+		return
+	}
+	in.since = r.clock.Now()
+	r.insts = append(r.insts, in)
+	r.byName[c.Name] = in
+	r.log.Info("reload: new instance starts", "instance", c.Name, "interface", c.Interface, "vrid", c.VRID)
+}
+
+// withRemoved is cfg with the instances of old it no longer has, for the
+// notifier: their notify scripts run for their removal.
+func withRemoved(cfg, old *config.Config) *config.Config {
+	if old == nil {
+		return cfg
+	}
+	names := make(map[string]bool, len(cfg.Instances))
+	for _, c := range cfg.Instances {
+		names[c.Name] = true
+	}
+	var gone []*config.Instance
+	for _, c := range old.Instances {
+		if !names[c.Name] {
+			gone = append(gone, c)
+		}
+	}
+	if len(gone) == 0 {
+		return cfg
+	}
+	out := *cfg
+	out.Instances = append(slices.Clone(cfg.Instances), gone...)
+	return &out
+}
+
+// usesVMAC: the instance or one of its VIPs sits on a VMAC, which only a
+// start creates.
+func usesVMAC(c *config.Instance) bool {
+	if c.UseVMAC {
+		return true
+	}
+	for _, list := range [][]config.VIP{c.VIPs, c.ExcludedVIPs} {
+		for _, v := range list {
+			if v.UseVMAC() {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// keepalivedSame is keepalived 2.2.7's match of an instance across a
+// reload (vrrp.c vrrp_exist): VRID, family, interface, unicast or not and
+// the unicast source, else the multicast group, and use_vmac.
+func keepalivedSame(a, b *config.Instance) bool {
+	if a.VRID != b.VRID || a.Family != b.Family || a.Interface != b.Interface || a.Unicast != b.Unicast || a.UseVMAC != b.UseVMAC {
+		return false
+	}
+	if a.Unicast {
+		return a.SrcIP == b.SrcIP
+	}
+	return a.McastGroup == b.McastGroup
 }
 
 // reloadingBackend serves POST /v1/reload through the reloader; every

@@ -207,7 +207,9 @@ func TestE2ERulesLikeKeepalived(t *testing.T) {
 	if st := status(t, n).Instances[0]; st.State != "MASTER" || st.Counters.RulesRestored != 1 || st.Counters.BecameMaster != 1 {
 		t.Errorf("after a virtual rule was deleted: %s, rules_restored %d, became_master %d; want MASTER, 1, 1", st.State, st.Counters.RulesRestored, st.Counters.BecameMaster)
 	}
-	startDaemon(t, l.Node(2), "vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 62\n  priority 150\n  advert_int 1\n  virtual_ipaddress {\n    10.77.0.200/24 dev eth0\n  }\n}\n")
+	// node2 advertises node1's address list: an advert with other
+	// addresses is dropped, as keepalived drops it (addr_list).
+	startDaemon(t, l.Node(2), "vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 62\n  priority 150\n  advert_int 1\n  virtual_ipaddress {\n    10.77.0.200/24 dev eth0\n    10.77.0.201 peer 10.77.0.202 dev eth0\n  }\n}\n")
 	backup := waitView(t, n, "hactl backup", func(v []string) bool { return !hasLine(v, "100:") && !hasLine(v, "10.77.0.200") })
 	for _, gone := range []string{"101:", "104:", "106:", "198.51.100.0/24", "198.51.102.0/24", "10.77.0.201"} {
 		if hasLine(backup, gone) {

@@ -67,6 +67,11 @@ type runtime struct {
 	// made again).
 	vmacList []string
 	reopen   func(s *sock) error
+	// listen opens an instance's socket and announcerOf finds (or makes)
+	// an interface's announcer: kept from the start for the instances a
+	// reload adds (instance.go, buildInstances).
+	listen      func(c *config.Instance, key sockKey) (*sock, error)
+	announcerOf func(ifname string) announcer
 	// heardOnBase: advert sources heard on a base interface's socket
 	// (vmacs.go, vmacDuplicate).
 	heardOnBase map[heardKey]time.Time

@@ -140,7 +140,9 @@ func TestE2EUnicastFaultNoPeer(t *testing.T) {
 // only at TTL 250 to 255 (min_ttl/max_ttl) and sends with unicast_ttl 77.
 // A forged advert from node2 at TTL 64 that would make node1 yield is
 // dropped and counted as ttl_range, in /v1/status and in the metrics; the
-// same at TTL 255 is heard and node1 yields. node2's capture reads node1's
+// same at TTL 255 is heard and node1 yields (the VIP is the forged
+// advert's: one with other addresses is dropped, addr_list, as keepalived
+// drops it). node2's capture reads node1's
 // adverts at TTL 77.
 func TestE2EUnicastPeerTTL(t *testing.T) {
 	labtest.Require(t)
@@ -159,11 +161,11 @@ func TestE2EUnicastPeerTTL(t *testing.T) {
         %s min_ttl 250 max_ttl 255
     }
     virtual_ipaddress {
-        10.77.0.101/24
+        10.77.0.100/24
     }
 }
 `, n1.Addr4, n2.Addr4))
-	h := newHolders(t, []*netlab.Host{n1}, netip.MustParsePrefix("10.77.0.101/24"))
+	h := newHolders(t, []*netlab.Host{n1}, netip.MustParsePrefix("10.77.0.100/24"))
 	if _, err := h.waitOwner("node1", 6*time.Second); err != nil {
 		t.Fatal(err)
 	}

@@ -23,7 +23,7 @@ func DropReasons() []string {
 	for _, r := range vrrp.Reasons() {
 		out = append(out, r.Name())
 	}
-	return append(out, "unknown_peer", "ttl_range", "malformed")
+	return append(out, "unknown_peer", "ttl_range", "addr_list", "malformed")
 }
 
 // instLabels identify an instance on every per-instance series. The label

@@ -35,6 +35,10 @@ type Options struct {
 	// ControlConns reports the control socket's open connections and the
 	// connections it refused over its limits; nil reports zeros.
 	ControlConns func() (open int, refused uint64)
+	// NotifyDrops reports the lines each notify FIFO dropped (a full
+	// pipe), by path, and the events GET /v1/events readers missed, both
+	// since the daemon started; nil reports none.
+	NotifyDrops func() (fifo map[string]uint64, events uint64)
 }
 
 // Metrics is the daemon's metrics registry and the counters it pushes.
@@ -99,8 +103,39 @@ func New(opts Options) *Metrics {
 			Name: "hactl_control_connections_refused_total",
 			Help: "Control socket connections closed at once for being over the total or per-uid limit.",
 		}, func() float64 { _, refused := m.controlConns(); return float64(refused) }),
+		notifyDropsCollector{m},
 	)
 	return m
+}
+
+var (
+	fifoDroppedDesc = prometheus.NewDesc("hactl_notify_fifo_dropped_total",
+		"Lines a notify FIFO dropped because its pipe was full (nobody reads it, or too slowly), by FIFO path, since the daemon started.",
+		[]string{"fifo"}, nil)
+	eventsDroppedDesc = prometheus.NewDesc("hactl_events_dropped_total",
+		"Events GET /v1/events readers missed for reading too slowly, all readers together, since the daemon started.",
+		nil, nil)
+)
+
+// notifyDropsCollector exports Options.NotifyDrops: the FIFO counter has
+// a series per path, which only the notifier knows.
+type notifyDropsCollector struct{ m *Metrics }
+
+func (c notifyDropsCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- fifoDroppedDesc
+	ch <- eventsDroppedDesc
+}
+
+func (c notifyDropsCollector) Collect(ch chan<- prometheus.Metric) {
+	var fifo map[string]uint64
+	var events uint64
+	if c.m.opts.NotifyDrops != nil {
+		fifo, events = c.m.opts.NotifyDrops()
+	}
+	for path, n := range fifo {
+		ch <- prometheus.MustNewConstMetric(fifoDroppedDesc, prometheus.CounterValue, float64(n), path)
+	}
+	ch <- prometheus.MustNewConstMetric(eventsDroppedDesc, prometheus.CounterValue, float64(events))
 }
 
 func (m *Metrics) controlConns() (int, uint64) {

@@ -22,6 +22,15 @@ type fakeSource struct {
 	mu  sync.Mutex
 	st  api.Status
 	err error
+	// fifoDrops and eventDrops are what NotifyDrops reports.
+	fifoDrops  map[string]uint64
+	eventDrops uint64
+}
+
+func (f *fakeSource) notifyDrops() (map[string]uint64, uint64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.fifoDrops, f.eventDrops
 }
 
 func (f *fakeSource) status() (api.Status, error) {
@@ -58,8 +67,8 @@ func twoInstances() api.Status {
 
 func newFake(t *testing.T, compat bool) (*Metrics, *fakeSource) {
 	t.Helper()
-	f := &fakeSource{st: twoInstances()}
-	return New(Options{Status: f.status, KeepalivedCompat: compat}), f
+	f := &fakeSource{st: twoInstances(), fifoDrops: map[string]uint64{"/run/hactl/notify.fifo": 0}}
+	return New(Options{Status: f.status, KeepalivedCompat: compat, NotifyDrops: f.notifyDrops}), f
 }
 
 func TestSnapshotMetrics(t *testing.T) {
@@ -441,5 +450,35 @@ func TestConflictAndSocketMetrics(t *testing.T) {
 		if !strings.Contains(got, line+"\n") {
 			t.Errorf("scrape lacks %s", line)
 		}
+	}
+}
+
+// TestNotifyDrops: the FIFO and event-stream drop counters are exported as
+// the notifier counts them, a series per FIFO path, and the event
+// counter from zero.
+func TestNotifyDrops(t *testing.T) {
+	m, f := newFake(t, false)
+	f.fifoDrops = map[string]uint64{"/run/a.fifo": 3, "/run/b.fifo": 0}
+	f.eventDrops = 7
+	want := `
+# HELP hactl_events_dropped_total Events GET /v1/events readers missed for reading too slowly, all readers together, since the daemon started.
+# TYPE hactl_events_dropped_total counter
+hactl_events_dropped_total 7
+# HELP hactl_notify_fifo_dropped_total Lines a notify FIFO dropped because its pipe was full (nobody reads it, or too slowly), by FIFO path, since the daemon started.
+# TYPE hactl_notify_fifo_dropped_total counter
+hactl_notify_fifo_dropped_total{fifo="/run/a.fifo"} 3
+hactl_notify_fifo_dropped_total{fifo="/run/b.fifo"} 0
+`
+	if err := testutil.GatherAndCompare(m.Registry(), strings.NewReader(want), "hactl_events_dropped_total", "hactl_notify_fifo_dropped_total"); err != nil {
+		t.Error(err)
+	}
+	bare := New(Options{})
+	want = `
+# HELP hactl_events_dropped_total Events GET /v1/events readers missed for reading too slowly, all readers together, since the daemon started.
+# TYPE hactl_events_dropped_total counter
+hactl_events_dropped_total 0
+`
+	if err := testutil.GatherAndCompare(bare.Registry(), strings.NewReader(want), "hactl_events_dropped_total", "hactl_notify_fifo_dropped_total"); err != nil {
+		t.Errorf("without NotifyDrops: %v", err)
 	}
 }

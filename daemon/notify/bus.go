@@ -33,13 +33,16 @@ var ErrBusClosed = errors.New("the daemon is stopping")
 // it; the subscriber then reads an api.EventDropped where the events went
 // missing.
 type Bus struct {
-	log    *slog.Logger
-	buf    int
-	max    int
-	mu     sync.Mutex
-	seq    uint64
-	subs   map[*Subscription]struct{}
-	closed bool
+	log  *slog.Logger
+	buf  int
+	max  int
+	mu   sync.Mutex
+	seq  uint64
+	subs map[*Subscription]struct{}
+	// dropped counts the events every subscriber missed, all together,
+	// since the bus started (hactl_events_dropped_total).
+	dropped uint64
+	closed  bool
 }
 
 // NewBus returns a bus; buf and max of 0 take the defaults.
@@ -113,12 +116,14 @@ func (b *Bus) Publish(c Change, at time.Time) {
 			} else {
 				s.q[n-1].dropped++
 				s.dropped++
+				b.dropped++
 			}
 		case n < b.buf:
 			s.q = append(s.q, item{ev: ev})
 		default:
 			s.q = append(s.q, item{dropped: 1})
 			s.dropped++
+			b.dropped++
 			b.log.Warn("event stream reader too slow; dropping events until it catches up", "buffer", b.buf)
 		}
 		select {
@@ -126,6 +131,15 @@ func (b *Bus) Publish(c Change, at time.Time) {
 		default:
 		}
 	}
+}
+
+// Dropped is how many events the subscribers missed since the bus
+// started, all of them together (one event two slow readers miss counts
+// twice); it never goes down, also when a subscriber leaves.
+func (b *Bus) Dropped() uint64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.dropped
 }
 
 // Close ends every subscription once its queue is read.

@@ -137,3 +137,28 @@ func equal(a, b []string) bool {
 	}
 	return true
 }
+
+// TestBusDroppedMonotonic: the bus's drop count sums every subscriber's
+// and keeps it when a subscriber leaves.
+func TestBusDroppedMonotonic(t *testing.T) {
+	b := NewBus(nil, 2, 4)
+	a, err := b.Subscribe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := b.Subscribe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		b.Publish(Change{Kind: Instance, Name: "VI_1", State: Backup, Priority: i}, time.Now())
+	}
+	if a.Dropped() != 3 || c.Dropped() != 3 || b.Dropped() != 6 {
+		t.Fatalf("dropped: a %d, c %d, bus %d; want 3, 3, 6", a.Dropped(), c.Dropped(), b.Dropped())
+	}
+	a.Close()
+	c.Close()
+	if b.Dropped() != 6 {
+		t.Errorf("after the subscribers left the bus counts %d, want 6", b.Dropped())
+	}
+}

@@ -105,6 +105,7 @@ func (n *Notifier) writeFIFO(f *fifo, line string) {
 	}
 	f.dropped++
 	f.unlogged++
+	n.countFIFODrop(f.spec.Path)
 	now := time.Now()
 	if !f.lastLog.IsZero() && now.Sub(f.lastLog) < fifoLogEvery {
 		return
@@ -143,5 +144,3 @@ func (n *Notifier) closeFIFO(f *fifo) {
 	f.stop()
 	<-f.done // bounded: Run returns within the Runner's KillGrace once cancelled
 }
-
-func fifoDropped(f *fifo) uint64 { return f.dropped }

@@ -273,3 +273,42 @@ func TestFIFOScriptsAndEventsSeeTheSameOrder(t *testing.T) {
 		t.Errorf("FIFO %q\nevents %q\nscripts %q\nwant %q and scripts %q", fifoLines, events, scriptLines, want, wantScripts)
 	}
 }
+
+// TestFIFODropsSurviveReopen: the drop count of a FIFO path never goes
+// down: a reload that closes the FIFO (another path) and one that opens
+// it again (back to it) keep what it had dropped, and drops after the
+// reopen add to it.
+func TestFIFODropsSurviveReopen(t *testing.T) {
+	f := newFixture(t, Options{QueueLen: 1})
+	path, other := filepath.Join(f.dir, "notify.fifo"), filepath.Join(f.dir, "other.fifo")
+	fill := func() {
+		for i := range 5000 { // about 150 KB: more than a pipe holds
+			f.n.Notify(Change{Kind: Instance, Name: "VI_1", State: Backup, Priority: i % 256})
+		}
+	}
+	if err := f.n.Apply(fifoConfig(&config.FIFO{Path: path})); err != nil {
+		t.Fatal(err)
+	}
+	fill()
+	first := f.n.FIFODropsByPath()[path]
+	if first == 0 || f.n.FIFODrops() != first {
+		t.Fatalf("after filling the pipe: %d drops for %s, %d in all", first, path, f.n.FIFODrops())
+	}
+	if err := f.n.Apply(fifoConfig(&config.FIFO{Path: other})); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.n.FIFODropsByPath()[path]; got != first {
+		t.Errorf("after the FIFO was closed its count is %d, want %d", got, first)
+	}
+	if err := f.n.Apply(fifoConfig(&config.FIFO{Path: path})); err != nil { // made again, empty
+		t.Fatal(err)
+	}
+	fill()
+	byPath := f.n.FIFODropsByPath()
+	if byPath[path] <= first {
+		t.Errorf("after reopening and filling again: %d drops, want more than %d", byPath[path], first)
+	}
+	if f.n.FIFODrops() != byPath[path]+byPath[other] {
+		t.Errorf("FIFODrops %d is not the sum of %v", f.n.FIFODrops(), byPath)
+	}
+}

@@ -157,6 +157,10 @@ type Notifier struct {
 	busy    int
 	idle    chan struct{} // closed when busy drops to 0
 	fifos   []*fifo
+	// fifoDrops counts the lines each FIFO path dropped since the
+	// daemon started: unlike a fifo's own count, it survives the FIFO
+	// being closed and opened again (a reload that changes it).
+	fifoDrops map[string]uint64
 }
 
 // New returns a Notifier with no targets; call Configure.
@@ -290,15 +294,37 @@ func (n *Notifier) configureFIFOs(specs []config.FIFO) error {
 	return errors.Join(errs...)
 }
 
-// FIFODrops is how many lines the notify FIFOs dropped (pipe full).
+// FIFODrops is how many lines the notify FIFOs dropped (pipe full) since
+// the notifier started, all paths together; it never goes down.
 func (n *Notifier) FIFODrops() uint64 {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	var d uint64
-	for _, f := range n.fifos {
-		d += fifoDropped(f)
+	for _, v := range n.fifoDrops {
+		d += v
 	}
 	return d
+}
+
+// FIFODropsByPath is FIFODrops by FIFO path, a copy: every path that has
+// dropped a line since the notifier started, also one no longer
+// configured (the hactl_notify_fifo_dropped_total counters).
+func (n *Notifier) FIFODropsByPath() map[string]uint64 {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	out := make(map[string]uint64, len(n.fifoDrops))
+	for k, v := range n.fifoDrops {
+		out[k] = v
+	}
+	return out
+}
+
+// countFIFODrop counts a line f dropped; n.mu is held.
+func (n *Notifier) countFIFODrop(path string) {
+	if n.fifoDrops == nil {
+		n.fifoDrops = map[string]uint64{}
+	}
+	n.fifoDrops[path]++
 }
 
 // Notify hands a change to the notify FIFOs and the event bus, then queues

@@ -164,7 +164,9 @@ func keywordTable() []Keyword {
 	// hactl always applies check_unicast_src (a deliberate difference:
 	// config warns on a unicast instance without it).
 	add(CtxGlobal, impl, "", "vrrp_check_unicast_src")
-	add(CtxGlobal, KeywordPartial, "keepalived skips the address checks for adverts from the current master and still drops a new master's advert whose addresses differ from its own; hactl never drops an advert for its addresses (it logs a VRID conflict and acts on it), so it has nothing to skip", "vrrp_skip_check_adv_addr")
+	// keepalived's address check of adverts, and its skip for the master
+	// a backup follows (daemon/receive.go, advertAddrsDrop).
+	add(CtxGlobal, impl, "", "vrrp_skip_check_adv_addr")
 	add(CtxGlobal, impl, "", "notify_fifo", "notify_fifo_script", "vrrp_notify_fifo", "vrrp_notify_fifo_script", "vrrp_notify_priority_changes", "fifo_write_vrrp_states_on_reload")
 	add(CtxGlobal, ni, "keepalived logs adverts for VRIDs it does not run; hactl does not", "log_unknown_vrids")
 	add(CtxGlobal, impl, "", "vmac_prefix", "vmac_addr_prefix")
@@ -192,7 +194,7 @@ func keywordTable() []Keyword {
 	add(CtxInstance, impl, "", "use_vmac_addr", "vmac_xmit_base")
 	add(CtxInstance, ni, "keepalived puts the VIPs on an ipvlan interface; hactl adds them to the interface itself", "use_ipvlan")
 	add(CtxInstance, impl, "", "unicast_fault_no_peer", "check_unicast_src")
-	add(CtxInstance, KeywordPartial, "keepalived skips the address checks for adverts from the current master and still drops a new master's advert whose addresses differ from its own; hactl never drops an advert for its addresses (it logs a VRID conflict and acts on it), so it has nothing to skip", "skip_check_adv_addr")
+	add(CtxInstance, impl, "", "skip_check_adv_addr")
 	// native_ipv6: the instance is IPv6 (VRRPv3) and its IPv4 addresses
 	// are dropped, as keepalived does.
 	add(CtxInstance, impl, "", "native_ipv6")
@@ -207,7 +209,9 @@ func keywordTable() []Keyword {
 	// MASTER over a virtual one: a deliberate difference, docs/daemon.md).
 	add(CtxInstance, impl, "", "virtual_rules")
 	add(CtxInstance, impl, "", "notify_master_rx_lower_pri", "notify_priority_changes")
-	add(CtxInstance, KeywordPartial, "keepalived notifies DELETED (with notify_deleted, else FAULT) for an instance a reload removes; an hactl reload never removes an instance (it runs until the daemon restarts, and then stops with STOP), so hactl parses notify_deleted and its script but has no deletion to notify", "notify_deleted")
+	// A reload that removes an instance notifies DELETED with it, else
+	// FAULT, as keepalived (daemon/reload.go, deletedState).
+	add(CtxInstance, impl, "", "notify_deleted")
 	add(CtxInstance, impl, "", "down_timer_adverts", "lower_prio_no_advert", "higher_prio_send_advert")
 	add(CtxInstance, impl, "", "garp_extra_if", "vmac_garp_intvl")
 	add(CtxInstance, ign, "keepalived's debug level for the instance; hactl logs by --log-level", "debug")
