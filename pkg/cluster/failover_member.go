@@ -122,7 +122,7 @@ func (m *SSHMember) Observe(ctx context.Context) (*Observation, error) {
 	}()
 	res, err := m.c.RunCommand(ctx, remote.Command{Script: addrProbe + keepalivedProbe})
 	wg.Wait()
-	err = shortCommandError(err)
+	err = shortCommandError(err, addrProbe+keepalivedProbe)
 	var xe *remote.ExitError
 	if err != nil && (res == nil || !errors.As(err, &xe)) {
 		return nil, nodeErr(m.Name(), err)
