@@ -3,6 +3,9 @@
 package cli_test
 
 import (
+	"context"
+	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -10,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hactl/hactl/pkg/api/apitest"
 	"github.com/hactl/hactl/pkg/netlab"
 	"github.com/hactl/hactl/pkg/netlab/labtest"
 )
@@ -22,12 +26,13 @@ var sessionRequest = regexp.MustCompile(`request (exec|shell|subsystem)|Starting
 // whose hactl daemon answers, who-owns and status run no remote process
 // (the node's sshd, at LogLevel DEBUG3, logs no exec, shell or subsystem
 // request, and does log the streamlocal channel to the control socket);
-// on a keepalived node the probe script still runs and answers.
+// on a keepalived node the probe script still runs and answers, and so it
+// does for an older daemon whose status has no interfaces (node4, a fake).
 func TestE2ESocketOnlyNodes(t *testing.T) {
 	labtest.Require(t, "keepalived")
 	bin := buildHactl(t)
 	debug := "Match all\n    LogLevel DEBUG3\n"
-	l := labtest.Up(t, netlab.Config{Nodes: 3, SSH: true, SSHDExtra: map[string]string{"node1": debug, "node2": debug, "node3": debug}})
+	l := labtest.Up(t, netlab.Config{Nodes: 4, SSH: true, SSHDExtra: map[string]string{"node1": debug, "node2": debug, "node3": debug, "node4": debug}})
 	e := &e2eOp{t: t, l: l, bin: bin}
 
 	var stops []func()
@@ -59,7 +64,16 @@ func TestE2ESocketOnlyNodes(t *testing.T) {
 	}
 	start(kn, "keepalived", netlab.KeepalivedArgv(kn, kconf)...)
 
-	want := "node1=hactl:BACKUP node2=hactl:BACKUP node3=keepalived:MASTER"
+	// node4: a daemon from before GET /v1/status had interfaces.
+	old := `{"daemon":{"name":"hactl","version":"0.9-old","pid":1,"hostname":"node4"},"instances":[],"drops":{},"sockets":[]}`
+	apitest.Serve(t, l.Node(4).Socket(), true, func(c net.Conn) {
+		fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: %d\r\n\r\n%s", len(old), old)
+	})
+	if _, err := l.Node(4).Run(context.Background(), "ip", "addr", "add", "10.77.0.200/32", "dev", "eth0"); err != nil {
+		t.Fatal(err)
+	}
+
+	want := "node1=hactl:BACKUP node2=hactl:BACKUP node3=keepalived:MASTER node4=hactl"
 	deadline := time.Now().Add(15 * time.Second)
 	for got := e.states(); got != want; got = e.states() {
 		if time.Now().After(deadline) {
@@ -88,9 +102,9 @@ func TestE2ESocketOnlyNodes(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e.t = t
-			marks := []int{0, len(logOf(1)), len(logOf(2)), len(logOf(3))}
+			marks := []int{0, len(logOf(1)), len(logOf(2)), len(logOf(3)), len(logOf(4))}
 			e.hactl(tc.args...).want(t, 0, tc.out, nil)
-			for i := 1; i <= 3; i++ {
+			for i := 1; i <= 4; i++ {
 				// sshd logs a closed session after the client has gone:
 				// wait (bounded) for the connection's close line.
 				var got string
@@ -109,12 +123,21 @@ func TestE2ESocketOnlyNodes(t *testing.T) {
 					if !strings.Contains(got, "direct-streamlocal") {
 						t.Errorf("node%d: sshd log shows no streamlocal channel to the control socket:\n%s", i, tail(got, 40))
 					}
-				case 3:
+				case 3, 4:
 					if len(reqs) == 0 {
-						t.Errorf("node3 (keepalived): sshd log shows no probe command:\n%s", tail(got, 40))
+						t.Errorf("node%d (keepalived, old daemon): sshd log shows no probe command:\n%s", i, tail(got, 40))
 					}
 				}
 			}
 		})
 	}
+
+	// The old daemon's addresses come from the probe: node4 holds .200.
+	t.Run("OldDaemonAddresses", func(t *testing.T) {
+		e.t = t
+		r := e.hactl("who-owns", "10.77.0.200")
+		if row := lineOf(r.out, "node4"); !strings.Contains(row, "yes") || !strings.Contains(row, "10.77.0.200/32 on eth0") {
+			t.Errorf("node4 row: %q", row)
+		}
+	})
 }
