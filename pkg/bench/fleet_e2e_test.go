@@ -1,0 +1,72 @@
+//go:build linux
+
+package bench
+
+import (
+	"context"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hactl/hactl/pkg/netlab"
+	"github.com/hactl/hactl/pkg/netlab/labtest"
+)
+
+// buildHactl builds the binary under test (quick from the build cache).
+func buildHactl(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "hactl")
+	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/hactl").CombinedOutput(); err != nil {
+		t.Fatalf("building hactl: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// TestE2EWhoOwnsFleet runs the fleet benchmark small (4 nodes, 1 run, both
+// shapes) so that it keeps working; the figures are make bench's.
+func TestE2EWhoOwnsFleet(t *testing.T) {
+	labtest.Require(t, "ssh", "xargs")
+	bin := buildHactl(t)
+	l := labtest.Up(t, netlab.Config{Nodes: 4, SSH: true, CheapShell: true})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	for _, shape := range []string{ShapePlain, ShapeDaemon} {
+		row, err := WhoOwnsFleet(ctx, l, FleetSpec{Bin: bin, Shape: shape, Runs: 1, Log: testLog{t}})
+		if err != nil {
+			t.Fatalf("%s: %v", shape, err)
+		}
+		if len(row.Trials["hactl"]) != 1 || row.Speedup <= 0 {
+			t.Errorf("%s: row %+v: want one trial each and a speedup", shape, row)
+		}
+	}
+}
+
+type testLog struct{ t *testing.T }
+
+func (w testLog) Write(b []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(b), "\n"))
+	return len(b), nil
+}
+
+// TestE2EWhoOwnsSSHFleet runs the scale harness small (4 in-process SSH
+// nodes, with and without daemons, 1 run): hactl finds node1 the owner
+// and the fleet saw one connection's worth of work per node.
+func TestE2EWhoOwnsSSHFleet(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test: skipped in -short mode")
+	}
+	bin := buildHactl(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for _, plain := range []bool{true, false} {
+		rows, err := Scale(ctx, ScaleSpec{Bin: bin, Sizes: []int{4}, Runs: 1, Plain: plain, Log: testLog{t}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) != 2 || rows[0].Median["hactl"] <= 0 || rows[1].Median["hactl"] <= 0 {
+			t.Errorf("plain=%v: rows %+v: want a time and a peak RSS", plain, rows)
+		}
+	}
+}

@@ -1,0 +1,119 @@
+//go:build linux
+
+package bench
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// ScaleSpec describes the who-owns scale benchmark.
+type ScaleSpec struct {
+	// Bin is the hactl binary.
+	Bin string
+	// Sizes are the fleet sizes, in order.
+	Sizes []int
+	// Runs per size, after one untimed warm-up run.
+	Runs int
+	// Parallel, when set, is passed as `who-owns --parallel`; "" leaves
+	// hactl's default.
+	Parallel string
+	// Plain serves no control API (every node answers only the probe
+	// command); the default is nodes with hactl daemons.
+	Plain bool
+	// Log receives one line per run; nil discards.
+	Log io.Writer
+}
+
+// ScaleRun is one run of hactl who-owns over an in-process fleet.
+type ScaleRun struct {
+	Took time.Duration
+	// MaxRSS is the hactl process's peak resident set (kB, getrusage).
+	MaxRSS int64
+	// Execs and Streams are the remote commands and socket channels the
+	// fleet was asked for in this run.
+	Execs, Streams int64
+}
+
+// Scale times `hactl who-owns` over in-process SSH fleets (SSHFleet) of
+// each size and records the hactl process's peak RSS: two rows per size.
+// The SSH server shares the machine with hactl (and its CPU: on 2 cores
+// the server's half of every handshake is part of the time).
+func Scale(ctx context.Context, spec ScaleSpec) ([]*Row, error) {
+	var rows []*Row
+	kind := "daemon"
+	if spec.Plain {
+		kind = "plain"
+	}
+	for _, n := range spec.Sizes {
+		took := &Row{Name: fmt.Sprintf("who-owns, %d in-process SSH %s nodes", n, kind), Unit: "ms", Trials: map[string][]float64{}, Rival: "none"}
+		rss := &Row{Name: fmt.Sprintf("who-owns peak RSS, %d in-process SSH %s nodes", n, kind), Unit: "MB", Trials: map[string][]float64{}, Rival: "none"}
+		err := func() error {
+			dir, err := os.MkdirTemp("", "hactl-bench-fleet-")
+			if err != nil {
+				return err
+			}
+			defer os.RemoveAll(dir)
+			f, err := StartSSHFleet(dir, n, !spec.Plain)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			for i := -1; i < spec.Runs && ctx.Err() == nil; i++ {
+				r, err := f.WhoOwns(ctx, spec.Bin, spec.Parallel)
+				if err != nil {
+					return err
+				}
+				if i < 0 {
+					continue
+				}
+				took.Trials["hactl"] = append(took.Trials["hactl"], ms(r.Took))
+				rss.Trials["hactl"] = append(rss.Trials["hactl"], float64(r.MaxRSS)/1024)
+				if spec.Log != nil {
+					fmt.Fprintf(spec.Log, "  who-owns over %d in-process %s nodes, run %d: %v, peak RSS %.1f MB, %d remote commands, %d socket channels\n",
+						n, kind, i+1, r.Took.Round(time.Millisecond), float64(r.MaxRSS)/1024, r.Execs, r.Streams)
+				}
+			}
+			return nil
+		}()
+		if err != nil {
+			return nil, fmt.Errorf("scale, %d nodes: %w", n, err)
+		}
+		took.finish()
+		rss.finish()
+		rows = append(rows, took, rss)
+	}
+	return rows, ctx.Err()
+}
+
+// WhoOwns runs `hactl who-owns VIP` over the fleet once (no ssh-agent, no
+// ~/.ssh: the inventory names every file) and checks that it found node1
+// as the one owner.
+func (f *SSHFleet) WhoOwns(ctx context.Context, bin, parallel string) (ScaleRun, error) {
+	args := []string{"who-owns", benchVIP.Addr().String(), "--inventory", f.Inventory, "--timeout", "20s"}
+	if parallel != "" {
+		args = append(args, "--parallel", parallel)
+	}
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env = []string{"HOME=" + f.Dir, "PATH=" + os.Getenv("PATH")}
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	e0, s0 := f.Execs.Load(), f.Streams.Load()
+	start := time.Now()
+	err := cmd.Run()
+	r := ScaleRun{Took: time.Since(start), Execs: f.Execs.Load() - e0, Streams: f.Streams.Load() - s0}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok && cmd.ProcessState != nil {
+		r.MaxRSS = ru.Maxrss
+	}
+	if err != nil || !strings.Contains(out.String(), "owner: node1") {
+		return r, fmt.Errorf("hactl %s: %v\n%s", strings.Join(args, " "), err, out.String())
+	}
+	return r, nil
+}
