@@ -117,7 +117,11 @@ func WhoOwnsFleet(ctx context.Context, l *netlab.Lab, spec FleetSpec) (*Row, err
 		// nothing on every node but the owner. ssh's own failure is 255,
 		// on which xargs stops with 124.
 		argv := append([]string{"xargs", "-P", fmt.Sprint(n), "-I{}", "ssh", "-F", l.SSHConfig}, kex...)
-		return timeCmd(ctx, l.Operator, names.String(), 123, append(argv, "-o", "BatchMode=yes", "{}", "ip a | grep "+vip)...)
+		d, out, err := timeCmd(ctx, l.Operator, names.String(), 123, append(argv, "-o", "BatchMode=yes", "{}", "ip a | grep "+vip)...)
+		if err == nil && strings.Count(out, "inet "+vip+"/") != 1 {
+			err = fmt.Errorf("xargs ssh 'ip a | grep %s' did not find the VIP on one node:\n%s", vip, out)
+		}
+		return d, err
 	}
 	for i := -1; i < spec.Runs && ctx.Err() == nil; i++ {
 		first, second := hactl, ssh
