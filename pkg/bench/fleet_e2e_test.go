@@ -32,6 +32,12 @@ func TestE2EWhoOwnsFleet(t *testing.T) {
 	l := labtest.Up(t, netlab.Config{Nodes: 4, SSH: true, CheapShell: true})
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
+	// The cheap shell: root's ~/.bashrc (pyenv here) is not read by the
+	// nodes' sessions, and the host's file is untouched.
+	out, err := l.Operator.Command(ctx, "ssh", "-F", l.SSHConfig, "node1", `echo "rc=$(wc -c < ~/.bashrc) pyenv=$PYENV_ROOT"`).CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != "rc=0 pyenv=" {
+		t.Errorf("node1's login shell: %q, %v: want an empty ~/.bashrc", out, err)
+	}
 	for _, shape := range []string{ShapePlain, ShapeDaemon} {
 		row, err := WhoOwnsFleet(ctx, l, FleetSpec{Bin: bin, Shape: shape, Runs: 1, Log: testLog{t}})
 		if err != nil {
