@@ -3,7 +3,9 @@
 // Command hactl-bench measures hactl against keepalived 2.2.7 in one run:
 // crash and graceful failover (VRRPv2 at 1 s, VRRPv3 at 0.1 s), a planned
 // failover under 1 ms probes (hactl failover --to against the runbook's
-// restart of the master), who-owns against an ssh loop, and CPU
+// restart of the master), who-owns against an ssh loop and against
+// xargs -P 32 ssh on 32 nodes (plain and with daemons), who-owns over an
+// in-process SSH fleet of 16 to 256 nodes (time and peak RSS), and CPU
 // time and peak RSS with 1 and 100 instances at 0.1 s adverts. It prints
 // a table of medians beside the protocol bounds and the hactl/keepalived
 // ratio, and writes the same as JSON. `make bench` runs it (root).

@@ -42,6 +42,12 @@ func (r *Report) WriteTable(w io.Writer) {
 			value(row, "hactl"), value(row, row.Rival),
 			ratio, bound, len(row.Trials["hactl"]), len(row.Trials[row.Rival]))
 	}
+	for _, row := range r.Rows {
+		if row.Speedup > 0 {
+			fmt.Fprintf(w, "\nRATIO is hactl / rival; NNx is the rival / hactl (hactl NN times faster), BOUND then the issue's target (and must).\n")
+			break
+		}
+	}
 }
 
 // value is a daemon's median with its unit, "-" when it has no trials
