@@ -43,7 +43,8 @@ func fleetRows(ctx context.Context, bin string, log io.Writer) ([]*bench.Row, er
 }
 
 // scaleRows measures who-owns over in-process SSH fleets of the sizes in
-// fleet.scale.
+// fleet.scale: nodes with daemons (the control API), then plain nodes
+// (the probe command only).
 func scaleRows(ctx context.Context, bin string, log io.Writer) ([]*bench.Row, error) {
 	var sizes []int
 	for _, f := range strings.Split(fleet.scale, ",") {
@@ -53,6 +54,14 @@ func scaleRows(ctx context.Context, bin string, log io.Writer) ([]*bench.Row, er
 		}
 		sizes = append(sizes, n)
 	}
-	fmt.Fprintf(os.Stderr, "measuring who-owns over in-process SSH fleets of %v nodes (%d runs each)...\n", sizes, fleet.runs)
-	return bench.Scale(ctx, bench.ScaleSpec{Bin: bin, Sizes: sizes, Runs: fleet.runs, Parallel: fleet.parallel, Log: log})
+	fmt.Fprintf(os.Stderr, "measuring who-owns over in-process SSH fleets of %v nodes, with daemons then plain (%d runs each)...\n", sizes, fleet.runs)
+	var rows []*bench.Row
+	for _, plain := range []bool{false, true} {
+		r, err := bench.Scale(ctx, bench.ScaleSpec{Bin: bin, Sizes: sizes, Runs: fleet.runs, Parallel: fleet.parallel, Plain: plain, Log: log})
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, r...)
+	}
+	return rows, nil
 }

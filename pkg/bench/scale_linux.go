@@ -37,6 +37,9 @@ type ScaleRun struct {
 	Took time.Duration
 	// MaxRSS is the hactl process's peak resident set (kB, getrusage).
 	MaxRSS int64
+	// CPU is the hactl process's user+system time; ServerCPU this
+	// process's (the fleet's SSH server, mostly) over the same run.
+	CPU, ServerCPU time.Duration
 	// Execs and Streams are the remote commands and socket channels the
 	// fleet was asked for in this run.
 	Execs, Streams int64
@@ -52,9 +55,15 @@ func Scale(ctx context.Context, spec ScaleSpec) ([]*Row, error) {
 	if spec.Plain {
 		kind = "plain"
 	}
+	par := "hactl's default --parallel"
+	if spec.Parallel != "" {
+		par = "--parallel " + spec.Parallel
+	}
 	for _, n := range spec.Sizes {
-		took := &Row{Name: fmt.Sprintf("who-owns, %d in-process SSH %s nodes", n, kind), Unit: "ms", Trials: map[string][]float64{}, Rival: "none"}
-		rss := &Row{Name: fmt.Sprintf("who-owns peak RSS, %d in-process SSH %s nodes", n, kind), Unit: "MB", Trials: map[string][]float64{}, Rival: "none"}
+		newRow := func(what, unit string) *Row {
+			return &Row{Name: fmt.Sprintf("who-owns %s, %d in-process SSH %s nodes (%s)", what, n, kind, par), Unit: unit, Trials: map[string][]float64{}, Rival: "none"}
+		}
+		took, cpu, rss := newRow("time", "ms"), newRow("CPU", "ms"), newRow("peak RSS", "MB")
 		err := func() error {
 			dir, err := os.MkdirTemp("", "hactl-bench-fleet-")
 			if err != nil {
@@ -75,10 +84,12 @@ func Scale(ctx context.Context, spec ScaleSpec) ([]*Row, error) {
 					continue
 				}
 				took.Trials["hactl"] = append(took.Trials["hactl"], ms(r.Took))
+				cpu.Trials["hactl"] = append(cpu.Trials["hactl"], ms(r.CPU))
 				rss.Trials["hactl"] = append(rss.Trials["hactl"], float64(r.MaxRSS)/1024)
 				if spec.Log != nil {
-					fmt.Fprintf(spec.Log, "  who-owns over %d in-process %s nodes, run %d: %v, peak RSS %.1f MB, %d remote commands, %d socket channels\n",
-						n, kind, i+1, r.Took.Round(time.Millisecond), float64(r.MaxRSS)/1024, r.Execs, r.Streams)
+					fmt.Fprintf(spec.Log, "  who-owns over %d in-process %s nodes (%s), run %d: %v, hactl CPU %v, server CPU %v, peak RSS %.1f MB, %d remote commands, %d socket channels, load %s\n",
+						n, kind, par, i+1, r.Took.Round(time.Millisecond), r.CPU.Round(time.Millisecond), r.ServerCPU.Round(time.Millisecond),
+						float64(r.MaxRSS)/1024, r.Execs, r.Streams, loadAvg())
 				}
 			}
 			return nil
@@ -87,8 +98,9 @@ func Scale(ctx context.Context, spec ScaleSpec) ([]*Row, error) {
 			return nil, fmt.Errorf("scale, %d nodes: %w", n, err)
 		}
 		took.finish()
+		cpu.finish()
 		rss.finish()
-		rows = append(rows, took, rss)
+		rows = append(rows, took, cpu, rss)
 	}
 	return rows, ctx.Err()
 }
@@ -106,14 +118,37 @@ func (f *SSHFleet) WhoOwns(ctx context.Context, bin, parallel string) (ScaleRun,
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	e0, s0 := f.Execs.Load(), f.Streams.Load()
+	self0 := selfCPU()
 	start := time.Now()
 	err := cmd.Run()
-	r := ScaleRun{Took: time.Since(start), Execs: f.Execs.Load() - e0, Streams: f.Streams.Load() - s0}
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok && cmd.ProcessState != nil {
-		r.MaxRSS = ru.Maxrss
+	r := ScaleRun{Took: time.Since(start), ServerCPU: selfCPU() - self0, Execs: f.Execs.Load() - e0, Streams: f.Streams.Load() - s0}
+	if cmd.ProcessState != nil {
+		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			r.MaxRSS = ru.Maxrss
+			r.CPU = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+		}
 	}
 	if err != nil || !strings.Contains(out.String(), "owner: node1") {
 		return r, fmt.Errorf("hactl %s: %v\n%s", strings.Join(args, " "), err, out.String())
 	}
 	return r, nil
+}
+
+// selfCPU is this process's user+system time so far.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// loadAvg is the machine's 1-minute load average ("?" when unknown): the
+// figures stretch when other work shares the CPU.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) > 0 {
+		return f[0]
+	}
+	return "?"
 }
