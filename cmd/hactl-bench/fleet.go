@@ -44,7 +44,7 @@ func fleetRows(ctx context.Context, bin string, log io.Writer) ([]*bench.Row, er
 
 // scaleRows measures who-owns over in-process SSH fleets of the sizes in
 // fleet.scale: nodes with daemons (the control API), then plain nodes
-// (the probe command only).
+// (the probe command only), each against xargs -P ssh over the same nodes.
 func scaleRows(ctx context.Context, bin string, log io.Writer) ([]*bench.Row, error) {
 	var sizes []int
 	for _, f := range strings.Split(fleet.scale, ",") {
@@ -57,7 +57,7 @@ func scaleRows(ctx context.Context, bin string, log io.Writer) ([]*bench.Row, er
 	fmt.Fprintf(os.Stderr, "measuring who-owns over in-process SSH fleets of %v nodes, with daemons then plain (%d runs each)...\n", sizes, fleet.runs)
 	var rows []*bench.Row
 	for _, plain := range []bool{false, true} {
-		r, err := bench.Scale(ctx, bench.ScaleSpec{Bin: bin, Sizes: sizes, Runs: fleet.runs, Parallel: fleet.parallel, Plain: plain, Log: log})
+		r, err := bench.Scale(ctx, bench.ScaleSpec{Bin: bin, Sizes: sizes, Runs: fleet.runs, Parallel: fleet.parallel, Plain: plain, Rival: true, Log: log})
 		if err != nil {
 			return nil, err
 		}

@@ -5,6 +5,7 @@ package bench
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -28,9 +29,19 @@ type ScaleSpec struct {
 	// Plain serves no control API (every node answers only the probe
 	// command); the default is nodes with hactl daemons.
 	Plain bool
+	// Rival, when set, also times the runbook's `ssh NODE 'ip a | grep
+	// VIP'` over the same fleet with `xargs -P P` (P: Parallel, else 32,
+	// hactl's default), interleaved with hactl's runs: OpenSSH's client
+	// against nodes whose server side costs little, which is what the
+	// lab's 32 sshd on 2 cores cannot show.
+	Rival bool
 	// Log receives one line per run; nil discards.
 	Log io.Writer
 }
+
+// scaleRivalP is xargs -P's default for the rival: hactl's default
+// --parallel (remote.DefaultLimit).
+const scaleRivalP = "32"
 
 // ScaleRun is one run of hactl who-owns over an in-process fleet.
 type ScaleRun struct {
@@ -64,6 +75,14 @@ func Scale(ctx context.Context, spec ScaleSpec) ([]*Row, error) {
 			return &Row{Name: fmt.Sprintf("who-owns %s, %d in-process SSH %s nodes (%s)", what, n, kind, par), Unit: unit, Trials: map[string][]float64{}, Rival: "none"}
 		}
 		took, cpu, rss := newRow("time", "ms"), newRow("CPU", "ms"), newRow("peak RSS", "MB")
+		p := spec.Parallel
+		if p == "" {
+			p = scaleRivalP
+		}
+		rival := "xargs -P " + p + " ssh"
+		if spec.Rival {
+			took.Rival, cpu.Rival = rival, rival
+		}
 		err := func() error {
 			dir, err := os.MkdirTemp("", "hactl-bench-fleet-")
 			if err != nil {
@@ -76,12 +95,32 @@ func Scale(ctx context.Context, spec ScaleSpec) ([]*Row, error) {
 			}
 			defer f.Close()
 			for i := -1; i < spec.Runs && ctx.Err() == nil; i++ {
+				var o ScaleRun
+				if spec.Rival && i%2 != 0 { // the first side alternates
+					if o, err = f.Runbook(ctx, p); err != nil {
+						return err
+					}
+				}
 				r, err := f.WhoOwns(ctx, spec.Bin, spec.Parallel)
 				if err != nil {
 					return err
 				}
+				if spec.Rival && i%2 == 0 {
+					if o, err = f.Runbook(ctx, p); err != nil {
+						return err
+					}
+				}
 				if i < 0 {
 					continue
+				}
+				if spec.Rival {
+					took.Trials[rival] = append(took.Trials[rival], ms(o.Took))
+					cpu.Trials[rival] = append(cpu.Trials[rival], ms(o.CPU))
+					if spec.Log != nil {
+						fmt.Fprintf(spec.Log, "  %s over %d in-process %s nodes, run %d: %v, client CPU %v, server CPU %v (hactl %.1fx faster)\n",
+							rival, n, kind, i+1, o.Took.Round(time.Millisecond), o.CPU.Round(time.Millisecond), o.ServerCPU.Round(time.Millisecond),
+							float64(o.Took)/float64(r.Took))
+					}
 				}
 				took.Trials["hactl"] = append(took.Trials["hactl"], ms(r.Took))
 				cpu.Trials["hactl"] = append(cpu.Trials["hactl"], ms(r.CPU))
@@ -103,6 +142,43 @@ func Scale(ctx context.Context, spec ScaleSpec) ([]*Row, error) {
 		rows = append(rows, took, cpu, rss)
 	}
 	return rows, ctx.Err()
+}
+
+// Runbook runs the runbook's `ssh NODE 'ip a | grep VIP'` over every
+// node of the fleet with `xargs -P p`, through OpenSSHConfig (the fleet's
+// key and known_hosts, FleetKex as for hactl), and checks that exactly one
+// node printed the VIP. CPU is xargs' and its ssh processes'.
+func (f *SSHFleet) Runbook(ctx context.Context, p string) (ScaleRun, error) {
+	vip := benchVIP.Addr().String()
+	var names strings.Builder
+	for _, nd := range f.nodes {
+		names.WriteString(nd.name + "\n")
+	}
+	cmd := exec.CommandContext(ctx, "xargs", "-P", p, "-I{}", "ssh", "-F", f.OpenSSHConfig(), "{}", "ip a | grep "+vip)
+	cmd.Env = []string{"HOME=" + f.Dir, "PATH=" + os.Getenv("PATH")}
+	cmd.Stdin = strings.NewReader(names.String())
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	self0 := selfCPU()
+	start := time.Now()
+	err := cmd.Run()
+	r := ScaleRun{Took: time.Since(start), ServerCPU: selfCPU() - self0}
+	if cmd.ProcessState != nil {
+		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			r.MaxRSS = ru.Maxrss
+			r.CPU = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+		}
+	}
+	// xargs exits 123 when a command failed with 1-125: grep's 1 on every
+	// node but node1.
+	var xe *exec.ExitError
+	if err != nil && !(errors.As(err, &xe) && xe.ExitCode() == 123) {
+		return r, fmt.Errorf("xargs -P %s ssh: %v\n%s", p, err, out.String())
+	}
+	if c := strings.Count(out.String(), "inet "+vip+"/"); c != 1 {
+		return r, fmt.Errorf("xargs -P %s ssh 'ip a | grep %s': the VIP on %d nodes, want 1:\n%s", p, vip, c, out.String())
+	}
+	return r, nil
 }
 
 // WhoOwns runs `hactl who-owns VIP` over the fleet once (no ssh-agent, no

@@ -64,6 +64,7 @@ type fleetNode struct {
 	// chans feeds the node's accepted socket channels to its http.Server.
 	chans *chanListener
 	probe []byte // the probe script's output
+	ipA   []byte // what `ip a` prints
 
 	mu    sync.Mutex
 	conns []net.Conn
@@ -102,6 +103,16 @@ func StartSSHFleet(dir string, n int, daemons bool) (_ *SSHFleet, err error) {
 	if err := os.WriteFile(inv.Common.SSHConfig, []byte("# empty: the inventory says it all\n"), 0o644); err != nil {
 		return nil, err
 	}
+	// OpenSSH's client (the rival) reads the same key and known_hosts.
+	var oc strings.Builder
+	for _, nd := range inv.Nodes {
+		fmt.Fprintf(&oc, "Host %s\n  HostName %s\n  Port %d\n", nd.Name, nd.Host, nd.Port)
+	}
+	fmt.Fprintf(&oc, "Host *\n  User root\n  IdentityFile %s\n  IdentitiesOnly yes\n  UserKnownHostsFile %s\n  StrictHostKeyChecking yes\n  GlobalKnownHostsFile /dev/null\n  BatchMode yes\n",
+		inv.Common.Identity, inv.Common.KnownHosts)
+	if err := os.WriteFile(f.OpenSSHConfig(), []byte(oc.String()), 0o644); err != nil {
+		return nil, err
+	}
 	w, err := os.Create(f.Inventory)
 	if err != nil {
 		return nil, err
@@ -112,6 +123,10 @@ func StartSSHFleet(dir string, n int, daemons bool) (_ *SSHFleet, err error) {
 	}
 	return f, w.Close()
 }
+
+// OpenSSHConfig is the ssh_config for OpenSSH's client: a Host entry per
+// node and the fleet's key and known_hosts.
+func (f *SSHFleet) OpenSSHConfig() string { return filepath.Join(f.Dir, "ssh_config.openssh") }
 
 // writeClientKey writes an ed25519 key in OpenSSH format (0600).
 func writeClientKey(path string) (ssh.PublicKey, error) {
@@ -145,12 +160,16 @@ func (f *SSHFleet) startNode(i int, client ssh.PublicKey) (*fleetNode, ssh.Publi
 		}
 		return nil, errors.New("unknown key")
 	}}
+	// The key exchange the lab's sshd and hactl agree on, for hactl and
+	// OpenSSH's client alike (x/crypto's server would pick
+	// mlkem768x25519-sha256 with hactl, curve25519-sha256 with OpenSSH 9.2).
+	cfg.KeyExchanges = []string{FleetKex}
 	cfg.AddHostKey(signer)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, nil, err
 	}
-	nd := &fleetNode{name: "node" + strconv.Itoa(i), ln: ln, cfg: cfg, probe: fleetProbe(i)}
+	nd := &fleetNode{name: "node" + strconv.Itoa(i), ln: ln, cfg: cfg, probe: fleetProbe(i), ipA: fleetIPA(i)}
 	f.nodes = append(f.nodes, nd)
 	if f.daemons {
 		nd.chans = newChanListener(ln.Addr())
@@ -230,9 +249,12 @@ func (f *SSHFleet) session(nd *fleetNode, ch ssh.Channel, reqs <-chan *ssh.Reque
 		switch r.Type {
 		case "exec":
 			f.Execs.Add(1)
+			var cmd struct{ Command string }
+			_ = ssh.Unmarshal(r.Payload, &cmd)
 			_ = r.Reply(true, nil)
-			_, _ = ch.Write(nd.probe)
-			_, _ = ch.SendRequest("exit-status", false, ssh.Marshal(struct{ Status uint32 }{0}))
+			out, status := nd.answer(cmd.Command)
+			_, _ = ch.Write(out)
+			_, _ = ch.SendRequest("exit-status", false, ssh.Marshal(struct{ Status uint32 }{status}))
 			return
 		case "env":
 			_ = r.Reply(true, nil)
@@ -240,6 +262,32 @@ func (f *SSHFleet) session(nd *fleetNode, ch ssh.Channel, reqs <-chan *ssh.Reque
 			_ = r.Reply(false, nil)
 		}
 	}
+}
+
+// answer is what node nd prints for a remote command, and its exit
+// status: hactl's probe script (it prints the @@hactl: markers) gets the
+// probe's output; anything else is taken for the runbook's
+// `ip a | grep PATTERN` and gets the `ip a` lines holding PATTERN (grep's
+// status 1 when none does), or all of `ip a` without a grep.
+func (nd *fleetNode) answer(cmd string) ([]byte, uint32) {
+	if strings.Contains(cmd, "@@hactl:") {
+		return nd.probe, 0
+	}
+	_, pat, ok := strings.Cut(cmd, "| grep ")
+	if !ok {
+		return nd.ipA, 0
+	}
+	pat = strings.Trim(strings.TrimSpace(pat), `'"`)
+	var out []byte
+	for line := range strings.Lines(string(nd.ipA)) {
+		if strings.Contains(line, pat) {
+			out = append(out, line...)
+		}
+	}
+	if len(out) == 0 {
+		return nil, 1
+	}
+	return out, 0
 }
 
 // Close stops every listener and connection and waits for the handlers.
@@ -291,6 +339,23 @@ func fleetProbe(i int) []byte {
 	}
 	b, _ := json.Marshal(links)
 	return append(append([]byte("@@hactl:addr\n"), b...), '\n')
+}
+
+// fleetIPA is what `ip a` prints on node i: the same addresses as
+// fleetProbe, in iproute2's text form.
+func fleetIPA(i int) []byte {
+	var b strings.Builder
+	fmt.Fprintf(&b, "1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN group default qlen 1000\n")
+	fmt.Fprintf(&b, "    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00\n")
+	fmt.Fprintf(&b, "    inet 127.0.0.1/8 scope host lo\n       valid_lft forever preferred_lft forever\n")
+	fmt.Fprintf(&b, "    inet6 ::1/128 scope host noprefixroute\n       valid_lft forever preferred_lft forever\n")
+	fmt.Fprintf(&b, "2: eth0@if%d: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP group default qlen 1000\n", 100+i)
+	fmt.Fprintf(&b, "    link/ether 02:00:00:00:%02x:%02x brd ff:ff:ff:ff:ff:ff link-netnsid 0\n", i>>8, i&0xff)
+	fmt.Fprintf(&b, "    inet %s/16 brd 10.78.255.255 scope global eth0\n       valid_lft forever preferred_lft forever\n", fleetAddr(i))
+	if i == 1 {
+		fmt.Fprintf(&b, "    inet %s scope global secondary eth0\n       valid_lft forever preferred_lft forever\n", benchVIP)
+	}
+	return []byte(b.String())
 }
 
 // fleetBackend is node i's canned daemon: one instance, VI_1, MASTER on
