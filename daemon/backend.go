@@ -59,6 +59,12 @@ func (b backend) Status() (api.Status, error) {
 		return api.Status{}, err
 	}
 	sortStatus(&st)
+	// The addresses are read here, off the loop, at request time.
+	if ifs, err := readInterfaces(); err != nil {
+		st.InterfacesError = err.Error()
+	} else {
+		st.Interfaces = ifs
+	}
 	return st, nil
 }
 

@@ -42,6 +42,44 @@ type Status struct {
 	// Sockets are the daemon's raw VRRP sockets, one per interface and
 	// family, with what they received that no validation rule counts.
 	Sockets []Socket `json:"sockets"`
+	// Interfaces are the node's network interfaces with every address
+	// they hold, read through netlink when the request came (not from the
+	// loop's view), so the CLI learns what the node holds without running
+	// a remote command. Null when the daemon could not read them
+	// (InterfacesError says why) and absent from daemons older than this
+	// field: the CLI then runs its probe for the addresses.
+	Interfaces      []Interface `json:"interfaces"`
+	InterfacesError string      `json:"interfaces_error,omitempty"`
+}
+
+// Interface is one network interface of the daemon's host (its network
+// namespace), as netlink reports it.
+type Interface struct {
+	Name  string `json:"name"`
+	Index int    `json:"index"`
+	// MAC is the link-layer address (empty for links without one).
+	MAC string `json:"mac,omitempty"`
+	// Up is the administrative state (IFF_UP); OperState the kernel's
+	// operational state (up, down, lowerlayerdown, unknown...).
+	Up        bool   `json:"up"`
+	OperState string `json:"oper_state,omitempty"`
+	// Addrs are every address of the interface, IPv4 and IPv6, exactly as
+	// configured (any prefix length), tentative and deprecated ones too.
+	Addrs []Address `json:"addrs"`
+}
+
+// Address is one address of an interface.
+type Address struct {
+	// Prefix is the address with its prefix length ("10.0.0.1/23").
+	Prefix string `json:"prefix"`
+	// Flags are the kernel's IFA_F_ flags that matter to an owner check,
+	// lower case: secondary, nodad, deprecated, tentative, dadfailed,
+	// permanent, noprefixroute.
+	Flags []string `json:"flags,omitempty"`
+	// ValidSeconds and PreferredSeconds are the remaining lifetimes;
+	// absent when forever.
+	ValidSeconds     *uint32 `json:"valid_seconds,omitempty"`
+	PreferredSeconds *uint32 `json:"preferred_seconds,omitempty"`
 }
 
 // Socket is one raw VRRP socket of the daemon.

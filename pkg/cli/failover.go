@@ -137,7 +137,7 @@ func runFailover(ctx context.Context, o *FailoverOptions) error {
 	}
 	defer set.Close()
 	res, err := cluster.Failover(ctx, members(o.Members, set), cluster.FailoverOptions{
-		To: o.To, Instance: o.Instance, VIP: vip, For: o.For, Wait: o.Wait, Timeout: o.Global.Timeout,
+		To: o.To, Instance: o.Instance, VIP: vip, For: o.For, Wait: o.Wait, Timeout: o.Global.Timeout, Parallel: o.Global.Parallel,
 		DryRun: o.DryRun, Force: o.Force, Clear: o.Clear, Progress: progressLine(o.IO.ErrOut, "failover"),
 		Service: o.Service, StopCommand: o.StopCommand, StartCommand: o.StartCommand,
 	})

@@ -9,8 +9,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/hactl/hactl/pkg/cluster"
 	"github.com/hactl/hactl/pkg/inventory"
@@ -164,86 +162,6 @@ func nodeHosts(nodes []remote.Node) map[string]netip.Addr {
 		}
 	}
 	return out
-}
-
-// progress shows on stderr, when it is a terminal, which nodes a fan-out
-// still waits for: one line, redrawn, erased at the end. Nothing is drawn
-// for the first 300 ms, so quick answers do not flicker.
-type progress struct {
-	io      *IOStreams
-	mu      sync.Mutex
-	pending []string
-	total   int
-	drawn   bool
-	stop    chan struct{}
-	wg      sync.WaitGroup
-}
-
-func startProgress(io *IOStreams, what string, nodes []cluster.Node) *progress {
-	p := &progress{io: io, total: len(nodes), stop: make(chan struct{})}
-	for _, n := range nodes {
-		p.pending = append(p.pending, n.Name())
-	}
-	if !io.IsStderrTTY() {
-		return p
-	}
-	p.wg.Add(1)
-	go func() {
-		defer p.wg.Done()
-		delay := time.NewTimer(300 * time.Millisecond)
-		defer delay.Stop()
-		select {
-		case <-p.stop:
-			return
-		case <-delay.C:
-		}
-		tick := time.NewTicker(200 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			p.draw(what)
-			select {
-			case <-p.stop:
-				return
-			case <-tick.C:
-			}
-		}
-	}()
-	return p
-}
-
-// Done marks a node as answered.
-func (p *progress) Done(node string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if i := slices.Index(p.pending, node); i >= 0 {
-		p.pending = slices.Delete(p.pending, i, i+1)
-	}
-}
-
-func (p *progress) draw(what string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if len(p.pending) == 0 {
-		return
-	}
-	names := p.pending
-	more := ""
-	if len(names) > 4 {
-		names, more = names[:4], fmt.Sprintf(" and %d more", len(p.pending)-4)
-	}
-	fmt.Fprintf(p.io.ErrOut, "\r\033[K%s: %d/%d answered, waiting for %s%s", what, p.total-len(p.pending), p.total, strings.Join(names, ", "), more)
-	p.drawn = true
-}
-
-// Stop erases the line.
-func (p *progress) Stop() {
-	close(p.stop)
-	p.wg.Wait()
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.drawn {
-		fmt.Fprint(p.io.ErrOut, "\r\033[K")
-	}
 }
 
 // unreachableError is the exit-4 error: every node that could not be

@@ -89,7 +89,7 @@ func runRestartSafe(ctx context.Context, o *RestartSafeOptions) error {
 	ttl := 30*time.Minute + time.Duration(len(set.Remote))*2*o.Wait
 	res, err := cluster.RestartSafe(ctx, members(o.Members, set), cluster.RestartOptions{
 		Instance: o.Instance, Command: o.RestartCommand, Service: o.Service, Settle: o.Settle,
-		NoRestore: o.NoRestore, DryRun: o.DryRun, Wait: o.Wait, Timeout: o.Global.Timeout,
+		NoRestore: o.NoRestore, DryRun: o.DryRun, Wait: o.Wait, Timeout: o.Global.Timeout, Parallel: o.Global.Parallel,
 		Lock:     cluster.NewLockInfo(operatorName(), os.Getpid(), ttl),
 		Progress: progressLine(o.IO.ErrOut, "restart-safe"),
 	})

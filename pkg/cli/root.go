@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/hactl/hactl/pkg/remote"
 )
 
 // GlobalOptions are the operator commands' shared flags (docs/cli-contract.md,
@@ -23,6 +25,7 @@ type GlobalOptions struct {
 	Identity    string
 	KnownHosts  string
 	Timeout     time.Duration
+	Parallel    int
 	Sudo        bool
 	Socket      string
 	Local       bool
@@ -162,6 +165,7 @@ func addGlobalFlags(root *cobra.Command, f *Factory) {
 	pf.StringVar(&g.KnownHosts, "known-hosts", "", "known_hosts file; unknown or changed host keys are refused (default ~/.ssh/known_hosts)")
 	pf.BoolVar(&g.AcceptNewHK, "accept-new-host-keys", false, "record host keys of hosts never seen before, like OpenSSH's accept-new; changed keys are still refused")
 	pf.DurationVar(&g.Timeout, "timeout", 5*time.Second, "per-node connect and call time")
+	pf.IntVar(&g.Parallel, "parallel", remote.DefaultLimit, "most nodes asked at once; more wait their turn (each node keeps its own --timeout)")
 	pf.BoolVar(&g.Sudo, "sudo", false, "run remote commands through sudo -n")
 	pf.StringVar(&g.Socket, "socket", envOr(env, "HACTL_SOCKET", "/run/hactl/hactl.sock"), "control socket, local or on the remote node (env HACTL_SOCKET)")
 	pf.BoolVar(&g.Local, "local", false, "ask this host only (socket or netlink), no SSH")
@@ -182,6 +186,9 @@ func (g *GlobalOptions) validate() error {
 	case "table", "json":
 	default:
 		return fmt.Errorf("invalid --output %q: want table or json", g.Output)
+	}
+	if g.Parallel < 1 {
+		return fmt.Errorf("invalid --parallel %d: want at least 1", g.Parallel)
 	}
 	return nil
 }

@@ -63,9 +63,9 @@ func runStatus(ctx context.Context, o *StatusOptions) error {
 		return err
 	}
 	defer set.Close()
-	prog := startProgress(o.IO, "status", set.Nodes)
+	prog := startProgress(o.IO, o.Global, "status", set.Nodes)
 	res := cluster.Status(ctx, set.Nodes, cluster.StatusOptions{
-		Options:  cluster.Options{Timeout: o.Global.Timeout, Done: prog.Done},
+		Options:  cluster.Options{Limit: o.Global.Parallel, Timeout: o.Global.Timeout, Done: prog.Done},
 		Instance: o.Instance,
 	})
 	prog.Stop()

@@ -137,8 +137,8 @@ func runWhoOwns(ctx context.Context, o *WhoOwnsOptions) error {
 		}()
 	}
 
-	prog := startProgress(o.IO, "who-owns", set.Nodes)
-	result := cluster.WhoOwns(ctx, set.Nodes, res.Addrs, cluster.Options{Timeout: g.Timeout, Done: prog.Done})
+	prog := startProgress(o.IO, g, "who-owns", set.Nodes)
+	result := cluster.WhoOwns(ctx, set.Nodes, res.Addrs, cluster.Options{Limit: g.Parallel, Timeout: g.Timeout, Done: prog.Done})
 	prog.Stop()
 	if arpc != nil {
 		a := <-arpc

@@ -284,7 +284,7 @@ func TestStatusHeldAndFilter(t *testing.T) {
 
 func TestShortCommandError(t *testing.T) {
 	inner := errors.New("node1: " + addrProbe + keepalivedProbe + ": timed out after 2s")
-	err := shortCommandError(inner)
+	err := shortCommandError(inner, addrProbe+keepalivedProbe)
 	if err.Error() != "node1: probe (ip -j addr show; keepalived): timed out after 2s" || !errors.Is(err, inner) {
 		t.Errorf("%q", err)
 	}

@@ -16,6 +16,8 @@ type runOptions struct {
 	Wait time.Duration
 	// Progress, when set, receives one line per step as it happens.
 	Progress func(string)
+	// Parallel is the most members asked at once (0: remote.DefaultLimit).
+	Parallel int
 }
 
 // executor runs one Plan on the members, step by step, and stops at the
@@ -97,7 +99,7 @@ func (e *executor) fail(ctx context.Context, err error) error {
 
 // stopped builds the exit-5 error with a fresh look at the cluster.
 func (e *executor) stopped(ctx context.Context, at string, err error) error {
-	obs, errs := observeAll(context.WithoutCancel(ctx), e.ms, e.opt.Timeout)
+	obs, errs := observeAll(context.WithoutCancel(ctx), e.ms, e.opt.Timeout, e.opt.Parallel)
 	snap := snapshot(e.p.Instance, e.p.VIPs, e.ms, obs, errs)
 	e.final, e.owners = &snap, snap.Owners
 	return &StoppedError{Step: at, Err: err, State: snap.String()}
@@ -211,7 +213,7 @@ func (e *executor) waitDecided(ctx context.Context, s PlanStep) error {
 	}
 	var final []string
 	err := e.step("priorities decided", s.Node, func() error {
-		return waitFor(ctx, e.ms, e.opt.Timeout, e.opt.Poll, s.Wait, func(obs []*Observation, _ []error) (bool, string) {
+		return waitFor(ctx, e.ms, e.opt.Timeout, e.opt.Parallel, e.opt.Poll, s.Wait, func(obs []*Observation, _ []error) (bool, string) {
 			own := owners(e.ms, obs, e.p.VIPs)
 			final = own
 			if len(own) != 1 {

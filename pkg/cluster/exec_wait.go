@@ -14,7 +14,7 @@ import (
 // waitOwner polls until want is the only owner (and, for hactl, its
 // instance is MASTER), for at most limit.
 func (e *executor) waitOwner(ctx context.Context, want string, limit time.Duration) error {
-	return waitFor(ctx, e.ms, e.opt.Timeout, e.opt.Poll, limit, func(obs []*Observation, errs []error) (bool, string) {
+	return waitFor(ctx, e.ms, e.opt.Timeout, e.opt.Parallel, e.opt.Poll, limit, func(obs []*Observation, errs []error) (bool, string) {
 		own := owners(e.ms, obs, e.p.VIPs)
 		desc := fmt.Sprintf("owners %v", own)
 		if len(own) == 0 {
@@ -39,7 +39,7 @@ func (e *executor) waitOwner(ctx context.Context, want string, limit time.Durati
 // reports the instance in BACKUP or MASTER.
 func (e *executor) waitBack(ctx context.Context, node string, oldPID int, limit time.Duration) error {
 	i := memberIndex(e.ms, node)
-	return waitFor(ctx, e.ms[i:i+1], e.opt.Timeout, e.opt.Poll, limit, func(obs []*Observation, errs []error) (bool, string) {
+	return waitFor(ctx, e.ms[i:i+1], e.opt.Timeout, e.opt.Parallel, e.opt.Poll, limit, func(obs []*Observation, errs []error) (bool, string) {
 		if errs[0] != nil {
 			return false, errs[0].Error()
 		}
@@ -75,7 +75,7 @@ func (e *executor) restart(ctx context.Context, s PlanStep) error {
 	}
 	var newPID int
 	err := e.step("back in BACKUP", s.Node, func() error {
-		return waitFor(ctx, []Member{m}, e.opt.Timeout, e.opt.Poll, s.Wait, func(obs []*Observation, errs []error) (bool, string) {
+		return waitFor(ctx, []Member{m}, e.opt.Timeout, e.opt.Parallel, e.opt.Poll, s.Wait, func(obs []*Observation, errs []error) (bool, string) {
 			if errs[0] != nil {
 				return false, errs[0].Error()
 			}
@@ -133,7 +133,7 @@ func restartedBack(o *Observation, s PlanStep, inst string) (int, string) {
 // for a handover in flight; it returns the owner.
 func (e *executor) verifyOne(ctx context.Context, after string) (string, error) {
 	var owner string
-	err := waitFor(ctx, e.ms, e.opt.Timeout, e.opt.Poll, 2*time.Second, func(obs []*Observation, errs []error) (bool, string) {
+	err := waitFor(ctx, e.ms, e.opt.Timeout, e.opt.Parallel, e.opt.Poll, 2*time.Second, func(obs []*Observation, errs []error) (bool, string) {
 		own := owners(e.ms, obs, e.p.VIPs)
 		for _, err := range errs {
 			if err != nil {
@@ -155,10 +155,10 @@ func (e *executor) verifyOne(ctx context.Context, after string) (string, error) 
 
 // waitFor observes every member each poll until ok says so; the error
 // names the last thing ok complained about.
-func waitFor(ctx context.Context, members []Member, timeout, poll, limit time.Duration, ok func([]*Observation, []error) (bool, string)) error {
+func waitFor(ctx context.Context, members []Member, timeout time.Duration, parallel int, poll, limit time.Duration, ok func([]*Observation, []error) (bool, string)) error {
 	deadline := time.Now().Add(limit)
 	for {
-		obs, errs := observeAll(ctx, members, timeout)
+		obs, errs := observeAll(ctx, members, timeout, parallel)
 		done, why := ok(obs, errs)
 		if done {
 			return nil

@@ -60,8 +60,10 @@ type FailoverOptions struct {
 	Poll time.Duration
 	// Timeout bounds each node's answer (default 10 s).
 	Timeout time.Duration
-	DryRun  bool
-	Force   bool
+	// Parallel is the most members asked at once (0: remote.DefaultLimit).
+	Parallel int
+	DryRun   bool
+	Force    bool
 	// Clear removes promotions instead of setting one.
 	Clear bool
 	// Service is the unit to stop and start on the master when the target
@@ -172,7 +174,7 @@ func Failover(ctx context.Context, members []Member, opt FailoverOptions) (*Fail
 		return res, err
 	}
 	opt.defaults()
-	e := newExecutor(members, p, runOptions{Timeout: opt.Timeout, Poll: opt.Poll, Wait: opt.Wait, Progress: opt.Progress})
+	e := newExecutor(members, p, runOptions{Timeout: opt.Timeout, Poll: opt.Poll, Wait: opt.Wait, Progress: opt.Progress, Parallel: opt.Parallel})
 	err = e.run(ctx)
 	res.Steps, res.Owners, res.Final = e.steps, e.owners, e.final
 	res.Notes = append(res.Notes, e.notes...)
@@ -186,7 +188,7 @@ func Failover(ctx context.Context, members []Member, opt FailoverOptions) (*Fail
 // error is a refusal: nothing was changed.
 func prepareFailover(ctx context.Context, members []Member, opt FailoverOptions) (*Plan, *FailoverResult, error) {
 	opt.defaults()
-	obs, err := observeChecked(ctx, members, opt.Timeout)
+	obs, err := observeChecked(ctx, members, opt.Timeout, opt.Parallel)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -217,8 +219,8 @@ func addrStrings(a []netip.Addr) []string {
 
 // observeChecked looks at every member; a member that cannot be asked
 // makes it an *UnreachableError (nothing was changed).
-func observeChecked(ctx context.Context, members []Member, timeout time.Duration) ([]*Observation, error) {
-	obs, errs := observeAll(ctx, members, timeout)
+func observeChecked(ctx context.Context, members []Member, timeout time.Duration, parallel int) ([]*Observation, error) {
+	obs, errs := observeAll(ctx, members, timeout, parallel)
 	if bad := slices.DeleteFunc(slices.Clone(errs), func(e error) bool { return e == nil }); len(bad) > 0 {
 		return nil, &UnreachableError{Errs: bad}
 	}

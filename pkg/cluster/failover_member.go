@@ -122,7 +122,7 @@ func (m *SSHMember) Observe(ctx context.Context) (*Observation, error) {
 	}()
 	res, err := m.c.RunCommand(ctx, remote.Command{Script: addrProbe + keepalivedProbe})
 	wg.Wait()
-	err = shortCommandError(err)
+	err = shortCommandError(err, addrProbe+keepalivedProbe)
 	var xe *remote.ExitError
 	if err != nil && (res == nil || !errors.As(err, &xe)) {
 		return nil, nodeErr(m.Name(), err)
@@ -186,12 +186,13 @@ func (m *SSHMember) Run(ctx context.Context, script string, timeout time.Duratio
 	return out, err
 }
 
-// observeAll asks every member at once (at most remote.DefaultLimit at a
-// time); errs[i] is set for those that could not be asked.
-func observeAll(ctx context.Context, ms []Member, timeout time.Duration) ([]*Observation, []error) {
+// observeAll asks every member at once (at most parallel at a time;
+// remote.DefaultLimit when 0); errs[i] is set for those that could not be
+// asked.
+func observeAll(ctx context.Context, ms []Member, timeout time.Duration, parallel int) ([]*Observation, []error) {
 	obs := make([]*Observation, len(ms))
 	errs := make([]error, len(ms))
-	remote.Bounded(ctx, len(ms), 0, func(ctx context.Context, i int) {
+	remote.Bounded(ctx, len(ms), parallel, func(ctx context.Context, i int) {
 		c, cancel := ctx, context.CancelFunc(func() {})
 		if timeout > 0 {
 			c, cancel = context.WithTimeout(ctx, timeout)

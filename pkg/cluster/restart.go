@@ -27,6 +27,8 @@ type RestartOptions struct {
 	Wait    time.Duration
 	Poll    time.Duration
 	Timeout time.Duration
+	// Parallel is the most members asked at once (0: remote.DefaultLimit).
+	Parallel int
 	// Lock describes this run as the lock's holder.
 	Lock LockInfo
 	// Progress receives one line per step.
@@ -98,7 +100,7 @@ func RestartSafe(ctx context.Context, members []Member, opt RestartOptions) (res
 	}
 	info := lock.Info()
 	res.Lock = &info
-	e := newExecutor(members, p, runOptions{Timeout: opt.Timeout, Poll: opt.Poll, Wait: opt.Wait, Progress: opt.Progress})
+	e := newExecutor(members, p, runOptions{Timeout: opt.Timeout, Poll: opt.Poll, Wait: opt.Wait, Progress: opt.Progress, Parallel: opt.Parallel})
 	err = e.run(ctx)
 	res.Steps, res.Restarted, res.Final = e.steps, e.restarted, e.final
 	res.Notes = append(res.Notes, e.notes...)
@@ -112,7 +114,7 @@ func RestartSafe(ctx context.Context, members []Member, opt RestartOptions) (res
 // result as --dry-run shows it (its Plan is the plan's sentences).
 func prepareRestart(ctx context.Context, members []Member, opt RestartOptions) (*Plan, *RestartResult, error) {
 	opt.defaults()
-	obs, err := observeChecked(ctx, members, opt.Timeout)
+	obs, err := observeChecked(ctx, members, opt.Timeout, opt.Parallel)
 	if err != nil {
 		return nil, nil, err
 	}

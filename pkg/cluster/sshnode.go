@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"strings"
 	"sync"
 
@@ -12,17 +13,32 @@ import (
 	"github.com/hactl/hactl/pkg/remote"
 )
 
-// SSHNode is a Node reached through pkg/remote. Per node it costs one
-// remote command (`ip -j addr` plus the keepalived probe, in one shell
-// line) and, for hactl, one HTTP call on the control socket through the
-// same SSH connection (streamlocal: no remote command, no shell).
+// SSHNode is a Node reached through pkg/remote, over one SSH connection.
+// It asks the hactl control socket first (GET /v1/status through a
+// streamlocal channel: no remote command, no shell). A daemon that
+// answers with its interfaces answers everything; only when none answers
+// (keepalived or bare nodes), or an older daemon answers without its
+// interfaces, does the node run one remote command: the probe script
+// (`ip -j addr`, plus the keepalived probe when no hactl daemon answered).
 type SSHNode struct {
 	c *remote.Client
 
-	mu     sync.Mutex
+	mu    sync.Mutex
+	asked bool
+	sock  socketAnswer
+
 	probed bool
 	probe  probeResult
 	err    error
+}
+
+// socketAnswer is what the control socket said, kept for the node's
+// other calls.
+type socketAnswer struct {
+	st *api.Status
+	// fault is socketFault's verdict on a failed call; note refusedNote's.
+	fault error
+	note  string
 }
 
 // NewSSHNode returns the node behind c.
@@ -31,15 +47,49 @@ func NewSSHNode(c *remote.Client) *SSHNode { return &SSHNode{c: c} }
 // Name is the node's name.
 func (n *SSHNode) Name() string { return n.c.Node.Name }
 
-// run runs the probe script once; later callers get its result.
-func (n *SSHNode) run(ctx context.Context) (probeResult, error) {
+// status asks the control socket once; later callers get its answer. A
+// call cut short by the caller's context is not kept.
+func (n *SSHNode) status(ctx context.Context) socketAnswer {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.asked {
+		return n.sock
+	}
+	limit := n.c.Timeout()
+	cctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	cl := api.NewClient(func(ctx context.Context) (net.Conn, error) { return n.c.DialSocket(ctx, "") })
+	defer cl.CloseIdleConnections()
+	st, serr := cl.Status(cctx)
+	var a socketAnswer
+	if serr == nil {
+		a.st = st
+	} else {
+		socket := n.socket()
+		a.fault = socketFault(cctx, socket, serr, limit)
+		a.note = refusedNote(socket, serr)
+		if a.fault == nil && a.note == "" && ctx.Err() != nil {
+			return socketAnswer{fault: ctx.Err()} // cancelled: let a later call try again
+		}
+	}
+	n.asked, n.sock = true, a
+	return a
+}
+
+// run runs the probe script once; later callers get its result. With a
+// hactl daemon answering, only the address part runs.
+func (n *SSHNode) run(ctx context.Context, withKeepalived bool) (probeResult, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.probed {
 		return n.probe, n.err
 	}
-	res, err := n.c.RunCommand(ctx, remote.Command{Script: addrProbe + keepalivedProbe})
-	err = shortCommandError(err)
+	script := addrProbe
+	if withKeepalived {
+		script += keepalivedProbe
+	}
+	res, err := n.c.RunCommand(ctx, remote.Command{Script: script})
+	err = shortCommandError(err, script)
 	if err != nil {
 		var xe *remote.ExitError
 		if res == nil || !errors.As(err, &xe) {
@@ -55,9 +105,14 @@ func (n *SSHNode) run(ctx context.Context) (probeResult, error) {
 	return n.probe, nil
 }
 
-// Addresses runs `ip -j addr show` on the node.
+// Addresses takes the node's addresses from its daemon's answer; without
+// one it runs the probe (`ip -j addr show`).
 func (n *SSHNode) Addresses(ctx context.Context) ([]Interface, error) {
-	p, err := n.run(ctx)
+	a := n.status(ctx)
+	if a.st != nil && a.st.Interfaces != nil {
+		return fromAPIInterfaces(a.st.Interfaces)
+	}
+	p, err := n.run(ctx, a.st == nil)
 	if err != nil {
 		return nil, err
 	}
@@ -76,31 +131,43 @@ func (n *SSHNode) Addresses(ctx context.Context) ([]Interface, error) {
 // opens but answers badly or not at all within the pool's timeout makes
 // the node an error (socketFault).
 func (n *SSHNode) Daemon(ctx context.Context) (*Daemon, error) {
-	limit := n.c.Timeout()
-	cctx, cancel := context.WithTimeout(ctx, limit)
-	defer cancel()
-	cl := api.NewClient(func(ctx context.Context) (net.Conn, error) { return n.c.DialSocket(ctx, "") })
-	defer cl.CloseIdleConnections()
-	st, serr := cl.Status(cctx)
-	if serr == nil {
-		return hactlDaemon(st), nil
+	a := n.status(ctx)
+	if a.st != nil {
+		return hactlDaemon(a.st), nil
 	}
-	socket := n.socket()
-	if err := socketFault(cctx, socket, serr, limit); err != nil {
-		return nil, err
+	if a.fault != nil {
+		return nil, a.fault
 	}
-	p, err := n.run(ctx)
+	p, err := n.run(ctx, true)
 	if err != nil {
 		return nil, err
 	}
 	if d := p.keepalivedDaemon(); d != nil {
 		return d, nil
 	}
-	if note := refusedNote(socket, serr); note != "" {
+	if a.note != "" {
 		// A daemon answered, but refused: say so rather than "none".
-		return &Daemon{Kind: DaemonHactl, Instances: []Instance{}, Note: note}, nil
+		return &Daemon{Kind: DaemonHactl, Instances: []Instance{}, Note: a.note}, nil
 	}
 	return &Daemon{Kind: DaemonNone, Instances: []Instance{}}, nil
+}
+
+// fromAPIInterfaces converts the interfaces a daemon read through
+// netlink, as ParseIPAddrJSON converts iproute2's.
+func fromAPIInterfaces(in []api.Interface) ([]Interface, error) {
+	out := make([]Interface, 0, len(in))
+	for _, ai := range in {
+		ifc := Interface{Name: ai.Name, Index: ai.Index, MAC: ai.MAC, Up: ai.Up, Addrs: make([]netip.Prefix, 0, len(ai.Addrs))}
+		for _, ad := range ai.Addrs {
+			p, err := netip.ParsePrefix(ad.Prefix)
+			if err != nil {
+				return nil, fmt.Errorf("control socket: %s: address %q: %w", ai.Name, ad.Prefix, err)
+			}
+			ifc.Addrs = append(ifc.Addrs, p)
+		}
+		out = append(out, ifc)
+	}
+	return out, nil
 }
 
 // socket is the control socket's path on the node.
@@ -145,11 +212,10 @@ func (e *commandError) Unwrap() error { return e.err }
 // shortCommandError replaces the probe script's text in err's message by
 // probeCommand: pkg/remote names the command line it ran, which for a
 // script is the whole script.
-func shortCommandError(err error) error {
+func shortCommandError(err error, line string) error {
 	if err == nil {
 		return nil
 	}
-	line := addrProbe + keepalivedProbe
 	msg := err.Error()
 	if !strings.Contains(msg, line) {
 		return err
