@@ -380,7 +380,24 @@ func (b fleetBackend) Status() (api.Status, error) {
 		Instances: []api.Instance{b.instance()},
 		Drops:     map[string]uint64{},
 		Sockets:   []api.Socket{{Interface: "eth0", Family: "inet"}},
+		// What the daemon reads through netlink: the probe's addresses, so
+		// hactl needs no remote command on this node.
+		Interfaces: fleetInterfaces(b.node),
 	}, nil
+}
+
+// fleetInterfaces is node i's interfaces as the control API reports
+// them: the addresses of fleetProbe.
+func fleetInterfaces(i int) []api.Interface {
+	eth := api.Interface{Name: "eth0", Index: 2, MAC: fmt.Sprintf("02:00:00:00:%02x:%02x", i>>8, i&0xff), Up: true, OperState: "up",
+		Addrs: []api.Address{{Prefix: fleetAddr(i) + "/16", Flags: []string{"permanent"}}}}
+	if i == 1 {
+		eth.Addrs = append(eth.Addrs, api.Address{Prefix: benchVIP.String(), Flags: []string{"secondary"}})
+	}
+	return []api.Interface{
+		{Name: "lo", Index: 1, Up: true, OperState: "unknown", Addrs: []api.Address{{Prefix: "127.0.0.1/8", Flags: []string{"permanent"}}, {Prefix: "::1/128", Flags: []string{"permanent"}}}},
+		eth,
+	}
 }
 
 func (b fleetBackend) Instance(name string) (api.Instance, error) {
