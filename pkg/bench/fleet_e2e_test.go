@@ -55,24 +55,3 @@ func (w testLog) Write(b []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(b), "\n"))
 	return len(b), nil
 }
-
-// TestE2EWhoOwnsSSHFleet runs the scale harness small (4 in-process SSH
-// nodes, with and without daemons, 1 run): hactl finds node1 the owner
-// and the fleet saw one connection's worth of work per node.
-func TestE2EWhoOwnsSSHFleet(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end test: skipped in -short mode")
-	}
-	bin := buildHactl(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	for _, plain := range []bool{true, false} {
-		rows, err := Scale(ctx, ScaleSpec{Bin: bin, Sizes: []int{4}, Runs: 1, Plain: plain, Log: testLog{t}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(rows) != 2 || rows[0].Median["hactl"] <= 0 || rows[1].Median["hactl"] <= 0 {
-			t.Errorf("plain=%v: rows %+v: want a time and a peak RSS", plain, rows)
-		}
-	}
-}
