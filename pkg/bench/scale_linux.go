@@ -10,6 +10,8 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -46,7 +48,9 @@ const scaleRivalP = "32"
 // ScaleRun is one run of hactl who-owns over an in-process fleet.
 type ScaleRun struct {
 	Took time.Duration
-	// MaxRSS is the hactl process's peak resident set (kB, getrusage).
+	// MaxRSS is the hactl process's peak resident set (kB, from GNU
+	// time's getrusage when /usr/bin/time is there, else the child's
+	// own, which also counts this process's peak).
 	MaxRSS int64
 	// CPU is the hactl process's user+system time; ServerCPU this
 	// process's (the fleet's SSH server, mostly) over the same run.
@@ -189,7 +193,18 @@ func (f *SSHFleet) WhoOwns(ctx context.Context, bin, parallel string) (ScaleRun,
 	if parallel != "" {
 		args = append(args, "--parallel", parallel)
 	}
-	cmd := exec.CommandContext(ctx, bin, args...)
+	// hactl runs under GNU time, which forks it: Go starts a child with
+	// vfork and exec, and Linux then counts the parent's (this process's,
+	// which serves the whole fleet) peak RSS in the child's ru_maxrss, so
+	// the child's own getrusage would report the benchmark's memory, not
+	// hactl's. A forked grandchild starts its count afresh.
+	rssFile := filepath.Join(f.Dir, "maxrss")
+	argv := append([]string{bin}, args...)
+	timeBin, terr := exec.LookPath("/usr/bin/time")
+	if terr == nil {
+		argv = append([]string{timeBin, "-f", "%M", "-o", rssFile}, argv...)
+	}
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Env = []string{"HOME=" + f.Dir, "PATH=" + os.Getenv("PATH")}
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -200,12 +215,22 @@ func (f *SSHFleet) WhoOwns(ctx context.Context, bin, parallel string) (ScaleRun,
 	r := ScaleRun{Took: time.Since(start), ServerCPU: selfCPU() - self0, Execs: f.Execs.Load() - e0, Streams: f.Streams.Load() - s0}
 	if cmd.ProcessState != nil {
 		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-			r.MaxRSS = ru.Maxrss
+			r.MaxRSS = ru.Maxrss // without GNU time: an upper bound (see above)
 			r.CPU = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 		}
 	}
 	if err != nil || !strings.Contains(out.String(), "owner: node1") {
 		return r, fmt.Errorf("hactl %s: %v\n%s", strings.Join(args, " "), err, out.String())
+	}
+	if terr == nil {
+		b, err := os.ReadFile(rssFile)
+		lines := strings.Fields(string(b))
+		if err != nil || len(lines) == 0 {
+			return r, fmt.Errorf("GNU time's report %s: %v %q", rssFile, err, b)
+		}
+		if r.MaxRSS, err = strconv.ParseInt(lines[len(lines)-1], 10, 64); err != nil {
+			return r, fmt.Errorf("GNU time's report %s: %q: %v", rssFile, b, err)
+		}
 	}
 	return r, nil
 }
