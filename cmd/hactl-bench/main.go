@@ -3,7 +3,9 @@
 // Command hactl-bench measures hactl against keepalived 2.2.7 in one run:
 // crash and graceful failover (VRRPv2 at 1 s, VRRPv3 at 0.1 s), a planned
 // failover under 1 ms probes (hactl failover --to against the runbook's
-// restart of the master), who-owns against an ssh loop, and CPU
+// restart of the master), who-owns against an ssh loop and against
+// xargs -P 32 ssh on 32 nodes (plain and with daemons), who-owns over an
+// in-process SSH fleet of 16 to 256 nodes (time and peak RSS), and CPU
 // time and peak RSS with 1 and 100 instances at 0.1 s adverts. It prints
 // a table of medians beside the protocol bounds and the hactl/keepalived
 // ratio, and writes the same as JSON. `make bench` runs it (root).
@@ -33,10 +35,16 @@ func main() {
 	jsonOut := flag.String("json", "bench-results.json", "write the results as JSON here")
 	quick := flag.Bool("quick", false, "3 trials and a 5 s window (a smoke run)")
 	verbose := flag.Bool("v", false, "print every trial")
-	only := flag.String("only", "failover,planned,whoowns,resources", "which groups of rows to measure")
+	only := flag.String("only", "failover,planned,whoowns,fleet,scale,resources", "which groups of rows to measure")
+	flag.IntVar(&fleet.nodes, "fleet-nodes", 32, "lab nodes of the who-owns fleet rows (group fleet)")
+	flag.IntVar(&fleet.runs, "fleet-runs", 7, "timed runs of each side per fleet row (group fleet)")
+	flag.BoolVar(&fleet.defaultKex, "fleet-default-kex", false, "let the fleet rows' rival ssh use OpenSSH's default key exchange (not hactl's curve25519-sha256)")
+	flag.StringVar(&fleet.scale, "scale", "16,32,64,128,256", "fleet sizes of the in-process SSH fleet (group scale)")
+	flag.StringVar(&fleet.parallel, "parallel", "", "hactl who-owns --parallel for the scale rows (\"\": hactl's default)")
 	flag.Parse()
 	if *quick {
 		*trials, *window = 3, 5*time.Second
+		fleet.runs = 3
 	}
 	if err := run(*trials, *window, *bin, *jsonOut, *verbose, *only); err != nil {
 		fmt.Fprintln(os.Stderr, "hactl-bench:", err)
@@ -119,6 +127,20 @@ func run(trials int, window time.Duration, bin, jsonOut string, verbose bool, on
 			return err
 		}
 		rep.Rows = append(rep.Rows, row)
+	}
+	if want("fleet") {
+		rows, err := fleetRows(ctx, abs, spec(log))
+		if err != nil {
+			return err
+		}
+		rep.Rows = append(rep.Rows, rows...)
+	}
+	if want("scale") {
+		rows, err := scaleRows(ctx, abs, spec(log))
+		if err != nil {
+			return err
+		}
+		rep.Rows = append(rep.Rows, rows...)
 	}
 	if l, err = netlab.Up(ctx, netlab.Config{Name: "bench", Nodes: 1}); err != nil {
 		return err

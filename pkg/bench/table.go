@@ -28,13 +28,25 @@ func (r *Report) WriteTable(w io.Writer) {
 		if row.Bound > 0 {
 			bound = fmt.Sprintf("%.1f %s", row.Bound, row.Unit)
 		}
+		if row.SpeedupTarget > 0 {
+			bound = fmt.Sprintf(">=%gx (%gx)", row.SpeedupTarget, row.SpeedupMust)
+		}
 		ratio := fmt.Sprintf("%.2f", row.Ratio)
 		if row.Median[row.Rival] == 0 {
 			ratio = "-" // no rival figure, or a rival median of 0 (lost probes)
 		}
+		if row.Speedup > 0 {
+			ratio = fmt.Sprintf("%.1fx", row.Speedup) // hactl is this many times faster
+		}
 		fmt.Fprintf(w, "%-*s  %12s  %12s  %8s  %12s  %d/%d\n", width, row.Name,
 			value(row, "hactl"), value(row, row.Rival),
 			ratio, bound, len(row.Trials["hactl"]), len(row.Trials[row.Rival]))
+	}
+	for _, row := range r.Rows {
+		if row.Speedup > 0 {
+			fmt.Fprintf(w, "\nRATIO is hactl / rival; NNx is the rival / hactl (hactl NN times faster), BOUND then the issue's target (and must).\n")
+			break
+		}
 	}
 }
 
@@ -63,6 +75,21 @@ type Row struct {
 	Ratio float64 `json:"ratio"`
 	// Rival is what hactl is compared with: "keepalived" unless said.
 	Rival string `json:"rival"`
+	// Speedup is the rival's median over hactl's (how many times faster
+	// hactl is), for the rows that have a speedup target (0 otherwise);
+	// SpeedupTarget and SpeedupMust are the issue's target and the least
+	// it must reach.
+	Speedup       float64 `json:"speedup,omitempty"`
+	SpeedupTarget float64 `json:"speedup_target,omitempty"`
+	SpeedupMust   float64 `json:"speedup_must,omitempty"`
+}
+
+// setSpeedup fills in Speedup and its targets, after finish.
+func (r *Row) setSpeedup(target, must float64) {
+	r.SpeedupTarget, r.SpeedupMust = target, must
+	if h := r.Median["hactl"]; h > 0 {
+		r.Speedup = r.Median[r.Rival] / h
+	}
 }
 
 func (r *Row) finish() {

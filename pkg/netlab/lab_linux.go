@@ -56,7 +56,7 @@ func Up(ctx context.Context, c Config) (l *Lab, err error) {
 		if err := l.writeClientFiles(c.SSHDExtra); err != nil {
 			return l, err
 		}
-		if err := l.startSSHDs(ctx); err != nil {
+		if err := l.startSSHDs(ctx, c.CheapShell); err != nil {
 			return l, err
 		}
 	}
@@ -325,7 +325,7 @@ func (h *Host) Dial(ctx context.Context, network, addr string) (net.Conn, error)
 	return c, err
 }
 
-func (l *Lab) startSSHDs(ctx context.Context) error {
+func (l *Lab) startSSHDs(ctx context.Context, cheapShell bool) error {
 	sshd, err := findSSHD()
 	if err != nil {
 		return err
@@ -335,7 +335,13 @@ func (l *Lab) startSSHDs(ctx context.Context) error {
 		return err
 	}
 	for _, h := range l.Nodes {
-		p, err := h.Start("sshd", sshd, "-D", "-e", "-f", filepath.Join(h.Dir, "sshd_config"))
+		argv := []string{sshd, "-D", "-e", "-f", filepath.Join(h.Dir, "sshd_config")}
+		if cheapShell {
+			if argv, err = cheapShellArgv(argv); err != nil {
+				return err
+			}
+		}
+		p, err := h.Start("sshd", argv...)
 		if err != nil {
 			return err
 		}

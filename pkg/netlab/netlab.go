@@ -43,6 +43,12 @@ type Config struct {
 	// SSHDExtra adds lines to the sshd_config of the nodes it names
 	// ("node3": "ForceCommand yes"), for tests of misbehaving nodes.
 	SSHDExtra map[string]string
+	// CheapShell starts every node's sshd in a mount namespace of its own
+	// in which the login user's ~/.bashrc is empty, so a remote command
+	// pays for no start-up script (the benchmarks: a node like a plain
+	// server, not like this machine's root with its pyenv). The host's
+	// file is not touched.
+	CheapShell bool
 	// Persistent labs outlive the process that built them (hactl lab up);
 	// others are stale once their owner has exited.
 	Persistent bool
