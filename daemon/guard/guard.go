@@ -1,0 +1,451 @@
+package guard
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
+	"google.golang.org/grpc"
+)
+
+// Config is one etcd_guard as the daemon runs it.
+type Config struct {
+	// Name is the guard's name, for logs and errors.
+	Name string
+	// Node is this node's name: the value of every key it holds.
+	Node string
+	// Endpoints are etcd's client URLs.
+	Endpoints []string
+	// TTL is the lease's time to live (whole seconds, at least 1 s).
+	TTL time.Duration
+	// TLS is the client's TLS configuration (TLSConfig), nil for http.
+	TLS *tls.Config
+	// Username and Password are etcd's authentication, if set.
+	Username, Password string
+	// CallTimeout bounds every call to etcd (default TTL/4, at most 1 s):
+	// a call that takes longer is worth nothing to a lease of TTL.
+	CallTimeout time.Duration
+	// DialOptions are added to the client's (tests dial inside a lab).
+	DialOptions []grpc.DialOption
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+// TLSConfig builds the client's TLS configuration from the PEM files of
+// etcd_guard: the CA that signs the servers (empty: the system's pool), and
+// the client's certificate and key (both or neither).
+func TLSConfig(caFile, certFile, keyFile string) (*tls.Config, error) {
+	c := &tls.Config{MinVersion: tls.VersionTLS12}
+	if caFile != "" {
+		pem, err := os.ReadFile(caFile)
+		if err != nil {
+			return nil, fmt.Errorf("ca_file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("ca_file %s: no PEM certificate in it", caFile)
+		}
+		c.RootCAs = pool
+	}
+	if certFile != "" || keyFile != "" {
+		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			return nil, fmt.Errorf("cert_file/key_file: %w", err)
+		}
+		c.Certificates = []tls.Certificate{cert}
+	}
+	return c, nil
+}
+
+// EventKind says what an Event reports.
+type EventKind int
+
+// The events of a guard.
+const (
+	// Renewed: the lease was granted or renewed by a request sent At.
+	Renewed EventKind = iota + 1
+	// LeaseLost: the lease is gone (expired, revoked, refused); every key
+	// it held is lost. A new lease is granted on the next round.
+	LeaseLost
+	// HolderChanged: etcd says Key is now held by Holder ("" nobody).
+	HolderChanged
+)
+
+// Event is one report of a guard to the daemon's loop.
+type Event struct {
+	Kind   EventKind
+	At     time.Time
+	Key    string
+	Holder string
+	Why    string
+}
+
+// Guard is a running etcd guard: a client, one lease kept alive, and the
+// watches of the keys asked for. Close stops it all.
+type Guard struct {
+	cfg    Config
+	log    *slog.Logger
+	cli    *clientv3.Client
+	events chan Event
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu        sync.Mutex
+	lease     clientv3.LeaseID
+	renewedAt time.Time
+	watched   map[string]bool
+	// Counters for metrics and status.
+	renewals, grants, losses uint64
+	lastErr                  string
+}
+
+// eventBuffer is how many events wait for the loop; when it is full the
+// oldest Renewed is the one dropped (Lease gives the latest anyway).
+const eventBuffer = 256
+
+// New connects a guard and starts keeping its lease alive. It does not wait
+// for etcd: an unreachable etcd shows as no lease (and no key) until it
+// answers. Events come on Events.
+func New(cfg Config, log *slog.Logger) (*Guard, error) {
+	if len(cfg.Endpoints) == 0 {
+		return nil, fmt.Errorf("guard %s: no endpoints", cfg.Name)
+	}
+	if cfg.TTL < time.Second {
+		return nil, fmt.Errorf("guard %s: ttl %v: want at least 1 s", cfg.Name, cfg.TTL)
+	}
+	if cfg.Node == "" {
+		return nil, fmt.Errorf("guard %s: no node name", cfg.Name)
+	}
+	if cfg.CallTimeout <= 0 {
+		cfg.CallTimeout = min(cfg.TTL/4, time.Second)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	cli, err := clientv3.New(clientv3.Config{
+		Endpoints:            cfg.Endpoints,
+		DialTimeout:          cfg.CallTimeout,
+		DialKeepAliveTime:    cfg.TTL,
+		DialKeepAliveTimeout: cfg.CallTimeout,
+		TLS:                  cfg.TLS,
+		Username:             cfg.Username,
+		Password:             cfg.Password,
+		DialOptions:          cfg.DialOptions,
+		Logger:               zap.NewNop(),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("guard %s: %w", cfg.Name, err)
+	}
+	g := &Guard{cfg: cfg, log: log.With("guard", cfg.Name), cli: cli, events: make(chan Event, eventBuffer), watched: map[string]bool{}}
+	g.ctx, g.cancel = context.WithCancel(context.Background())
+	g.wg.Add(1)
+	go g.keepAlive()
+	return g, nil
+}
+
+// Events are the guard's reports, for the daemon's loop.
+func (g *Guard) Events() <-chan Event { return g.events }
+
+// TTL is the lease's time to live.
+func (g *Guard) TTL() time.Duration { return g.cfg.TTL }
+
+// Lease returns the current lease and when it was last renewed, as sent;
+// ok is false while there is none.
+func (g *Guard) Lease() (id int64, renewedAt time.Time, ok bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return int64(g.lease), g.renewedAt, g.lease != 0
+}
+
+// Stats are the guard's counters.
+type Stats struct {
+	Grants, Renewals, Losses uint64
+	LastError                string
+}
+
+// Stats returns the guard's counters.
+func (g *Guard) Stats() Stats {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return Stats{Grants: g.grants, Renewals: g.renewals, Losses: g.losses, LastError: g.lastErr}
+}
+
+func (g *Guard) emit(ev Event) {
+	select {
+	case g.events <- ev:
+		return
+	default:
+	}
+	// Full: drop the oldest event to make room; a Renewed lost is
+	// repeated by the next renewal, and Lease has the latest.
+	select {
+	case old := <-g.events:
+		if old.Kind != Renewed {
+			g.log.Warn("guard event dropped: the daemon's loop is behind", "event", old.Kind)
+		}
+	default:
+	}
+	select {
+	case g.events <- ev:
+	default:
+	}
+}
+
+func (g *Guard) call() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(clientv3.WithRequireLeader(g.ctx), g.cfg.CallTimeout)
+}
+
+// keepAlive grants the lease and renews it every TTL/4, recording each
+// renewal's send time; it ends with the guard.
+func (g *Guard) keepAlive() {
+	defer g.wg.Done()
+	period := g.cfg.TTL / 4
+	for {
+		g.round()
+		select {
+		case <-g.ctx.Done():
+			return
+		case <-time.After(period):
+		}
+	}
+}
+
+func (g *Guard) round() {
+	g.mu.Lock()
+	id, renewedAt := g.lease, g.renewedAt
+	g.mu.Unlock()
+	sent := g.cfg.Now()
+	if id != 0 && !sent.Before(renewedAt.Add(g.cfg.TTL)) {
+		// Not renewed for a whole TTL: etcd may have let the lease go; a
+		// fresh one (and a re-acquisition, which finds our name on the
+		// key if the old lease lives on) is the safe way on.
+		g.lost(id, "not renewed for a whole ttl")
+		id = 0
+	}
+	ctx, cancel := g.call()
+	defer cancel()
+	if id == 0 {
+		r, err := g.cli.Grant(ctx, int64(g.cfg.TTL/time.Second))
+		if err != nil {
+			g.fail("grant", err)
+			return
+		}
+		g.mu.Lock()
+		g.lease, g.renewedAt, g.lastErr = r.ID, sent, ""
+		g.grants++
+		g.mu.Unlock()
+		g.log.Info("guard lease granted", "lease", fmt.Sprintf("%x", int64(r.ID)), "ttl", r.TTL)
+		g.emit(Event{Kind: Renewed, At: sent})
+		return
+	}
+	r, err := g.cli.KeepAliveOnce(ctx, id)
+	switch {
+	case errors.Is(err, rpctypes.ErrLeaseNotFound):
+		g.lost(id, "lease not found in etcd (expired or revoked)")
+	case err != nil:
+		g.fail("renew", err)
+	case r.TTL <= 0:
+		g.lost(id, "lease expired in etcd")
+	default:
+		g.mu.Lock()
+		if g.lease == id && sent.After(g.renewedAt) {
+			g.renewedAt = sent
+		}
+		g.renewals++
+		g.lastErr = ""
+		g.mu.Unlock()
+		g.emit(Event{Kind: Renewed, At: sent})
+	}
+}
+
+func (g *Guard) fail(what string, err error) {
+	if g.ctx.Err() != nil {
+		return
+	}
+	g.mu.Lock()
+	first := g.lastErr == ""
+	g.lastErr = fmt.Sprintf("%s: %v", what, err)
+	g.mu.Unlock()
+	if first {
+		g.log.Warn("guard cannot reach etcd: its instances give up mastership at their deadline", "op", what, "err", err)
+	}
+}
+
+func (g *Guard) lost(id clientv3.LeaseID, why string) {
+	g.mu.Lock()
+	if g.lease != id {
+		g.mu.Unlock()
+		return
+	}
+	g.lease = 0
+	g.losses++
+	g.mu.Unlock()
+	g.log.Warn("guard lease lost", "lease", fmt.Sprintf("%x", int64(id)), "why", why)
+	g.emit(Event{Kind: LeaseLost, At: g.cfg.Now(), Why: why})
+}
+
+// ErrNoLease is returned by Acquire while the guard has no lease (etcd not
+// reached yet, or the lease just lost).
+var ErrNoLease = errors.New("no etcd lease")
+
+// Acquire takes key for this node under the guard's lease if nobody holds
+// it, or if it already bears this node's name (a lease of this node's
+// earlier run, or ours). It returns whether this node holds the key, who
+// does, and the lease's last renewal, to start the key's deadline from.
+func (g *Guard) Acquire(ctx context.Context, key string) (held bool, holder string, renewedAt time.Time, err error) {
+	g.mu.Lock()
+	id, renewedAt := g.lease, g.renewedAt
+	g.mu.Unlock()
+	if id == 0 {
+		return false, "", time.Time{}, ErrNoLease
+	}
+	ctx, cancel := context.WithTimeout(clientv3.WithRequireLeader(ctx), g.cfg.CallTimeout)
+	defer cancel()
+	put := clientv3.OpPut(key, g.cfg.Node, clientv3.WithLease(id))
+	r, err := g.cli.Txn(ctx).
+		If(clientv3.Compare(clientv3.CreateRevision(key), "=", 0)).
+		Then(put).
+		Else(clientv3.OpTxn(
+			[]clientv3.Cmp{clientv3.Compare(clientv3.Value(key), "=", g.cfg.Node)},
+			[]clientv3.Op{put},
+			[]clientv3.Op{clientv3.OpGet(key)})).
+		Commit()
+	if err != nil {
+		return false, "", time.Time{}, fmt.Errorf("guard %s: acquire %s: %w", g.cfg.Name, key, err)
+	}
+	if r.Succeeded {
+		return true, g.cfg.Node, renewedAt, nil
+	}
+	inner := r.Responses[0].GetResponseTxn()
+	if inner.Succeeded {
+		return true, g.cfg.Node, renewedAt, nil
+	}
+	if kvs := inner.Responses[0].GetResponseRange().Kvs; len(kvs) > 0 {
+		holder = string(kvs[0].Value)
+	}
+	return false, holder, time.Time{}, nil
+}
+
+// Release deletes key if it bears this node's name, so that a peer can take
+// it at once (graceful handover); it is not an error if it does not.
+func (g *Guard) Release(ctx context.Context, key string) error {
+	ctx, cancel := context.WithTimeout(clientv3.WithRequireLeader(ctx), g.cfg.CallTimeout)
+	defer cancel()
+	_, err := g.cli.Txn(ctx).
+		If(clientv3.Compare(clientv3.Value(key), "=", g.cfg.Node)).
+		Then(clientv3.OpDelete(key)).
+		Commit()
+	if err != nil {
+		return fmt.Errorf("guard %s: release %s: %w", g.cfg.Name, key, err)
+	}
+	return nil
+}
+
+// Holder asks etcd who holds key ("" nobody).
+func (g *Guard) Holder(ctx context.Context, key string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, g.cfg.CallTimeout)
+	defer cancel()
+	r, err := g.cli.Get(ctx, key)
+	if err != nil {
+		return "", fmt.Errorf("guard %s: get %s: %w", g.cfg.Name, key, err)
+	}
+	if len(r.Kvs) == 0 {
+		return "", nil
+	}
+	return string(r.Kvs[0].Value), nil
+}
+
+// Watch reports key's holder as HolderChanged events from now on (the
+// current one first), until Close; watching a key twice is one watch. A
+// broken watch (a member cut off, a compaction) is started again.
+func (g *Guard) Watch(key string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.watched[key] || g.ctx.Err() != nil {
+		return
+	}
+	g.watched[key] = true
+	g.wg.Add(1)
+	go g.watch(key)
+}
+
+func (g *Guard) watch(key string) {
+	defer g.wg.Done()
+	for g.ctx.Err() == nil {
+		g.watchOnce(key)
+		select {
+		case <-g.ctx.Done():
+		case <-time.After(g.cfg.TTL / 4):
+		}
+	}
+}
+
+func (g *Guard) watchOnce(key string) {
+	ctx, cancel := g.call()
+	r, err := g.cli.Get(ctx, key)
+	cancel()
+	if err != nil {
+		return
+	}
+	holder := ""
+	if len(r.Kvs) > 0 {
+		holder = string(r.Kvs[0].Value)
+	}
+	g.emit(Event{Kind: HolderChanged, At: g.cfg.Now(), Key: key, Holder: holder})
+	wctx, wcancel := context.WithCancel(clientv3.WithRequireLeader(g.ctx))
+	defer wcancel()
+	for wr := range g.cli.Watch(wctx, key, clientv3.WithRev(r.Header.Revision+1)) {
+		if wr.Err() != nil {
+			return
+		}
+		for _, ev := range wr.Events {
+			h := ""
+			if ev.Type == clientv3.EventTypePut {
+				h = string(ev.Kv.Value)
+			}
+			g.emit(Event{Kind: HolderChanged, At: g.cfg.Now(), Key: key, Holder: h})
+		}
+	}
+}
+
+// Close stops the guard. With revoke it first revokes the lease (bounded
+// by CallTimeout), which deletes every key it holds at once: the graceful
+// stop. Without, the keys live until the lease expires, as after a crash.
+// Close waits for the guard's goroutines and closes the client.
+func (g *Guard) Close(revoke bool) error {
+	// Stop the lease's rounds first, so that none grants a new lease
+	// behind the revoke.
+	g.cancel()
+	g.wg.Wait()
+	g.mu.Lock()
+	id := g.lease
+	g.lease = 0
+	g.mu.Unlock()
+	var err error
+	if revoke && id != 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), g.cfg.CallTimeout)
+		_, err = g.cli.Revoke(ctx, id)
+		cancel()
+		if err != nil {
+			err = fmt.Errorf("guard %s: revoke: %w (the keys go when the lease expires)", g.cfg.Name, err)
+		}
+	}
+	if cerr := g.cli.Close(); cerr != nil && err == nil && !errors.Is(cerr, context.Canceled) {
+		err = cerr
+	}
+	return err
+}
