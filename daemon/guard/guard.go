@@ -92,8 +92,9 @@ type Event struct {
 // Guard is a running etcd guard: a client, one lease kept alive, and the
 // watches of the keys asked for. Close stops it all.
 type Guard struct {
-	cfg    Config
-	log    *slog.Logger
+	cfg Config
+	log *slog.Logger
+	// cli is made by the first round that reaches etcd (connect); under mu.
 	cli    *clientv3.Client
 	events chan Event
 
@@ -136,26 +137,57 @@ func New(cfg Config, log *slog.Logger) (*Guard, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	cli, err := clientv3.New(clientv3.Config{
-		Endpoints:            cfg.Endpoints,
-		DialTimeout:          cfg.CallTimeout,
-		DialKeepAliveTime:    cfg.TTL,
-		DialKeepAliveTimeout: cfg.CallTimeout,
-		TLS:                  cfg.TLS,
-		Username:             cfg.Username,
-		Password:             cfg.Password,
-		DialOptions:          cfg.DialOptions,
-		Logger:               zap.NewNop(),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("guard %s: %w", cfg.Name, err)
-	}
-	g := &Guard{cfg: cfg, log: log.With("guard", cfg.Name), cli: cli, events: make(chan Event, eventBuffer), watched: map[string]bool{}}
+	g := &Guard{cfg: cfg, log: log.With("guard", cfg.Name), events: make(chan Event, eventBuffer), watched: map[string]bool{}}
 	g.ctx, g.cancel = context.WithCancel(context.Background())
 	g.wg.Add(1)
 	go g.keepAlive()
 	return g, nil
 }
+
+// connectTimeout bounds the client's first connection and, with
+// authentication, its first token.
+func (g *Guard) connectTimeout() time.Duration { return max(g.cfg.CallTimeout, time.Second) }
+
+// connect makes the etcd client. With authentication etcd's client asks
+// for a token as it starts, so it fails while etcd is unreachable or the
+// password is wrong: the lease's rounds call connect again until it works
+// (and log why not), so the daemon starts whatever etcd's state.
+func (g *Guard) connect() (*clientv3.Client, error) {
+	g.mu.Lock()
+	cli := g.cli
+	g.mu.Unlock()
+	if cli != nil {
+		return cli, nil
+	}
+	cli, err := clientv3.New(clientv3.Config{
+		Endpoints:            g.cfg.Endpoints,
+		DialTimeout:          g.connectTimeout(),
+		DialKeepAliveTime:    g.cfg.TTL,
+		DialKeepAliveTimeout: g.cfg.CallTimeout,
+		TLS:                  g.cfg.TLS,
+		Username:             g.cfg.Username,
+		Password:             g.cfg.Password,
+		DialOptions:          g.cfg.DialOptions,
+		Logger:               zap.NewNop(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	g.mu.Lock()
+	g.cli = cli
+	g.mu.Unlock()
+	return cli, nil
+}
+
+// client is the etcd client once connected, or nil.
+func (g *Guard) client() *clientv3.Client {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.cli
+}
+
+// errNotConnected is returned by calls made before the client connected.
+var errNotConnected = errors.New("not connected to etcd yet")
 
 // Events are the guard's reports, for the daemon's loop.
 func (g *Guard) Events() <-chan Event { return g.events }
@@ -225,6 +257,11 @@ func (g *Guard) keepAlive() {
 }
 
 func (g *Guard) round() {
+	cli, err := g.connect()
+	if err != nil {
+		g.fail("connect", err)
+		return
+	}
 	g.mu.Lock()
 	id, renewedAt := g.lease, g.renewedAt
 	g.mu.Unlock()
@@ -239,7 +276,7 @@ func (g *Guard) round() {
 	ctx, cancel := g.call()
 	defer cancel()
 	if id == 0 {
-		r, err := g.cli.Grant(ctx, int64(g.cfg.TTL/time.Second))
+		r, err := cli.Grant(ctx, int64(g.cfg.TTL/time.Second))
 		if err != nil {
 			g.fail("grant", err)
 			return
@@ -252,7 +289,7 @@ func (g *Guard) round() {
 		g.emit(Event{Kind: Renewed, At: sent})
 		return
 	}
-	r, err := g.cli.KeepAliveOnce(ctx, id)
+	r, err := cli.KeepAliveOnce(ctx, id)
 	switch {
 	case errors.Is(err, rpctypes.ErrLeaseNotFound):
 		g.lost(id, "lease not found in etcd (expired or revoked)")
@@ -310,13 +347,14 @@ func (g *Guard) Acquire(ctx context.Context, key string) (held bool, holder stri
 	g.mu.Lock()
 	id, renewedAt := g.lease, g.renewedAt
 	g.mu.Unlock()
-	if id == 0 {
+	cli := g.client()
+	if id == 0 || cli == nil {
 		return false, "", time.Time{}, ErrNoLease
 	}
 	ctx, cancel := context.WithTimeout(clientv3.WithRequireLeader(ctx), g.cfg.CallTimeout)
 	defer cancel()
 	put := clientv3.OpPut(key, g.cfg.Node, clientv3.WithLease(id))
-	r, err := g.cli.Txn(ctx).
+	r, err := cli.Txn(ctx).
 		If(clientv3.Compare(clientv3.CreateRevision(key), "=", 0)).
 		Then(put).
 		Else(clientv3.OpTxn(
@@ -343,9 +381,13 @@ func (g *Guard) Acquire(ctx context.Context, key string) (held bool, holder stri
 // Release deletes key if it bears this node's name, so that a peer can take
 // it at once (graceful handover); it is not an error if it does not.
 func (g *Guard) Release(ctx context.Context, key string) error {
+	cli := g.client()
+	if cli == nil {
+		return fmt.Errorf("guard %s: release %s: %w", g.cfg.Name, key, errNotConnected)
+	}
 	ctx, cancel := context.WithTimeout(clientv3.WithRequireLeader(ctx), g.cfg.CallTimeout)
 	defer cancel()
-	_, err := g.cli.Txn(ctx).
+	_, err := cli.Txn(ctx).
 		If(clientv3.Compare(clientv3.Value(key), "=", g.cfg.Node)).
 		Then(clientv3.OpDelete(key)).
 		Commit()
@@ -357,9 +399,13 @@ func (g *Guard) Release(ctx context.Context, key string) error {
 
 // Holder asks etcd who holds key ("" nobody).
 func (g *Guard) Holder(ctx context.Context, key string) (string, error) {
+	cli := g.client()
+	if cli == nil {
+		return "", fmt.Errorf("guard %s: get %s: %w", g.cfg.Name, key, errNotConnected)
+	}
 	ctx, cancel := context.WithTimeout(ctx, g.cfg.CallTimeout)
 	defer cancel()
-	r, err := g.cli.Get(ctx, key)
+	r, err := cli.Get(ctx, key)
 	if err != nil {
 		return "", fmt.Errorf("guard %s: get %s: %w", g.cfg.Name, key, err)
 	}
@@ -395,8 +441,12 @@ func (g *Guard) watch(key string) {
 }
 
 func (g *Guard) watchOnce(key string) {
+	cli := g.client()
+	if cli == nil {
+		return
+	}
 	ctx, cancel := g.call()
-	r, err := g.cli.Get(ctx, key)
+	r, err := cli.Get(ctx, key)
 	cancel()
 	if err != nil {
 		return
@@ -408,7 +458,7 @@ func (g *Guard) watchOnce(key string) {
 	g.emit(Event{Kind: HolderChanged, At: g.cfg.Now(), Key: key, Holder: holder})
 	wctx, wcancel := context.WithCancel(clientv3.WithRequireLeader(g.ctx))
 	defer wcancel()
-	for wr := range g.cli.Watch(wctx, key, clientv3.WithRev(r.Header.Revision+1)) {
+	for wr := range cli.Watch(wctx, key, clientv3.WithRev(r.Header.Revision+1)) {
 		if wr.Err() != nil {
 			return
 		}
@@ -432,19 +482,22 @@ func (g *Guard) Close(revoke bool) error {
 	g.cancel()
 	g.wg.Wait()
 	g.mu.Lock()
-	id := g.lease
+	id, cli := g.lease, g.cli
 	g.lease = 0
 	g.mu.Unlock()
+	if cli == nil {
+		return nil
+	}
 	var err error
 	if revoke && id != 0 {
 		ctx, cancel := context.WithTimeout(context.Background(), g.cfg.CallTimeout)
-		_, err = g.cli.Revoke(ctx, id)
+		_, err = cli.Revoke(ctx, id)
 		cancel()
 		if err != nil {
 			err = fmt.Errorf("guard %s: revoke: %w (the keys go when the lease expires)", g.cfg.Name, err)
 		}
 	}
-	if cerr := g.cli.Close(); cerr != nil && err == nil && !errors.Is(cerr, context.Canceled) {
+	if cerr := cli.Close(); cerr != nil && err == nil && !errors.Is(cerr, context.Canceled) {
 		err = cerr
 	}
 	return err

@@ -154,6 +154,7 @@ func TestE2EGuard(t *testing.T) {
 	}
 	cut := time.Now()
 	var aLost time.Time
+	var err error
 	var tookB time.Time
 	for end := cut.Add(ttl + 3*time.Second); time.Now().Before(end) && tookB.IsZero(); {
 		if aLost.IsZero() && !a.own(key) {
@@ -179,7 +180,14 @@ func TestE2EGuard(t *testing.T) {
 	if err := c.Heal(context.Background(), lab.Node(4)); err != nil {
 		t.Fatal(err)
 	}
-	if h, err := a.g.Holder(context.Background(), key); err != nil || h != "b" {
+	// a's connection comes back after gRPC's reconnect backoff.
+	var h string
+	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
+		if h, err = a.g.Holder(context.Background(), key); err == nil {
+			break
+		}
+	}
+	if err != nil || h != "b" {
 		t.Errorf("holder after the heal: %q, %v", h, err)
 	}
 
