@@ -62,13 +62,13 @@ func TestGate(t *testing.T) {
 // daemon that dies right after any refresh.
 func TestGateNeverPastDeadline(t *testing.T) {
 	s := NewState("a", 2*time.Second)
-	s.Acquired(at(0))
+	s.Acquired(1, at(0))
 	held := false
 	var kernelEnd time.Time
 	for ms := 0; ms <= 5000; ms += 10 {
 		now := at(ms)
 		if ms <= 1000 && ms%500 == 0 {
-			s.Renewed(now)
+			s.Renewed(1, now)
 		}
 		d := s.Decide(now)
 		a := Gate(GateInput{Now: now, Master: true, VIPsHeld: held, LeaseOK: d.Own, Decision: d})

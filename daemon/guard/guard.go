@@ -82,7 +82,9 @@ const (
 
 // Event is one report of a guard to the daemon's loop.
 type Event struct {
-	Kind   EventKind
+	Kind EventKind
+	// Lease is the lease renewed or lost (Renewed, LeaseLost).
+	Lease  int64
 	At     time.Time
 	Key    string
 	Holder string
@@ -273,7 +275,10 @@ func (g *Guard) round() {
 		g.lost(id, "not renewed for a whole ttl")
 		id = 0
 	}
-	ctx, cancel := g.call()
+	// Not g.ctx: a grant cut short by Close could leave a lease in etcd
+	// that we never learn of (and cannot revoke); Close waits for the
+	// round instead, at most CallTimeout.
+	ctx, cancel := context.WithTimeout(clientv3.WithRequireLeader(context.Background()), g.cfg.CallTimeout)
 	defer cancel()
 	if id == 0 {
 		r, err := cli.Grant(ctx, int64(g.cfg.TTL/time.Second))
@@ -286,7 +291,7 @@ func (g *Guard) round() {
 		g.grants++
 		g.mu.Unlock()
 		g.log.Info("guard lease granted", "lease", fmt.Sprintf("%x", int64(r.ID)), "ttl", r.TTL)
-		g.emit(Event{Kind: Renewed, At: sent})
+		g.emit(Event{Kind: Renewed, At: sent, Lease: int64(r.ID)})
 		return
 	}
 	r, err := cli.KeepAliveOnce(ctx, id)
@@ -305,7 +310,7 @@ func (g *Guard) round() {
 		g.renewals++
 		g.lastErr = ""
 		g.mu.Unlock()
-		g.emit(Event{Kind: Renewed, At: sent})
+		g.emit(Event{Kind: Renewed, At: sent, Lease: int64(id)})
 	}
 }
 
@@ -332,24 +337,34 @@ func (g *Guard) lost(id clientv3.LeaseID, why string) {
 	g.losses++
 	g.mu.Unlock()
 	g.log.Warn("guard lease lost", "lease", fmt.Sprintf("%x", int64(id)), "why", why)
-	g.emit(Event{Kind: LeaseLost, At: g.cfg.Now(), Why: why})
+	g.emit(Event{Kind: LeaseLost, At: g.cfg.Now(), Lease: int64(id), Why: why})
 }
 
 // ErrNoLease is returned by Acquire while the guard has no lease (etcd not
 // reached yet, or the lease just lost).
 var ErrNoLease = errors.New("no etcd lease")
 
+// Acquisition is the outcome of Acquire.
+type Acquisition struct {
+	// Held says this node holds the key, under Lease last renewed at
+	// RenewedAt (State.Acquired's arguments).
+	Held      bool
+	Lease     int64
+	RenewedAt time.Time
+	// Holder is who holds the key (this node when Held; "" nobody).
+	Holder string
+}
+
 // Acquire takes key for this node under the guard's lease if nobody holds
 // it, or if it already bears this node's name (a lease of this node's
-// earlier run, or ours). It returns whether this node holds the key, who
-// does, and the lease's last renewal, to start the key's deadline from.
-func (g *Guard) Acquire(ctx context.Context, key string) (held bool, holder string, renewedAt time.Time, err error) {
+// earlier run, or ours).
+func (g *Guard) Acquire(ctx context.Context, key string) (Acquisition, error) {
 	g.mu.Lock()
 	id, renewedAt := g.lease, g.renewedAt
 	g.mu.Unlock()
 	cli := g.client()
 	if id == 0 || cli == nil {
-		return false, "", time.Time{}, ErrNoLease
+		return Acquisition{}, ErrNoLease
 	}
 	ctx, cancel := context.WithTimeout(clientv3.WithRequireLeader(ctx), g.cfg.CallTimeout)
 	defer cancel()
@@ -363,19 +378,21 @@ func (g *Guard) Acquire(ctx context.Context, key string) (held bool, holder stri
 			[]clientv3.Op{clientv3.OpGet(key)})).
 		Commit()
 	if err != nil {
-		return false, "", time.Time{}, fmt.Errorf("guard %s: acquire %s: %w", g.cfg.Name, key, err)
+		return Acquisition{}, fmt.Errorf("guard %s: acquire %s: %w", g.cfg.Name, key, err)
 	}
+	mine := Acquisition{Held: true, Lease: int64(id), RenewedAt: renewedAt, Holder: g.cfg.Node}
 	if r.Succeeded {
-		return true, g.cfg.Node, renewedAt, nil
+		return mine, nil
 	}
 	inner := r.Responses[0].GetResponseTxn()
 	if inner.Succeeded {
-		return true, g.cfg.Node, renewedAt, nil
+		return mine, nil
 	}
+	var a Acquisition
 	if kvs := inner.Responses[0].GetResponseRange().Kvs; len(kvs) > 0 {
-		holder = string(kvs[0].Value)
+		a.Holder = string(kvs[0].Value)
 	}
-	return false, holder, time.Time{}, nil
+	return a, nil
 }
 
 // Release deletes key if it bears this node's name, so that a peer can take

@@ -44,9 +44,9 @@ func (n *node) drain(key string) {
 		case ev := <-n.g.Events():
 			switch ev.Kind {
 			case guard.Renewed:
-				n.state.Renewed(ev.At)
+				n.state.Renewed(ev.Lease, ev.At)
 			case guard.LeaseLost:
-				n.state.Lost(ev.Why)
+				n.state.LeaseLost(ev.Lease, ev.Why)
 			case guard.HolderChanged:
 				if ev.Key == key {
 					n.state.Holder(ev.Holder)
@@ -64,9 +64,9 @@ func (n *node) acquire(key string, d time.Duration) time.Time {
 	end := time.Now().Add(d)
 	for time.Now().Before(end) {
 		n.drain(key)
-		held, _, renewed, err := n.g.Acquire(context.Background(), key)
-		if err == nil && held {
-			n.state.Acquired(renewed)
+		a, err := n.g.Acquire(context.Background(), key)
+		if err == nil && a.Held {
+			n.state.Acquired(a.Lease, a.RenewedAt)
 			return time.Now()
 		}
 		time.Sleep(20 * time.Millisecond)
@@ -98,8 +98,8 @@ func TestE2EGuard(t *testing.T) {
 	if a.acquire(key, 5*time.Second).IsZero() {
 		t.Fatalf("a never acquired %s: %+v", key, a.g.Stats())
 	}
-	if held, holder, _, err := b.g.Acquire(context.Background(), key); err != nil && err != guard.ErrNoLease || held {
-		t.Fatalf("b acquired a held key: held %v holder %q err %v", held, holder, err)
+	if acq, err := b.g.Acquire(context.Background(), key); err != nil && err != guard.ErrNoLease || acq.Held {
+		t.Fatalf("b acquired a held key: %+v err %v", acq, err)
 	}
 	if h, err := b.g.Holder(context.Background(), key); err != nil || h != "a" {
 		t.Fatalf("holder as b sees it: %q, %v", h, err)
@@ -160,8 +160,8 @@ func TestE2EGuard(t *testing.T) {
 		if aLost.IsZero() && !a.own(key) {
 			aLost = time.Now()
 		}
-		if held, _, renewed, err := b2.g.Acquire(context.Background(), key); err == nil && held {
-			b2.state.Acquired(renewed)
+		if acq, err := b2.g.Acquire(context.Background(), key); err == nil && acq.Held {
+			b2.state.Acquired(acq.Lease, acq.RenewedAt)
 			tookB = time.Now()
 			if a.own(key) {
 				t.Fatalf("b took the key %v after a was cut, and a still owns it", tookB.Sub(cut))
@@ -203,10 +203,10 @@ func TestE2EGuard(t *testing.T) {
 	killed := time.Now()
 	time.Sleep(2 * ttl)
 	b2.drain(key)
-	if held, _, renewed, err := b2.g.Acquire(context.Background(), key); err != nil || !held {
-		t.Errorf("b after the etcd leader's death: held %v err %v (%+v)", held, err, b2.g.Stats())
+	if acq, err := b2.g.Acquire(context.Background(), key); err != nil || !acq.Held {
+		t.Errorf("b after the etcd leader's death: %+v err %v (%+v)", acq, err, b2.g.Stats())
 	} else {
-		b2.state.Acquired(renewed)
+		b2.state.Acquired(acq.Lease, acq.RenewedAt)
 		t.Logf("etcd leader %s killed: b still holds the key %v later, lease losses %d", c.Members[leader].Name, time.Since(killed).Round(time.Millisecond), b2.g.Stats().Losses)
 	}
 

@@ -33,9 +33,9 @@ func TestVIPLifetime(t *testing.T) {
 // leaves a VIP that is gone before its deadline.
 func TestLifetimeAfterRenewal(t *testing.T) {
 	s := NewState("a", 2*time.Second)
-	s.Acquired(at(0))
+	s.Acquired(1, at(0))
 	for ms := 0; ms < 5000; ms += 500 {
-		s.Renewed(at(ms))
+		s.Renewed(1, at(ms))
 		now := at(ms + 30) // the answer and the loop's turn
 		d := s.Decide(now)
 		lt := Lifetime(0, now, d.Until)

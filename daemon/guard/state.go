@@ -29,7 +29,11 @@ type State struct {
 	Rate   float64
 	Margin time.Duration
 
-	held      bool
+	held bool
+	// lease is the etcd lease the key was acquired under: only its
+	// renewals move the deadline (a renewal of a later lease, after this
+	// one was lost, says nothing about the key).
+	lease     int64
 	renewedAt time.Time
 	holder    string
 	lost      string
@@ -41,18 +45,30 @@ func NewState(node string, ttl time.Duration) *State {
 	return &State{Node: node, TTL: ttl, Rate: DefaultRate, Margin: DefaultMargin, lost: "not acquired yet"}
 }
 
-// Acquired records that this node's transaction took (or kept) the key,
-// under a lease last renewed at renewedAt.
-func (s *State) Acquired(renewedAt time.Time) {
+// Acquired records that this node's transaction took (or kept) the key
+// under lease, last renewed at renewedAt.
+func (s *State) Acquired(lease int64, renewedAt time.Time) {
+	if lease != s.lease {
+		s.lease, s.renewedAt = lease, renewedAt
+	}
 	s.held, s.holder, s.lost = true, s.Node, ""
-	s.Renewed(renewedAt)
+	s.Renewed(lease, renewedAt)
 }
 
-// Renewed records a renewal of the lease sent at at. Renewals only move
-// the deadline forward: a late answer to an old renewal changes nothing.
-func (s *State) Renewed(at time.Time) {
-	if at.After(s.renewedAt) {
+// Renewed records a renewal of lease sent at at. Only the key's own lease
+// counts, and renewals only move the deadline forward: a late answer to an
+// old renewal changes nothing.
+func (s *State) Renewed(lease int64, at time.Time) {
+	if lease == s.lease && at.After(s.renewedAt) {
 		s.renewedAt = at
+	}
+}
+
+// LeaseLost records that lease is gone; the key is lost if it was held
+// under that lease.
+func (s *State) LeaseLost(lease int64, why string) {
+	if lease == s.lease {
+		s.Lost(why)
 	}
 }
 

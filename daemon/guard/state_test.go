@@ -21,7 +21,7 @@ func TestStateNotAcquired(t *testing.T) {
 // ttl, less the rate share and the margin; owning ends exactly there.
 func TestStateDeadline(t *testing.T) {
 	s := NewState("n1", 2*time.Second)
-	s.Acquired(at(0))
+	s.Acquired(1, at(0))
 	want := at(2000 - 20 - 200)
 	if got := s.Deadline(); !got.Equal(want) {
 		t.Fatalf("deadline %v, want %v", got, want)
@@ -36,9 +36,9 @@ func TestStateDeadline(t *testing.T) {
 
 func TestStateRenewals(t *testing.T) {
 	s := NewState("n1", 2*time.Second)
-	s.Acquired(at(0))
-	s.Renewed(at(500))
-	s.Renewed(at(300)) // a late answer to an older renewal
+	s.Acquired(1, at(0))
+	s.Renewed(1, at(500))
+	s.Renewed(1, at(300)) // a late answer to an older renewal
 	if got, want := s.Deadline(), at(500+1780); !got.Equal(want) {
 		t.Fatalf("deadline %v, want %v (renewals only move it forward)", got, want)
 	}
@@ -60,13 +60,13 @@ func TestStateLostAndReleased(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := NewState("n1", 2*time.Second)
-			s.Acquired(at(0))
+			s.Acquired(1, at(0))
 			tc.ev(s)
 			d := s.Decide(at(10))
 			if d.Own || !strings.Contains(d.Why, tc.why) {
 				t.Fatalf("%+v, want not owned because %q", d, tc.why)
 			}
-			s.Acquired(at(20))
+			s.Acquired(1, at(20))
 			if d := s.Decide(at(30)); !d.Own {
 				t.Fatalf("acquired again: %+v", d)
 			}
@@ -78,7 +78,7 @@ func TestStateLostAndReleased(t *testing.T) {
 // its own put) changes nothing.
 func TestStateHolderSelf(t *testing.T) {
 	s := NewState("n1", 2*time.Second)
-	s.Acquired(at(0))
+	s.Acquired(1, at(0))
 	s.Holder("n1")
 	if d := s.Decide(at(10)); !d.Own {
 		t.Fatalf("%+v", d)
@@ -96,21 +96,21 @@ func TestStateHolderSelf(t *testing.T) {
 func TestStateNeverTwoOwners(t *testing.T) {
 	ttl := 2 * time.Second
 	a, b := NewState("a", ttl), NewState("b", ttl)
-	a.Acquired(at(0))
+	a.Acquired(1, at(0))
 	lastRenew := 0
 	for ms := 0; ms <= 6000; ms += 10 {
 		now := at(ms)
 		if ms < 1500 && ms%500 == 0 { // renewals until a is cut from etcd at 1.5 s
-			a.Renewed(now)
+			a.Renewed(1, now)
 			lastRenew = ms
 		}
 		// etcd's earliest expiry of a's lease on this clock.
 		expiry := at(lastRenew).Add(time.Duration(float64(ttl) * (1 - DefaultRate)))
 		if !now.Before(expiry) && !b.Held() {
-			b.Acquired(now)
+			b.Acquired(1, now)
 		}
 		if b.Held() && ms%500 == 0 {
-			b.Renewed(now)
+			b.Renewed(1, now)
 		}
 		if a.Decide(now).Own && b.Decide(now).Own {
 			t.Fatalf("both own at %d ms", ms)
@@ -124,5 +124,33 @@ func TestStateNeverTwoOwners(t *testing.T) {
 func TestKey(t *testing.T) {
 	if got := Key("/hactl/", "ipv6", 51); got != "/hactl/ipv6/51" {
 		t.Fatal(got)
+	}
+}
+
+// TestStateOtherLease: only the key's own lease counts. A later lease's
+// renewals (granted after the key's lease was lost, whose LeaseLost event
+// the loop may have missed) do not extend the key's deadline, and an old
+// lease's loss does not drop a key acquired again under a new one.
+func TestStateOtherLease(t *testing.T) {
+	s := NewState("n1", 2*time.Second)
+	s.Acquired(1, at(0))
+	s.Renewed(2, at(1500))
+	if got, want := s.Deadline(), at(1780); !got.Equal(want) {
+		t.Fatalf("deadline %v, want %v: another lease's renewal moved it", got, want)
+	}
+	if s.Decide(at(1800)).Own {
+		t.Fatal("owned past the key's own lease's deadline")
+	}
+	s.Acquired(2, at(1600))
+	if d := s.Decide(at(1800)); !d.Own || !d.Until.Equal(at(1600+1780)) {
+		t.Fatalf("acquired under lease 2: %+v", d)
+	}
+	s.LeaseLost(1, "lease 1 expired")
+	if !s.Decide(at(1800)).Own {
+		t.Fatal("the old lease's loss dropped a key held under the new one")
+	}
+	s.LeaseLost(2, "lease 2 expired")
+	if s.Decide(at(1800)).Own {
+		t.Fatal("own after the key's lease was lost")
 	}
 }
