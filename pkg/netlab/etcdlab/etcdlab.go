@@ -377,3 +377,9 @@ func (c *Cluster) nft(ctx context.Context, h *netlab.Host, what, chains string) 
 	}
 	return nil
 }
+
+// GuardBlock is an etcd_guard block naming the cluster's members, for the
+// config of a guarded lab node (docs/config.md, "etcd_guard NAME").
+func (c *Cluster) GuardBlock(name string, ttl int) string {
+	return fmt.Sprintf("etcd_guard %s {\n    endpoints %s\n    ttl %d\n}\n", name, strings.Join(c.Endpoints(), " "), ttl)
+}
