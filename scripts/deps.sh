@@ -17,6 +17,8 @@ need=(
   iputils-ping:ping
   systemd:systemd-analyze
   dpkg:dpkg-deb
+  etcd-server:etcd
+  etcd-client:etcdctl
 )
 
 missing=()

@@ -3,9 +3,10 @@
 // Command hactl-bench measures hactl against keepalived 2.2.7 in one run:
 // crash and graceful failover (VRRPv2 at 1 s, VRRPv3 at 0.1 s), a planned
 // failover under 1 ms probes (hactl failover --to against the runbook's
-// restart of the master), who-owns against an ssh loop and against
-// xargs -P 32 ssh on 32 nodes (plain and with daemons), who-owns over an
-// in-process SSH fleet of 16 to 256 nodes (time and peak RSS), and CPU
+// restart of the master), the two-owner time during a 5 s VRRP-only
+// partition, who-owns against an ssh loop and against xargs -P 32 ssh on
+// 32 nodes (plain and with daemons), who-owns over an in-process SSH fleet
+// of 16 to 256 nodes (time and peak RSS), and CPU
 // time and peak RSS with 1 and 100 instances at 0.1 s adverts. It prints
 // a table of medians beside the protocol bounds and the hactl/keepalived
 // ratio, and writes the same as JSON. `make bench` runs it (root).
@@ -35,7 +36,7 @@ func main() {
 	jsonOut := flag.String("json", "bench-results.json", "write the results as JSON here")
 	quick := flag.Bool("quick", false, "3 trials and a 5 s window (a smoke run)")
 	verbose := flag.Bool("v", false, "print every trial")
-	only := flag.String("only", "failover,planned,whoowns,fleet,scale,resources", "which groups of rows to measure")
+	only := flag.String("only", "failover,partition,planned,whoowns,fleet,scale,resources", "which groups of rows to measure")
 	flag.IntVar(&fleet.nodes, "fleet-nodes", 32, "lab nodes of the who-owns fleet rows (group fleet)")
 	flag.IntVar(&fleet.runs, "fleet-runs", 7, "timed runs of each side per fleet row (group fleet)")
 	flag.BoolVar(&fleet.defaultKex, "fleet-default-kex", false, "let the fleet rows' rival ssh use OpenSSH's default key exchange (not hactl's curve25519-sha256)")
@@ -91,6 +92,15 @@ func run(trials int, window time.Duration, bin, jsonOut string, verbose bool, on
 		}
 		fmt.Fprintf(os.Stderr, "measuring %v failover, v%d at %v (%d trials each)...\n", spec.Signal, spec.Version, spec.Interval, trials)
 		row, err := bench.Failover(ctx, l, daemons, spec)
+		if err != nil {
+			return err
+		}
+		rep.Rows = append(rep.Rows, row)
+	}
+	if want("partition") {
+		fmt.Fprintf(os.Stderr, "measuring two-owner time during a 5 s VRRP-only partition, v3 at 100ms (%d trials each)...\n", min(trials, 5))
+		row, err := bench.Partition(ctx, l, daemons, bench.PartitionSpec{Version: 3, Interval: 100 * time.Millisecond,
+			Partition: 5 * time.Second, Sample: 5 * time.Millisecond, Trials: min(trials, 5), Log: spec(log)})
 		if err != nil {
 			return err
 		}

@@ -31,7 +31,7 @@ const (
 
 // harness is the lab every end-to-end test builds its namespaces with: a
 // test of any layer may import it (tests only; the code may not).
-var harness = []string{"pkg/netlab", "pkg/netlab/flood", "pkg/netlab/labtest", "pkg/netlab/probe"}
+var harness = []string{"pkg/netlab", "pkg/netlab/etcdlab", "pkg/netlab/flood", "pkg/netlab/labtest", "pkg/netlab/probe"}
 
 // leaves must import nothing of the project (issue 15): the protocol core
 // and the config model stay usable, and testable, on their own.

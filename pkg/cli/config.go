@@ -300,5 +300,8 @@ func runConfigShow(ctx context.Context, opts *ConfigShowOptions) error {
 			return err
 		}
 	}
-	return tb.Render()
+	if err := tb.Render(); err != nil {
+		return err
+	}
+	return renderGuards(opts.IO.Out, cfg)
 }

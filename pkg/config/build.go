@@ -35,6 +35,8 @@ type builder struct {
 	// vmacNames are the VMAC interface names given by use_vmac, and the
 	// instance that gave each.
 	vmacNames map[string]string
+	// guards indexes cfg.EtcdGuards by name (build_guard.go).
+	guards map[string]*EtcdGuard
 }
 
 // handler handles one keyword inside a block.
@@ -61,6 +63,7 @@ func newBuilder(diag *diagSink) *builder {
 		invalid: map[string]bool{},
 
 		vmacNames: map[string]string{},
+		guards:    map[string]*EtcdGuard{},
 
 		instByName:  map[string]*instDraft{},
 		groupByName: map[string]*groupDraft{},
@@ -120,6 +123,8 @@ func (b *builder) build(top []*Statement, alive func() error) {
 			b.syncGroup(s)
 		case "static_ipaddress", "static_routes", "static_rules":
 			b.static(s)
+		case "etcd_guard":
+			b.etcdGuard(s)
 		default:
 			switch {
 			case s.closes:
@@ -395,7 +400,8 @@ func (b *builder) badValue(s *Statement, p Pos, format string, args ...any) {
 }
 
 // hactlKeywords are hactl's own keywords; keepalived does not know them.
-var hactlKeywords = set("state_file", "control_socket", "notify_master_dir", "vip_lease")
+var hactlKeywords = set("state_file", "control_socket", "notify_master_dir", "vip_lease",
+	"etcd_guard", "guard", "endpoints", "ttl", "key_prefix", "ca_file", "cert_file", "key_file", "username", "password")
 
 // sectionName checks the single name argument of a named section. For
 // vrrp_instance and vrrp_sync_group keepalived checks the count and skips
@@ -490,7 +496,7 @@ var (
 		"": set("global_defs", "vrrp_script", "track_file", "vrrp_track_file", "vrrp_instance",
 			"vrrp_sync_group", "virtual_server", "virtual_server_group", "static_ipaddress",
 			"static_routes", "static_rules", "bfd_instance", "SSL", "linkbeat_interfaces",
-			"track_group", "garp_group", "vrrp_track_process"),
+			"track_group", "garp_group", "vrrp_track_process", "etcd_guard"),
 		"vrrp_instance": set("authentication"),
 	}
 	valueBlocks = map[string]map[string]bool{

@@ -268,6 +268,7 @@ func (b *builder) instanceSpec(d *instDraft) blockSpec {
 		"track_interface": func(s *Statement) {
 			in.TrackInterfaces = append(in.TrackInterfaces, b.trackInterfaces(s, in.TrackInterfaces)...)
 		},
+		"guard":        func(s *Statement) { b.guardRef(s, &in.Guard, &in.GuardPos) },
 		"track_script": func(s *Statement) { d.scriptRefs = append(d.scriptRefs, b.trackRefs(s)...) },
 		"track_file":   func(s *Statement) { d.fileRefs = append(d.fileRefs, b.trackRefs(s)...) },
 		"track_process": func(s *Statement) {

@@ -217,6 +217,7 @@ func (b *builder) syncGroup(s *Statement) {
 		"track_interface": func(c *Statement) {
 			g.TrackInterfaces = append(g.TrackInterfaces, b.trackInterfaces(c, g.TrackInterfaces)...)
 		},
+		"guard":        func(c *Statement) { b.guardRef(c, &g.Guard, &g.GuardPos) },
 		"track_script": func(c *Statement) { gd.scriptRefs = append(gd.scriptRefs, b.trackRefs(c)...) },
 		"track_file":   func(c *Statement) { gd.fileRefs = append(gd.fileRefs, b.trackRefs(c)...) },
 		"track_process": func(c *Statement) {

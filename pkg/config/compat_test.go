@@ -491,6 +491,8 @@ func TestCompatCoversKeywords(t *testing.T) {
 				block(CtxTrackFile, s.Block)
 			case "vrrp_track_process":
 				block(CtxTrackProcess, s.Block)
+			case "etcd_guard":
+				block(CtxEtcdGuard, s.Block)
 			case "static_ipaddress", "static_routes", "static_rules":
 				block(CtxTop, []*Statement{s})
 			}

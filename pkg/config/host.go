@@ -120,6 +120,7 @@ func Check(cfg *Config, host HostChecker) Diagnostics {
 	if d := cfg.Global.NotifyMasterDir; d != "" {
 		c.dir(Pos{File: firstFile(cfg)}, d)
 	}
+	c.guards(cfg.EtcdGuards)
 	return orderDiagnostics(c.diag.list, cfg.Files)
 }
 

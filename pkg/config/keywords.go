@@ -53,6 +53,9 @@ const (
 // CtxTrackProcess is a vrrp_track_process block.
 const CtxTrackProcess = "vrrp_track_process"
 
+// CtxEtcdGuard is an etcd_guard block (hactl's own).
+const CtxEtcdGuard = "etcd_guard"
+
 // Keyword is one keyword hactl's parser knows, with what hactl does with
 // it. Diff says, for every status but Implemented, how hactl's behaviour
 // differs from keepalived's; it is the text of the warning.
@@ -219,6 +222,12 @@ func keywordTable() []Keyword {
 	add(CtxInstance, ign, lvs, "lvs_sync_daemon_interface")
 	add(CtxInstance, ign, tuning, "kernel_rx_buf_size")
 	add(CtxInstance, KeywordHactl, "", "notify_master_dir", "vip_lease")
+	// The etcd guard (docs/guard.md): keepalived reports these as unknown
+	// keywords and runs unguarded.
+	add(CtxTop, KeywordHactl, "", "etcd_guard")
+	add(CtxEtcdGuard, KeywordHactl, "", "endpoints", "ttl", "key_prefix", "ca_file", "cert_file", "key_file", "username", "password")
+	add(CtxInstance, KeywordHactl, "", "guard")
+	add(CtxSyncGroup, KeywordHactl, "", "guard")
 
 	// authentication.
 	add(CtxAuth, impl, "", "auth_type", "auth_pass")

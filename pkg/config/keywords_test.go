@@ -76,7 +76,7 @@ func parserKeywords(t *testing.T) map[[2]string]bool {
 	// Where each source of keywords belongs; "" means values, not keywords.
 	handlerFuncs := map[string]string{
 		"globalSpec": CtxGlobal, "instanceSpec": CtxInstance, "vrrpScript": CtxScript,
-		"trackFile": CtxTrackFile, "syncGroup": CtxSyncGroup, "trackProcess": CtxTrackProcess,
+		"trackFile": CtxTrackFile, "syncGroup": CtxSyncGroup, "trackProcess": CtxTrackProcess, "etcdGuard": CtxEtcdGuard,
 		"globalNotifyHandlers": CtxGlobal, "instanceNotifyHandlers": CtxInstance, "syncGroupNotifyHandlers": CtxSyncGroup,
 		"globalTimingHandlers": CtxGlobal, "instanceTimingHandlers": CtxInstance,
 	}

@@ -26,6 +26,8 @@ type Config struct {
 	StaticVIPs   []VIP   `json:"static_ipaddress,omitempty"`
 	StaticRoutes []Route `json:"static_routes,omitempty"`
 	StaticRules  []Rule  `json:"static_rules,omitempty"`
+	// EtcdGuards are hactl's etcd_guard blocks (model_guard.go).
+	EtcdGuards []*EtcdGuard `json:"etcd_guards,omitempty"`
 	// Ignored lists the sections and keywords outside hactl's VRRP subset
 	// that were parsed for syntax and then skipped.
 	Ignored []Ignored `json:"ignored"`
@@ -174,6 +176,10 @@ type Instance struct {
 	// Interface is the interface adverts are sent on (empty only for
 	// unicast instances with unicast_src_ip).
 	Interface string `json:"interface"`
+	// Guard names the etcd_guard the instance masters under (hactl's own;
+	// a sync group's guard is its members'); GuardPos is where it was set.
+	Guard    string `json:"guard,omitempty"`
+	GuardPos Pos    `json:"-"`
 	// InterfacePos is where interface was given.
 	InterfacePos Pos    `json:"-"`
 	VRID         int    `json:"virtual_router_id"`
@@ -537,4 +543,7 @@ type SyncGroup struct {
 	TrackingWeight bool `json:"sync_group_tracking_weight"`
 	// NotifyPriorityChanges is the members' default; nil when not given.
 	NotifyPriorityChanges *bool `json:"notify_priority_changes,omitempty"`
+	// Guard is the etcd_guard of every member (hactl's own).
+	Guard    string `json:"guard,omitempty"`
+	GuardPos Pos    `json:"-"`
 }

@@ -94,6 +94,7 @@ func (b *builder) resolve() {
 	}
 	b.checkVRIDs()
 	b.resolveGroups()
+	b.resolveGuards()
 	if b.scriptsUsed && !g.EnableScriptSecurity {
 		b.diag.warnf(b.firstScript, "scripts are configured but enable_script_security is not set in global_defs: keepalived reports a SECURITY VIOLATION and runs them, and so does hactl (set enable_script_security)")
 	}
