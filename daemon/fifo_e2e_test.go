@@ -4,10 +4,12 @@ package daemon_test
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -15,6 +17,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/hactl/hactl/pkg/api"
 	"github.com/hactl/hactl/pkg/netlab"
 	"github.com/hactl/hactl/pkg/netlab/labtest"
 )
@@ -181,6 +184,16 @@ func TestE2ENotifyFIFOStalled(t *testing.T) {
 	b, _ := os.ReadFile(d2.Log)
 	if !strings.Contains(string(b), "notify FIFO: lines dropped") {
 		t.Error("node2 does not log the lines it dropped")
+	}
+	// The drops show in node2's metrics, by FIFO path.
+	mctx, mcancel := context.WithTimeout(context.Background(), 5*time.Second)
+	text, err := api.NewUnixClient(n2.Socket()).Metrics(mctx)
+	mcancel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`hactl_notify_fifo_dropped_total\{fifo="` + regexp.QuoteMeta(fifo2) + `"\} [1-9]`).MatchString(text) {
+		t.Errorf("node2's metrics do not count its FIFO's drops:\n%s", grepLines(text, "hactl_notify_fifo_dropped_total", "hactl_events_dropped_total"))
 	}
 
 	// node1's FIFO gets a reader that reads the first lines, then stops
