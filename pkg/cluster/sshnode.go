@@ -39,6 +39,9 @@ type socketAnswer struct {
 	// fault is socketFault's verdict on a failed call; note refusedNote's.
 	fault error
 	note  string
+	// connect is set when the SSH connection itself failed: then nothing
+	// else can be asked of the node, and fault is the connect error.
+	connect bool
 }
 
 // NewSSHNode returns the node behind c.
@@ -54,6 +57,18 @@ func (n *SSHNode) status(ctx context.Context) socketAnswer {
 	defer n.mu.Unlock()
 	if n.asked {
 		return n.sock
+	}
+	// Connect first, on the caller's context: the pool's own connect
+	// limit then names what failed ("connect to HOST:22: timed out after
+	// 3s"), where the socket call's deadline below would only say
+	// "context deadline exceeded". The pool keeps the error, so the probe
+	// and the daemon calls report the same one.
+	if _, err := n.c.Connect(ctx); err != nil {
+		a := socketAnswer{fault: err, connect: true}
+		if !errors.Is(ctx.Err(), context.Canceled) { // cancelled: let a later call try again
+			n.asked, n.sock = true, a
+		}
+		return a
 	}
 	limit := n.c.Timeout()
 	cctx, cancel := context.WithTimeout(ctx, limit)
@@ -111,6 +126,9 @@ func (n *SSHNode) Addresses(ctx context.Context) ([]Interface, error) {
 	a := n.status(ctx)
 	if a.st != nil && a.st.Interfaces != nil {
 		return fromAPIInterfaces(a.st.Interfaces)
+	}
+	if a.connect {
+		return nil, a.fault
 	}
 	p, err := n.run(ctx, a.st == nil)
 	if err != nil {
