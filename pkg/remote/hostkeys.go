@@ -140,11 +140,39 @@ func (p *Pool) hostKeysFor(n Node) (*hostKeys, error) {
 			return nil, fmt.Errorf("known_hosts: %w", err)
 		}
 	}
-	db, err := newHostDB(files...)
+	db, err := p.hostDB(files)
 	if err != nil {
 		return nil, err
 	}
 	return &hostKeys{pool: p, node: n, files: files, db: db.callback()}, nil
+}
+
+// hostDB reads files into a database once per pool; later nodes with the
+// same files share it (a hostDB is read-only once built). An error is not
+// kept: the next node reads again.
+func (p *Pool) hostDB(files []string) (*hostDB, error) {
+	key := strings.Join(files, "\x00")
+	p.dbMu.Lock()
+	defer p.dbMu.Unlock()
+	if db := p.dbs[key]; db != nil {
+		return db, nil
+	}
+	db, err := newHostDB(files...)
+	if err != nil {
+		return nil, err
+	}
+	if p.dbs == nil {
+		p.dbs = map[string]*hostDB{}
+	}
+	p.dbs[key] = db
+	return db, nil
+}
+
+// forgetHostDBs drops the databases read so far, after a file changed.
+func (p *Pool) forgetHostDBs() {
+	p.dbMu.Lock()
+	p.dbs = nil
+	p.dbMu.Unlock()
 }
 
 // checkName is the address known_hosts is searched for.
@@ -250,6 +278,7 @@ func (p *Pool) acceptNew(n Node, host string, key ssh.PublicKey) error {
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("accept-new: %s: %w", file, err)
 	}
+	p.forgetHostDBs()
 	p.notef("%s: accepted new host key %s for %s into %s", n.Name, keyString(key), host, tildify(file))
 	p.log.Info("accepted new host key", "node", n.Name, "host", host, "key", keyString(key), "file", file)
 	return nil

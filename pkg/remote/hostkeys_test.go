@@ -119,3 +119,39 @@ func TestHashKnownHosts(t *testing.T) {
 		t.Errorf("hashed entry not matched: %v", err)
 	}
 }
+
+// A pool parses a known_hosts file once for all its nodes, and again after
+// accept-new wrote to it.
+func TestHostDBReadOncePerPool(t *testing.T) {
+	kh := filepath.Join(t.TempDir(), "known_hosts")
+	if err := os.WriteFile(kh, []byte("[192.0.2.30]:22 "+strings.TrimSpace(string(ssh.MarshalAuthorizedKey(testKey(t, 6))))+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := NewPool(Config{HostKeyPolicy: HostKeyAcceptNew})
+	a := Node{Name: "a", Host: "192.0.2.30", KnownHosts: []string{kh}}
+	b := Node{Name: "b", Host: "192.0.2.31", KnownHosts: []string{kh}}
+	first, err := p.hostDB([]string{kh})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := p.hostDB([]string{kh}); again != first {
+		t.Fatal("second node re-read known_hosts")
+	}
+	if hk, err := p.hostKeysFor(a); err != nil || hk.check("", nil, testKey(t, 6)) != nil {
+		t.Fatalf("known key of a refused: %v", err)
+	}
+	hk, err := p.hostKeysFor(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := hk.check("", nil, testKey(t, 7)); err != nil { // accept-new writes b's key
+		t.Fatal(err)
+	}
+	after, err := p.hostDB([]string{kh})
+	if err != nil || after == first {
+		t.Fatalf("accept-new did not make the pool read known_hosts again (%v)", err)
+	}
+	if hk, _ := p.hostKeysFor(b); hk.check("", nil, testKey(t, 7)) != nil {
+		t.Error("b's accepted key unknown to the pool's next read")
+	}
+}

@@ -68,6 +68,14 @@ type Pool struct {
 	notesMu sync.Mutex
 	khMu    sync.Mutex
 
+	// dbMu guards dbs: the known_hosts databases read so far, by their
+	// list of files, so that a command to N nodes parses each file once,
+	// not N times (at 256 nodes the parse per connection made the fan-out
+	// grow faster than linearly). accept-new, which writes a file,
+	// empties it.
+	dbMu sync.Mutex
+	dbs  map[string]*hostDB
+
 	agentOnce sync.Once
 	agent     agent.ExtendedAgent
 	agentConn net.Conn
