@@ -39,9 +39,6 @@ type socketAnswer struct {
 	// fault is socketFault's verdict on a failed call; note refusedNote's.
 	fault error
 	note  string
-	// connect is set when the SSH connection itself failed: then nothing
-	// else can be asked of the node, and fault is the connect error.
-	connect bool
 }
 
 // NewSSHNode returns the node behind c.
@@ -64,7 +61,7 @@ func (n *SSHNode) status(ctx context.Context) socketAnswer {
 	// "context deadline exceeded". The pool keeps the error, so the probe
 	// and the daemon calls report the same one.
 	if _, err := n.c.Connect(ctx); err != nil {
-		a := socketAnswer{fault: err, connect: true}
+		a := socketAnswer{fault: err}
 		if !errors.Is(ctx.Err(), context.Canceled) { // cancelled: let a later call try again
 			n.asked, n.sock = true, a
 		}
@@ -127,7 +124,10 @@ func (n *SSHNode) Addresses(ctx context.Context) ([]Interface, error) {
 	if a.st != nil && a.st.Interfaces != nil {
 		return fromAPIInterfaces(a.st.Interfaces)
 	}
-	if a.connect {
+	if a.fault != nil {
+		// Unreachable, or a daemon that answers badly or not at all: the
+		// node is an error whatever its addresses (Daemon says the same),
+		// and a socket that never answered has used the node's time.
 		return nil, a.fault
 	}
 	p, err := n.run(ctx, a.st == nil)
