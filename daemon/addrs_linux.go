@@ -4,6 +4,7 @@ package daemon
 
 import (
 	"fmt"
+	"net"
 	"net/netip"
 	"sort"
 
@@ -50,7 +51,7 @@ func readInterfaces() ([]api.Interface, error) {
 	out := make([]api.Interface, 0, len(links))
 	for _, l := range links {
 		a := l.Attrs()
-		ifc := api.Interface{Name: a.Name, Index: a.Index, Up: a.Flags&1 != 0, OperState: a.OperState.String(), Addrs: []api.Address{}}
+		ifc := api.Interface{Name: a.Name, Index: a.Index, Up: a.Flags&net.FlagUp != 0, OperState: a.OperState.String(), Addrs: []api.Address{}}
 		if len(a.HardwareAddr) == 6 {
 			ifc.MAC = a.HardwareAddr.String()
 		}

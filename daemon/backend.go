@@ -51,15 +51,25 @@ func callWithin[T any](b backend, d time.Duration, fn func(r *runtime) (T, error
 	}
 }
 
-// Status copies the loop's state on the loop and sorts it here, in the
-// caller's goroutine.
-func (b backend) Status() (api.Status, error) {
+// loopStatus copies the loop's state on the loop and sorts it here, in
+// the caller's goroutine: the status without the host's interfaces, all
+// the metrics need (a scrape makes no netlink dump).
+func (b backend) loopStatus() (api.Status, error) {
 	st, err := callWithin(b, loopAnswer, func(r *runtime) (api.Status, error) { return r.status(), nil })
 	if err != nil {
 		return api.Status{}, err
 	}
 	sortStatus(&st)
-	// The addresses are read here, off the loop, at request time.
+	return st, nil
+}
+
+// Status is GET /v1/status: the loop's state and the host's interfaces,
+// read here, off the loop, at request time.
+func (b backend) Status() (api.Status, error) {
+	st, err := b.loopStatus()
+	if err != nil {
+		return api.Status{}, err
+	}
 	if ifs, err := readInterfaces(); err != nil {
 		st.InterfacesError = err.Error()
 	} else {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/hactl/hactl/daemon/vrrpsock"
 	"github.com/hactl/hactl/pkg/vrrp"
+	"github.com/hactl/hactl/pkg/watch"
 )
 
 // receive validates a packet and hands it to its instance.
@@ -96,22 +97,7 @@ func advertAddrsDrop(st vrrp.State, skip bool, master, src netip.Addr, ours, the
 	default:
 		return false
 	}
-	if len(theirs) != len(ours) {
-		return true
-	}
-	for _, a := range ours {
-		found := false
-		for _, b := range theirs {
-			if a == b.Unmap() || a.Unmap() == b.Unmap() {
-				found = true
-				break
-			}
-		}
-		if !found {
-			return true
-		}
-	}
-	return false
+	return len(theirs) != len(ours) || !watch.Within(ours, theirs)
 }
 
 // peerTTL is a unicast peer's accepted TTL / hop limit range (min_ttl,

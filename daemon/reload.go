@@ -372,11 +372,8 @@ func deletedState(notifyDeleted bool, prev vrrp.State) (notify.State, bool) {
 // once its trackers allow (feedTrackers). An instance that cannot be
 // built is logged and left out; the others run.
 func (r *runtime) addInstance(c *config.Instance) {
-	in, err := r.buildInstance(c, false)
+	in, err := r.buildInstance(c, false) // which closes a socket it opened for nothing
 	if err != nil {
-		if s := r.socks[sockKey{c.Interface, famOf(c), isAH(c)}]; s != nil {
-			r.releaseSock(s)
-		}
 		r.log.Error("reload: new instance not started", "instance", c.Name, "err", err)
 		return
 	}

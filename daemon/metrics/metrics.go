@@ -14,7 +14,8 @@ import (
 	"github.com/hactl/hactl/pkg/api"
 )
 
-// StatusFunc returns the daemon's status, as GET /v1/status answers it.
+// StatusFunc returns the daemon's status, as GET /v1/status answers it
+// (the daemon leaves out the host's interfaces, which no metric reads).
 // It is called once per scrape, from the scrape's goroutine; the daemon
 // runs it on its loop and bounds the wait.
 type StatusFunc func() (api.Status, error)

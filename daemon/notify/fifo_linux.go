@@ -26,8 +26,8 @@ type fifo struct {
 	stop context.CancelFunc
 	done chan struct{}
 
-	dropped, unlogged uint64
-	lastLog           time.Time
+	unlogged uint64 // lines dropped since the last log line (the total: Notifier.fifoDrops)
+	lastLog  time.Time
 }
 
 // openFIFO creates (if missing) and opens spec's FIFO, starting its script
@@ -103,7 +103,6 @@ func (n *Notifier) writeFIFO(f *fifo, line string) {
 	if err == nil {
 		return
 	}
-	f.dropped++
 	f.unlogged++
 	n.countFIFODrop(f.spec.Path)
 	now := time.Now()
@@ -114,7 +113,7 @@ func (n *Notifier) writeFIFO(f *fifo, line string) {
 	if errors.Is(err, unix.EAGAIN) {
 		why = "the pipe is full: nobody reads it, or its reader is slow"
 	}
-	n.log.Warn("notify FIFO: lines dropped", "fifo", f.spec.Path, "why", why, "dropped_since_last_line", f.unlogged, "dropped_total", f.dropped)
+	n.log.Warn("notify FIFO: lines dropped", "fifo", f.spec.Path, "why", why, "dropped_since_last_line", f.unlogged, "dropped_total", n.fifoDrops[f.spec.Path])
 	f.lastLog, f.unlogged = now, 0
 }
 

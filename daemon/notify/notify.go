@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -312,11 +313,7 @@ func (n *Notifier) FIFODrops() uint64 {
 func (n *Notifier) FIFODropsByPath() map[string]uint64 {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	out := make(map[string]uint64, len(n.fifoDrops))
-	for k, v := range n.fifoDrops {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(n.fifoDrops)
 }
 
 // countFIFODrop counts a line f dropped; n.mu is held.

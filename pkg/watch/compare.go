@@ -145,7 +145,7 @@ func Compare(a, b Advert) Mismatch {
 // for it. Long ones (an advert may carry 255) are sorted copies.
 func sameSet(a, b []netip.Addr) bool {
 	if len(a) <= 16 && len(b) <= 16 {
-		return within(a, b) && within(b, a)
+		return Within(a, b) && Within(b, a)
 	}
 	norm := func(l []netip.Addr) []netip.Addr {
 		out := make([]netip.Addr, len(l))
@@ -158,8 +158,10 @@ func sameSet(a, b []netip.Addr) bool {
 	return slices.Equal(norm(a), norm(b))
 }
 
-// within says whether every address of a is in b.
-func within(a, b []netip.Addr) bool {
+// Within says whether every address of a is in b (IPv4-mapped counts as
+// IPv4, zones ignored), in place: the daemon's address check of every
+// advert uses it too (daemon/receive.go, advertAddrsDrop).
+func Within(a, b []netip.Addr) bool {
 	for _, x := range a {
 		x = canon(x)
 		found := false
