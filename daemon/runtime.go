@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/netip"
 	"os"
 	"sync/atomic"
@@ -89,6 +90,9 @@ type runtime struct {
 	metrics     *metrics.Metrics
 	sd          *sdnotify.Notifier
 	reloads     *reloader
+	// ctlHandler is the control API's handler, served on the socket and
+	// on control_ssh's channels (controlssh_linux.go).
+	ctlHandler http.Handler
 	// By concern, each in its file: the timer heap and the wake-up
 	// (timers.go), the state file writer (statewriter.go), sync-group
 	// propagation (syncgroup.go), the buffers of receive and send.
