@@ -10,6 +10,7 @@ import (
 
 	"github.com/hactl/hactl/daemon/control"
 	"github.com/hactl/hactl/daemon/controlssh"
+	"github.com/hactl/hactl/daemon/metrics"
 	"github.com/hactl/hactl/pkg/config"
 )
 
@@ -54,9 +55,7 @@ func (r *runtime) serveControlSSH(cfg *config.Config, sock *control.Server) (*ss
 		return nil, fmt.Errorf("%s: %w", where, err)
 	}
 	l := &sshListener{srv: srv}
-	if reg := r.metrics.Registry(); reg != nil {
-		_ = reg.Register(controlssh.Collector(func() *controlssh.Server { return srv }))
-	}
+	r.sshSrv.Store(srv)
 	lim := srv.Limits()
 	r.log.Info("control_ssh listening", "addr", srv.Addr().String(), "host_keys", len(keys),
 		"authorized_keys", firstOf(cs.AuthorizedKeys, controlssh.DefaultAuthorizedKeys),
@@ -67,6 +66,14 @@ func (r *runtime) serveControlSSH(cfg *config.Config, sock *control.Server) (*ss
 		}
 	}()
 	return l, nil
+}
+
+// controlSSHStats are the listener's counters for the metrics (zeros
+// while it is off).
+func (r *runtime) controlSSHStats() metrics.ControlSSHStats {
+	st := r.sshSrv.Load().Stats() // nil-safe
+	return metrics.ControlSSHStats{Open: st.Open, RefusedLimit: st.RefusedLimit, AuthFailed: st.AuthFailed,
+		HandshakeFailed: st.HandshakeFailed, ChansRejected: st.ChannelsRejected}
 }
 
 // close stops the listener and its connections (at most 2 s).

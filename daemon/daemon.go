@@ -54,7 +54,8 @@ func Run(ctx context.Context, opts Options) error {
 			}
 			return fifo, r.bus.Dropped()
 		},
-		Status: backend{r}.loopStatus})
+		ControlSSH: r.controlSSHStats,
+		Status:     backend{r}.loopStatus})
 	r.daemon = api.Daemon{Name: "hactl", Version: opts.Version, PID: os.Getpid(), Hostname: hostname(), StartedAt: r.start, ConfigFile: path}
 
 	socketPath := firstOf(opts.Socket, cfg.Global.ControlSocket)
