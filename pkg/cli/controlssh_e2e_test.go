@@ -129,6 +129,23 @@ func TestE2EControlSSH(t *testing.T) {
 		t.Logf("status with node1's sshd stopped: %s", time.Since(start))
 	})
 
+	// A host key file that cannot be read stops the start, naming the line.
+	t.Run("BadHostKey", func(t *testing.T) {
+		h := l.Node(2)
+		conf := filepath.Join(h.Dir, "bad.conf")
+		body := "global_defs {\n    control_ssh 0.0.0.0:923\n    control_ssh_host_key /nonexistent/key\n}\n" + vrrpConf(90)
+		if err := os.WriteFile(conf, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		out, err := h.Command(ctx, bin, "daemon", "-f", conf, "--state-file", filepath.Join(h.Dir, "bad.state"),
+			"--socket", filepath.Join(h.Dir, "bad.sock"), "--pid-file", filepath.Join(h.Dir, "bad.pid")).CombinedOutput()
+		if err == nil || !strings.Contains(string(out), conf+":3:5: control_ssh_host_key: host key /nonexistent/key") {
+			t.Errorf("daemon with a missing host key: %v\n%s", err, out)
+		}
+	})
+
 	// The control port directly: what it refuses.
 	client := func(t *testing.T, user string, signer ssh.Signer) (*ssh.Client, error) {
 		t.Helper()
