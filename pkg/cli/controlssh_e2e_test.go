@@ -12,12 +12,16 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/hactl/hactl/pkg/api"
+	"github.com/hactl/hactl/pkg/inventory"
 	"github.com/hactl/hactl/pkg/netlab"
 	"github.com/hactl/hactl/pkg/netlab/labtest"
+	"github.com/hactl/hactl/pkg/remote"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -127,6 +131,48 @@ func TestE2EControlSSH(t *testing.T) {
 		r := e.in(l.Operator, "status", "--inventory", l.Inventory, "--timeout", "3s", "--nodes", "node1")
 		r.want(t, 0, []string{"node1", "VI_1", "MASTER"}, nil)
 		t.Logf("status with node1's sshd stopped: %s", time.Since(start))
+	})
+
+	// Through a jump host: node1's control port is dialed through node2's
+	// sshd connection, and node1's sshd is still not contacted.
+	t.Run("ThroughJumpHost", func(t *testing.T) {
+		conf := filepath.Join(t.TempDir(), "ssh_config")
+		text := fmt.Sprintf("Host node1\n  HostName %s\n  User root\n  ProxyJump node2\n\nHost node2\n  HostName %s\n  User root\n\nHost *\n  IdentityFile %s\n  UserKnownHostsFile %s\n",
+			l.Node(1).Addr4, l.Node(2).Addr4, l.Identity, l.KnownHosts)
+		if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r := &remote.Resolver{Flags: inventory.Settings{SSHConfig: conf, Socket: l.Node(1).Socket()}, SystemConfig: "none", GlobalKnownHosts: "none"}
+		n, err := r.ResolveName("node1")
+		if err != nil || n.Jump == nil {
+			t.Fatalf("node1 via node2: %+v, %v", n, err)
+		}
+		var dials []string
+		var mu sync.Mutex
+		p := remote.NewPool(remote.Config{AgentSocket: "none", Timeout: 10 * time.Second, Dialer: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			mu.Lock()
+			dials = append(dials, addr)
+			mu.Unlock()
+			return l.Operator.Dial(ctx, network, addr)
+		}})
+		defer p.Close()
+		m1 := len(sshdLog(1))
+		c := p.Client(n)
+		via, err := c.ConnectSocket(t.Context())
+		if err != nil || !via {
+			t.Fatalf("ConnectSocket: control port %v, %v", via, err)
+		}
+		st, err := api.NewClient(func(ctx context.Context) (net.Conn, error) { return c.DialSocket(ctx, "") }).Status(t.Context())
+		if err != nil || st.Daemon.Hostname == "" {
+			t.Fatalf("status through the jump host: %v", err)
+		}
+		if len(dials) != 1 || dials[0] != l.Node(2).SSHAddr() {
+			t.Errorf("dials %v, want one, to node2's sshd", dials)
+		}
+		time.Sleep(200 * time.Millisecond)
+		if got := sshdLog(1)[m1:]; strings.Contains(got, "Connection from") {
+			t.Errorf("node1's sshd was contacted:\n%s", tail(got, 20))
+		}
 	})
 
 	// A host key file that cannot be read stops the start, naming the line.

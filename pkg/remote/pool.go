@@ -257,15 +257,19 @@ func (p *Pool) dial(ctx context.Context, n Node) (*ssh.Client, error) {
 }
 
 // transport opens the TCP connection to addr, directly or through n's jump
-// host, within limit (and ctx).
+// host, within limit (and ctx). The jump host's own connection has ctx's
+// time, not limit: it is shared, and its failure is remembered.
 func (p *Pool) transport(ctx context.Context, n Node, addr string, limit time.Duration) (net.Conn, error) {
-	ctx, cancel := context.WithTimeout(ctx, limit)
-	defer cancel()
+	var jump *ssh.Client
 	if n.Jump != nil {
-		jump, jerr := p.connect(ctx, *n.Jump)
-		if jerr != nil {
+		var jerr error
+		if jump, jerr = p.connect(ctx, *n.Jump); jerr != nil {
 			return nil, fmt.Errorf("jump host %s: %w", n.Jump.Name, stripNode(jerr, n.Jump.Name))
 		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	if jump != nil {
 		raw, err := jump.DialContext(ctx, "tcp", addr)
 		if err != nil {
 			return nil, deadline(ctx, limit, fmt.Sprintf("connect to %s through %s", addr, n.Jump.Name), err)
@@ -332,7 +336,7 @@ func deadline(ctx context.Context, limit time.Duration, what string, err error) 
 
 // clientConfig assembles the x/crypto client config for n. With control,
 // for the daemon's control_ssh port: host keys are checked under the
-// node's SSH address and never accepted as new (controlssh.go).
+// node's SSH address and never accepted as new (control.go).
 func (p *Pool) clientConfig(n Node, control bool) (*ssh.ClientConfig, []string, error) {
 	hk, err := p.hostKeysFor(n)
 	if err != nil {
