@@ -54,7 +54,8 @@ func Run(ctx context.Context, opts Options) error {
 			}
 			return fifo, r.bus.Dropped()
 		},
-		Status: backend{r}.loopStatus})
+		ControlSSH: r.controlSSHStats,
+		Status:     backend{r}.loopStatus})
 	r.daemon = api.Daemon{Name: "hactl", Version: opts.Version, PID: os.Getpid(), Hostname: hostname(), StartedAt: r.start, ConfigFile: path}
 
 	socketPath := firstOf(opts.Socket, cfg.Global.ControlSocket)
@@ -99,7 +100,12 @@ func Run(ctx context.Context, opts Options) error {
 	if srv, err = r.serveControl(socketPath); err != nil {
 		return err
 	}
-	if err := r.begin(srv); err != nil {
+	sshSrv, err := r.serveControlSSH(cfg, srv)
+	if err == nil {
+		err = r.begin(srv)
+	}
+	if err != nil {
+		sshSrv.close()
 		r.bus.Close() // ends any GET /v1/events, which Shutdown would wait for
 		srv.Shutdown(context.Background())
 		return err
@@ -115,6 +121,7 @@ func Run(ctx context.Context, opts Options) error {
 	defer signal.Stop(hup)
 	for r.handleNext(hup) {
 	}
+	sshSrv.close()
 	r.shutdown(srv)
 	return nil
 }
@@ -129,8 +136,9 @@ func (r *runtime) serveControl(socketPath string) (*control.Server, error) {
 	r.log.Info("control socket limits", "max_conns", srv.Limits.MaxConns, "max_conns_per_uid", srv.Limits.MaxConnsPerUID,
 		"root_reserve", srv.Limits.RootReserve, "idle_timeout", srv.Limits.IdleTimeout)
 	r.reloads = newReloader(r)
+	r.ctlHandler = control.Handler(reloadingBackend{backend{r}, r.reloads}, control.Policy{ReadGID: r.opts.SocketGID}, r.metrics.Handler(), r.log)
 	go func() {
-		if err := srv.Serve(control.Handler(reloadingBackend{backend{r}, r.reloads}, control.Policy{ReadGID: r.opts.SocketGID}, r.metrics.Handler(), r.log), r.log); err != nil {
+		if err := srv.Serve(r.ctlHandler, r.log); err != nil {
 			r.log.Error("control socket", "err", err)
 		}
 	}()

@@ -11,6 +11,9 @@ type Options struct {
 	ConfigFile string
 	StateFile  string
 	Socket     string
+	// ControlSSH overrides global_defs control_ssh (the daemon's SSH
+	// listener for the control API); "none" turns it off.
+	ControlSSH string
 	PIDFile    string
 	// SocketGID lets a group read the control socket; -1 means root only.
 	SocketGID int

@@ -4,11 +4,13 @@ import (
 	"context"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/netip"
 	"os"
 	"sync/atomic"
 	"time"
 
+	"github.com/hactl/hactl/daemon/controlssh"
 	"github.com/hactl/hactl/daemon/metrics"
 	"github.com/hactl/hactl/daemon/notify"
 	"github.com/hactl/hactl/daemon/scripts"
@@ -89,6 +91,12 @@ type runtime struct {
 	metrics     *metrics.Metrics
 	sd          *sdnotify.Notifier
 	reloads     *reloader
+	// ctlHandler is the control API's handler, served on the socket and
+	// on control_ssh's channels (controlssh_linux.go).
+	ctlHandler http.Handler
+	// sshSrv is the running control_ssh listener, nil while off; the
+	// metrics read it.
+	sshSrv atomic.Pointer[controlssh.Server]
 	// By concern, each in its file: the timer heap and the wake-up
 	// (timers.go), the state file writer (statewriter.go), sync-group
 	// propagation (syncgroup.go), the buffers of receive and send.

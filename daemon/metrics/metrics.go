@@ -40,6 +40,9 @@ type Options struct {
 	// pipe), by path, and the events GET /v1/events readers missed, both
 	// since the daemon started; nil reports none.
 	NotifyDrops func() (fifo map[string]uint64, events uint64)
+	// ControlSSH reports the control_ssh listener's counters; nil
+	// reports zeros (controlssh.go).
+	ControlSSH func() ControlSSHStats
 }
 
 // Metrics is the daemon's metrics registry and the counters it pushes.
@@ -105,6 +108,7 @@ func New(opts Options) *Metrics {
 			Help: "Control socket connections closed at once for being over the total or per-uid limit.",
 		}, func() float64 { _, refused := m.controlConns(); return float64(refused) }),
 		notifyDropsCollector{m},
+		controlSSHCollector{m},
 	)
 	return m
 }

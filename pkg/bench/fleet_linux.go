@@ -179,7 +179,8 @@ func setUpFleet(ctx context.Context, l *netlab.Lab, spec FleetSpec) (stop func()
 	case ShapeDaemon:
 		d := Hactl{Bin: spec.Bin}
 		for i, h := range l.Nodes {
-			r, err := d.Start(h, fleetConf(i+1))
+			// control_ssh: the daemon answers who-owns itself, no sshd.
+			r, err := d.Start(h, l.ControlSSHGlobals(h)+fleetConf(i+1))
 			if err != nil {
 				return stop, err
 			}

@@ -34,6 +34,8 @@ type DaemonOptions struct {
 	KeepalivedMetrics bool
 	// Strict refuses a config that keepalived would correct and run.
 	Strict bool
+	// ControlSSH overrides global_defs control_ssh ("none": off).
+	ControlSSH string
 }
 
 // defaultConfigPaths are tried in order when no config file is named.
@@ -81,6 +83,7 @@ SIGTERM and SIGINT stop gracefully (priority-0 advertisement, VIPs removed).`,
 	fl.StringVarP(&opts.Config, "config", "f", "", "configuration file, keepalived syntax (default /etc/hactl/hactl.conf, then /etc/keepalived/keepalived.conf)")
 	fl.StringVar(&opts.StateFile, "state-file", "", "state file, one line per instance, with a .json twin (default /run/hactl/state, or config state_file)")
 	fl.StringVar(&opts.Socket, "socket", "", "control socket (default /run/hactl/hactl.sock, or config control_socket)")
+	fl.StringVar(&opts.ControlSSH, "control-ssh", "", "serve the control API over SSH on this address, e.g. 0.0.0.0:922, with the node's sshd host keys and root's authorized_keys; none: off (default: config control_ssh, else off; docs/ssh.md)")
 	fl.StringVar(&opts.PIDFile, "pid-file", "/run/hactl/hactl.pid", "pid file")
 	fl.StringVar(&opts.LogFormat, "log-format", "text", "log format on stderr: text or json")
 	fl.StringVar(&opts.MetricsListen, "metrics-listen", "", "also serve Prometheus /metrics on this TCP address, e.g. 127.0.0.1:9650 (default: only on the control socket)")
@@ -113,7 +116,7 @@ func runDaemon(ctx context.Context, o *DaemonOptions) error {
 	}
 	tuneRuntime()
 	return daemon.Run(ctx, daemon.Options{
-		ConfigFile: o.Config, StateFile: o.StateFile, Socket: o.Socket, PIDFile: o.PIDFile,
+		ConfigFile: o.Config, StateFile: o.StateFile, Socket: o.Socket, ControlSSH: o.ControlSSH, PIDFile: o.PIDFile,
 		SocketGID: gid, Version: version.Get().Version, Log: log,
 		MetricsListen: o.MetricsListen, KeepalivedMetrics: o.KeepalivedMetrics, Strict: o.Strict,
 	})

@@ -39,7 +39,10 @@ func startSupervised(t *testing.T, bin string, l *netlab.Lab) string {
 	t.Helper()
 	for i, h := range l.Nodes {
 		conf := filepath.Join(h.Dir, "hactl.conf")
-		if err := os.WriteFile(conf, []byte(failoverConf(i+1)), 0o644); err != nil {
+		// control_ssh as hactl lab up gives it: failover and restart-safe
+		// reach the daemons through their own SSH listener, whose
+		// connection each restart ends.
+		if err := os.WriteFile(conf, []byte(l.ControlSSHGlobals(h)+failoverConf(i+1)), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		p, err := h.Start("daemon", bin, "lab", "supervise", "--", bin, "daemon", "-f", conf,

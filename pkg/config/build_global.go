@@ -1,9 +1,12 @@
 package config
 
 import (
+	"fmt"
 	"maps"
 	"math"
+	"net"
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -163,6 +166,26 @@ func (b *builder) globalSpec() blockSpec {
 			}
 		},
 		"vip_lease": func(s *Statement) { b.seconds(s, &g.VIPLease, 0, maxVIPLease) },
+		"control_ssh": func(s *Statement) {
+			if b.nargs(s, 1, 1) {
+				if err := checkListenAddr(s.Args[0].Text); err != nil {
+					b.badValue(s, s.Args[0].Pos, "%s: %v", s.Keyword, err)
+					return
+				}
+				g.ControlSSH.Addr, g.ControlSSH.Pos = s.Args[0].Text, s.Pos
+			}
+		},
+		"control_ssh_authorized_keys": func(s *Statement) {
+			if b.nargs(s, 1, 1) {
+				g.ControlSSH.AuthorizedKeys = s.Args[0].Text
+			}
+		},
+		"control_ssh_host_key": func(s *Statement) {
+			if b.nargs(s, 1, 1) {
+				g.ControlSSH.HostKeys = append(g.ControlSSH.HostKeys, s.Args[0].Text)
+				g.ControlSSH.HostKeyPos = append(g.ControlSSH.HostKeyPos, s.Pos)
+			}
+		},
 	}
 	maps.Copy(h, b.globalNotifyHandlers(g))
 	maps.Copy(h, b.globalTimingHandlers(g))
@@ -315,4 +338,22 @@ func (b *builder) garpExtraIf(s *Statement, g *GARP, lo uint64) {
 	}
 	g.ExtraIf = *delay
 	g.ExtraIfAll = g.ExtraIfAll || all
+}
+
+// checkListenAddr checks control_ssh's HOST:PORT (HOST may be empty or a
+// bracketed IPv6 address; PORT 1-65535).
+func checkListenAddr(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%q: want HOST:PORT, e.g. 0.0.0.0:922 or [::]:922", addr)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return fmt.Errorf("%q: port %q: want 1-65535", addr, port)
+	}
+	if host != "" {
+		if _, err := netip.ParseAddr(host); err != nil {
+			return fmt.Errorf("%q: %q is not an IP address (the listener binds an address, not a name)", addr, host)
+		}
+	}
+	return nil
 }

@@ -132,6 +132,7 @@ func keywordTable() []Keyword {
 	add(CtxGlobal, impl, "", "vrrp_strict")
 	add(CtxGlobal, impl, "", "vrrp_startup_delay")
 	add(CtxGlobal, KeywordHactl, "", "state_file", "control_socket", "notify_master_dir", "vip_lease")
+	add(CtxGlobal, KeywordHactl, "", "control_ssh", "control_ssh_authorized_keys", "control_ssh_host_key")
 	add(CtxGlobal, ign, mail, "notification_email_from", "smtp_server", "smtp_helo_name", "smtp_connect_timeout",
 		"notification_email", "smtp_alert", "smtp_alert_vrrp", "smtp_alert_checker", "no_email_faults", "no_checker_emails")
 	add(CtxGlobal, ign, lvs, "checker_log_all_failures", "lvs_timeouts", "lvs_flush", "lvs_flush_on_stop", "lvs_flush_onstop",

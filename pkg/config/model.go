@@ -84,6 +84,27 @@ type GlobalDefs struct {
 	// NotifyMasterDir and VIPLease are defaults for every instance.
 	NotifyMasterDir string        `json:"notify_master_dir,omitempty"`
 	VIPLease        time.Duration `json:"-"`
+	// ControlSSH is the daemon's own SSH listener for the control API
+	// (control_ssh and its companions); off when Addr is empty.
+	ControlSSH ControlSSH `json:"control_ssh,omitzero"`
+}
+
+// ControlSSH configures the daemon's SSH listener for the control API
+// (daemon/controlssh): global_defs control_ssh ADDR,
+// control_ssh_authorized_keys FILE, control_ssh_host_key FILE (repeatable).
+type ControlSSH struct {
+	// Addr is the listen address ("0.0.0.0:922", "[::]:922"); empty: off.
+	Addr string `json:"addr,omitempty"`
+	// AuthorizedKeys is root's authorized_keys file ("" means
+	// /root/.ssh/authorized_keys).
+	AuthorizedKeys string `json:"authorized_keys,omitempty"`
+	// HostKeys are the private host key files (none: the node's sshd
+	// host keys that exist).
+	HostKeys []string `json:"host_keys,omitempty"`
+	// Pos, HostKeyPos are where control_ssh and each control_ssh_host_key
+	// were written, for errors about the files they name.
+	Pos        Pos   `json:"-"`
+	HostKeyPos []Pos `json:"-"`
 }
 
 // GARP holds the gratuitous ARP / unsolicited NA settings of an instance.

@@ -26,6 +26,9 @@ type Settings struct {
 	Identity   string `json:"identity,omitempty"`
 	SSHConfig  string `json:"ssh_config,omitempty"`
 	KnownHosts string `json:"known_hosts,omitempty"`
+	// ControlPort is the hactl daemon's control_ssh port (0: the
+	// default, 922; -1: control_port=none, socket calls go through sshd).
+	ControlPort int `json:"control_port,omitempty"`
 }
 
 // Node is one member of a cluster. Name may be an ssh_config alias.
@@ -182,8 +185,18 @@ func parseSettings(pos string, s *Settings, kvs []string, cluster bool) error {
 			s.SSHConfig = v
 		case "known_hosts":
 			s.KnownHosts = v
+		case "control_port":
+			if v == "none" {
+				s.ControlPort = -1
+				break
+			}
+			p, err := strconv.Atoi(v)
+			if err != nil || p < 1 || p > 65535 {
+				return fmt.Errorf("%s: control_port %q: want 1-65535 or none", pos, v)
+			}
+			s.ControlPort = p
 		default:
-			return fmt.Errorf("%s: unknown key %q (want host, user, port, socket, identity, ssh_config, known_hosts)", pos, k)
+			return fmt.Errorf("%s: unknown key %q (want host, user, port, socket, identity, ssh_config, known_hosts, control_port)", pos, k)
 		}
 	}
 	return nil
@@ -258,6 +271,9 @@ func (c *Cluster) Resolved(n Node) Node {
 	if out.Port == 0 {
 		out.Port = c.Common.Port
 	}
+	if out.ControlPort == 0 {
+		out.ControlPort = c.Common.ControlPort
+	}
 	return out
 }
 
@@ -295,5 +311,11 @@ func settingsString(s Settings) string {
 	add("identity", s.Identity)
 	add("ssh_config", s.SSHConfig)
 	add("known_hosts", s.KnownHosts)
+	switch {
+	case s.ControlPort < 0:
+		add("control_port", "none")
+	case s.ControlPort > 0:
+		add("control_port", strconv.Itoa(s.ControlPort))
+	}
 	return b.String()
 }

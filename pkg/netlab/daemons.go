@@ -69,7 +69,9 @@ func (l *Lab) StartDemoDaemons(self string, keepalived []string) error {
 			argv = KeepalivedArgv(h, conf)
 		} else {
 			conf, state, pid := h.DaemonPaths()
-			if err := os.WriteFile(conf, []byte(DemoConfig(i+1)), 0o644); err != nil {
+			// hactl nodes serve control_ssh: who-owns and status reach
+			// the daemon without sshd (docs/ssh.md).
+			if err := os.WriteFile(conf, []byte(l.ControlSSHGlobals(h)+DemoConfig(i+1)), 0o644); err != nil {
 				return err
 			}
 			argv = []string{self, "daemon", "-f", conf, "--state-file", state, "--socket", h.Socket(), "--pid-file", pid}

@@ -96,6 +96,25 @@ func inventoryFor(l *Lab) *inventory.Inventory {
 // Socket is the path of the host's hactl control socket.
 func (h *Host) Socket() string { return filepath.Join(h.Dir, "hactl.sock") }
 
+// ControlSSHPort is the port the lab's hactl daemons serve control_ssh
+// on (hactl's default control_port).
+const ControlSSHPort = 922
+
+// ControlSSHGlobals is the global_defs block that has a node's hactl
+// daemon serve the control API over SSH (control_ssh) on ControlSSHPort,
+// with the node's sshd host key and the lab's authorized_keys, so that
+// who-owns and status reach it without sshd. Empty for a lab without SSH.
+func (l *Lab) ControlSSHGlobals(h *Host) string {
+	if l.Identity == "" {
+		return ""
+	}
+	return fmt.Sprintf("global_defs {\n    control_ssh 0.0.0.0:%d\n    control_ssh_host_key %s\n    control_ssh_authorized_keys %s\n}\n",
+		ControlSSHPort, filepath.Join(h.Dir, "ssh_host_ed25519_key"), l.AuthorizedKeys())
+}
+
+// AuthorizedKeys is the lab's authorized_keys file (root's, on every node).
+func (l *Lab) AuthorizedKeys() string { return filepath.Join(l.Dir, "authorized_keys") }
+
 // SSHAddr is the host's sshd address for dialing.
 func (h *Host) SSHAddr() string { return netip.AddrPortFrom(h.Addr4, 22).String() }
 
@@ -111,7 +130,7 @@ func (l *Lab) writeClientFiles(sshdExtra map[string]string) error {
 	if err != nil {
 		return fmt.Errorf("client key: %w", err)
 	}
-	authorized := filepath.Join(l.Dir, "authorized_keys")
+	authorized := l.AuthorizedKeys()
 	if err := os.WriteFile(authorized, ssh.MarshalAuthorizedKey(clientKey), 0o600); err != nil {
 		return err
 	}

@@ -346,8 +346,12 @@ func (e *e2e) testStreamLocal(t *testing.T) {
 			t.Errorf("body %q, want %q", body, want)
 		}
 	}
-	if hits.Load() != 3 || len(d.counts()) != 1 {
-		t.Errorf("hits %d, dials %v", hits.Load(), d.counts())
+	// One SSH connection, to sshd, after one refused try of the daemon's
+	// control port (no control_ssh listener here), remembered.
+	addr := n.Addr()
+	ctl := net.JoinHostPort(n.Host, "922")
+	if got := d.counts(); hits.Load() != 3 || got[addr] != 1 || got[ctl] != 1 || len(got) != 2 {
+		t.Errorf("hits %d, dials %v, want one to %s and one to %s", hits.Load(), got, addr, ctl)
 	}
 	_, err = c.DialSocket(e.ctx, filepath.Join(e.lab.Node(1).Dir, "nothing.sock"))
 	t.Log(err)

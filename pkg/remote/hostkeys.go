@@ -129,6 +129,9 @@ type hostKeys struct {
 	node  Node
 	files []string // existing known_hosts files, in order
 	db    ssh.HostKeyCallback
+	// noAccept refuses an unknown key even in accept-new mode (the
+	// control port: a new key is learnt from sshd only).
+	noAccept bool
 }
 
 func (p *Pool) hostKeysFor(n Node) (*hostKeys, error) {
@@ -232,7 +235,7 @@ func (h *hostKeys) check(_ string, remote net.Addr, key ssh.PublicKey) error {
 	case errors.As(err, &ke) && len(ke.Want) > 0:
 		return &HostKeyError{Kind: ErrHostKeyMismatch, Host: host, Offered: key, Known: ke.Want}
 	case errors.As(err, &ke):
-		if h.pool.cfg.HostKeyPolicy == HostKeyAcceptNew {
+		if h.pool.cfg.HostKeyPolicy == HostKeyAcceptNew && !h.noAccept {
 			return h.pool.acceptNew(h.node, host, key)
 		}
 		hint := h.pool.cfg.AcceptNewHint

@@ -51,6 +51,10 @@ type Node struct {
 	HostKeyAlias string `json:"host_key_alias,omitempty"`
 	// Socket is the path of the hactl control socket on the node.
 	Socket string `json:"socket"`
+	// ControlPort is the port of the daemon's control_ssh listener,
+	// tried before sshd for socket calls: 0 means DefaultControlPort, -1
+	// none (inventory control_port=none).
+	ControlPort int `json:"control_port,omitempty"`
 	// Jump is the host to tunnel through (ssh_config ProxyJump), or nil.
 	Jump *Node `json:"jump,omitempty"`
 	// SSHConfig is the ssh_config file the node was resolved with, if any.
@@ -206,6 +210,7 @@ func (r *Resolver) resolve(in inventory.Node, flags inventory.Settings, depth in
 	if n.Socket == "" {
 		n.Socket = DefaultSocket
 	}
+	n.ControlPort = set.ControlPort
 
 	if pj := cfg.get(alias, "ProxyJump"); pj != "" && !strings.EqualFold(pj, "none") {
 		specs, err := parseProxyJump(pj)
@@ -260,6 +265,9 @@ func mergeSettings(hi, lo inventory.Settings) inventory.Settings {
 	fill(&out.KnownHosts, lo.KnownHosts)
 	if out.Port == 0 {
 		out.Port = lo.Port
+	}
+	if out.ControlPort == 0 {
+		out.ControlPort = lo.ControlPort
 	}
 	return out
 }

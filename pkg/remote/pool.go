@@ -64,6 +64,8 @@ type Pool struct {
 	conns  map[string]*conn
 	open   []*conn // in order of successful dial, for closing
 	closed bool
+	// fellBack are the nodes whose control port was logged as unused.
+	fellBack map[string]bool
 
 	notesMu sync.Mutex
 	khMu    sync.Mutex
@@ -127,7 +129,13 @@ func (p *Pool) Close() error {
 	p.open = nil
 	p.mu.Unlock()
 	for i := len(open) - 1; i >= 0; i-- {
-		if err := open[i].client.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+		open[i].mu.Lock()
+		client := open[i].client
+		open[i].mu.Unlock()
+		if client == nil {
+			continue // a control connection that closed (forget)
+		}
+		if err := client.Close(); err != nil && !errors.Is(err, net.ErrClosed) && !errors.Is(err, io.EOF) {
 			p.log.Debug("closing ssh connection", "err", err)
 		}
 	}
@@ -135,6 +143,22 @@ func (p *Pool) Close() error {
 		p.agentConn.Close()
 	}
 	return nil
+}
+
+// forget drops the connection key when it is still sc, so that the next
+// call dials again (a control connection whose daemon restarted).
+func (p *Pool) forget(key string, sc *ssh.Client) {
+	p.mu.Lock()
+	c := p.conns[key]
+	p.mu.Unlock()
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	if c.client == sc {
+		c.client, c.err = nil, nil
+	}
+	c.mu.Unlock()
 }
 
 func (p *Pool) notef(format string, args ...any) {
@@ -151,7 +175,11 @@ func (p *Pool) notef(format string, args ...any) {
 // later calls get the same error without another timeout, unless the
 // failure was the caller's own cancellation.
 func (p *Pool) connect(ctx context.Context, n Node) (*ssh.Client, error) {
-	key := n.Destination()
+	return p.connectWith(ctx, n.Destination(), n, p.dial)
+}
+
+// connectWith is connect for the connection called key, dialed by dial.
+func (p *Pool) connectWith(ctx context.Context, key string, n Node, dial func(context.Context, Node) (*ssh.Client, error)) (*ssh.Client, error) {
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
@@ -184,7 +212,7 @@ func (p *Pool) connect(ctx context.Context, n Node) (*ssh.Client, error) {
 		c.dialing = make(chan struct{})
 		c.mu.Unlock()
 
-		client, err := p.dial(ctx, n)
+		client, err := dial(ctx, n)
 
 		c.mu.Lock()
 		close(c.dialing)
@@ -216,30 +244,47 @@ func (p *Pool) dial(ctx context.Context, n Node) (*ssh.Client, error) {
 	defer cancel()
 	addr := n.Addr()
 	start := time.Now()
-
-	var raw net.Conn
-	var err error
-	if n.Jump != nil {
-		jump, jerr := p.connect(ctx, *n.Jump)
-		if jerr != nil {
-			return nil, fmt.Errorf("jump host %s: %w", n.Jump.Name, stripNode(jerr, n.Jump.Name))
-		}
-		raw, err = jump.DialContext(ctx, "tcp", addr)
-		if err != nil {
-			return nil, deadline(ctx, p.cfg.Timeout, fmt.Sprintf("connect to %s through %s", addr, n.Jump.Name), err)
-		}
-	} else {
-		raw, err = p.cfg.Dialer(ctx, "tcp", addr)
-		if err != nil {
-			return nil, deadline(ctx, p.cfg.Timeout, "connect to "+addr, err)
-		}
+	raw, err := p.transport(ctx, n, addr, p.cfg.Timeout)
+	if err != nil {
+		return nil, err
 	}
-
-	cfg, tried, err := p.clientConfig(n)
+	cfg, tried, err := p.clientConfig(n, false)
 	if err != nil {
 		raw.Close()
 		return nil, err
 	}
+	return p.handshake(ctx, n, raw, addr, cfg, tried, start)
+}
+
+// transport opens the TCP connection to addr, directly or through n's jump
+// host, within limit (and ctx). The jump host's own connection has ctx's
+// time, not limit: it is shared, and its failure is remembered.
+func (p *Pool) transport(ctx context.Context, n Node, addr string, limit time.Duration) (net.Conn, error) {
+	var jump *ssh.Client
+	if n.Jump != nil {
+		var jerr error
+		if jump, jerr = p.connect(ctx, *n.Jump); jerr != nil {
+			return nil, fmt.Errorf("jump host %s: %w", n.Jump.Name, stripNode(jerr, n.Jump.Name))
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	if jump != nil {
+		raw, err := jump.DialContext(ctx, "tcp", addr)
+		if err != nil {
+			return nil, deadline(ctx, limit, fmt.Sprintf("connect to %s through %s", addr, n.Jump.Name), err)
+		}
+		return raw, nil
+	}
+	raw, err := p.cfg.Dialer(ctx, "tcp", addr)
+	if err != nil {
+		return nil, deadline(ctx, limit, "connect to "+addr, err)
+	}
+	return raw, nil
+}
+
+// handshake runs the SSH handshake on raw, within ctx.
+func (p *Pool) handshake(ctx context.Context, n Node, raw net.Conn, addr string, cfg *ssh.ClientConfig, tried []string, start time.Time) (*ssh.Client, error) {
 	// The handshake has no context of its own: closing the transport when
 	// the deadline passes is what ends it.
 	stop := context.AfterFunc(ctx, func() { raw.Close() })
@@ -289,12 +334,15 @@ func deadline(ctx context.Context, limit time.Duration, what string, err error) 
 	return fmt.Errorf("%s: %w", what, err)
 }
 
-// clientConfig assembles the x/crypto client config for n.
-func (p *Pool) clientConfig(n Node) (*ssh.ClientConfig, []string, error) {
+// clientConfig assembles the x/crypto client config for n. With control,
+// for the daemon's control_ssh port: host keys are checked under the
+// node's SSH address and never accepted as new (control.go).
+func (p *Pool) clientConfig(n Node, control bool) (*ssh.ClientConfig, []string, error) {
 	hk, err := p.hostKeysFor(n)
 	if err != nil {
 		return nil, nil, err
 	}
+	hk.noAccept = control
 	signers, tried, err := p.signers(n)
 	if err != nil {
 		return nil, nil, err

@@ -2,17 +2,23 @@ package remote
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"strings"
+
+	"golang.org/x/crypto/ssh"
 )
 
 // DialSocket opens the unix socket at path on the node through the SSH
 // connection (OpenSSH's direct-streamlocal@openssh.com channel, which sshd
 // allows unless AllowStreamLocalForwarding is no). An empty path means the
 // node's Socket. The socket is opened by sshd as the login user: sudo mode
-// does not apply.
+// does not apply. When the node's daemon serves the control API over SSH
+// itself (control_ssh, DefaultControlPort), the channel goes to it and
+// sshd is not contacted; otherwise, or when it refuses this path, through
+// sshd as before.
 func (c *Client) DialSocket(ctx context.Context, path string) (net.Conn, error) {
 	if path == "" {
 		path = c.Node.Socket
@@ -20,13 +26,32 @@ func (c *Client) DialSocket(ctx context.Context, path string) (net.Conn, error) 
 	if path == "" {
 		path = DefaultSocket
 	}
-	sc, err := c.Connect(ctx)
+	sc, viaControl, err := c.pool.connectSocket(ctx, c.Node)
 	if err != nil {
-		return nil, err
+		return nil, nodeErr(c.Node.Name, err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.pool.cfg.Timeout)
 	defer cancel()
 	conn, err := sc.DialContext(ctx, "unix", path)
+	var oe *ssh.OpenChannelError
+	if err != nil && viaControl && !errors.As(err, &oe) && ctx.Err() == nil {
+		// The control connection ended (the daemon restarted): dial again,
+		// which falls back to sshd while the daemon is down.
+		c.pool.forget(controlKey(c.Node), sc)
+		if sc, viaControl, err = c.pool.connectSocket(ctx, c.Node); err != nil {
+			return nil, nodeErr(c.Node.Name, err)
+		}
+		conn, err = sc.DialContext(ctx, "unix", path)
+	}
+	if err != nil && viaControl && errors.As(err, &oe) {
+		// The daemon serves its own socket only: another path (a second
+		// daemon on the node) goes through sshd.
+		c.pool.log.Debug("control port refused the socket, trying sshd", "node", c.Node.Name, "socket", path, "err", err)
+		if sc, err = c.Connect(ctx); err != nil {
+			return nil, err
+		}
+		conn, err = sc.DialContext(ctx, "unix", path)
+	}
 	if err != nil {
 		what := "control socket " + path
 		if strings.Contains(err.Error(), "administratively prohibited") {
