@@ -770,6 +770,8 @@ func (in *instance) guardStatus(now time.Time) *api.InstanceGuard {
 		Acquisitions: gi.acquisitions, Losses: gi.lost}
 	if d.Own {
 		out.Deadline = d.Until
+	} else if d.Holder != "" && d.Holder != gi.st.Node {
+		out.Why = "held by " + d.Holder
 	}
 	out.NoKey = in.m.State() == vrrp.Master && !in.holding
 	return out
