@@ -627,3 +627,25 @@ func TestGuardLoopReloadGuardOnOff(t *testing.T) {
 		t.Error("the removed guard's key is still in etcd")
 	}
 }
+
+// TestGuardLoopDeadlineRemoval: the daemon removes a guarded VIP itself at
+// the key's deadline, whatever the kernel's lifetime (here one that never
+// ends: a lifetime of whole seconds can outlast the deadline by a
+// fraction of a second).
+func TestGuardLoopDeadlineRemoval(t *testing.T) {
+	cl, e, a, b := guardPair(t)
+	startGuarded(t, cl, e, a, b)
+	ga := e.guardOf("a")
+	ga.cut = true
+	deadline := leaseDeadline(2*time.Second, ga.renewedAt)
+	k := vipKey(a.vipOf(t, 51))
+	a.vips.addrs[k] = time.Time{} // the kernel would keep it
+	cl.advance(deadline.Sub(cl.clock.Now()) - time.Millisecond)
+	if !a.vips.holds(vipOf(51)) {
+		t.Fatal("the VIP went before the deadline, with the key still valid")
+	}
+	cl.advance(2 * time.Millisecond)
+	if a.vips.holds(vipOf(51)) {
+		t.Fatalf("the VIP is still on 1 ms after the deadline %v", deadline.Format("15:04:05.000"))
+	}
+}
