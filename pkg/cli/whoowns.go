@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hactl/hactl/pkg/api"
 	"github.com/hactl/hactl/pkg/cluster"
 	"github.com/hactl/hactl/pkg/resolve"
 	"github.com/spf13/cobra"
@@ -226,6 +227,12 @@ func renderWhoOwns(w io.Writer, res *resolve.Result, r *cluster.WhoOwnsResult) e
 		if n.Lingering {
 			state += " (lingering VIP)"
 		}
+		switch {
+		case n.WithoutKey:
+			state += " (VIP without the key)"
+		case n.Guard != nil && n.State == api.StateMaster && !n.Guard.Held:
+			state += " (no key)"
+		}
 		if err := t.Append(n.Node, holdsCell, addr, orDash(daemon), orDash(n.Instance), state, n.Note); err != nil {
 			return err
 		}
@@ -254,9 +261,38 @@ func renderWhoOwns(w io.Writer, res *resolve.Result, r *cluster.WhoOwnsResult) e
 		}
 		fmt.Fprintf(w, "\n%s on %s: %s is answered by %s\n", proto, r.ARP.Interface, r.ARP.Address, strings.Join(parts, ", "))
 	}
+	if g := r.Guard; g != nil {
+		if noLease(r) {
+			fmt.Fprintf(w, "\nguard %s: %s was last reported held by %s (no node reaches etcd now)\n", g.Guard, g.Key, holderOrNobody(g.Holder))
+		} else {
+			fmt.Fprintf(w, "\nguard %s: %s is held by %s (as etcd reports it)\n", g.Guard, g.Key, holderOrNobody(g.Holder))
+		}
+	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, verdictLine(r))
 	return nil
+}
+
+// noLease: every node that runs the address's guarded instance answered
+// that it has no etcd lease.
+func noLease(r *cluster.WhoOwnsResult) bool {
+	seen := false
+	for _, n := range r.Nodes {
+		if n.Guard != nil {
+			if n.Guard.LeaseOK {
+				return false
+			}
+			seen = true
+		}
+	}
+	return seen
+}
+
+func holderOrNobody(h string) string {
+	if h == "" {
+		return "nobody"
+	}
+	return h
 }
 
 func verdictLine(r *cluster.WhoOwnsResult) string {
@@ -265,8 +301,18 @@ func verdictLine(r *cluster.WhoOwnsResult) string {
 	case cluster.VerdictOneOwner:
 		return "owner: " + ownersText(r)
 	case cluster.VerdictNoOwner:
+		if noLease(r) {
+			return "no node holds " + vip + ": no node reaches etcd for its guard (docs/guard.md: the price of never two owners)"
+		}
 		return "no node holds " + vip
 	case cluster.VerdictSplitBrain:
+		if len(r.Owners) <= 1 && len(r.WithoutKey) > 0 {
+			s := "split brain: " + vip + " is held by " + strings.Join(r.WithoutKey, ", ") + " without the guard key"
+			if r.Guard != nil {
+				s += " (" + r.Guard.Key + " is held by " + holderOrNobody(r.Guard.Holder) + ")"
+			}
+			return s
+		}
 		return "split brain: " + vip + " is held by " + ownersText(r)
 	}
 	s := strings.Join(r.Unreachable, ", ") + " could not be asked"
@@ -292,6 +338,9 @@ func ownersText(r *cluster.WhoOwnsResult) string {
 			}
 			if n.Lingering {
 				d = append(d, "lingering VIP")
+			}
+			if n.WithoutKey {
+				d = append(d, "without the guard key")
 			}
 			if n.ByARP {
 				d = append(d, "by ARP")
