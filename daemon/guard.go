@@ -116,6 +116,9 @@ type guardInst struct {
 	// (to release the key before its advert).
 	removedEarly       bool
 	acquisitions, lost uint64
+	// sameNameSaid: the warning about our name under another lease was
+	// logged (once until another holder is seen).
+	sameNameSaid bool
 }
 
 // guardNode is this node's name on the guard's keys: global_defs'
@@ -660,7 +663,19 @@ func (r *runtime) acquired(in *instance, gi *guardInst, a guard.Acquisition, err
 		gi.heard = true
 	case a.Held:
 		// Taken under a lease since lost: the next try takes it back.
+	case a.SameName:
+		// Our name under a lease not ours: a second node with this name,
+		// or this node's previous run until that lease ends. Not ours
+		// either way; say so, since the first case is a configuration
+		// fault that the guard must not paper over.
+		gi.heard = true
+		if !gi.sameNameSaid {
+			gi.sameNameSaid = true
+			r.log.Warn("guard: the key bears this node's name under another etcd lease; it is not taken until that lease ends. If it outlasts the ttl, another node runs with the same name: give each node its own router_id",
+				"instance", in.c.Name, "key", gi.key, "name", gi.st.Node)
+		}
 	default:
+		gi.sameNameSaid = false
 		gi.st.Holder(a.Holder)
 		gi.heard = true
 		r.log.Debug("guard: key held by another node", "instance", in.c.Name, "key", gi.key, "holder", a.Holder)

@@ -177,21 +177,26 @@ func (g *fakeGuard) Acquire(_ context.Context, key string) (guard.Acquisition, e
 	if g.lease == 0 || g.e.leases[g.lease] == nil {
 		return guard.Acquisition{}, guard.ErrNoLease
 	}
+	// As daemon/guard: free, or ours under this lease; our name under
+	// another lease is not ours.
 	kv, ok := g.e.keys[key]
-	if !ok || kv.holder == g.cfg.Node {
-		if !ok || kv.lease != g.lease {
+	if ok && kv.holder == "" {
+		ok = false
+	}
+	if !ok || (kv.holder == g.cfg.Node && kv.lease == g.lease) {
+		if !ok {
 			g.e.set(key, g.cfg.Node, g.lease)
 		}
 		return guard.Acquisition{Held: true, Lease: g.lease, RenewedAt: g.renewedAt, Holder: g.cfg.Node}, nil
 	}
-	return guard.Acquisition{Holder: kv.holder}, nil
+	return guard.Acquisition{Holder: kv.holder, SameName: kv.holder == g.cfg.Node}, nil
 }
 
 func (g *fakeGuard) Release(_ context.Context, key string) error {
 	if !g.reachable() {
 		return errFakeCut
 	}
-	if g.e.keys[key].holder == g.cfg.Node {
+	if kv := g.e.keys[key]; kv.holder == g.cfg.Node && kv.lease == g.lease && g.lease != 0 {
 		g.e.set(key, "", 0)
 	}
 	return nil

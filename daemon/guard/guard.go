@@ -356,11 +356,19 @@ type Acquisition struct {
 	RenewedAt time.Time
 	// Holder is who holds the key (this node when Held; "" nobody).
 	Holder string
+	// SameName says the key bears this node's name under a lease that is
+	// not this guard's: a second node with the same name, or this node's
+	// previous run until its lease expires. Held is false.
+	SameName bool
 }
 
 // Acquire takes key for this node under the guard's lease if nobody holds
-// it, or if it already bears this node's name (a lease of this node's
-// earlier run, or ours).
+// it, or refreshes it if it is already ours: this node's name under this
+// guard's current lease. A key that bears this node's name under another
+// lease is not taken: it is another node given the same name (a copied
+// router_id or host name), or this node's previous run, whose VIPs are
+// bounded by that lease; either way it is someone else's until that lease
+// ends. Acquisition.SameName reports it, so the daemon can say so.
 func (g *Guard) Acquire(ctx context.Context, key string) (Acquisition, error) {
 	g.mu.Lock()
 	id, renewedAt := g.lease, g.renewedAt
@@ -376,7 +384,8 @@ func (g *Guard) Acquire(ctx context.Context, key string) (Acquisition, error) {
 		If(clientv3.Compare(clientv3.CreateRevision(key), "=", 0)).
 		Then(put).
 		Else(clientv3.OpTxn(
-			[]clientv3.Cmp{clientv3.Compare(clientv3.Value(key), "=", g.cfg.Node)},
+			[]clientv3.Cmp{clientv3.Compare(clientv3.Value(key), "=", g.cfg.Node),
+				clientv3.Compare(clientv3.LeaseValue(key), "=", id)},
 			[]clientv3.Op{put},
 			[]clientv3.Op{clientv3.OpGet(key)})).
 		Commit()
@@ -394,21 +403,31 @@ func (g *Guard) Acquire(ctx context.Context, key string) (Acquisition, error) {
 	var a Acquisition
 	if kvs := inner.Responses[0].GetResponseRange().Kvs; len(kvs) > 0 {
 		a.Holder = string(kvs[0].Value)
+		a.SameName = a.Holder == g.cfg.Node
 	}
 	return a, nil
 }
 
-// Release deletes key if it bears this node's name, so that a peer can take
-// it at once (graceful handover); it is not an error if it does not.
+// Release deletes key if it is ours (this node's name under this guard's
+// current lease), so that a peer can take it at once (graceful handover);
+// it is not an error if it is not. A key under another lease is left
+// alone, even with this node's name: it may be another node's.
 func (g *Guard) Release(ctx context.Context, key string) error {
 	cli := g.client()
 	if cli == nil {
 		return fmt.Errorf("guard %s: release %s: %w", g.cfg.Name, key, errNotConnected)
 	}
+	g.mu.Lock()
+	id := g.lease
+	g.mu.Unlock()
+	if id == 0 {
+		return nil // no lease: no key of ours (it went with the lease)
+	}
 	ctx, cancel := context.WithTimeout(clientv3.WithRequireLeader(ctx), g.cfg.CallTimeout)
 	defer cancel()
 	_, err := cli.Txn(ctx).
-		If(clientv3.Compare(clientv3.Value(key), "=", g.cfg.Node)).
+		If(clientv3.Compare(clientv3.Value(key), "=", g.cfg.Node),
+			clientv3.Compare(clientv3.LeaseValue(key), "=", id)).
 		Then(clientv3.OpDelete(key)).
 		Commit()
 	if err != nil {
