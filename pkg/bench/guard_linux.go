@@ -27,9 +27,13 @@ type GuardedHactl struct {
 // Name is GuardedName.
 func (GuardedHactl) Name() string { return GuardedName }
 
-// Start runs hactl daemon on conf with the guard added.
+// Start runs hactl daemon on conf with the guard added, and router_id set
+// to the host's name: the guard's key holds the node's name (router_id,
+// else the host name), and the lab's namespaces share one host name, as
+// real nodes do not.
 func (d GuardedHactl) Start(h *netlab.Host, conf string) (Running, error) {
-	return Hactl{Bin: d.Bin}.Start(h, GuardConf(conf, d.Etcd.GuardBlock("G", d.TTL), "G"))
+	block := "global_defs {\n    router_id " + h.Name + "\n}\n" + d.Etcd.GuardBlock("G", d.TTL)
+	return Hactl{Bin: d.Bin}.Start(h, GuardConf(conf, block, "G"))
 }
 
 var instanceOpen = regexp.MustCompile(`(?m)^(vrrp_instance \S+ \{)\n`)
