@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/hactl/hactl/daemon/vip"
 	"github.com/hactl/hactl/pkg/vrrp"
 )
 
@@ -13,8 +14,15 @@ func (r *runtime) step(in *instance, ev vrrp.Event) {
 	if in.ah != nil {
 		in.ah.stepped(acts)
 	}
+	if in.gd != nil { // the etcd guard (guard.go)
+		r.releaseBeforeLeaving(in, acts)
+	}
 	for _, a := range acts {
 		r.perform(in, a)
+	}
+	if in.gd != nil {
+		in.gd.removedEarly = false
+		r.gateGroup(in)
 	}
 }
 
@@ -25,11 +33,24 @@ func (r *runtime) perform(in *instance, a vrrp.Action) {
 			r.renewLeases(in)
 		}
 	case vrrp.ActionAddVIPs:
+		if in.gd != nil { // guarded: the VIPs wait for the key (gate)
+			in.gd.want, in.gd.accept = true, a.Accept
+			return
+		}
 		r.firewallAdd(in, a.Accept) // before the VIPs: nft runs off the loop
-		r.addVIPs(in)
+		r.addVIPs(in, in.lease)
 	case vrrp.ActionRemoveVIPs:
+		if in.gd != nil {
+			in.gd.want = false
+			if in.gd.removedEarly {
+				return
+			}
+		}
 		r.removeVIPs(in)
 	case vrrp.ActionAnnounce:
+		if in.gd != nil && !in.holding {
+			return // gate announces when it adds them
+		}
 		r.announce(in)
 	case vrrp.ActionStateChange:
 		r.stateChanged(in, a.From, a.To)
@@ -113,9 +134,11 @@ func (r *runtime) renewLeases(in *instance) {
 	}
 }
 
-func (r *runtime) addVIPs(in *instance) {
+// addVIPs adds in's VIPs, routes and rules; lease is the VIPs' kernel
+// lifetime (in.lease, or bounded by the guard's deadline).
+func (r *runtime) addVIPs(in *instance, lease vip.Lifetime) {
 	for _, v := range in.vips {
-		if err := r.vips.Add(v, in.lease); err != nil {
+		if err := r.vips.Add(v, lease); err != nil {
 			r.log.Error("VIP not added", "instance", in.c.Name, "err", err)
 		}
 	}
@@ -130,12 +153,20 @@ func (r *runtime) addVIPs(in *instance) {
 		}
 	}
 	in.holding, in.lastRefresh = true, r.clock.Now()
-	r.log.Info("VIPs added", "instance", in.c.Name, "vips", len(in.vips), "lease", time.Duration(in.lease))
+	r.log.Info("VIPs added", "instance", in.c.Name, "vips", len(in.vips), "lease", time.Duration(lease))
 }
 
+// refreshVIPs renews the VIPs' lifetimes (vipLease: a guarded instance's
+// never beyond its deadline, and not at all under a second before it).
 func (r *runtime) refreshVIPs(in *instance) {
+	if lt, ok := r.vipLease(in); ok {
+		r.refreshVIPsWith(in, lt)
+	}
+}
+
+func (r *runtime) refreshVIPsWith(in *instance, lease vip.Lifetime) {
 	for _, v := range in.vips {
-		if err := r.vips.Refresh(v, in.lease); err != nil {
+		if err := r.vips.Refresh(v, lease); err != nil {
 			r.log.Error("VIP lease not renewed", "instance", in.c.Name, "err", err)
 		}
 	}

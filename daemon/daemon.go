@@ -107,6 +107,7 @@ func Run(ctx context.Context, opts Options) error {
 	r.reloads.begin(r.mon, r.notifier)
 	notifier.Store(r.notifier)
 	r.fw.w = startFirewall(log, needsFirewall(r.insts))
+	r.reconcileGuards(r.cfg) // the etcd guards (guard.go)
 	r.startInstances()
 	_ = r.sd.Ready(fmt.Sprintf("%d VRRP instances", len(r.insts)))
 

@@ -38,6 +38,9 @@ type cluster struct {
 	sent []sentAdvert
 	// check, when set, runs after every settled step (an invariant).
 	check func()
+	// etcd, when set, is the fake etcd of the guarded nodes
+	// (guard_loop_test.go).
+	etcd *fakeEtcd
 }
 
 type sentAdvert struct {
@@ -149,6 +152,10 @@ func (n *node) boot(conf string) *runtime {
 	if err := r.startTrackers(r.ctx, cfg, nil); err != nil {
 		t.Fatalf("%s: trackers: %v", n.name, err)
 	}
+	if e := n.cl.etcd; e != nil {
+		r.guards.newGuard, r.guards.async = e.maker, func(f func()) { f() }
+	}
+	r.reconcileGuards(cfg)
 	n.r, n.frozen = r, false
 	return r
 }

@@ -72,6 +72,10 @@ type instance struct {
 	// no_track: one deleted by hand while master is added back
 	// (routewatch.go).
 	trackedRoutes []vip.Route
+
+	// gd is the etcd guard's key of a guarded instance, else nil
+	// (guard.go).
+	gd *guardInst
 }
 
 // trackState is the sum of the instance's tracker results.
@@ -326,6 +330,7 @@ func (in *instance) status(now time.Time) api.Instance {
 	for _, v := range in.vips {
 		out.VIPs = append(out.VIPs, v.Prefix.String())
 	}
+	out.Guard = in.guardStatus(now)
 	if st.MasterAddr.IsValid() {
 		out.Master = &api.Peer{Address: st.MasterAddr.String(), Priority: int(st.MasterPriority), LastSeen: now}
 	}

@@ -67,6 +67,7 @@ func (r *runtime) shutdown(srv *control.Server) {
 			r.removeVIPs(in)
 		}
 	}
+	r.closeGuards()             // revoking their leases: the keys go at once
 	r.removeStatic()            // after the instances, as keepalived does
 	for _, a := range r.garps { // shared by the interface's instances
 		a.Close()

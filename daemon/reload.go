@@ -297,6 +297,7 @@ func (r *runtime) apply(cfg *config.Config, runner *scripts.Runner, mon *track.M
 		}
 		r.addInstance(c)
 	}
+	r.reconcileGuards(cfg) // guards added, changed, removed (guard.go)
 	r.reloadStatic(cfg)
 	r.runner, r.mon = runner, mon
 	r.replayStates(cfg)
@@ -320,6 +321,13 @@ func (r *runtime) apply(cfg *config.Config, runner *scripts.Runner, mon *track.M
 // daemon stops.
 func (r *runtime) removeInstance(in *instance, notifyDel bool) {
 	prev, st := in.m.State(), in.m.Status()
+	if in.gd != nil { // VIPs off and key released before the advert (guard.go)
+		r.releaseBeforeLeaving(in, []vrrp.Action{{Kind: vrrp.ActionRemoveVIPs}})
+		if in.gd.recheck != nil {
+			in.gd.recheck.Stop()
+		}
+		in.gd.want = false
+	}
 	if prev == vrrp.Master {
 		r.sendAdvert(in, 0, netip.Addr{})
 		r.log.Info("sent priority 0", "instance", in.c.Name)
@@ -345,6 +353,7 @@ func (r *runtime) removeInstance(in *instance, notifyDel bool) {
 	}
 	r.insts = slices.DeleteFunc(r.insts, func(x *instance) bool { return x == in })
 	delete(r.byName, in.c.Name)
+	in.gd = nil
 	r.metrics.Transition(in.c.Name, apiState(prev), api.StateStop)
 	if ns, ok := deletedState(in.c.NotifyDeleted, prev); ok && notifyDel {
 		r.notifier.Notify(notify.Change{Kind: notify.Instance, Name: in.c.Name, State: ns, Priority: int(st.Priority)})

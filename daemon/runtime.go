@@ -100,6 +100,8 @@ type runtime struct {
 
 	// static are the static_* entries installed (static.go).
 	static statics
+	// guards are the etcd guards running (guard.go).
+	guards guardState
 }
 
 // scratch is what receive and sendAdvert reuse for every packet.

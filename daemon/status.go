@@ -25,5 +25,6 @@ func (r *runtime) status() api.Status {
 		}
 		st.Sockets = append(st.Sockets, api.Socket{Interface: s.key.ifname, Family: fam, OtherVRID: s.otherVRID, KernelDrops: s.queueDrops.Load()})
 	}
+	st.Guards = r.guardsStatus(now)
 	return st
 }

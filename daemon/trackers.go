@@ -72,7 +72,16 @@ func (r *runtime) feedTrackers(in *instance) {
 	weight := eff.Priority - int(in.m.Config().Priority)
 	// A config fault (unicast_fault_no_peer without peers) is the
 	// instance's own fault for good, as keepalived's num_config_faults.
+	// The etcd guard's (no lease, key lost while master) is its own too,
+	// while it lasts (guard.go).
 	own := eff.Fault || in.c.ConfigFault != ""
+	if in.gd != nil {
+		in.gd.fault = r.guardFault(in)
+		own = own || in.gd.fault
+		if t, ok := guardTracker(in); ok {
+			in.tracker.trackers = append(in.tracker.trackers, t)
+		}
+	}
 	ownChanged := own != in.tracker.ownFault
 	in.tracker.ownFault = own
 	fault := own || r.groupFault(in)
@@ -82,7 +91,7 @@ func (r *runtime) feedTrackers(in *instance) {
 		defer r.refeedGroup(in)
 	}
 	if !in.started {
-		if eff.Pending {
+		if eff.Pending || guardPending(in) {
 			return
 		}
 		in.started = true
@@ -100,6 +109,8 @@ func (r *runtime) feedTrackers(in *instance) {
 	if changed {
 		if len(eff.Failing) > 0 {
 			r.log.Info("trackers", "instance", in.c.Name, "effective_priority", eff.Priority, "fault", fault, "failing", eff.Failing)
+		} else if in.gd != nil && in.gd.fault {
+			r.log.Warn("guard fault: no etcd lease, or the key was lost while master", "instance", in.c.Name, "guard", in.gd.run.cfg.Name)
 		} else if fault && !eff.Fault {
 			r.log.Info("sync group: fault of another member", "instance", in.c.Name, "group", in.c.SyncGroup)
 		}

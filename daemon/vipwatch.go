@@ -44,7 +44,11 @@ func (r *runtime) vipGone(g addrGone) {
 			if ok, _, err := r.vips.Present(v); err == nil && ok {
 				continue
 			}
-			err := r.vips.Add(v, in.lease)
+			lt, ok := r.vipLease(in)
+			if !ok {
+				continue // guarded, and too close to the deadline: the gate removes them
+			}
+			err := r.vips.Add(v, lt)
 			in.counters.VIPsRestored++
 			restored, gone := r.clock.Now(), g.at
 			in.lastVIPDeleted = &gone

@@ -109,8 +109,8 @@ type Guard struct {
 	renewedAt time.Time
 	watched   map[string]bool
 	// Counters for metrics and status.
-	renewals, grants, losses uint64
-	lastErr                  string
+	renewals, grants, losses, failures uint64
+	lastErr                            string
 }
 
 // eventBuffer is how many events wait for the loop; when it is full the
@@ -207,15 +207,17 @@ func (g *Guard) Lease() (id int64, renewedAt time.Time, ok bool) {
 
 // Stats are the guard's counters.
 type Stats struct {
-	Grants, Renewals, Losses uint64
-	LastError                string
+	// Failures counts the rounds that could not reach etcd (connect,
+	// grant or renewal failed or timed out).
+	Grants, Renewals, Losses, Failures uint64
+	LastError                          string
 }
 
 // Stats returns the guard's counters.
 func (g *Guard) Stats() Stats {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return Stats{Grants: g.grants, Renewals: g.renewals, Losses: g.losses, LastError: g.lastErr}
+	return Stats{Grants: g.grants, Renewals: g.renewals, Losses: g.losses, Failures: g.failures, LastError: g.lastErr}
 }
 
 func (g *Guard) emit(ev Event) {
@@ -321,6 +323,7 @@ func (g *Guard) fail(what string, err error) {
 	g.mu.Lock()
 	first := g.lastErr == ""
 	g.lastErr = fmt.Sprintf("%s: %v", what, err)
+	g.failures++
 	g.mu.Unlock()
 	if first {
 		g.log.Warn("guard cannot reach etcd: its instances give up mastership at their deadline", "op", what, "err", err)

@@ -94,6 +94,25 @@ var (
 	descConflictEvicted = desc("hactl_vrrp_conflict_sources_evicted_total",
 		"Conflicting sources dropped from the instance's full conflict table to make room for a new one: the scale of a flood from random sources.")
 
+	descGuardKeyHeld = desc("hactl_guard_key_held",
+		"1 when this node holds the instance's etcd guard key now (docs/guard.md); the VIPs are held only with it.", "guard")
+	descGuardNoKey = desc("hactl_guard_master_without_key",
+		"1 while the instance is VRRP master without its guard key: it holds no VIP and keeps asking etcd (MASTER (no key)).", "guard")
+	descGuardAcquired = desc("hactl_guard_key_acquisitions_total",
+		"Times this node took the instance's guard key.", "guard")
+	descGuardKeyLost = desc("hactl_guard_key_losses_total",
+		"Times the instance lost its guard key while master (deadline passed, lease lost, key taken): each gave up mastership with priority 0.", "guard")
+
+	guardLabels      = []string{"guard"}
+	descGuardLeaseOK = prometheus.NewDesc("hactl_guard_lease_ok",
+		"1 when the etcd guard has a lease renewed within its deadline (it reaches etcd); 0: its instances are in FAULT and hold no VIP.", guardLabels, nil)
+	descGuardRenewals = prometheus.NewDesc("hactl_guard_lease_renewals_total",
+		"Keep-alive rounds of the guard's etcd lease, by result: ok, or failed (etcd unreachable or too slow).", []string{"guard", "result"}, nil)
+	descGuardGrants = prometheus.NewDesc("hactl_guard_lease_grants_total",
+		"Leases granted to the guard by etcd (the first, and one after every loss).", guardLabels, nil)
+	descGuardLosses = prometheus.NewDesc("hactl_guard_lease_losses_total",
+		"Leases of the guard lost (expired or refused in etcd, or not renewed for a whole ttl).", guardLabels, nil)
+
 	sockLabels        = []string{"interface", "family"}
 	descSockOtherVRID = prometheus.NewDesc("hactl_vrrp_socket_other_vrid_packets_total",
 		"Adverts received on the interface for VRIDs no instance there runs (other clusters on the segment; normal).", sockLabels, nil)
@@ -104,7 +123,8 @@ var (
 var snapshotDescs = []*prometheus.Desc{descUp, descBuild, descReloadOK, descReloadTime, descDrops,
 	descState, descBasePrio, descEffPrio, descSent, descRcvd, descTransitions, descReleased, descSince,
 	descLease, descRestored, descRoutesRestored, descRulesRestored, descVMACRecreated, descStaticRoutesRestored, descLeaseSecs, descHeld, descInstDrops, descPromoted, descTracker, descTrackerWeight, descConflicts,
-	descConflictSources, descConflictEvicted, descSockOtherVRID, descSockKernelDrops}
+	descConflictSources, descConflictEvicted, descSockOtherVRID, descSockKernelDrops,
+	descGuardKeyHeld, descGuardNoKey, descGuardAcquired, descGuardKeyLost, descGuardLeaseOK, descGuardRenewals, descGuardGrants, descGuardLosses}
 
 // snapshotCollector exports a status snapshot joined with the pushed
 // counters.
@@ -168,6 +188,13 @@ func (c *snapshotCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, in := range st.Instances {
 		collectInstance(ch, in, p[in.Name])
 	}
+	for _, g := range st.Guards {
+		ch <- gauge(descGuardLeaseOK, boolf(g.LeaseOK), g.Name)
+		ch <- counter(descGuardRenewals, float64(g.Renewals), g.Name, "ok")
+		ch <- counter(descGuardRenewals, float64(g.RenewalFailures), g.Name, "failed")
+		ch <- counter(descGuardGrants, float64(g.Grants), g.Name)
+		ch <- counter(descGuardLosses, float64(g.Losses), g.Name)
+	}
 	if c.m.opts.KeepalivedCompat {
 		collectKeepalived(ch, st, p)
 	}
@@ -220,6 +247,12 @@ func collectInstance(ch chan<- prometheus.Metric, in api.Instance, p pushed) {
 	}
 	ch <- gauge(descConflictSources, float64(len(in.Conflicts)), id...)
 	ch <- counter(descConflictEvicted, float64(in.ConflictSourcesEvicted), id...)
+	if g := in.Guard; g != nil {
+		ch <- gauge(descGuardKeyHeld, boolf(g.Held), with(g.Guard)...)
+		ch <- gauge(descGuardNoKey, boolf(g.NoKey), with(g.Guard)...)
+		ch <- counter(descGuardAcquired, float64(g.Acquisitions), with(g.Guard)...)
+		ch <- counter(descGuardKeyLost, float64(g.Losses), with(g.Guard)...)
+	}
 	seen := map[[2]string]bool{}
 	for _, t := range in.Trackers {
 		k := [2]string{t.Name, t.Kind}

@@ -17,7 +17,8 @@ var metricName = regexp.MustCompile(`\b(?:hactl|keepalived)_[a-z0-9_]+`)
 // _bucket, _sum and _count.
 func exported(t *testing.T) map[string]bool {
 	t.Helper()
-	m, _ := newFake(t, true)
+	m, f := newFake(t, true)
+	f.set(withGuard)
 	m.ScriptRun("vrrp_script", "chk", true, time.Millisecond)
 	mfs, err := m.Registry().Gather()
 	if err != nil {

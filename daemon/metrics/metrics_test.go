@@ -482,3 +482,33 @@ hactl_events_dropped_total 0
 		t.Errorf("without NotifyDrops: %v", err)
 	}
 }
+
+// withGuard guards VI_1 with G (docs/guard.md).
+func withGuard(st *api.Status) {
+	st.Instances[0].Guard = &api.InstanceGuard{Guard: "G", Key: "/hactl/ipv4/51", Holder: "node1", Held: true, Acquisitions: 2, Losses: 1}
+	st.Guards = []api.Guard{{Name: "G", LeaseOK: true, Renewals: 40, RenewalFailures: 3, Grants: 2, Losses: 1}}
+}
+
+func TestGuardMetrics(t *testing.T) {
+	m, f := newFake(t, false)
+	f.set(withGuard)
+	want := `
+# HELP hactl_guard_key_held 1 when this node holds the instance's etcd guard key now (docs/guard.md); the VIPs are held only with it.
+# TYPE hactl_guard_key_held gauge
+hactl_guard_key_held{family="inet",guard="G",interface="eth0",vrid="51",vrrp_instance="VI_1"} 1
+# HELP hactl_guard_key_losses_total Times the instance lost its guard key while master (deadline passed, lease lost, key taken): each gave up mastership with priority 0.
+# TYPE hactl_guard_key_losses_total counter
+hactl_guard_key_losses_total{family="inet",guard="G",interface="eth0",vrid="51",vrrp_instance="VI_1"} 1
+# HELP hactl_guard_lease_ok 1 when the etcd guard has a lease renewed within its deadline (it reaches etcd); 0: its instances are in FAULT and hold no VIP.
+# TYPE hactl_guard_lease_ok gauge
+hactl_guard_lease_ok{guard="G"} 1
+# HELP hactl_guard_lease_renewals_total Keep-alive rounds of the guard's etcd lease, by result: ok, or failed (etcd unreachable or too slow).
+# TYPE hactl_guard_lease_renewals_total counter
+hactl_guard_lease_renewals_total{guard="G",result="failed"} 3
+hactl_guard_lease_renewals_total{guard="G",result="ok"} 40
+`
+	if err := testutil.GatherAndCompare(m.Registry(), strings.NewReader(want), "hactl_guard_key_held", "hactl_guard_key_losses_total",
+		"hactl_guard_lease_ok", "hactl_guard_lease_renewals_total"); err != nil {
+		t.Error(err)
+	}
+}

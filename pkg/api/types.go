@@ -50,6 +50,59 @@ type Status struct {
 	// field: the CLI then runs its probe for the addresses.
 	Interfaces      []Interface `json:"interfaces"`
 	InterfacesError string      `json:"interfaces_error,omitempty"`
+	// Guards are the etcd guards the daemon runs (docs/guard.md), one per
+	// etcd_guard some instance uses; absent without any.
+	Guards []Guard `json:"guards,omitempty"`
+}
+
+// Guard is one etcd guard as the daemon runs it: its lease in etcd.
+type Guard struct {
+	Name      string   `json:"name"`
+	Endpoints []string `json:"endpoints"`
+	// Node is the name this node writes to the keys it holds.
+	Node  string `json:"node"`
+	TTLMS int64  `json:"ttl_ms"`
+	// LeaseOK says the guard has a lease renewed recently enough to hold
+	// keys (it reaches etcd); false: its instances are in FAULT and hold
+	// no VIP. Lease is the lease's ID in hex, RenewedAt when its last
+	// answered renewal was sent.
+	LeaseOK   bool      `json:"lease_ok"`
+	Lease     string    `json:"lease,omitempty"`
+	RenewedAt time.Time `json:"renewed_at,omitzero"`
+	// Renewals and RenewalFailures count the lease's keep-alive rounds
+	// answered and failed (etcd unreachable or slow); Grants the leases
+	// granted, Losses the leases lost.
+	Renewals        uint64 `json:"renewals"`
+	RenewalFailures uint64 `json:"renewal_failures"`
+	Grants          uint64 `json:"grants"`
+	Losses          uint64 `json:"losses"`
+	// LastError is the last failure to reach etcd, cleared by the next
+	// success.
+	LastError string `json:"last_error,omitempty"`
+}
+
+// InstanceGuard is a guarded instance's key (docs/guard.md).
+type InstanceGuard struct {
+	// Guard names the etcd_guard; Key is the instance's key in etcd.
+	Guard string `json:"guard"`
+	Key   string `json:"key"`
+	// Holder is who holds the key as etcd last told this node (from its
+	// watch or its last acquisition; "" nobody or not known yet).
+	Holder string `json:"holder"`
+	// Held says this node holds the key now (under a lease whose
+	// deadline has not passed); Deadline is then the last instant it may
+	// hold the VIPs without another renewal.
+	Held     bool      `json:"held"`
+	Deadline time.Time `json:"deadline,omitzero"`
+	// NoKey says the instance is VRRP master without the key: it holds
+	// no VIP and keeps asking etcd ("MASTER (no key)").
+	NoKey bool `json:"no_key,omitempty"`
+	// Why says why the key is not held (not acquired yet, held by
+	// another node, lease lost...).
+	Why string `json:"why,omitempty"`
+	// Acquisitions and Losses count the key taken and lost while master.
+	Acquisitions uint64 `json:"acquisitions"`
+	Losses       uint64 `json:"losses"`
 }
 
 // Interface is one network interface of the daemon's host (its network
@@ -153,6 +206,8 @@ type Instance struct {
 	Conflicts              []Conflict        `json:"conflicts"`
 	ConflictCounts         map[string]uint64 `json:"conflict_counts"`
 	ConflictSourcesEvicted uint64            `json:"conflict_sources_evicted"`
+	// Guard is the instance's etcd guard and key; absent when unguarded.
+	Guard *InstanceGuard `json:"guard,omitempty"`
 }
 
 // Conflict is one source that advertises our VRID differently.

@@ -94,10 +94,30 @@ func runStatus(ctx context.Context, o *StatusOptions) error {
 }
 
 func renderStatus(w io.Writer, res *cluster.StatusResult, now time.Time) error {
-	t := newTable(w, "NODE", "DAEMON", "INSTANCE", "STATE", "PRIO", "EFF", "VIPS HELD", "SINCE", "FAILING", "LEASE", "PROMOTION", "RESTORED", "CONFLICT")
+	cols := []string{"NODE", "DAEMON", "INSTANCE", "STATE", "PRIO", "EFF", "VIPS HELD", "SINCE", "FAILING", "LEASE", "PROMOTION", "RESTORED", "CONFLICT"}
+	// The GUARD column only when some instance is guarded: unguarded
+	// clusters see the table they always saw.
+	guarded := false
+	for _, n := range res.Nodes {
+		if n.Daemon != nil {
+			for _, in := range n.Daemon.Instances {
+				guarded = guarded || in.Guard != nil
+			}
+		}
+	}
+	if guarded {
+		cols = append(cols, "GUARD")
+	}
+	t := newTable(w, cols...)
+	row := func(cells ...string) error {
+		if !guarded {
+			cells = cells[:len(cells)-1]
+		}
+		return t.Append(cells...)
+	}
 	for _, n := range res.Nodes {
 		if !n.Reachable {
-			if err := t.Append(n.Node, "?", "-", "unreachable", "-", "-", "-", "-", "-", "-", "-", "-", "-"); err != nil {
+			if err := row(n.Node, "?", "-", "unreachable", "-", "-", "-", "-", "-", "-", "-", "-", "-", "-"); err != nil {
 				return err
 			}
 			continue
@@ -112,7 +132,7 @@ func renderStatus(w io.Writer, res *cluster.StatusResult, now time.Time) error {
 			if d.Kind == cluster.DaemonKeepalived {
 				state = "unknown (see below)"
 			}
-			if err := t.Append(n.Node, daemon, "-", state, "-", "-", "-", "-", "-", "-", "-", "-", "-"); err != nil {
+			if err := row(n.Node, daemon, "-", state, "-", "-", "-", "-", "-", "-", "-", "-", "-", "-"); err != nil {
 				return err
 			}
 			continue
@@ -122,19 +142,34 @@ func renderStatus(w io.Writer, res *cluster.StatusResult, now time.Time) error {
 			if in.StateInferred {
 				state += " (inferred)"
 			}
+			if g := in.Guard; g != nil && g.NoKey {
+				state += " (no key)"
+			}
 			held := make([]string, len(in.Held))
 			for i, a := range in.Held {
 				held[i] = a.String()
 			}
-			if err := t.Append(n.Node, daemon, in.Name, state,
+			if err := row(n.Node, daemon, in.Name, state,
 				strconv.Itoa(in.BasePriority), strconv.Itoa(in.EffectivePriority),
 				orDash(strings.Join(held, ",")), since(in.Since, now), orDash(strings.Join(in.FailingTrackers, ",")),
-				lease(in.LeaseSeconds), promotion(in, now), restored(in, now), conflicts(in.Conflicts)); err != nil {
+				lease(in.LeaseSeconds), promotion(in, now), restored(in, now), conflicts(in.Conflicts), guardCell(in.Guard)); err != nil {
 				return err
 			}
 		}
 	}
 	return t.Render()
+}
+
+// guardCell is the GUARD column: the guard, and who holds the key as etcd
+// reports it ("G: key held", "G: held by node2", "G: held by nobody").
+func guardCell(g *api.InstanceGuard) string {
+	switch {
+	case g == nil:
+		return "-"
+	case g.Held:
+		return g.Guard + ": key held"
+	}
+	return g.Guard + ": held by " + holderOrNobody(g.Holder)
 }
 
 // restored is how many VIPs deleted by someone else while master the

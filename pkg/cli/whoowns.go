@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hactl/hactl/pkg/api"
 	"github.com/hactl/hactl/pkg/cluster"
 	"github.com/hactl/hactl/pkg/resolve"
 	"github.com/spf13/cobra"
@@ -226,6 +227,12 @@ func renderWhoOwns(w io.Writer, res *resolve.Result, r *cluster.WhoOwnsResult) e
 		if n.Lingering {
 			state += " (lingering VIP)"
 		}
+		switch {
+		case n.WithoutKey:
+			state += " (VIP without the key)"
+		case n.Guard != nil && n.State == api.StateMaster && !n.Guard.Held:
+			state += " (no key)"
+		}
 		if err := t.Append(n.Node, holdsCell, addr, orDash(daemon), orDash(n.Instance), state, n.Note); err != nil {
 			return err
 		}
@@ -254,9 +261,19 @@ func renderWhoOwns(w io.Writer, res *resolve.Result, r *cluster.WhoOwnsResult) e
 		}
 		fmt.Fprintf(w, "\n%s on %s: %s is answered by %s\n", proto, r.ARP.Interface, r.ARP.Address, strings.Join(parts, ", "))
 	}
+	if g := r.Guard; g != nil {
+		fmt.Fprintf(w, "\nguard %s: %s is held by %s (as etcd reports it)\n", g.Guard, g.Key, holderOrNobody(g.Holder))
+	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, verdictLine(r))
 	return nil
+}
+
+func holderOrNobody(h string) string {
+	if h == "" {
+		return "nobody"
+	}
+	return h
 }
 
 func verdictLine(r *cluster.WhoOwnsResult) string {
@@ -267,6 +284,13 @@ func verdictLine(r *cluster.WhoOwnsResult) string {
 	case cluster.VerdictNoOwner:
 		return "no node holds " + vip
 	case cluster.VerdictSplitBrain:
+		if len(r.Owners) <= 1 && len(r.WithoutKey) > 0 {
+			s := "split brain: " + vip + " is held by " + strings.Join(r.WithoutKey, ", ") + " without the guard key"
+			if r.Guard != nil {
+				s += " (" + r.Guard.Key + " is held by " + holderOrNobody(r.Guard.Holder) + ")"
+			}
+			return s
+		}
 		return "split brain: " + vip + " is held by " + ownersText(r)
 	}
 	s := strings.Join(r.Unreachable, ", ") + " could not be asked"
@@ -292,6 +316,9 @@ func ownersText(r *cluster.WhoOwnsResult) string {
 			}
 			if n.Lingering {
 				d = append(d, "lingering VIP")
+			}
+			if n.WithoutKey {
+				d = append(d, "without the guard key")
 			}
 			if n.ByARP {
 				d = append(d, "by ARP")

@@ -113,6 +113,10 @@ type Instance struct {
 	RoutesRestored uint64 `json:"routes_restored,omitempty"`
 	RulesRestored  uint64 `json:"rules_restored,omitempty"`
 	VMACsRecreated uint64 `json:"vmacs_recreated,omitempty"`
+	// Guard is the instance's etcd guard and key as the hactl daemon sees
+	// them: the holder etcd reports, whether this node holds it (hactl
+	// only; absent when unguarded).
+	Guard *api.InstanceGuard `json:"guard,omitempty"`
 
 	// Preempt says whether a higher-priority backup takes mastership
 	// from a lower-priority master (nil when unknown). Not in the JSON
@@ -159,6 +163,7 @@ func fromAPI(in api.Instance) Instance {
 		Promotion: in.Promotion, FailingTrackers: []string{}, VIPs: []netip.Prefix{}, Held: []netip.Addr{},
 		Conflicts: in.Conflicts, VIPsRestored: in.Counters.VIPsRestored, LastVIPDeleted: in.LastVIPDeleted,
 		RoutesRestored: in.Counters.RoutesRestored, RulesRestored: in.Counters.RulesRestored, VMACsRecreated: in.Counters.VMACsRecreated,
+		Guard: in.Guard,
 	}
 	lease := in.LeaseSeconds
 	out.LeaseSeconds = &lease

@@ -37,8 +37,24 @@ type WhoOwnsResult struct {
 	Nodes []NodeOwnership `json:"nodes"`
 	// ARP is the segment's answer, with --arp.
 	ARP *ARPResult `json:"arp,omitempty"`
+	// Guard is the instances' etcd guard key and its holder as etcd
+	// reports it to the nodes (docs/guard.md); absent when unguarded.
+	Guard *GuardOwnership `json:"guard,omitempty"`
+	// WithoutKey name the nodes that hold the address while their
+	// guarded instance does not hold its key: a split brain even with
+	// one holder (the guard's promise is broken there).
+	WithoutKey []string `json:"without_key,omitempty"`
 	// Errors are the nodes' errors, each naming its node.
 	Errors []error `json:"-"`
+}
+
+// GuardOwnership is the guard's view of the address's virtual router.
+type GuardOwnership struct {
+	Guard string `json:"guard"`
+	Key   string `json:"key"`
+	// Holder is the key's holder ("" nobody): the node that says it
+	// holds it, else what the other nodes last heard from etcd.
+	Holder string `json:"holder"`
 }
 
 // NodeOwnership is one node's answer.
@@ -63,6 +79,12 @@ type NodeOwnership struct {
 	Lingering bool `json:"lingering,omitempty"`
 	// ByARP: the node was found holding the address only by ARP.
 	ByARP bool `json:"by_arp,omitempty"`
+	// Guard is the instance's etcd guard and key as the node sees them
+	// (hactl only, guarded instances).
+	Guard *api.InstanceGuard `json:"guard,omitempty"`
+	// WithoutKey: the node holds the address while its guarded instance
+	// does not hold the key (split brain).
+	WithoutKey bool `json:"without_key,omitempty"`
 	// Note explains anything odd about the answer.
 	Note string `json:"note,omitempty"`
 
@@ -119,10 +141,15 @@ func describeDaemon(no *NodeOwnership, d *Daemon, addrs []netip.Addr) {
 	}
 	switch {
 	case in != nil:
-		no.Instance, no.State = in.Name, in.State
-		if no.Holds && in.State != api.StateMaster {
+		no.Instance, no.State, no.Guard = in.Name, in.State, in.Guard
+		if no.Holds && in.Guard != nil && !in.Guard.Held {
+			no.WithoutKey = true
+			no.Note = "holds the VIP without the guard key (" + in.Guard.Key + " held by " + holderName(in.Guard.Holder) + ")"
+		} else if no.Holds && in.State != api.StateMaster {
 			no.Lingering = true
 			no.Note = "holds the VIP but its instance is " + string(in.State) + " (a lingering VIP, or one added by hand)"
+		} else if !no.Holds && in.State == api.StateMaster && in.Guard != nil && !in.Guard.Held {
+			no.Note = "MASTER (no key): " + in.Guard.Key + " held by " + holderName(in.Guard.Holder) + ", so no VIP"
 		} else if !no.Holds && in.State == api.StateMaster {
 			no.Note = "MASTER but does not hold the VIP"
 		}
@@ -143,15 +170,39 @@ func describeDaemon(no *NodeOwnership, d *Daemon, addrs []netip.Addr) {
 	}
 }
 
+// holderName is a key's holder for a note.
+func holderName(h string) string {
+	if h == "" {
+		return "nobody"
+	}
+	return h
+}
+
 // decide computes owners, unreachable nodes and the verdict.
 func (r *WhoOwnsResult) decide() {
-	r.Owners, r.Unreachable = []string{}, []string{}
+	r.Owners, r.Unreachable, r.WithoutKey, r.Guard = []string{}, []string{}, []string{}, nil
 	for _, n := range r.Nodes {
 		if n.Holds {
 			r.Owners = append(r.Owners, n.Node)
 		}
 		if !n.Reachable {
 			r.Unreachable = append(r.Unreachable, n.Node)
+		}
+		if n.WithoutKey {
+			r.WithoutKey = append(r.WithoutKey, n.Node)
+		}
+		if g := n.Guard; g != nil {
+			switch {
+			case r.Guard == nil:
+				r.Guard = &GuardOwnership{Guard: g.Guard, Key: g.Key, Holder: g.Holder}
+			case g.Held:
+				r.Guard.Holder = n.Node
+			case r.Guard.Holder == "":
+				r.Guard.Holder = g.Holder
+			}
+			if g.Held {
+				r.Guard.Holder = n.Node
+			}
 		}
 	}
 	if r.ARP != nil {
@@ -162,7 +213,7 @@ func (r *WhoOwnsResult) decide() {
 		}
 	}
 	switch {
-	case len(r.Owners) > 1:
+	case len(r.Owners) > 1 || len(r.WithoutKey) > 0:
 		r.Verdict = VerdictSplitBrain
 	case len(r.Unreachable) > 0:
 		r.Verdict = VerdictIncomplete

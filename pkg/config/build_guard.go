@@ -140,12 +140,6 @@ func (b *builder) guardRef(s *Statement, dst *string, pos *Pos) {
 		return
 	}
 	*dst, *pos = s.Args[0].Text, s.Pos
-	// Issue 19 lands in slices: the guard is parsed, checked and shown, and
-	// its etcd client exists, but the daemon does not yet wait for the key
-	// before adding VIPs. Say so where the user reads it (config check, the
-	// daemon's log at start and reload) rather than let a guarded config
-	// look protected.
-	b.diag.warnf(s.Pos, "guard %s: not enforced yet: this hactl checks the etcd_guard block but adds the VIPs on VRRP's election alone, as without a guard (docs/guard.md)", s.Args[0].Text)
 }
 
 // resolveGuards checks the guard references, gives a sync group's guard to
