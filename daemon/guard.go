@@ -206,10 +206,14 @@ func (r *runtime) reconcileGuards(cfg *config.Config) {
 	if r.guards.runs == nil {
 		r.guards.runs = map[string]*guardRun{}
 	}
+	// A master bound again to a new guard (or key) keeps wanting its
+	// VIPs: they come back once it holds the new key.
+	wants := map[*instance]guardWant{}
 	for name, run := range r.guards.runs {
 		if g := used[name]; g == nil || !sameGuard(run.cfg, g) || run.node != node {
 			for _, in := range r.insts {
 				if in.gd != nil && in.gd.run == run {
+					wants[in] = guardWant{in.gd.want, in.gd.accept}
 					r.detachGuard(in)
 				}
 			}
@@ -227,11 +231,23 @@ func (r *runtime) reconcileGuards(cfg *config.Config) {
 		if in.c.Guard != "" {
 			run = r.guards.runs[in.c.Guard]
 		}
-		if in.gd != nil && (in.gd.run != run || in.gd.key != guardKey(run.cfg, in.c)) {
+		if in.gd != nil && (run == nil || in.gd.run != run || in.gd.key != guardKey(run.cfg, in.c)) {
+			wants[in] = guardWant{in.gd.want, in.gd.accept}
 			r.detachGuard(in)
 		}
-		if in.gd == nil && run != nil {
-			r.attachGuard(in, run)
+		w, rebound := wants[in]
+		switch {
+		case in.gd == nil && run != nil:
+			if !rebound && in.m.State() == vrrp.Master && in.holding {
+				// Guarded by this reload: its VIPs wait for the key too.
+				w = guardWant{want: true, accept: in.m.Config().Accept || in.m.Config().Priority == vrrp.PriorityOwner}
+			}
+			r.attachGuard(in, run, w)
+		case in.gd == nil && rebound && w.want:
+			// No longer guarded: the master holds its VIPs as VRRP says.
+			r.firewallAdd(in, w.accept)
+			r.addVIPs(in, in.lease)
+			r.announce(in)
 		}
 	}
 }
@@ -317,12 +333,14 @@ func (r *runtime) closeGuards() {
 	r.guards.closing.Wait()
 }
 
-// attachGuard binds in to its key under run; a master keeps wanting its
-// VIPs (a reload that replaced the guard).
-func (r *runtime) attachGuard(in *instance, run *guardRun) {
-	gi := &guardInst{run: run, key: guardKey(run.cfg, in.c), st: guard.NewState(run.node, run.ttl)}
+// guardWant is what a guarded instance's machine asked of its VIPs.
+type guardWant struct{ want, accept bool }
+
+// attachGuard binds in to its key under run; w carries what the machine
+// wants over from an earlier binding (a reload that replaced the guard).
+func (r *runtime) attachGuard(in *instance, run *guardRun, w guardWant) {
+	gi := &guardInst{run: run, key: guardKey(run.cfg, in.c), st: guard.NewState(run.node, run.ttl), want: w.want, accept: w.accept}
 	in.gd = gi
-	gi.want = in.m.State() == vrrp.Master && in.holding
 	if run.cli != nil {
 		run.cli.Watch(gi.key)
 	}
@@ -467,7 +485,9 @@ func leaseDeadline(ttl time.Duration, renewedAt time.Time) time.Time {
 }
 
 // leaseOK: run has a lease whose deadline has not passed.
-func (r *runtime) leaseOK(run *guardRun, now time.Time) bool {
+func (r *runtime) leaseOK(run *guardRun, now time.Time) bool { return leaseOK(run, now) }
+
+func leaseOK(run *guardRun, now time.Time) bool {
 	return run.lease != 0 && now.Before(leaseDeadline(run.ttl, run.renewedAt))
 }
 
@@ -767,9 +787,11 @@ func (in *instance) guardStatus(now time.Time) *api.InstanceGuard {
 	}
 	d := gi.st.Decide(now)
 	out := &api.InstanceGuard{Guard: gi.run.cfg.Name, Key: gi.key, Holder: d.Holder, Held: d.Own, Why: d.Why,
-		Acquisitions: gi.acquisitions, Losses: gi.lost}
+		LeaseOK: leaseOK(gi.run, now), Acquisitions: gi.acquisitions, Losses: gi.lost}
 	if d.Own {
 		out.Deadline = d.Until
+	} else if !out.LeaseOK {
+		out.Why = "no etcd lease (etcd unreachable)"
 	} else if d.Holder != "" && d.Holder != gi.st.Node {
 		out.Why = "held by " + d.Holder
 	}

@@ -594,3 +594,58 @@ func TestGuardLoopReloads(t *testing.T) {
 		t.Error("VI_1 lost its VIP or key across reloads of other guards")
 	}
 }
+
+// TestGuardLoopReloadGuardOnOff: a reload that guards a running master
+// makes its VIPs wait for the key (taken at once here); one that replaces
+// its guard keeps it master and takes the new key; one that removes the
+// guard leaves it holding its VIPs as VRRP says.
+func TestGuardLoopReloadGuardOnOff(t *testing.T) {
+	cl, e, a, _ := guardPair(t)
+	plain := vrrpInstance("VI_1", 51, 200, "10.0.0.201")
+	a.start(guarded("a", plain))
+	cl.advance(5 * time.Second)
+	if !a.vips.holds(vipOf(51)) || a.in("VI_1").gd != nil {
+		t.Fatal("unguarded a does not hold its VIP")
+	}
+	a.reload(guarded("a", vrrpInstance("VI_1", 51, 200, "10.0.0.201", "guard G")))
+	cl.advance(time.Second)
+	if !a.vips.holds(vipOf(51)) || e.keys[key51].holder != "a" {
+		t.Fatalf("guarded by a reload: VIP %v, key %q", a.vips.holds(vipOf(51)), e.keys[key51].holder)
+	}
+	// G's endpoints change: a new client, the old one revoked, the new key.
+	a.reload(strings.Replace(guarded("a", vrrpInstance("VI_1", 51, 200, "10.0.0.201", "guard G")), "192.0.2.1", "192.0.2.9", 1))
+	cl.advance(time.Second)
+	if !a.vips.holds(vipOf(51)) || e.keys[key51].holder != "a" || a.state("VI_1") != vrrp.Master {
+		t.Fatalf("guard replaced: VIP %v, key %q, %v", a.vips.holds(vipOf(51)), e.keys[key51].holder, a.state("VI_1"))
+	}
+	a.reload(guarded("a", plain))
+	cl.advance(time.Second)
+	if !a.vips.holds(vipOf(51)) || a.in("VI_1").gd != nil || e.open() != 0 {
+		t.Fatalf("guard removed: VIP %v, guards open %d", a.vips.holds(vipOf(51)), e.open())
+	}
+	if _, ok := e.keys[key51]; ok {
+		t.Error("the removed guard's key is still in etcd")
+	}
+}
+
+// TestGuardLoopDeadlineRemoval: the daemon removes a guarded VIP itself at
+// the key's deadline, whatever the kernel's lifetime (here one that never
+// ends: a lifetime of whole seconds can outlast the deadline by a
+// fraction of a second).
+func TestGuardLoopDeadlineRemoval(t *testing.T) {
+	cl, e, a, b := guardPair(t)
+	startGuarded(t, cl, e, a, b)
+	ga := e.guardOf("a")
+	ga.cut = true
+	deadline := leaseDeadline(2*time.Second, ga.renewedAt)
+	k := vipKey(a.vipOf(t, 51))
+	a.vips.addrs[k] = time.Time{} // the kernel would keep it
+	cl.advance(deadline.Sub(cl.clock.Now()) - time.Millisecond)
+	if !a.vips.holds(vipOf(51)) {
+		t.Fatal("the VIP went before the deadline, with the key still valid")
+	}
+	cl.advance(2 * time.Millisecond)
+	if a.vips.holds(vipOf(51)) {
+		t.Fatalf("the VIP is still on 1 ms after the deadline %v", deadline.Format("15:04:05.000"))
+	}
+}

@@ -97,6 +97,10 @@ type InstanceGuard struct {
 	// NoKey says the instance is VRRP master without the key: it holds
 	// no VIP and keeps asking etcd ("MASTER (no key)").
 	NoKey bool `json:"no_key,omitempty"`
+	// LeaseOK says the guard has an etcd lease renewed within its
+	// deadline; false: this node cannot reach etcd, and the instance is
+	// in FAULT.
+	LeaseOK bool `json:"lease_ok"`
 	// Why says why the key is not held (not acquired yet, held by
 	// another node, lease lost...).
 	Why string `json:"why,omitempty"`

@@ -104,4 +104,22 @@ func TestE2EGuardStatusWhoOwns(t *testing.T) {
 	r.want(t, 0, []string{"G: key held", "G: held by node4"}, nil)
 	r = e.hactl("who-owns", "10.77.0.100", "-o", "json")
 	r.want(t, 0, []string{`"guard": {`, `"holder": "node4"`}, nil)
+
+	// etcd cut from both nodes: nobody holds the VIP, and both say why.
+	for _, h := range []*netlab.Host{l.Node(4), l.Node(5)} {
+		if err := c.Cut(ctx, h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline = time.Now().Add(6 * time.Second)
+	for {
+		r = e.hactl("who-owns", "10.77.0.100")
+		if r.code == 2 && strings.Contains(r.out, "no node reaches etcd") || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	r.want(t, 2, []string{"no node holds 10.77.0.100: no node reaches etcd for its guard"}, nil)
+	r = e.hactl("status")
+	r.want(t, 0, []string{"FAULT", "guard G", "G: no etcd lease"}, nil)
 }

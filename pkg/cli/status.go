@@ -161,13 +161,16 @@ func renderStatus(w io.Writer, res *cluster.StatusResult, now time.Time) error {
 }
 
 // guardCell is the GUARD column: the guard, and who holds the key as etcd
-// reports it ("G: key held", "G: held by node2", "G: held by nobody").
+// reports it ("G: key held", "G: held by node2", "G: held by nobody"), or
+// that this node cannot reach etcd ("G: no etcd lease").
 func guardCell(g *api.InstanceGuard) string {
 	switch {
 	case g == nil:
 		return "-"
 	case g.Held:
 		return g.Guard + ": key held"
+	case !g.LeaseOK:
+		return g.Guard + ": no etcd lease"
 	}
 	return g.Guard + ": held by " + holderOrNobody(g.Holder)
 }

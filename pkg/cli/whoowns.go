@@ -262,11 +262,30 @@ func renderWhoOwns(w io.Writer, res *resolve.Result, r *cluster.WhoOwnsResult) e
 		fmt.Fprintf(w, "\n%s on %s: %s is answered by %s\n", proto, r.ARP.Interface, r.ARP.Address, strings.Join(parts, ", "))
 	}
 	if g := r.Guard; g != nil {
-		fmt.Fprintf(w, "\nguard %s: %s is held by %s (as etcd reports it)\n", g.Guard, g.Key, holderOrNobody(g.Holder))
+		if noLease(r) {
+			fmt.Fprintf(w, "\nguard %s: %s was last reported held by %s (no node reaches etcd now)\n", g.Guard, g.Key, holderOrNobody(g.Holder))
+		} else {
+			fmt.Fprintf(w, "\nguard %s: %s is held by %s (as etcd reports it)\n", g.Guard, g.Key, holderOrNobody(g.Holder))
+		}
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, verdictLine(r))
 	return nil
+}
+
+// noLease: every node that runs the address's guarded instance answered
+// that it has no etcd lease.
+func noLease(r *cluster.WhoOwnsResult) bool {
+	seen := false
+	for _, n := range r.Nodes {
+		if n.Guard != nil {
+			if n.Guard.LeaseOK {
+				return false
+			}
+			seen = true
+		}
+	}
+	return seen
 }
 
 func holderOrNobody(h string) string {
@@ -282,6 +301,9 @@ func verdictLine(r *cluster.WhoOwnsResult) string {
 	case cluster.VerdictOneOwner:
 		return "owner: " + ownersText(r)
 	case cluster.VerdictNoOwner:
+		if noLease(r) {
+			return "no node holds " + vip + ": no node reaches etcd for its guard (docs/guard.md: the price of never two owners)"
+		}
 		return "no node holds " + vip
 	case cluster.VerdictSplitBrain:
 		if len(r.Owners) <= 1 && len(r.WithoutKey) > 0 {
