@@ -82,6 +82,12 @@ type Report struct {
 	EtcdDownNoOwner  int           `json:"etcd_down_no_owner,omitempty"`
 	CutTakeoverWorst time.Duration `json:"worst_cut_takeover_ns,omitempty"`
 	CutTakeoverBound time.Duration `json:"cut_takeover_bound_ns,omitempty"`
+	// PostHealOutages counts the times a guarded holder that kept its
+	// VIP through an etcd fault or a link down lost it within a ttl of
+	// the heal (its renewal came too late), PostHealOutageWorst the
+	// longest time until the VIP was back (guard.go, settle).
+	PostHealOutages     int           `json:"post_heal_outages,omitempty"`
+	PostHealOutageWorst time.Duration `json:"worst_post_heal_outage_ns,omitempty"`
 
 	// Mixed clusters only.
 	KeepalivedFaults map[string]int `json:"keepalived_faults,omitempty"` // faults on the keepalived node, by kind
@@ -112,8 +118,9 @@ func (r *Report) String() string {
 		r.Seed, r.Mode, r.Variant, r.Injected, r.Duration.Round(time.Second), kv(r.Faults), len(r.Violations),
 		r.WorstConv.Round(time.Millisecond), r.Bound.Round(time.Millisecond), r.LeaseWorst.Round(time.Millisecond), r.LeaseBound.Round(time.Millisecond))
 	if r.Mode == "guarded" {
-		s += fmt.Sprintf("; guard ttl %v: %d samples every %v, %d with two owners; worst takeover after the master's cut from etcd %v (bound %v); etcd cut from every node left no owner %d times",
-			r.GuardTTL, r.Samples, SampleEvery, r.TwoOwnerSamples, r.CutTakeoverWorst.Round(time.Millisecond), r.CutTakeoverBound, r.EtcdDownNoOwner)
+		s += fmt.Sprintf("; guard ttl %v: %d samples every %v, %d with two owners; worst takeover after the master's cut from etcd %v (bound %v); etcd cut from every node left no owner %d times; post-heal outages %d (worst %v)",
+			r.GuardTTL, r.Samples, SampleEvery, r.TwoOwnerSamples, r.CutTakeoverWorst.Round(time.Millisecond), r.CutTakeoverBound, r.EtcdDownNoOwner,
+			r.PostHealOutages, r.PostHealOutageWorst.Round(time.Millisecond))
 	}
 	if r.Mode == "mixed" {
 		s += fmt.Sprintf("; nodes %s; faults on keepalived (%s); keepalived-known (%s); worst keepalived overlap %v (bound %v); worst hactl overlap %v; worst stale keepalived VIP %v; worst hactl takeover from keepalived %v",
@@ -306,6 +313,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 		want := r.chosen()
 		d, err := r.converge(ctx, want, r.rep.Bound)
+		if err == nil && r.guarded() && settles[f.name] {
+			d, err = r.settle(ctx, f.name, want, d)
+		}
 		r.checkDual(f.name + " or its heal")
 		if err != nil {
 			r.violation("after %s: %v", f.name, err)
@@ -601,7 +611,14 @@ func (r *runner) faults() []fault {
 			}
 			n := r.pickHactl()
 			r.logf("promote %s", n.Name)
-			if err := n.promoteSelf(ctx); err != nil {
+			err := n.promoteSelf(ctx)
+			if err != nil && r.guarded() && strings.Contains(err.Error(), "FAULT") {
+				// A guarded node stays in FAULT after a freeze or a cut
+				// until etcd grants it a new lease: wait for that, within
+				// the bound.
+				err = r.promoteOutOfFault(ctx, n, err)
+			}
+			if err != nil {
 				return err
 			}
 			r.promote = n

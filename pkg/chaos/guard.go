@@ -2,6 +2,7 @@ package chaos
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/hactl/hactl/pkg/netlab"
@@ -203,6 +204,48 @@ func (r *runner) killEtcd(ctx context.Context, i int, what string) error {
 	}
 	time.Sleep(d)
 	return r.cfg.Guard.Etcd.Restart(ctx, i)
+}
+
+// settles names the faults after which a guarded holder may keep its VIP
+// through the heal while its etcd client has yet to renew (an etcd cut or
+// member kill shorter than the deadline, a link down): the run watches the
+// chosen node for a ttl more (its deadline is at most that far), and a loss of the VIP then is a
+// post-heal outage (counted, with its length, not a violation: the guard
+// gives availability away, never safety), after which the cluster must
+// converge again within the bound.
+var settles = map[string]bool{"etcd-cut-master": true, "etcd-cut-all": true, "etcd-kill": true, "etcd-leader-kill": true, "link-down": true}
+
+func (r *runner) settle(ctx context.Context, fault string, want *node, d time.Duration) (time.Duration, error) {
+	start := time.Now()
+	for time.Since(start) < r.ttl() && ctx.Err() == nil {
+		if hs := r.holders(nil); len(hs) != 1 || hs[0] != want {
+			lost := time.Now()
+			d2, err := r.converge(ctx, want, r.rep.Bound)
+			out := time.Since(lost)
+			r.rep.PostHealOutages++
+			r.rep.PostHealOutageWorst = max(r.rep.PostHealOutageWorst, out)
+			r.logf("post-heal outage after %s: %s lost the VIP %v after the heal (held by %v), back after %v",
+				fault, want.Name, (lost.Sub(start) + d).Round(time.Millisecond), names(hs), out.Round(time.Millisecond))
+			return d + lost.Sub(start) + d2, err
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return d, nil
+}
+
+// promoteOutOfFault retries a promotion refused because the node is in
+// FAULT, for at most the bound.
+func (r *runner) promoteOutOfFault(ctx context.Context, n *node, err error) error {
+	start := time.Now()
+	for time.Since(start) < r.rep.Bound && ctx.Err() == nil {
+		time.Sleep(50 * time.Millisecond)
+		if err = n.promoteSelf(ctx); err == nil || !strings.Contains(err.Error(), "FAULT") {
+			r.logf("%s left FAULT after %v", n.Name, time.Since(start).Round(time.Millisecond))
+			return err
+		}
+	}
+	r.violation("%s still in FAULT %v after the last heal (bound %v): %v", n.Name, time.Since(start).Round(time.Millisecond), r.rep.Bound, err)
+	return nil
 }
 
 func nameOf(n *node) string {
