@@ -209,8 +209,8 @@ func (r *runner) killEtcd(ctx context.Context, i int, what string) error {
 // settles names the faults after which a guarded holder may keep its VIP
 // through the heal while its etcd client has yet to renew (an etcd cut or
 // member kill shorter than the deadline, a link down): the run watches the
-// chosen node for a ttl more (its deadline is at most that far), and a loss of the VIP then is a
-// post-heal outage (counted, with its length, not a violation: the guard
+// chosen node for a ttl more (its deadline is at most that far), and a
+// loss of the VIP then is a post-heal outage (counted, with its length, not a violation: the guard
 // gives availability away, never safety), after which the cluster must
 // converge again within the bound.
 var settles = map[string]bool{"etcd-cut-master": true, "etcd-cut-all": true, "etcd-kill": true, "etcd-leader-kill": true, "link-down": true}
