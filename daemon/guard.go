@@ -734,7 +734,9 @@ func (r *runtime) releaseBeforeLeaving(in *instance, acts []vrrp.Action) {
 	}
 	gi.owned = false
 	if gi.st.Held() && !gi.releasing {
-		r.releaseKey(in, true)
+		// Wait only while etcd answers: without a lease the release would
+		// time out anyway, and the advert must not wait for it.
+		r.releaseKey(in, leaseOK(gi.run, r.clock.Now()))
 	}
 }
 
