@@ -14,7 +14,7 @@ CHAOS_DURATION ?= 5m
 CHAOS_COUNT    ?= 0
 CHAOS_VARIANT  ?= plain
 
-.PHONY: help build test test-unit test-e2e attacks fuzz bench chaos chaos-mixed demo completions docs lint install clean deps cross
+.PHONY: help build test test-unit test-e2e attacks fuzz bench chaos chaos-mixed chaos-guard demo completions docs lint install clean deps cross
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
@@ -58,6 +58,9 @@ chaos: build deps ## chaos run on a 3-node lab (CHAOS_DURATION=5m, CHAOS_COUNT, 
 
 chaos-mixed: build deps ## chaos run on 2 hactl nodes and keepalived (CHAOS_VARIANT=plain|vmac|ah, CHAOS_DURATION, CHAOS_SEED, CHAOS_KEEPALIVED_NODE; root)
 	$(GO) run ./cmd/hactl-chaos -hactl ./hactl -mixed -variant $(CHAOS_VARIANT) -duration $(CHAOS_DURATION) -count $(CHAOS_COUNT) $(if $(CHAOS_SEED),-seed $(CHAOS_SEED)) $(if $(CHAOS_KEEPALIVED_NODE),-keepalived-node $(CHAOS_KEEPALIVED_NODE))
+
+chaos-guard: build deps ## chaos run on 3 hactl nodes guarded by an etcd_guard on 3 etcd members, with the guard's faults; strict: no two-owner sample (CHAOS_DURATION, CHAOS_COUNT, CHAOS_SEED, CHAOS_TTL=2; root)
+	$(GO) run ./cmd/hactl-chaos -hactl ./hactl -guard -ttl $(or $(CHAOS_TTL),2) -duration $(CHAOS_DURATION) -count $(CHAOS_COUNT) $(if $(CHAOS_SEED),-seed $(CHAOS_SEED))
 
 demo: build deps ## a 3-node lab in network namespaces: status, ssh, teardown (root)
 	@HACTL=./hactl scripts/demo.sh

@@ -4,8 +4,9 @@
 // crash and graceful failover (VRRPv2 at 1 s, VRRPv3 at 0.1 s), a planned
 // failover under 1 ms probes (hactl failover --to against the runbook's
 // restart of the master), the two-owner time during a 5 s VRRP-only
-// partition, who-owns against an ssh loop and against xargs -P 32 ssh on
-// 32 nodes (plain and with daemons), who-owns over an in-process SSH fleet
+// partition (keepalived, hactl, and hactl with the etcd guard on 3 etcd
+// members) and crash failover with the guard, who-owns against an ssh loop
+// and against xargs -P 32 ssh on 32 nodes (plain and with daemons), who-owns over an in-process SSH fleet
 // of 16 to 256 nodes (time and peak RSS), and CPU
 // time and peak RSS with 1 and 100 instances at 0.1 s adverts. It prints
 // a table of medians beside the protocol bounds and the hactl/keepalived
@@ -27,6 +28,7 @@ import (
 
 	"github.com/hactl/hactl/pkg/bench"
 	"github.com/hactl/hactl/pkg/netlab"
+	"github.com/hactl/hactl/pkg/netlab/etcdlab"
 )
 
 func main() {
@@ -68,7 +70,13 @@ func run(trials int, window time.Duration, bin, jsonOut string, verbose bool, on
 	rep := &bench.Report{Machine: machine(), Started: time.Now().UTC().Format(time.RFC3339)}
 	started := time.Now()
 
-	l, err := netlab.Up(ctx, netlab.Config{Name: "bench", Nodes: 2})
+	// The partition group's guarded rows run an etcd cluster on nodes
+	// 3-5 (idle namespaces for the other rows, which use nodes 1 and 2).
+	labNodes := 2
+	if want("partition") {
+		labNodes = 5
+	}
+	l, err := netlab.Up(ctx, netlab.Config{Name: "bench", Nodes: labNodes})
 	if err != nil {
 		return err
 	}
@@ -98,13 +106,11 @@ func run(trials int, window time.Duration, bin, jsonOut string, verbose bool, on
 		rep.Rows = append(rep.Rows, row)
 	}
 	if want("partition") {
-		fmt.Fprintf(os.Stderr, "measuring two-owner time during a 5 s VRRP-only partition, v3 at 100ms (%d trials each)...\n", min(trials, 5))
-		row, err := bench.Partition(ctx, l, daemons, bench.PartitionSpec{Version: 3, Interval: 100 * time.Millisecond,
-			Partition: 5 * time.Second, Sample: 5 * time.Millisecond, Trials: min(trials, 5), Log: spec(log)})
+		rows, err := partitionRows(ctx, l, daemons, abs, trials, spec(log))
 		if err != nil {
 			return err
 		}
-		rep.Rows = append(rep.Rows, row)
+		rep.Rows = append(rep.Rows, rows...)
 	}
 	l.Down()
 	if want("planned") {
@@ -205,4 +211,45 @@ func machine() string {
 		}
 	}
 	return fmt.Sprintf("%s, %d CPUs, Linux %s, %s", cpu, runtime.NumCPU(), kernel, runtime.Version())
+}
+
+// guardTTL is the etcd guard's ttl in the guarded rows (issue 19: ttl 2).
+const guardTTL = 2
+
+// partitionRows measures the two-owner time during a 5 s VRRP-only
+// partition for keepalived, hactl and hactl with the etcd guard (3 etcd
+// members on nodes 3-5), and the crash failover with the guard beside
+// hactl's unguarded one at the same advert.
+func partitionRows(ctx context.Context, l *netlab.Lab, daemons []bench.Daemon, bin string, trials int, log io.Writer) ([]*bench.Row, error) {
+	dir, err := os.MkdirTemp("", "hactl-bench-etcd")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	fmt.Fprintf(os.Stderr, "starting 3 etcd members on nodes 3-5 for the guarded rows...\n")
+	etcd, err := etcdlab.Start(ctx, []*netlab.Host{l.Node(3), l.Node(4), l.Node(5)}, etcdlab.Options{DataRoot: dir})
+	if err != nil {
+		return nil, err
+	}
+	defer etcd.Close()
+	guarded := bench.GuardedHactl{Bin: bin, Etcd: etcd, TTL: guardTTL}
+	n := min(trials, 5)
+	fmt.Fprintf(os.Stderr, "measuring two-owner time during a 5 s VRRP-only partition, v3 at 100ms, keepalived, hactl and hactl with the etcd guard (%d trials each)...\n", n)
+	row, err := bench.Partition(ctx, l, append(append([]bench.Daemon{}, daemons...), guarded), bench.PartitionSpec{Version: 3, Interval: 100 * time.Millisecond,
+		Partition: 5 * time.Second, Sample: 5 * time.Millisecond, Trials: n, Log: log})
+	if err != nil {
+		return nil, err
+	}
+	g := row.Versus(row.Name+", hactl with the etcd guard (ttl 2)", bench.GuardedName, "keepalived", 0)
+	rows := []*bench.Row{row.Without(bench.GuardedName), g}
+	fmt.Fprintf(os.Stderr, "measuring crash (SIGKILL) failover with the etcd guard (ttl %d) beside hactl without it, v3 at 100ms (%d trials each)...\n", guardTTL, trials)
+	crash, err := bench.Failover(ctx, l, []bench.Daemon{daemons[0], guarded}, bench.FailoverSpec{Version: 3, Interval: 100 * time.Millisecond,
+		Signal: syscall.SIGKILL, Trials: trials, Seed: 1, Log: log, Wait: guardTTL*time.Second + 3*time.Second})
+	if err != nil {
+		return nil, err
+	}
+	// Bound: issue 19's ttl + 2 s for a SIGKILLed guarded master.
+	rows = append(rows, crash.Versus(fmt.Sprintf("crash (SIGKILL) failover with the etcd guard (ttl %d), v3, advert 100ms", guardTTL),
+		bench.GuardedName, "hactl", float64(guardTTL*1000+2000)))
+	return rows, nil
 }

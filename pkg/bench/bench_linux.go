@@ -24,6 +24,10 @@ type FailoverSpec struct {
 	Trials   int
 	Seed     uint64
 	Log      io.Writer
+	// Wait is how long past the protocol's bound a takeover may take
+	// before the run fails (default 3 s; a guarded crash failover waits
+	// for the etcd lease: give it the ttl more).
+	Wait time.Duration
 }
 
 var benchVIP = netip.MustParsePrefix("10.77.0.100/24")
@@ -73,7 +77,11 @@ func Failover(ctx context.Context, l *netlab.Lab, daemons []Daemon, spec Failove
 	defer m2.Close()
 	v := vip.VIP{Prefix: benchVIP, Dev: "eth0"}
 	holds := func(m *vip.Manager) bool { ok, _, err := m.Present(v); return err == nil && ok }
-	limit := 3*spec.masterDown(backupPrio) + 3*time.Second
+	limit := 3*spec.masterDown(backupPrio) + 3*time.Second + spec.Wait
+	wait := spec.Wait
+	if wait == 0 {
+		wait = 3 * time.Second
+	}
 	for _, d := range daemons {
 		_ = m1.Remove(v)
 		_ = m2.Remove(v)
@@ -111,7 +119,7 @@ func Failover(ctx context.Context, l *netlab.Lab, daemons []Daemon, spec Failove
 			}
 			start := time.Now()
 			master.Signal(spec.Signal)
-			if err := waitFor(ctx, bound+3*time.Second, func() bool { return holds(m2) }); err != nil {
+			if err := waitFor(ctx, bound+wait, func() bool { return holds(m2) }); err != nil {
 				master.Signal(syscall.SIGKILL)
 				backup.Signal(syscall.SIGKILL)
 				return nil, fmt.Errorf("%s: backup never took over: %w", d.Name(), err)

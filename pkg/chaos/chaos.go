@@ -42,6 +42,10 @@ type Config struct {
 	// highest priority, the last), hactl on the others.
 	Keepalived     string
 	KeepalivedNode int
+	// Guard, when set, guards every node's instance with an etcd_guard
+	// on Guard.Etcd (guard.go); hactl only (not with Keepalived). The
+	// lab hosts of the etcd members run no daemon.
+	Guard *GuardConfig
 	// Log receives one line per fault and check; nil discards.
 	Log io.Writer
 }
@@ -65,6 +69,25 @@ type Report struct {
 	// HactlOverlapWorst is the longest time after a heal that two hactl
 	// nodes both held the VIP (it counts within Bound).
 	HactlOverlapWorst time.Duration `json:"worst_hactl_overlap_ns"`
+
+	// Guarded runs only (guard.go). Samples counts the looks at every
+	// node's addresses (every SampleEvery), TwoOwnerSamples those with two
+	// nodes holding the VIP (each is a violation too); EtcdDownNoOwner
+	// counts the etcd-cut-all faults that left no owner, as they must;
+	// CutTakeoverWorst is the longest takeover after the master was cut
+	// from etcd (bound CutTakeoverBound, ttl + 1.5 s).
+	GuardTTL         time.Duration `json:"guard_ttl_ns,omitempty"`
+	Samples          int           `json:"samples,omitempty"`
+	TwoOwnerSamples  int           `json:"two_owner_samples"`
+	EtcdDownNoOwner  int           `json:"etcd_down_no_owner,omitempty"`
+	CutTakeoverWorst time.Duration `json:"worst_cut_takeover_ns,omitempty"`
+	CutTakeoverBound time.Duration `json:"cut_takeover_bound_ns,omitempty"`
+	// PostHealOutages counts the times a guarded holder that kept its
+	// VIP through an etcd fault or a link down lost it within a ttl of
+	// the heal (its renewal came too late), PostHealOutageWorst the
+	// longest time until the VIP was back (guard.go, settle).
+	PostHealOutages     int           `json:"post_heal_outages,omitempty"`
+	PostHealOutageWorst time.Duration `json:"worst_post_heal_outage_ns,omitempty"`
 
 	// Mixed clusters only.
 	KeepalivedFaults map[string]int `json:"keepalived_faults,omitempty"` // faults on the keepalived node, by kind
@@ -94,6 +117,11 @@ func (r *Report) String() string {
 	s := fmt.Sprintf("chaos seed %d (%s, %s): %d faults in %v (%s); %d violations; worst convergence %v (bound %v); worst VIP lifetime after a kill or freeze %v (bound %v)",
 		r.Seed, r.Mode, r.Variant, r.Injected, r.Duration.Round(time.Second), kv(r.Faults), len(r.Violations),
 		r.WorstConv.Round(time.Millisecond), r.Bound.Round(time.Millisecond), r.LeaseWorst.Round(time.Millisecond), r.LeaseBound.Round(time.Millisecond))
+	if r.Mode == "guarded" {
+		s += fmt.Sprintf("; guard ttl %v: %d samples every %v, %d with two owners; worst takeover after the master's cut from etcd %v (bound %v); etcd cut from every node left no owner %d times; post-heal outages %d (worst %v)",
+			r.GuardTTL, r.Samples, SampleEvery, r.TwoOwnerSamples, r.CutTakeoverWorst.Round(time.Millisecond), r.CutTakeoverBound, r.EtcdDownNoOwner,
+			r.PostHealOutages, r.PostHealOutageWorst.Round(time.Millisecond))
+	}
 	if r.Mode == "mixed" {
 		s += fmt.Sprintf("; nodes %s; faults on keepalived (%s); keepalived-known (%s); worst keepalived overlap %v (bound %v); worst hactl overlap %v; worst stale keepalived VIP %v; worst hactl takeover from keepalived %v",
 			strings.Join(r.Nodes, " "), kv(r.KeepalivedFaults), kv(r.Known), r.KAOverlapWorst.Round(time.Millisecond), r.KAOverlapBound.Round(time.Millisecond),
@@ -130,6 +158,8 @@ type runner struct {
 	start   time.Time
 	lease   time.Duration
 	promote *node
+	// sampler looks for two owners throughout a guarded run.
+	sampler *dualSampler
 	// mark is the keepalived log's size when the current fault began.
 	mark int64
 }
@@ -184,11 +214,33 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			return nil, fmt.Errorf("a mixed cluster needs at least 3 nodes (two of them hactl)")
 		}
 	}
+	if cfg.Guard != nil {
+		if cfg.Keepalived != "" {
+			return nil, fmt.Errorf("a guarded run is hactl only (keepalived knows no etcd_guard)")
+		}
+		if cfg.Guard.TTL == 0 {
+			cfg.Guard.TTL = 2
+		}
+	}
 	r := &runner{cfg: cfg, desc: newInstanceDesc(cfg.Variant, cfg.Interval),
 		rng: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)), start: time.Now(),
 		rep: &Report{Seed: cfg.Seed, Mode: "hactl", Variant: cfg.Variant, Faults: map[string]int{}, Violations: []string{}}}
 	defer func() { r.rep.Duration = time.Since(r.start) }()
-	for i, h := range cfg.Lab.Nodes {
+	if cfg.Guard != nil {
+		r.desc.guardBlock = cfg.Guard.Etcd.GuardBlock(guardName, cfg.Guard.TTL)
+		r.rep.Mode = "guarded"
+		r.rep.GuardTTL = time.Duration(cfg.Guard.TTL) * time.Second
+	}
+	var hosts []*netlab.Host
+	for _, h := range cfg.Lab.Nodes {
+		if !isEtcdHost(cfg.Guard, h) {
+			hosts = append(hosts, h)
+		}
+	}
+	if len(hosts) < 2 {
+		return nil, fmt.Errorf("chaos needs at least 2 nodes that run no etcd member")
+	}
+	for i, h := range hosts {
 		n := &node{Host: h, prio: 100 + 10*(i+1), bin: cfg.Bin, desc: r.desc}
 		if i == kaIdx {
 			n.keepalived = cfg.Keepalived
@@ -203,6 +255,19 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		r.rep.Known = map[string]int{}
 	}
 	defer r.stopAll()
+	if r.guarded() {
+		// Sample from before the first daemon starts: the strict check
+		// covers the initial election too.
+		s, err := startSampler(r.nodes, r.desc.vip.Addr())
+		if err != nil {
+			return nil, err
+		}
+		r.sampler = s
+		defer func() {
+			r.rep.Samples, r.rep.TwoOwnerSamples = s.stop()
+			r.checkDual("the run's end")
+		}()
+	}
 	for _, n := range r.nodes {
 		if err := n.start(); err != nil {
 			return nil, err
@@ -210,6 +275,13 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	top := r.chosen()
 	r.rep.Bound = r.bound()
+	if r.guarded() {
+		// A lost guard is regained by a new lease and a crash failover
+		// waits for the old one: the ttl, a renewal period and a
+		// reconnect more.
+		r.rep.Bound += r.ttl() + 2*time.Second
+		r.rep.CutTakeoverBound = r.guardTakeover()
+	}
 	r.lease = leaseOf(r.desc.vrrpVersion(), r.desc.interval, r.nodes[0].prio)
 	// The kernel checks address lifetimes about once a second.
 	r.rep.LeaseBound = r.lease + 1500*time.Millisecond
@@ -219,7 +291,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if _, err := r.converge(ctx, top, 3*r.rep.Bound); err != nil {
 		return r.rep, fmt.Errorf("initial election: %w", err)
 	}
+	r.checkDual("the initial election")
 	faults := r.faults()
+	if r.guarded() {
+		faults = append(faults, r.guardFaults()...)
+	}
 	deadline := time.Now().Add(cfg.Duration)
 	for i := 0; (cfg.Count == 0 || i < cfg.Count) && (cfg.Duration == 0 || time.Now().Before(deadline)); i++ {
 		if ctx.Err() != nil {
@@ -237,6 +313,10 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 		want := r.chosen()
 		d, err := r.converge(ctx, want, r.rep.Bound)
+		if err == nil && r.guarded() && settles[f.name] {
+			d, err = r.settle(ctx, f.name, want, d)
+		}
+		r.checkDual(f.name + " or its heal")
 		if err != nil {
 			r.violation("after %s: %v", f.name, err)
 			// Give the cluster a generous second chance, so one violation
@@ -420,6 +500,7 @@ func (r *runner) stopAll() {
 		n.stop()
 		n.heal()
 	}
+	r.healAllEtcd()
 }
 
 func (r *runner) pick() *node { return r.nodes[r.rng.IntN(len(r.nodes))] }
@@ -530,7 +611,14 @@ func (r *runner) faults() []fault {
 			}
 			n := r.pickHactl()
 			r.logf("promote %s", n.Name)
-			if err := n.promoteSelf(ctx); err != nil {
+			err := n.promoteSelf(ctx)
+			if err != nil && r.guarded() && strings.Contains(err.Error(), "FAULT") {
+				// A guarded node stays in FAULT after a freeze or a cut
+				// until etcd grants it a new lease: wait for that, within
+				// the bound.
+				err = r.promoteOutOfFault(ctx, n, err)
+			}
+			if err != nil {
 				return err
 			}
 			r.promote = n
@@ -547,8 +635,18 @@ func (r *runner) drop(ctx context.Context, dir string) error {
 	iv := r.desc.interval
 	d := r.pause(iv, r.span(2*time.Second, 5.0/2))
 	r.logf("drop VRRP %s on %s %s for %v", dir, n.kind(), n.Name, d.Round(time.Millisecond))
+	if err := n.dropVRRP(ctx, dir == "both"); err != nil {
+		return err
+	}
+	time.Sleep(d)
+	n.heal()
+	return nil
+}
+
+// dropVRRP drops VRRP and AH into node n, and out of it too when both.
+func (n *node) dropVRRP(ctx context.Context, both bool) error {
 	rules := "table inet chaos {\n  chain in { type filter hook input priority 0; ip protocol { 51, 112 } drop; ip6 nexthdr vrrp drop; }\n"
-	if dir == "both" {
+	if both {
 		rules += "  chain out { type filter hook output priority 0; ip protocol { 51, 112 } drop; ip6 nexthdr vrrp drop; }\n"
 	}
 	rules += "}\n"
@@ -559,8 +657,6 @@ func (r *runner) drop(ctx context.Context, dir string) error {
 	if out, err := n.Run(ctx, "nft", "-f", path); err != nil {
 		return fmt.Errorf("%v: %s", err, out)
 	}
-	time.Sleep(d)
-	n.heal()
 	return nil
 }
 

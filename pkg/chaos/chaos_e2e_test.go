@@ -14,6 +14,7 @@ import (
 
 	"github.com/hactl/hactl/pkg/chaos"
 	"github.com/hactl/hactl/pkg/netlab"
+	"github.com/hactl/hactl/pkg/netlab/etcdlab"
 	"github.com/hactl/hactl/pkg/netlab/labtest"
 )
 
@@ -27,6 +28,28 @@ func TestE2EChaosShort(t *testing.T) {
 	bin := buildHactl(t)
 	l := labtest.Up(t, netlab.Config{Nodes: 3})
 	runChaos(t, "TestE2EChaosShort", chaos.Config{Lab: l, Bin: bin, Duration: dur, Seed: seed}, 5)
+}
+
+// TestE2EChaosGuard is the guarded cluster's short run in make test: two
+// hactl nodes guarded by an etcd_guard (ttl 2) on three real etcd members
+// (nodes 3-5), about 35 s of faults, the guard's among them (VRRP-only
+// partition, master cut from etcd, every node cut from etcd, etcd member
+// and leader SIGKILLed); both nodes' addresses are sampled every 5 ms
+// throughout and any sample with two owners is a violation. 0 violations
+// expected. HACTL_CHAOS_SEED and HACTL_CHAOS_DURATION as above; make
+// chaos-guard runs the long one.
+func TestE2EChaosGuard(t *testing.T) {
+	labtest.Require(t, "nft", etcdlab.Binary)
+	seed := envSeed(t)
+	dur := envDuration(t, 35*time.Second)
+	bin := buildHactl(t)
+	l := labtest.Up(t, netlab.Config{Nodes: 5})
+	etcd := etcdlab.Up(t, l.Node(3), l.Node(4), l.Node(5))
+	rep := runChaos(t, "TestE2EChaosGuard", chaos.Config{Lab: l, Bin: bin, Duration: dur, Seed: seed,
+		Guard: &chaos.GuardConfig{Etcd: chaos.EtcdOf(etcd), TTL: 2}}, 5)
+	if rep != nil && rep.Samples < int(dur/chaos.SampleEvery)/4 {
+		t.Errorf("only %d two-owner samples in %v", rep.Samples, dur)
+	}
 }
 
 // TestE2EChaosMixed is the mixed cluster's short run in make test: two

@@ -47,6 +47,9 @@ type instanceDesc struct {
 	vrid     int
 	interval time.Duration
 	vip      netip.Prefix
+	// guardBlock, when set, is an etcd_guard block (named guardName) put
+	// before the instance, which it guards (hactl only).
+	guardBlock string
 }
 
 // authPass is the AH variant's key (keepalived uses the first 8 bytes).
@@ -81,7 +84,11 @@ func (d instanceDesc) vrrpVersion() vrrp.Version {
 func (d instanceDesc) render(router string, prio int) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "global_defs {\n    router_id %s\n}\n", router)
+	b.WriteString(d.guardBlock)
 	b.WriteString("vrrp_instance VI_1 {\n    interface eth0\n")
+	if d.guardBlock != "" {
+		b.WriteString("    guard " + guardName + "\n")
+	}
 	fmt.Fprintf(&b, "    virtual_router_id %d\n    version %d\n    priority %d\n    advert_int %g\n",
 		d.vrid, d.version(), prio, d.interval.Seconds())
 	switch d.variant {

@@ -112,3 +112,19 @@ func TestChosenAndOverlaps(t *testing.T) {
 		}
 	}
 }
+
+// TestRenderGuarded holds a guarded node's config to what hactl's parser
+// reads: the etcd_guard block and the instance guarded by it.
+func TestRenderGuarded(t *testing.T) {
+	d := newInstanceDesc(VariantPlain, 200*time.Millisecond)
+	d.guardBlock = "etcd_guard G {\n    endpoints http://10.77.0.13:2379 http://10.77.0.14:2379\n    ttl 2\n}\n"
+	text := d.render("node1", 110)
+	cfg, diags := config.Parse("chaos.conf", []byte(text), config.LoadOptions{})
+	if diags.HasErrors() || len(cfg.Instances) != 1 {
+		t.Fatalf("%s\n%s", diags, text)
+	}
+	g := cfg.GuardOf("G")
+	if g == nil || len(g.Endpoints) != 2 || g.TTL != 2*time.Second || cfg.Instances[0].Guard != "G" {
+		t.Errorf("guard %+v, instance guard %q from:\n%s", g, cfg.Instances[0].Guard, text)
+	}
+}

@@ -32,4 +32,13 @@
 // overlap of the keepalived node with another owner is bounded by one
 // advert interval plus slack (kaOverlapBound), separately from hactl's
 // bound.
+//
+// # Guarded clusters
+//
+// With Config.Guard set, every node's instance is guarded by an
+// etcd_guard on a real etcd cluster in the lab (docs/guard.md), the
+// guard's own faults join the others (VRRP-only partition, master cut
+// from etcd, every node cut from etcd, etcd member and leader SIGKILLed),
+// and every node's addresses are sampled every 5 ms throughout: a single
+// sample with two owners is a violation (guard.go).
 package chaos

@@ -3,8 +3,11 @@
 package chaos
 
 import (
+	"context"
 	"errors"
+	"net/netip"
 	"syscall"
+	"time"
 
 	"github.com/hactl/hactl/pkg/netlab"
 )
@@ -29,3 +32,20 @@ func (n *node) stop()                   {}
 func (n *node) heal()                   {}
 func (n *node) removeVIP()              {}
 func (n *node) holdsOn() (bool, string) { return false, "" }
+
+type dualRun struct {
+	start, end time.Time
+	owners     []string
+	n          int
+}
+
+type dualSampler struct{}
+
+func startSampler([]*node, netip.Addr) (*dualSampler, error) { return nil, errUnsupported }
+func (*dualSampler) drain() []dualRun                        { return nil }
+func (*dualSampler) stop() (int, int)                        { return 0, 0 }
+
+// StartEtcd needs Linux network namespaces.
+func StartEtcd(context.Context, []*netlab.Host, string) (Etcd, func(), error) {
+	return nil, nil, errUnsupported
+}
