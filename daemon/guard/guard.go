@@ -246,25 +246,45 @@ func (g *Guard) call() (context.Context, context.CancelFunc) {
 }
 
 // keepAlive grants the lease and renews it every TTL/4, recording each
-// renewal's send time; it ends with the guard.
+// renewal's send time; after a round that failed it tries again soon
+// (retryDelay), not a whole period later. It ends with the guard.
 func (g *Guard) keepAlive() {
 	defer g.wg.Done()
-	period := g.cfg.TTL / 4
 	for {
-		g.round()
+		ok := g.round()
 		select {
 		case <-g.ctx.Done():
 			return
-		case <-time.After(period):
+		case <-time.After(roundDelay(g.cfg.TTL, ok)):
 		}
 	}
 }
 
-func (g *Guard) round() {
+// roundDelay is the pause before the lease's next round: a quarter of the
+// ttl after a round that reached etcd, an eighth of that (at least 50 ms)
+// after one that did not. The VIPs' kernel lifetimes are whole seconds
+// rounded down from the key's deadline (1 s at ttl 2), so one renewal lost
+// to a timeout, followed by a wait of a full period, let the kernel expire
+// a VIP that the next renewal would have kept: the guarded chaos runs saw
+// those short outages after brief etcd faults. A retry right after the
+// failure renews before the lifetime runs out; the pause keeps a refused
+// connection from spinning.
+func roundDelay(ttl time.Duration, ok bool) time.Duration {
+	period := ttl / 4
+	if ok {
+		return period
+	}
+	return max(period/8, 50*time.Millisecond)
+}
+
+// round is one grant or renewal; it reports false when it failed or found
+// the lease lost, so that the next round (a retry, or the grant of a new
+// lease) comes soon.
+func (g *Guard) round() bool {
 	cli, err := g.connect()
 	if err != nil {
 		g.fail("connect", err)
-		return
+		return false
 	}
 	g.mu.Lock()
 	id, renewedAt := g.lease, g.renewedAt
@@ -286,7 +306,7 @@ func (g *Guard) round() {
 		r, err := cli.Grant(ctx, int64(g.cfg.TTL/time.Second))
 		if err != nil {
 			g.fail("grant", err)
-			return
+			return false
 		}
 		g.mu.Lock()
 		g.lease, g.renewedAt, g.lastErr = r.ID, sent, ""
@@ -294,16 +314,19 @@ func (g *Guard) round() {
 		g.mu.Unlock()
 		g.log.Info("guard lease granted", "lease", fmt.Sprintf("%x", int64(r.ID)), "ttl", r.TTL)
 		g.emit(Event{Kind: Renewed, At: sent, Lease: int64(r.ID)})
-		return
+		return true
 	}
 	r, err := cli.KeepAliveOnce(ctx, id)
 	switch {
 	case errors.Is(err, rpctypes.ErrLeaseNotFound):
 		g.lost(id, "lease not found in etcd (expired or revoked)")
+		return false
 	case err != nil:
 		g.fail("renew", err)
+		return false
 	case r.TTL <= 0:
 		g.lost(id, "lease expired in etcd")
+		return false
 	default:
 		g.mu.Lock()
 		if g.lease == id && sent.After(g.renewedAt) {
@@ -314,6 +337,7 @@ func (g *Guard) round() {
 		g.mu.Unlock()
 		g.emit(Event{Kind: Renewed, At: sent, Lease: int64(id)})
 	}
+	return true
 }
 
 func (g *Guard) fail(what string, err error) {

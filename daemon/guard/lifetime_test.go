@@ -47,3 +47,23 @@ func TestLifetimeAfterRenewal(t *testing.T) {
 		}
 	}
 }
+
+// TestRoundDelay: the lease's rounds come every quarter ttl, and soon
+// after a failure, so that one lost renewal does not outlast a VIP's
+// whole-second kernel lifetime.
+func TestRoundDelay(t *testing.T) {
+	for _, c := range []struct {
+		ttl  time.Duration
+		ok   bool
+		want time.Duration
+	}{
+		{2 * time.Second, true, 500 * time.Millisecond},
+		{2 * time.Second, false, 62500 * time.Microsecond},
+		{time.Second, false, 50 * time.Millisecond},
+		{10 * time.Second, false, 312500 * time.Microsecond},
+	} {
+		if got := roundDelay(c.ttl, c.ok); got != c.want {
+			t.Errorf("roundDelay(%v, %v) = %v, want %v", c.ttl, c.ok, got, c.want)
+		}
+	}
+}
