@@ -18,13 +18,17 @@ import (
 var fleet struct {
 	nodes, runs     int
 	scale, parallel string
-	defaultKex      bool
+	kex             string
 }
 
 // fleetRows measures who-owns against parallel OpenSSH on a lab of
 // fleet.nodes nodes with cheap login shells, plain nodes first, then the
 // same nodes running hactl daemons.
 func fleetRows(ctx context.Context, bin string, log io.Writer) ([]*bench.Row, error) {
+	rivals, err := fleetRivals(fleet.kex)
+	if err != nil {
+		return nil, err
+	}
 	fmt.Fprintf(os.Stderr, "measuring who-owns over %d nodes (plain, then hactl daemons) against xargs -P %d ssh (%d runs each)...\n", fleet.nodes, fleet.nodes, fleet.runs)
 	l, err := netlab.Up(ctx, netlab.Config{Name: "benchfleet", Nodes: fleet.nodes, SSH: true, CheapShell: true})
 	if err != nil {
@@ -33,11 +37,11 @@ func fleetRows(ctx context.Context, bin string, log io.Writer) ([]*bench.Row, er
 	defer l.Down()
 	var rows []*bench.Row
 	for _, shape := range []string{bench.ShapePlain, bench.ShapeDaemon} {
-		row, err := bench.WhoOwnsFleet(ctx, l, bench.FleetSpec{Bin: bin, Shape: shape, Runs: fleet.runs, DefaultKex: fleet.defaultKex, Log: log})
+		r, err := bench.WhoOwnsFleet(ctx, l, bench.FleetSpec{Bin: bin, Shape: shape, Runs: fleet.runs, Rivals: rivals, Log: log})
 		if err != nil {
 			return nil, err
 		}
-		rows = append(rows, row)
+		rows = append(rows, r...)
 	}
 	return rows, nil
 }
@@ -64,4 +68,18 @@ func scaleRows(ctx context.Context, bin string, log io.Writer) ([]*bench.Row, er
 		rows = append(rows, r...)
 	}
 	return rows, nil
+}
+
+// fleetRivals reads -fleet-kex: "both" (the default), "default" (OpenSSH's
+// own key exchange) or "same" (held to hactl's, bench.FleetKex).
+func fleetRivals(v string) ([]string, error) {
+	switch v {
+	case "both", "":
+		return []string{bench.KexDefault, bench.FleetKex}, nil
+	case "default":
+		return []string{bench.KexDefault}, nil
+	case "same":
+		return []string{bench.FleetKex}, nil
+	}
+	return nil, fmt.Errorf("-fleet-kex %q: want both, default or same", v)
 }

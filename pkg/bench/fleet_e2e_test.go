@@ -39,12 +39,19 @@ func TestE2EWhoOwnsFleet(t *testing.T) {
 		t.Errorf("node1's login shell: %q, %v: want an empty ~/.bashrc", out, err)
 	}
 	for _, shape := range []string{ShapePlain, ShapeDaemon} {
-		row, err := WhoOwnsFleet(ctx, l, FleetSpec{Bin: bin, Shape: shape, Runs: 1, Log: testLog{t}})
+		rows, err := WhoOwnsFleet(ctx, l, FleetSpec{Bin: bin, Shape: shape, Runs: 1, Log: testLog{t}})
 		if err != nil {
 			t.Fatalf("%s: %v", shape, err)
 		}
-		if len(row.Trials["hactl"]) != 1 || row.Speedup <= 0 {
-			t.Errorf("%s: row %+v: want one trial each and a speedup", shape, row)
+		// Both rivals, in one interleaved run: OpenSSH's default key
+		// exchange with the targets, then the like-for-like one.
+		if len(rows) != 2 || rows[0].SpeedupTarget == 0 || rows[1].SpeedupTarget != 0 || !strings.Contains(rows[1].Rival, FleetKex) {
+			t.Fatalf("%s: rows %+v: want the default-kex row with targets, then the %s row without", shape, rows, FleetKex)
+		}
+		for _, row := range rows {
+			if len(row.Trials["hactl"]) != 1 || len(row.Trials[row.Rival]) != 1 || row.Speedup <= 0 {
+				t.Errorf("%s: row %+v: want one trial each and a speedup", shape, row)
+			}
 		}
 	}
 }

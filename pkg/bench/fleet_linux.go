@@ -35,6 +35,10 @@ var fleetTargets = map[string][2]float64{ShapeDaemon: {10, 6}, ShapePlain: {4, 2
 // sntrup761x25519 (dearer, and not what hactl pays).
 const FleetKex = "curve25519-sha256"
 
+// KexDefault names, in FleetSpec.Rivals, the rival that leaves the key
+// exchange to OpenSSH.
+const KexDefault = "default"
+
 // FleetSpec describes a who-owns fleet benchmark.
 type FleetSpec struct {
 	// Bin is the hactl binary.
@@ -44,10 +48,14 @@ type FleetSpec struct {
 	// Runs is the number of timed runs of each side (interleaved), after
 	// one untimed warm-up run of each.
 	Runs int
-	// DefaultKex leaves the rival's ssh to OpenSSH's default key
-	// exchange (sntrup761x25519 against this sshd) instead of FleetKex:
-	// what an unmodified `ssh` pays, not a like-for-like comparison.
-	DefaultKex bool
+	// Rivals are the rival's key exchanges, each a row: KexDefault
+	// (OpenSSH's own choice, sntrup761x25519 against this sshd: what an
+	// unmodified `ssh` in a runbook pays) and FleetKex (held to hactl's,
+	// like for like). Empty: both, KexDefault first. The issue's targets
+	// are set on the KexDefault row, the comparison with what an SRE
+	// runs; the FleetKex row shows what is left when the rival is given
+	// hactl's cheaper key exchange.
+	Rivals []string
 	// Log receives one line per run; nil discards.
 	Log io.Writer
 }
@@ -75,17 +83,18 @@ func fleetConf(i int) string {
 // (built with CheapShell) against what an SRE types instead: the runbook's
 // `ssh NODE 'ip a | grep VIP'` for all nodes at once with
 // `xargs -P NODES`, through the lab's ssh_config, known_hosts and key (the
-// same files hactl reads) and the same key exchange (FleetKex). The two
-// alternate which goes first; the row's Speedup is the rival's median
-// over hactl's, from this one run.
-func WhoOwnsFleet(ctx context.Context, l *netlab.Lab, spec FleetSpec) (*Row, error) {
+// same files hactl reads), once per key exchange in spec.Rivals. The sides
+// take turns going first; each row's Speedup is its rival's median over
+// hactl's, from this one run (hactl's trials are shared by the rows).
+func WhoOwnsFleet(ctx context.Context, l *netlab.Lab, spec FleetSpec) ([]*Row, error) {
 	n := len(l.Nodes)
-	rival := fmt.Sprintf("xargs -P %d ssh", n)
-	row := &Row{Name: fmt.Sprintf("who-owns, %d %s nodes (rival: xargs -P %d ssh NODE 'ip a | grep VIP')", n, spec.Shape, n),
-		Unit: "ms", Trials: map[string][]float64{}, Rival: rival}
 	target, ok := fleetTargets[spec.Shape]
 	if !ok {
 		return nil, fmt.Errorf("fleet shape %q: want %s or %s", spec.Shape, ShapeDaemon, ShapePlain)
+	}
+	kexes := spec.Rivals
+	if len(kexes) == 0 {
+		kexes = []string{KexDefault, FleetKex}
 	}
 	stop, err := setUpFleet(ctx, l, spec)
 	if err != nil {
@@ -98,61 +107,82 @@ func WhoOwnsFleet(ctx context.Context, l *netlab.Lab, spec FleetSpec) (*Row, err
 		names.WriteString(h.Name + "\n")
 	}
 	vip := benchVIP.Addr().String()
-	hactl := func() (time.Duration, error) {
+	type side struct {
+		name string
+		run  func() (time.Duration, error)
+	}
+	sides := []side{{"hactl", func() (time.Duration, error) {
 		d, out, err := timeCmd(ctx, l.Operator, "", 0, spec.Bin, "who-owns", vip, "--inventory", l.Inventory, "--timeout", "20s")
 		if err == nil && !strings.Contains(out, "owner: node1") {
 			err = fmt.Errorf("hactl who-owns %s did not find node1 the owner:\n%s", vip, out)
 		}
 		return d, err
-	}
-	kex := []string{"-o", "KexAlgorithms=" + FleetKex}
-	if spec.DefaultKex {
-		kex = nil
-		rival += " (default kex)"
-		row.Rival = rival
-		row.Name = strings.Replace(row.Name, "(rival:", "(rival, OpenSSH's default kex:", 1)
-	}
-	ssh := func() (time.Duration, error) {
-		// xargs exits 123 when some command failed with 1-125: grep found
-		// nothing on every node but the owner. ssh's own failure is 255,
-		// on which xargs stops with 124.
-		argv := append([]string{"xargs", "-P", fmt.Sprint(n), "-I{}", "ssh", "-F", l.SSHConfig}, kex...)
-		d, out, err := timeCmd(ctx, l.Operator, names.String(), 123, append(argv, "-o", "BatchMode=yes", "{}", "ip a | grep "+vip)...)
-		if err == nil && strings.Count(out, "inet "+vip+"/") != 1 {
-			err = fmt.Errorf("xargs ssh 'ip a | grep %s' did not find the VIP on one node:\n%s", vip, out)
+	}}}
+	var rows []*Row
+	for _, kex := range kexes {
+		rival := fmt.Sprintf("xargs -P %d ssh", n)
+		var opts []string
+		label := "rival"
+		switch kex {
+		case KexDefault:
+			rival += " (default kex)"
+			label = "rival, OpenSSH's default kex"
+		case "":
+			return nil, fmt.Errorf("fleet rival: empty key exchange")
+		default:
+			rival += " (" + kex + ")"
+			label = "rival held to " + kex
+			opts = []string{"-o", "KexAlgorithms=" + kex}
 		}
-		return d, err
+		rows = append(rows, &Row{Name: fmt.Sprintf("who-owns, %d %s nodes (%s: xargs -P %d ssh NODE 'ip a | grep VIP')", n, spec.Shape, label, n),
+			Unit: "ms", Trials: map[string][]float64{}, Rival: rival})
+		sides = append(sides, side{rival, func() (time.Duration, error) {
+			// xargs exits 123 when some command failed with 1-125: grep
+			// found nothing on every node but the owner. ssh's own failure
+			// is 255, on which xargs stops with 124.
+			argv := append([]string{"xargs", "-P", fmt.Sprint(n), "-I{}", "ssh", "-F", l.SSHConfig}, opts...)
+			d, out, err := timeCmd(ctx, l.Operator, names.String(), 123, append(argv, "-o", "BatchMode=yes", "{}", "ip a | grep "+vip)...)
+			if err == nil && strings.Count(out, "inet "+vip+"/") != 1 {
+				err = fmt.Errorf("%s 'ip a | grep %s' did not find the VIP on one node:\n%s", rival, vip, out)
+			}
+			return d, err
+		}})
 	}
 	for i := -1; i < spec.Runs && ctx.Err() == nil; i++ {
-		first, second := hactl, ssh
-		if i%2 != 0 {
-			first, second = ssh, hactl
-		}
-		a, err := first()
-		if err != nil {
-			return nil, err
-		}
-		b, err := second()
-		if err != nil {
-			return nil, err
-		}
-		h, s := a, b
-		if i%2 != 0 {
-			h, s = b, a
+		// Run i starts with side i mod len(sides) and goes round, so every
+		// side goes first (and last) as often as the others.
+		took := make([]time.Duration, len(sides))
+		for k := range sides {
+			j := (k + max(i, 0)) % len(sides)
+			d, err := sides[j].run()
+			if err != nil {
+				return nil, err
+			}
+			took[j] = d
 		}
 		if i < 0 {
 			continue // warm-up: page cache, sshd's first fork
 		}
-		row.Trials["hactl"] = append(row.Trials["hactl"], ms(h))
-		row.Trials[rival] = append(row.Trials[rival], ms(s))
+		line := fmt.Sprintf("  who-owns over %d %s nodes, run %d: hactl %v", n, spec.Shape, i+1, took[0].Round(time.Millisecond))
+		for k, row := range rows {
+			s := took[k+1]
+			row.Trials["hactl"] = append(row.Trials["hactl"], ms(took[0]))
+			row.Trials[row.Rival] = append(row.Trials[row.Rival], ms(s))
+			line += fmt.Sprintf(", %s %v (%.1fx)", row.Rival, s.Round(time.Millisecond), float64(s)/float64(took[0]))
+		}
 		if spec.Log != nil {
-			fmt.Fprintf(spec.Log, "  who-owns over %d %s nodes, run %d: hactl %v, %s %v (%.1fx)\n", n, spec.Shape, i+1,
-				h.Round(time.Millisecond), rival, s.Round(time.Millisecond), float64(s)/float64(h))
+			fmt.Fprintln(spec.Log, line)
 		}
 	}
-	row.finish()
-	row.setSpeedup(target[0], target[1])
-	return row, ctx.Err()
+	for k, row := range rows {
+		row.finish()
+		if kexes[k] == KexDefault {
+			row.setSpeedup(target[0], target[1])
+		} else {
+			row.setSpeedup(0, 0)
+		}
+	}
+	return rows, ctx.Err()
 }
 
 // setUpFleet starts the shape's daemons, or adds the VIP by hand, and
