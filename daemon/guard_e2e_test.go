@@ -247,3 +247,28 @@ func TestE2EGuardReloadsLeakNothing(t *testing.T) {
 		t.Error("VI_1 lost its VIP across reloads of another guard")
 	}
 }
+
+// TestE2EGuardDaemonTLS: a guarded daemon whose etcd_guard names a CA and
+// a client certificate (etcd over https, client certificates required)
+// takes the key and owns the VIP; etcd says it holds the key.
+func TestE2EGuardDaemonTLS(t *testing.T) {
+	labtest.Require(t, etcdlab.Binary, "nft")
+	lab := labtest.Up(t, netlab.Config{Nodes: 4})
+	c, files := etcdlab.UpTLS(t, lab.Node(1), lab.Node(2), lab.Node(3))
+	vip := netip.MustParsePrefix("10.77.0.100/24")
+	a := lab.Node(4)
+	conf := guardedConf(c, a.Name, 200, vip)
+	if !strings.Contains(conf, "ca_file "+files.CA) || !strings.Contains(conf, "https://") {
+		t.Fatalf("the guard block names no TLS:\n%s", conf)
+	}
+	startDaemon(t, a, conf)
+	if _, err := newHolders(t, []*netlab.Host{a}, vip).waitOwner(a.Name, 8*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if got := etcdHolder(t, c, lab.Node(1), "/hactl/ipv4/51"); got != a.Name {
+		t.Fatalf("etcd says %q holds the key, want %s", got, a.Name)
+	}
+	if g := status(t, a).Instances[0].Guard; g == nil || !g.Held {
+		t.Fatalf("%s's guard status %+v", a.Name, g)
+	}
+}

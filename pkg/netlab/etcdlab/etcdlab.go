@@ -4,6 +4,7 @@ package etcdlab
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -44,6 +45,9 @@ type Options struct {
 	Heartbeat, Election time.Duration
 	// Token is the --initial-cluster-token (default the lab's name).
 	Token string
+	// TLS, when set, makes the members serve clients over https with
+	// these files (WriteTLS); the peers stay on http.
+	TLS *TLS
 }
 
 // Member is one etcd member on a lab host.
@@ -56,6 +60,8 @@ type Member struct {
 
 	argv []string
 	proc *netlab.Proc
+	// tls is the health check's TLS configuration, nil for http.
+	tls *tls.Config
 	// killed is set by Kill and cleared by Restart: a member down on
 	// purpose, which the health checks pass over.
 	killed bool
@@ -64,10 +70,18 @@ type Member struct {
 // Cluster is a running etcd cluster.
 type Cluster struct {
 	Members []*Member
+	// tls is the lab's own clients' TLS configuration, nil for http;
+	// files are Options.TLS.
+	tls   *tls.Config
+	files *TLS
 }
 
 func url(a netip.Addr, port int) string {
 	return "http://" + net.JoinHostPort(a.String(), fmt.Sprint(port))
+}
+
+func httpsURL(a netip.Addr, port int) string {
+	return "https://" + net.JoinHostPort(a.String(), fmt.Sprint(port))
 }
 
 // Start starts one member on each host (at least one), waits until every
@@ -93,10 +107,18 @@ func Start(ctx context.Context, hosts []*netlab.Host, o Options) (*Cluster, erro
 		o.Token = "hactl-lab"
 	}
 	c := &Cluster{}
+	clientURL := url
+	if o.TLS != nil {
+		cfg, err := o.TLS.clientConfig()
+		if err != nil {
+			return nil, fmt.Errorf("etcdlab: TLS: %w", err)
+		}
+		c.tls, c.files, clientURL = cfg, o.TLS, httpsURL
+	}
 	var initial []string
 	for i, h := range hosts {
 		m := &Member{Name: fmt.Sprintf("etcd%d", i+1), Host: h, DataDir: filepath.Join(o.DataRoot, fmt.Sprintf("etcd%d", i+1)),
-			ClientURL: url(h.Addr4, ClientPort), PeerURL: url(h.Addr4, PeerPort)}
+			ClientURL: clientURL(h.Addr4, ClientPort), PeerURL: url(h.Addr4, PeerPort), tls: c.tls}
 		c.Members = append(c.Members, m)
 		initial = append(initial, m.Name+"="+m.PeerURL)
 	}
@@ -110,6 +132,9 @@ func Start(ctx context.Context, hosts []*netlab.Host, o Options) (*Cluster, erro
 			"--heartbeat-interval", fmt.Sprint(o.Heartbeat.Milliseconds()),
 			"--election-timeout", fmt.Sprint(o.Election.Milliseconds()),
 			"--logger", "zap", "--log-level", "warn"}
+		if o.TLS != nil {
+			m.argv = append(m.argv, o.TLS.args()...)
+		}
 		if err := os.MkdirAll(m.DataDir, 0o700); err != nil {
 			c.Close()
 			return nil, err
@@ -190,6 +215,7 @@ func (c *Cluster) Client(h *netlab.Host) (*clientv3.Client, error) {
 		Endpoints:   c.Endpoints(),
 		DialTimeout: 2 * time.Second,
 		DialOptions: []grpc.DialOption{Dialer(h)},
+		TLS:         c.tls,
 		Logger:      zap.NewNop(),
 	})
 }
@@ -200,6 +226,7 @@ func (m *Member) status(ctx context.Context) (id, leader uint64, err error) {
 		Endpoints:   []string{m.ClientURL},
 		DialTimeout: time.Second,
 		DialOptions: []grpc.DialOption{Dialer(m.Host)},
+		TLS:         m.tls,
 		Logger:      zap.NewNop(),
 	})
 	if err != nil {
@@ -379,7 +406,12 @@ func (c *Cluster) nft(ctx context.Context, h *netlab.Host, what, chains string) 
 }
 
 // GuardBlock is an etcd_guard block naming the cluster's members, for the
-// config of a guarded lab node (docs/config.md, "etcd_guard NAME").
+// config of a guarded lab node (docs/config.md, "etcd_guard NAME"); a TLS
+// cluster's block names its CA and client certificate.
 func (c *Cluster) GuardBlock(name string, ttl int) string {
-	return fmt.Sprintf("etcd_guard %s {\n    endpoints %s\n    ttl %d\n}\n", name, strings.Join(c.Endpoints(), " "), ttl)
+	tlsLines := ""
+	if f := c.files; f != nil {
+		tlsLines = fmt.Sprintf("    ca_file %s\n    cert_file %s\n    key_file %s\n", f.CA, f.ClientCert, f.ClientKey)
+	}
+	return fmt.Sprintf("etcd_guard %s {\n    endpoints %s\n    ttl %d\n%s}\n", name, strings.Join(c.Endpoints(), " "), ttl, tlsLines)
 }
