@@ -119,6 +119,9 @@ type guardInst struct {
 	// sameNameSaid: the warning about our name under another lease was
 	// logged (once until another holder is seen).
 	sameNameSaid bool
+	// toppedFor is the deadline whose last whole-second refresh
+	// (guard.LastRefreshAt) was done.
+	toppedFor time.Time
 }
 
 // guardNode is this node's name on the guard's keys: global_defs'
@@ -590,6 +593,19 @@ func (r *runtime) gate(in *instance) {
 		r.removeVIPs(in)
 		r.writeState()
 	}
+	// Held VIPs get one more refresh just before the deadline's last whole
+	// second, so that the kernel keeps them until shortly before the
+	// deadline rather than a second after the last renewal: a renewal or
+	// two lost to a brief etcd fault then costs no outage.
+	topAt := time.Time{}
+	if allowed && in.holding && !gi.toppedFor.Equal(until) {
+		if at := guard.LastRefreshAt(until); now.Before(at) {
+			topAt = at
+		} else {
+			gi.toppedFor = until
+			r.refreshGuardedVIPs(in) // a second at most; none if too late
+		}
+	}
 	if g.Acquire && !gi.acquiring && !gi.releasing && (gi.lastTry.IsZero() || now.Sub(gi.lastTry) >= gi.run.ttl/4) {
 		r.acquireKey(in, gi)
 	}
@@ -607,6 +623,9 @@ func (r *runtime) gate(in *instance) {
 	}
 	if allowed && until.Before(next) {
 		next = until
+	}
+	if !topAt.IsZero() && (next.IsZero() || topAt.Before(next)) {
+		next = topAt
 	}
 	r.armRecheck(in, gi, next)
 }

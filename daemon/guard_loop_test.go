@@ -644,6 +644,12 @@ func TestGuardLoopDeadlineRemoval(t *testing.T) {
 	ga.cut = true
 	deadline := leaseDeadline(2*time.Second, ga.renewedAt)
 	k := vipKey(a.vipOf(t, 51))
+	// Past the last refresh before the deadline (LastRefreshAt), which
+	// would set a lifetime again.
+	cl.advance(guard.LastRefreshAt(deadline).Sub(cl.clock.Now()) + time.Millisecond)
+	if !a.vips.holds(vipOf(51)) {
+		t.Fatal("the VIP went before its last refresh")
+	}
 	a.vips.addrs[k] = time.Time{} // the kernel would keep it
 	cl.advance(deadline.Sub(cl.clock.Now()) - time.Millisecond)
 	if !a.vips.holds(vipOf(51)) {
@@ -652,5 +658,38 @@ func TestGuardLoopDeadlineRemoval(t *testing.T) {
 	cl.advance(2 * time.Millisecond)
 	if a.vips.holds(vipOf(51)) {
 		t.Fatalf("the VIP is still on 1 ms after the deadline %v", deadline.Format("15:04:05.000"))
+	}
+}
+
+// TestGuardLoopRidesOutBriefCut: the master cut from etcd for less than
+// its deadline keeps its VIP the whole time: a last refresh just before
+// the deadline's final second keeps the kernel lifetime until shortly
+// before the deadline (not a second after the last renewal), and the
+// renewal after the heal extends it again. Never two holders.
+func TestGuardLoopRidesOutBriefCut(t *testing.T) {
+	cl, e, a, b := guardPair(t)
+	cl.neverTwoHolders(vipOf(51))
+	startGuarded(t, cl, e, a, b)
+	ga := e.guardOf("a")
+	cl.advance(10 * time.Millisecond)
+	ga.cut = true
+	last := ga.renewedAt
+	deadline := leaseDeadline(2*time.Second, last)
+	keep := deadline.Add(-guard.KernelLag - guard.RefreshSlack)
+	for i := 0; i < 400 && cl.clock.Now().Before(keep); i++ {
+		if !a.vips.holds(vipOf(51)) {
+			t.Fatalf("a's VIP went %v after its last renewal, before %v (deadline %v after)", cl.clock.Now().Sub(last), keep.Sub(last), deadline.Sub(last))
+		}
+		if end := a.vips.addrs[vipKey(a.vipOf(t, 51))]; !end.Before(deadline) {
+			t.Fatalf("VIP lifetime ends %v, after the deadline %v", end, deadline)
+		}
+		cl.advance(5 * time.Millisecond)
+	}
+	// Healed before the deadline: the next renewal keeps a the owner.
+	ga.cut = false
+	cl.advance(3 * time.Second)
+	wantStates(t, "VI_1", map[*node]vrrp.State{a: vrrp.Master, b: vrrp.Backup})
+	if h := cl.holders(vipOf(51)); len(h) != 1 || h[0] != "a" {
+		t.Errorf("after the heal: holders %v, want [a]", h)
 	}
 }

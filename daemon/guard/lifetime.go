@@ -22,6 +22,20 @@ func VIPLifetime(now, until time.Time) time.Duration {
 	return d.Truncate(time.Second)
 }
 
+// RefreshSlack is how late a timer may fire at LastRefreshAt and still
+// give the VIPs a whole second.
+const RefreshSlack = 50 * time.Millisecond
+
+// LastRefreshAt is when a held VIP's last refresh before the deadline
+// until should come: the latest time at which VIPLifetime still gives a
+// whole second, less RefreshSlack. A refresh then makes the kernel keep
+// the VIP until RefreshSlack before until less KernelLag, where the
+// refresh at the last renewal only keeps it for whole seconds from then
+// (at ttl 2, 1 s after the renewal against about 1.43 s).
+func LastRefreshAt(until time.Time) time.Time {
+	return until.Add(-KernelLag - time.Second - RefreshSlack)
+}
+
 // Lifetime bounds an instance's usual VIP lease by the guard: the smaller
 // of lease (0: no lease, the VIP would be permanent) and VIPLifetime.
 // Without a guard the daemon keeps using lease as it is.
