@@ -407,7 +407,9 @@ func (r *runtime) guardEvent(run *guardRun, ev guard.Event) {
 			if in.gd.key != ev.Key {
 				continue
 			}
-			in.gd.st.Holder(ev.Holder)
+			if !in.gd.st.HolderAt(ev.Holder, ev.Revision) {
+				continue // from before our acquisition: stale
+			}
 			in.gd.heard = true
 			if ev.Holder == "" {
 				in.gd.lastTry = time.Time{} // freed: ask at once
@@ -677,7 +679,7 @@ func (r *runtime) acquired(in *instance, gi *guardInst, a guard.Acquisition, err
 			gi.acquisitions++
 			r.log.Info("guard key acquired", "instance", in.c.Name, "guard", gi.run.cfg.Name, "key", gi.key)
 		}
-		gi.st.Acquired(a.Lease, a.RenewedAt)
+		gi.st.AcquiredAt(a.Lease, a.RenewedAt, a.Revision)
 		gi.st.Renewed(gi.run.lease, gi.run.renewedAt)
 		gi.heard = true
 	case a.Held:
@@ -695,7 +697,7 @@ func (r *runtime) acquired(in *instance, gi *guardInst, a guard.Acquisition, err
 		}
 	default:
 		gi.sameNameSaid = false
-		gi.st.Holder(a.Holder)
+		gi.st.HolderAt(a.Holder, a.Revision)
 		gi.heard = true
 		r.log.Debug("guard: key held by another node", "instance", in.c.Name, "key", gi.key, "holder", a.Holder)
 	}

@@ -88,7 +88,11 @@ type Event struct {
 	At     time.Time
 	Key    string
 	Holder string
-	Why    string
+	// Revision is etcd's revision the HolderChanged report is of (the
+	// change's, or the read's): State.HolderAt orders it against the
+	// acquisitions.
+	Revision int64
+	Why      string
 }
 
 // Guard is a running etcd guard: a client, one lease kept alive, and the
@@ -384,6 +388,8 @@ type Acquisition struct {
 	// not this guard's: a second node with the same name, or this node's
 	// previous run until its lease expires. Held is false.
 	SameName bool
+	// Revision is etcd's revision of the transaction (State.AcquiredAt).
+	Revision int64
 }
 
 // Acquire takes key for this node under the guard's lease if nobody holds
@@ -416,7 +422,7 @@ func (g *Guard) Acquire(ctx context.Context, key string) (Acquisition, error) {
 	if err != nil {
 		return Acquisition{}, fmt.Errorf("guard %s: acquire %s: %w", g.cfg.Name, key, err)
 	}
-	mine := Acquisition{Held: true, Lease: int64(id), RenewedAt: renewedAt, Holder: g.cfg.Node}
+	mine := Acquisition{Held: true, Lease: int64(id), RenewedAt: renewedAt, Holder: g.cfg.Node, Revision: r.Header.Revision}
 	if r.Succeeded {
 		return mine, nil
 	}
@@ -424,7 +430,7 @@ func (g *Guard) Acquire(ctx context.Context, key string) (Acquisition, error) {
 	if inner.Succeeded {
 		return mine, nil
 	}
-	var a Acquisition
+	a := Acquisition{Revision: r.Header.Revision}
 	if kvs := inner.Responses[0].GetResponseRange().Kvs; len(kvs) > 0 {
 		a.Holder = string(kvs[0].Value)
 		a.SameName = a.Holder == g.cfg.Node
@@ -518,7 +524,7 @@ func (g *Guard) watchOnce(key string) {
 	if len(r.Kvs) > 0 {
 		holder = string(r.Kvs[0].Value)
 	}
-	g.emit(Event{Kind: HolderChanged, At: g.cfg.Now(), Key: key, Holder: holder})
+	g.emit(Event{Kind: HolderChanged, At: g.cfg.Now(), Key: key, Holder: holder, Revision: r.Header.Revision})
 	wctx, wcancel := context.WithCancel(clientv3.WithRequireLeader(g.ctx))
 	defer wcancel()
 	for wr := range cli.Watch(wctx, key, clientv3.WithRev(r.Header.Revision+1)) {
@@ -530,7 +536,7 @@ func (g *Guard) watchOnce(key string) {
 			if ev.Type == clientv3.EventTypePut {
 				h = string(ev.Kv.Value)
 			}
-			g.emit(Event{Kind: HolderChanged, At: g.cfg.Now(), Key: key, Holder: h})
+			g.emit(Event{Kind: HolderChanged, At: g.cfg.Now(), Key: key, Holder: h, Revision: ev.Kv.ModRevision})
 		}
 	}
 }

@@ -37,12 +37,24 @@ type State struct {
 	renewedAt time.Time
 	holder    string
 	lost      string
+	// rev is etcd's revision of the latest acquisition or holder report
+	// taken in: a report from an older revision (a watch that started
+	// before our transaction, answered after it) is stale.
+	rev int64
 }
 
 // NewState returns the state of a key not held, with the default rate and
 // margin.
 func NewState(node string, ttl time.Duration) *State {
 	return &State{Node: node, TTL: ttl, Rate: DefaultRate, Margin: DefaultMargin, lost: "not acquired yet"}
+}
+
+// AcquiredAt is Acquired for a transaction that etcd committed at
+// revision rev: holder reports from before rev no longer count
+// (HolderAt).
+func (s *State) AcquiredAt(lease int64, renewedAt time.Time, rev int64) {
+	s.rev = max(s.rev, rev)
+	s.Acquired(lease, renewedAt)
 }
 
 // Acquired records that this node's transaction took (or kept) the key
@@ -83,6 +95,18 @@ func (s *State) Lost(why string) {
 
 // Released records a graceful release (the key deleted by this node).
 func (s *State) Released() { s.Lost("released") }
+
+// HolderAt is Holder for a report of etcd's revision rev (0: unknown,
+// always taken). A report older than the latest acquisition or report
+// taken in is stale and ignored; it says whether the report was taken.
+func (s *State) HolderAt(name string, rev int64) bool {
+	if rev != 0 && rev < s.rev {
+		return false
+	}
+	s.rev = max(s.rev, rev)
+	s.Holder(name)
+	return true
+}
 
 // Holder records who etcd says holds the key ("" for nobody). Another
 // node's name means this node does not hold it, whatever it thought.

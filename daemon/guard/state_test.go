@@ -154,3 +154,26 @@ func TestStateOtherLease(t *testing.T) {
 		t.Fatal("own after the key's lease was lost")
 	}
 }
+
+// TestStateHolderRevisions: holder reports older than the acquisition (or
+// than the last report taken in) are stale and change nothing; newer ones
+// and reports without a revision are taken.
+func TestStateHolderRevisions(t *testing.T) {
+	s := NewState("n1", 2*time.Second)
+	s.AcquiredAt(1, at(0), 10)
+	if s.HolderAt("", 9) || !s.Held() {
+		t.Fatal("a report of revision 9 took the key acquired at 10")
+	}
+	if !s.HolderAt("n1", 10) || !s.Held() {
+		t.Fatal("our own put's report (revision 10) lost the key")
+	}
+	if !s.HolderAt("n2", 12) || s.Held() {
+		t.Fatal("n2 at revision 12: the key should be lost")
+	}
+	if s.HolderAt("n1", 11) {
+		t.Fatal("a report of 11 taken after one of 12")
+	}
+	if !s.HolderAt("", 0) {
+		t.Fatal("a report without a revision was not taken")
+	}
+}
