@@ -586,6 +586,9 @@ func (r *runtime) gate(in *instance) {
 	switch {
 	case allowed && !in.holding:
 		if lt := guard.Lifetime(time.Duration(in.lease), now, until); lt > 0 {
+			if !now.Before(guard.LastRefreshAt(until)) {
+				gi.toppedFor = until // the add gives the last second itself
+			}
 			r.firewallAdd(in, gi.accept)
 			r.addVIPs(in, vip.Lifetime(lt))
 			r.announce(in)

@@ -251,7 +251,7 @@ func (g *Guard) call() (context.Context, context.CancelFunc) {
 
 // keepAlive grants the lease and renews it every TTL/4, recording each
 // renewal's send time; after a round that failed it tries again soon
-// (retryDelay), not a whole period later. It ends with the guard.
+// (roundDelay), not a whole period later. It ends with the guard.
 func (g *Guard) keepAlive() {
 	defer g.wg.Done()
 	for {

@@ -107,17 +107,15 @@ func WhoOwnsFleet(ctx context.Context, l *netlab.Lab, spec FleetSpec) ([]*Row, e
 		names.WriteString(h.Name + "\n")
 	}
 	vip := benchVIP.Addr().String()
-	type side struct {
-		name string
-		run  func() (time.Duration, error)
-	}
-	sides := []side{{"hactl", func() (time.Duration, error) {
+	// sides[0] is hactl, then one rival per key exchange (rows[k] is
+	// sides[k+1]'s).
+	sides := []func() (time.Duration, error){func() (time.Duration, error) {
 		d, out, err := timeCmd(ctx, l.Operator, "", 0, spec.Bin, "who-owns", vip, "--inventory", l.Inventory, "--timeout", "20s")
 		if err == nil && !strings.Contains(out, "owner: node1") {
 			err = fmt.Errorf("hactl who-owns %s did not find node1 the owner:\n%s", vip, out)
 		}
 		return d, err
-	}}}
+	}}
 	var rows []*Row
 	for _, kex := range kexes {
 		rival := fmt.Sprintf("xargs -P %d ssh", n)
@@ -136,7 +134,7 @@ func WhoOwnsFleet(ctx context.Context, l *netlab.Lab, spec FleetSpec) ([]*Row, e
 		}
 		rows = append(rows, &Row{Name: fmt.Sprintf("who-owns, %d %s nodes (%s: xargs -P %d ssh NODE 'ip a | grep VIP')", n, spec.Shape, label, n),
 			Unit: "ms", Trials: map[string][]float64{}, Rival: rival})
-		sides = append(sides, side{rival, func() (time.Duration, error) {
+		sides = append(sides, func() (time.Duration, error) {
 			// xargs exits 123 when some command failed with 1-125: grep
 			// found nothing on every node but the owner. ssh's own failure
 			// is 255, on which xargs stops with 124.
@@ -146,7 +144,7 @@ func WhoOwnsFleet(ctx context.Context, l *netlab.Lab, spec FleetSpec) ([]*Row, e
 				err = fmt.Errorf("%s 'ip a | grep %s' did not find the VIP on one node:\n%s", rival, vip, out)
 			}
 			return d, err
-		}})
+		})
 	}
 	for i := -1; i < spec.Runs && ctx.Err() == nil; i++ {
 		// Run i starts with side i mod len(sides) and goes round, so every
@@ -154,7 +152,7 @@ func WhoOwnsFleet(ctx context.Context, l *netlab.Lab, spec FleetSpec) ([]*Row, e
 		took := make([]time.Duration, len(sides))
 		for k := range sides {
 			j := (k + max(i, 0)) % len(sides)
-			d, err := sides[j].run()
+			d, err := sides[j]()
 			if err != nil {
 				return nil, err
 			}

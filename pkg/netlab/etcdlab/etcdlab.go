@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/hactl/hactl/daemon/guard"
 	"github.com/hactl/hactl/pkg/netlab"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
@@ -76,12 +77,10 @@ type Cluster struct {
 	files *TLS
 }
 
-func url(a netip.Addr, port int) string {
-	return "http://" + net.JoinHostPort(a.String(), fmt.Sprint(port))
-}
+func url(a netip.Addr, port int) string { return schemeURL("http", a, port) }
 
-func httpsURL(a netip.Addr, port int) string {
-	return "https://" + net.JoinHostPort(a.String(), fmt.Sprint(port))
+func schemeURL(scheme string, a netip.Addr, port int) string {
+	return scheme + "://" + net.JoinHostPort(a.String(), fmt.Sprint(port))
 }
 
 // Start starts one member on each host (at least one), waits until every
@@ -107,18 +106,20 @@ func Start(ctx context.Context, hosts []*netlab.Host, o Options) (*Cluster, erro
 		o.Token = "hactl-lab"
 	}
 	c := &Cluster{}
-	clientURL := url
+	scheme := "http"
 	if o.TLS != nil {
-		cfg, err := o.TLS.clientConfig()
+		// The lab's own clients (health checks, Client) present the
+		// client certificate, as a guard with the files would.
+		cfg, err := guard.TLSConfig(o.TLS.CA, o.TLS.ClientCert, o.TLS.ClientKey)
 		if err != nil {
 			return nil, fmt.Errorf("etcdlab: TLS: %w", err)
 		}
-		c.tls, c.files, clientURL = cfg, o.TLS, httpsURL
+		c.tls, c.files, scheme = cfg, o.TLS, "https"
 	}
 	var initial []string
 	for i, h := range hosts {
 		m := &Member{Name: fmt.Sprintf("etcd%d", i+1), Host: h, DataDir: filepath.Join(o.DataRoot, fmt.Sprintf("etcd%d", i+1)),
-			ClientURL: clientURL(h.Addr4, ClientPort), PeerURL: url(h.Addr4, PeerPort), tls: c.tls}
+			ClientURL: schemeURL(scheme, h.Addr4, ClientPort), PeerURL: url(h.Addr4, PeerPort), tls: c.tls}
 		c.Members = append(c.Members, m)
 		initial = append(initial, m.Name+"="+m.PeerURL)
 	}
